@@ -1,0 +1,5 @@
+"""``python -m srsbayes``."""
+
+from .cli import main
+
+raise SystemExit(main())

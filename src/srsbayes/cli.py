@@ -1,0 +1,90 @@
+"""Command line: argument parsing and dispatch only; the work is in the API modules.
+
+Exit statuses: 0 success, 2 bad input (one line on stderr naming file, row and column,
+nothing written), 3 a fit failed its convergence gate (outputs say so prominently).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+from pathlib import Path
+
+from .errors import EXIT_INPUT, InputError
+
+# command -> module whose cli_main(args) -> int runs it
+COMMANDS = {
+    "audit": "audit",
+    "fit": "fitcmd",
+    "sweep": "sweep",
+    "report": "report",
+    "validate": "validate",
+}
+
+
+def _common_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=None,
+                   help="study CSV (default: the bundled data/studies.csv)")
+    p.add_argument("--models", type=Path, default=None,
+                   help="folder of outcome specs (default: the bundled models/)")
+
+
+def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
+    p.add_argument("--draws", type=int, default=draws, help="draws per chain (default %(default)s)")
+    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    p.add_argument("--chains", type=int, default=4, help="number of chains")
+    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m srsbayes",
+        description="Bayesian re-analysis of preop vs postop SRS evidence.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("audit", help="audit the evidence: GRIM checks, pooled rows, follow-up")
+    _common_data(p)
+    p.add_argument("--pooled", type=Path, default=None,
+                   help="CSV of the paper's reported pooled values (default: bundled)")
+    p.add_argument("--json", action="store_true", help="print findings as a JSON list")
+
+    p = sub.add_parser("fit", help="fit one outcome's random-effects model")
+    p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
+    _common_data(p)
+    p.add_argument("--prior", action="append", default=[], metavar="NAME=DIST",
+                   help="override a prior, e.g. 'tau=halfnormal(0.5)' (repeatable)")
+    _sampler_opts(p)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default reports/OUTCOME)")
+
+    p = sub.add_parser("sweep", help="prior- and data-sensitivity sweep for one outcome")
+    p.add_argument("outcome", metavar="OUTCOME")
+    _common_data(p)
+    p.add_argument("--grid", type=Path, default=None, help="TOML grid replacing the default")
+    _sampler_opts(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default reports/OUTCOME/sweep)")
+
+    p = sub.add_parser("report", help="fit every outcome and write the clinical report")
+    _common_data(p)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
+    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    p = sub.add_parser("validate", help="simulation-based calibration of both model families")
+    p.add_argument("--sims", type=int, default=200, help="simulated data sets per family")
+    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default reports/validation)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        module = import_module(f".{COMMANDS[args.command]}", __package__)
+        return int(module.cli_main(args))
+    except InputError as exc:
+        print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
+        return EXIT_INPUT

@@ -1,0 +1,50 @@
+"""Input errors that every command reports as one line and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_INPUT = 2
+"""Exit status for bad input (files, specs, priors, options)."""
+EXIT_UNCONVERGED = 3
+"""Exit status when a fit fails its diagnostics gate."""
+
+
+class InputError(ValueError):
+    """A problem with user input, located as precisely as the input allows.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in plain words.
+    file
+        The offending file, if any.
+    row
+        1-based line number in ``file`` (the header is line 1), if known.
+    column
+        Column, key or option name, if known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        super().__init__(self.oneline())
+
+    def oneline(self) -> str:
+        """Render as ``file:row: column 'c': message`` with absent parts left out."""
+        where = ""
+        if self.file is not None:
+            where = self.file + (f":{self.row}" if self.row is not None else "") + ": "
+        elif self.row is not None:
+            where = f"row {self.row}: "
+        col = f"column '{self.column}': " if self.column is not None else ""
+        return (where + col + self.message).replace("\n", " ")

@@ -1,0 +1,139 @@
+"""Outcome specs: one small TOML file per outcome declares everything outcome-specific.
+
+An outcome is data, not code (the posteriordb idea of a posterior declared by a small
+file): its label, likelihood family, direction of benefit, clinical thresholds and
+default priors with their rationale. Adding an outcome needs a spec and data rows only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .errors import InputError
+from .families import FAMILIES
+from .priors import Prior, check_support, parse_prior
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_models_dir() -> Path:
+    """``$SRSBAYES_MODELS`` if set, else the repository's ``models/``."""
+    return Path(os.environ.get("SRSBAYES_MODELS", REPO_ROOT / "models"))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A clinically meaningful benefit, e.g. an absolute risk reduction of 5 points."""
+
+    measure: str
+    threshold: float
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """Everything srsbayes knows about one outcome."""
+
+    id: str
+    label: str
+    family: str
+    event: str
+    benefit: Literal["lower", "higher"]
+    decision_probability: float
+    thresholds: tuple[Threshold, ...]
+    priors: dict[str, Prior]
+    rationales: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+    text: str = ""
+
+    @property
+    def sign(self) -> int:
+        """+1 when a larger effect (log OR / log ratio) favours preop, else -1."""
+        return 1 if self.benefit == "higher" else -1
+
+
+_REQUIRED = ("id", "label", "family", "benefit", "priors")
+
+
+def load_spec_file(path: Path) -> OutcomeSpec:
+    """Read and validate one spec file; any problem is an :class:`InputError` naming the key."""
+    f = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except FileNotFoundError:
+        raise InputError("spec file not found", file=f) from None
+    except UnicodeDecodeError:
+        raise InputError("spec file is not UTF-8 text", file=f) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=f) from None
+    for key in _REQUIRED:
+        if key not in raw:
+            raise InputError("missing required key", file=f, column=key)
+    family = raw["family"]
+    if family not in FAMILIES:
+        raise InputError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}",
+                         file=f, column="family")
+    info = FAMILIES[family]
+    if raw["benefit"] not in ("lower", "higher"):
+        raise InputError("must be 'lower' or 'higher'", file=f, column="benefit")
+    if not isinstance(raw["priors"], dict):
+        raise InputError("must be a table of [priors.NAME] entries", file=f, column="priors")
+    priors: dict[str, Prior] = {}
+    rationales: dict[str, str] = {}
+    for name, entry in raw["priors"].items():
+        col = f"priors.{name}"
+        if name not in info.slots:
+            raise InputError(f"unknown prior name {name!r}; {family} has: "
+                             + ", ".join(info.slots), file=f, column=col)
+        if not isinstance(entry, dict) or not isinstance(entry.get("dist"), str):
+            raise InputError("needs dist = \"name(params)\"", file=f, column=col)
+        priors[name] = parse_prior(entry["dist"], where=col, file=f)
+        if priors[name].dist != "uisd":
+            check_support(name, priors[name], info.slots[name], file=f)
+        rationales[name] = str(entry.get("rationale", ""))
+    missing = [s for s in info.slots if s not in priors]
+    if missing:
+        raise InputError("no default prior", file=f, column=f"priors.{missing[0]}")
+    thresholds = []
+    for i, t in enumerate(raw.get("thresholds", [])):
+        col = f"thresholds[{i}]"
+        if not isinstance(t, dict) or t.get("measure") not in info.thresholds:
+            raise InputError(f"measure must be one of {', '.join(info.thresholds)}",
+                             file=f, column=col)
+        if not isinstance(t.get("threshold"), int | float):
+            raise InputError("threshold must be a number", file=f, column=col)
+        thresholds.append(Threshold(t["measure"], float(t["threshold"]),
+                                    str(t.get("rationale", ""))))
+    dp = raw.get("decision_probability", 0.95)
+    if not isinstance(dp, int | float) or not 0.5 <= dp < 1:
+        raise InputError("must be a number in [0.5, 1)", file=f, column="decision_probability")
+    if path.stem != raw["id"]:
+        raise InputError(f"id {raw['id']!r} must match the file name", file=f, column="id")
+    return OutcomeSpec(
+        id=str(raw["id"]), label=str(raw["label"]), family=family,
+        event=str(raw.get("event", raw["label"])).lower(), benefit=raw["benefit"],
+        decision_probability=float(dp), thresholds=tuple(thresholds), priors=priors,
+        rationales=rationales, path=f, text=text,
+    )
+
+
+def load_specs(models_dir: Path | None = None) -> dict[str, OutcomeSpec]:
+    """All specs in ``models_dir`` keyed by outcome id, in file-name order."""
+    d = Path(models_dir) if models_dir else default_models_dir()
+    if not d.is_dir():
+        raise InputError("models directory not found", file=d)
+    return {p.stem: load_spec_file(p) for p in sorted(d.glob("*.toml"))}
+
+
+def get_spec(outcome: str, models_dir: Path | None = None) -> OutcomeSpec:
+    """The spec for ``outcome``; an unknown id is an :class:`InputError`."""
+    specs = load_specs(models_dir)
+    if outcome not in specs:
+        raise InputError(f"unknown outcome {outcome!r}; specs exist for: {', '.join(specs)}",
+                         column="OUTCOME")
+    return specs[outcome]
