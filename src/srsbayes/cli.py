@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pooled", type=Path, default=None,
                    help="CSV of the paper's reported pooled values (default: bundled)")
     p.add_argument("--json", action="store_true", help="print findings as a JSON list")
+    p.add_argument("--paper", type=Path, default=None,
+                   help="text of the source paper, for the reference-list check "
+                        "(default: ../shared/seed/ if present)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
     p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")

@@ -13,9 +13,11 @@ audit reports which percentages no whole count reproduces.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +68,7 @@ class StudyTable:
 
 def nearest_count(percent: float, n: int) -> int:
     """Whole number of events whose percentage of ``n`` is nearest to ``percent`` (halves up)."""
-    return int(math.floor(percent * n / 100.0 + 0.5 + 1e-9))
+    return math.floor(percent * n / 100.0 + 0.5 + 1e-9)
 
 
 def read_table(path: str | Path, specs: dict[str, OutcomeSpec]) -> StudyTable:
@@ -94,31 +96,62 @@ def read_table(path: str | Path, specs: dict[str, OutcomeSpec]) -> StudyTable:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=f,
-                         row=line) from None
+                         row=line, column=_column_at(raw, exc.start)) from None
     if not text.strip():
         raise InputError("file is empty", file=f)
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+        # header=None: a row with more fields than the header is an error instead of
+        # silently turning the first column into the index.
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
                          skip_blank_lines=True, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"not a readable CSV: {str(exc).strip()}", file=f) from None
-    df.columns = [str(c).strip() for c in df.columns]
+        m = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"not a readable CSV: {str(exc).strip()}", file=f,
+                         row=int(m.group(1)) if m else None) from None
+    lines = _record_lines(text)
+    header = [str(c).strip() for c in df.iloc[0]]
+    df = df.iloc[1:].reset_index(drop=True)
+    df.columns = header
+    for col in header:
+        if header.count(col) > 1:
+            raise InputError("duplicate column name", file=f, row=lines[0], column=col)
+        if col in ("row", "events_rule"):
+            raise InputError("reserved column name; rename it", file=f, row=lines[0],
+                             column=col)
     for col in REQUIRED:
         if col not in df.columns:
-            raise InputError("missing required column", file=f, column=col)
+            raise InputError("missing required column", file=f, row=lines[0], column=col)
     if df.empty:
         raise InputError("no data rows", file=f)
     df = df.apply(lambda s: s.str.strip())
-    df.insert(0, "row", _line_numbers(text, len(df)))
+    df.insert(0, "row", lines[1 : len(df) + 1])
     frame = _validate_rows(df, specs, f)
     _validate_groups(frame, f)
     return StudyTable(frame, f, hashlib.sha256(raw).hexdigest())
 
 
-def _line_numbers(text: str, nrows: int) -> list[int]:
-    """File line of each data row (skipping blank lines, as the CSV reader does)."""
-    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip()]
-    return lines[1 : nrows + 1]
+def _record_lines(text: str) -> list[int]:
+    """File line on which each CSV record (header first) starts, skipping blank lines as
+    the CSV reader does; a quoted field may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    starts, end = [], 0
+    for rec in reader:
+        start, end = end + 1, reader.line_num
+        if rec and not (len(rec) == 1 and not rec[0].strip()):
+            starts.append(start)
+    return starts
+
+
+def _column_at(raw: bytes, pos: int) -> str | None:
+    """Header name of the field holding byte ``pos`` (best effort, for encoding errors)."""
+    start = raw.rfind(b"\n", 0, pos) + 1
+    if start == 0:
+        return None  # the header itself
+    prefix = raw[start:pos].decode("utf-8", errors="replace")
+    index = max(len(next(csv.reader([prefix], skipinitialspace=True), [])), 1) - 1
+    first = raw[: raw.find(b"\n")].decode("utf-8-sig", errors="replace")
+    names = [c.strip() for c in next(csv.reader([first], skipinitialspace=True), [])]
+    return names[index] if index < len(names) else None
 
 
 def _number(value: str, *, f: str, row: int, col: str, integer: bool = False) -> float:
@@ -158,6 +191,10 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
             raise InputError("missing value", file=f, row=r, column="n")
         if n <= 0:
             raise InputError(f"must be > 0, got {n:g}", file=f, row=r, column="n")
+        fu = rec["follow_up_months"]
+        if not math.isnan(fu) and fu <= 0:
+            raise InputError(f"must be > 0, got {fu:g}", file=f, row=r,
+                             column="follow_up_months")
         family = specs[rec["outcome"]].family
         if family == "binomial":
             _check_binary(rec, f)
@@ -199,9 +236,6 @@ def _check_median(rec: dict, f: str) -> None:
     if not math.isnan(hi) and hi < med:
         raise InputError(f"must be >= median, got {hi:g}", file=f, row=r,
                          column="median_ci_high")
-    fu = rec["follow_up_months"]
-    if not math.isnan(fu) and fu <= 0:
-        raise InputError(f"must be > 0, got {fu:g}", file=f, row=r, column="follow_up_months")
     d = rec["deaths"]
     if not math.isnan(d) and not 0 < d <= rec["n"]:
         raise InputError(f"must be in 1..n, got {d:g}", file=f, row=r, column="deaths")

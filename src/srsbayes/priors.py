@@ -50,7 +50,7 @@ class DistDef:
     doc: str
 
 
-# Codes are compiled into every model (as pm.Data switches): append, never renumber.
+# Codes identify the density a name maps to (turner is a log-normal, uisd a half-normal).
 DISTRIBUTIONS: dict[str, DistDef] = {
     "normal": DistDef(0, ("mu", "sigma"), "real", "Normal(mu, sigma)"),
     "studentt": DistDef(1, ("nu", "mu", "sigma"), "real", "Student-t(nu, mu, sigma)"),
@@ -69,7 +69,6 @@ DISTRIBUTIONS: dict[str, DistDef] = {
 }
 """Distribution families by name (``turner`` and ``uisd`` are re-expressed ones)."""
 
-UNIFORM_CODE = DISTRIBUTIONS["uniform"].code
 N_HYPER = 3
 
 
@@ -153,7 +152,9 @@ class _HalfT:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    # Shortest text that parses back to the same float, so str(prior) round-trips.
+    s = repr(float(x))
+    return s[:-2] if s.endswith(".0") else s
 
 
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
@@ -270,13 +271,50 @@ def parse_assignment(text: str) -> tuple[str, Prior]:
 
 
 # -- model side --------------------------------------------------------------------------------
+#
+# Every family reduces to one kernel on w = raw (real slots, log-normal) or w = exp(raw)
+# (half-* families on positive slots):
+#     lp = const - log(scale) + a * z**2 + b * log1p(z**2 / nu) + h * raw,   z = (w - loc) / scale
+# normal: a = -1/2, b = 0;  Student-t: a = 0, b = -(nu + 1)/2;  const holds the normalising
+# constant (and log 2 for half families), h = 1 is the Jacobian of the exp map. Uniform
+# priors use value = lower + (upper - lower) * sigmoid(raw) instead. Passing these
+# coefficients as data keeps the compiled graph tiny: a branch per family made numba
+# compilation several times slower.
+
+SLOT_FIELDS = ("uniform", "half", "loc", "scale", "nu", "a", "b", "const", "lower", "upper")
+
+
+def slot_coefficients(prior: Prior) -> np.ndarray:
+    """The slot's data vector (see :data:`SLOT_FIELDS`) that encodes ``prior``."""
+    code, (p0, p1, p2) = prior.canonical()
+    name = next(k for k, v in DISTRIBUTIONS.items() if v.code == code)
+    log2 = math.log(2.0)
+    norm_const = -0.5 * math.log(2 * math.pi)
+
+    def t_const(nu: float) -> float:
+        return math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
+
+    half, loc, scale, nu, a, b, const = 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0
+    lower, upper, uniform = 0.0, 1.0, 0.0
+    match name:
+        case "normal" | "lognormal":
+            loc, scale, a, const = p0, p1, -0.5, norm_const
+        case "studentt":
+            nu, loc, scale, b, const = p0, p1, p2, -(p0 + 1) / 2, t_const(p0)
+        case "halfnormal":
+            half, scale, a, const = 1.0, p0, -0.5, norm_const + log2
+        case "halfcauchy":
+            half, scale, b, const = 1.0, p0, -1.0, t_const(1.0) + log2
+        case "halfstudentt":
+            half, nu, scale, b, const = 1.0, p0, p1, -(p0 + 1) / 2, t_const(p0) + log2
+        case "uniform":
+            uniform, lower, upper = 1.0, p0, p1
+    return np.array([uniform, half, loc, scale, nu, a, b, const, lower, upper], dtype=float)
 
 
 def slot_data(name: str, prior: Prior) -> dict[str, np.ndarray]:
     """``pm.Data`` values that put ``prior`` into the slot called ``name``."""
-    code, params = prior.canonical()
-    return {f"{name}_kind": np.array(code, dtype=np.int64),
-            f"{name}_par": np.array(params, dtype=np.float64)}
+    return {f"{name}_prior_coef": slot_coefficients(prior)}
 
 
 def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = None):
@@ -285,7 +323,8 @@ def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = 
     The free variable ``{name}_raw`` lives on the real line; the parameter is
     ``exp(raw)`` (positive slots) or ``raw`` (real slots), except for uniform priors,
     which use ``lower + (upper - lower) * sigmoid(raw)`` so that NUTS never meets a
-    hard boundary. The log-Jacobian of either map is added to the prior density.
+    hard boundary. The log-Jacobian of either map is added to the prior density, which
+    is registered as ``pm.Potential(f"{name}_prior")``.
 
     Returns
     -------
@@ -295,49 +334,18 @@ def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = 
     import pymc as pm
     import pytensor.tensor as pt
 
-    data = slot_data(name, prior)
-    kind = pm.Data(f"{name}_kind", data[f"{name}_kind"])
-    par = pm.Data(f"{name}_par", data[f"{name}_par"])
+    coef = pm.Data(f"{name}_prior_coef", slot_coefficients(prior))
+    uniform, half, loc, scale, nu, a, b, const, lower, upper = (coef[i] for i in range(10))
     raw = pm.Flat(f"{name}_raw", dims=dims)
-    a, b, c = par[0], par[1], par[2]
-
+    is_uniform = pt.gt(uniform, 0.5)
     if support == "positive":
-        x = pt.exp(raw)
-        log_jac = raw
-        branches = {
-            "halfnormal": math.log(2.0) + _normal_lp(x, 0.0, a),
-            "halfcauchy": math.log(2.0 / math.pi) - pt.log(a) - pt.log1p((x / a) ** 2),
-            "halfstudentt": math.log(2.0) + _student_lp(x, a, 0.0, b),
-            "lognormal": _normal_lp(pt.log(x), a, b) - pt.log(x),
-        }
+        natural = pt.exp(raw)
+        w = pt.switch(pt.gt(half, 0.5), natural, raw)
     else:
-        x = raw
-        log_jac = pt.zeros_like(raw)
-        branches = {"normal": _normal_lp(x, a, b), "studentt": _student_lp(x, a, b, c)}
-
-    # Uniform via a logistic map: the density of raw is then logistic(0, 1).
-    s = pt.sigmoid(raw)
-    uniform_value = a + (b - a) * s
-    uniform_lp = -pt.softplus(-raw) - pt.softplus(raw)
-
-    lp = pt.full_like(raw, -np.inf)
-    for dist, branch in branches.items():
-        lp = pt.switch(pt.eq(kind, DISTRIBUTIONS[dist].code), branch + log_jac, lp)
-    lp = pt.switch(pt.eq(kind, UNIFORM_CODE), uniform_lp, lp)
-    value = pt.switch(pt.eq(kind, UNIFORM_CODE), uniform_value, x)
-    pm.Potential(f"{name}_prior", lp.sum())
+        natural = w = raw
+    z2 = ((w - loc) / scale) ** 2
+    kernel = const - pt.log(scale) + a * z2 + b * pt.log1p(z2 / nu) + half * raw
+    logistic = -pt.softplus(-raw) - pt.softplus(raw)  # density of raw under a uniform prior
+    pm.Potential(f"{name}_prior", pt.switch(is_uniform, logistic, kernel).sum())
+    value = pt.switch(is_uniform, lower + (upper - lower) * pt.sigmoid(raw), natural)
     return pm.Deterministic(name, value, dims=dims)
-
-
-def _normal_lp(x, mu, sigma):
-    import pytensor.tensor as pt
-
-    return -0.5 * ((x - mu) / sigma) ** 2 - pt.log(sigma) - 0.5 * math.log(2 * math.pi)
-
-
-def _student_lp(x, nu, mu, sigma):
-    import pytensor.tensor as pt
-
-    z = (x - mu) / sigma
-    return (pt.gammaln((nu + 1) / 2) - pt.gammaln(nu / 2) - 0.5 * pt.log(nu * math.pi)
-            - pt.log(sigma) - (nu + 1) / 2 * pt.log1p(z**2 / nu))

@@ -75,7 +75,7 @@ def load_spec_file(path: Path) -> OutcomeSpec:
         if key not in raw:
             raise InputError("missing required key", file=f, column=key)
     family = raw["family"]
-    if family not in FAMILIES:
+    if not isinstance(family, str) or family not in FAMILIES:
         raise InputError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}",
                          file=f, column="family")
     info = FAMILIES[family]
@@ -93,19 +93,22 @@ def load_spec_file(path: Path) -> OutcomeSpec:
         if not isinstance(entry, dict) or not isinstance(entry.get("dist"), str):
             raise InputError("needs dist = \"name(params)\"", file=f, column=col)
         priors[name] = parse_prior(entry["dist"], where=col, file=f)
-        if priors[name].dist != "uisd":
-            check_support(name, priors[name], info.slots[name], file=f)
+        check_support(name, priors[name], info.slots[name], file=f)
         rationales[name] = str(entry.get("rationale", ""))
     missing = [s for s in info.slots if s not in priors]
     if missing:
         raise InputError("no default prior", file=f, column=f"priors.{missing[0]}")
     thresholds = []
+    if not isinstance(raw.get("thresholds", []), list):
+        raise InputError("must be an array of [[thresholds]] tables", file=f,
+                         column="thresholds")
     for i, t in enumerate(raw.get("thresholds", [])):
         col = f"thresholds[{i}]"
         if not isinstance(t, dict) or t.get("measure") not in info.thresholds:
             raise InputError(f"measure must be one of {', '.join(info.thresholds)}",
                              file=f, column=col)
-        if not isinstance(t.get("threshold"), int | float):
+        if isinstance(t.get("threshold"), bool) or not isinstance(t.get("threshold"),
+                                                                   int | float):
             raise InputError("threshold must be a number", file=f, column=col)
         thresholds.append(Threshold(t["measure"], float(t["threshold"]),
                                     str(t.get("rationale", ""))))

@@ -3,6 +3,27 @@
 This module only declares what each family needs (its prior slots and threshold
 measures) so that specs and data can be validated without importing PyMC. The
 model code lives in the family modules and is loaded on demand by :func:`get_family`.
+
+A family module provides (see ``binomial.py`` for the reference implementation):
+
+``build_model(k, priors) -> pm.Model``
+    The model for ``k`` studies. Data are ``pm.Data`` named as ``model_data`` returns
+    them; every prior is a :func:`srsbayes.priors.prior_slot`. Must define the posterior
+    variables ``effect`` (θ), ``tau``, ``delta`` (study deviations, dims ``study``).
+``model_data(wide) -> dict``
+    ``pm.Data`` values from :func:`srsbayes.data.outcome_table`.
+``observed(data)``, ``loglik(post, data)``, ``simulate(post, data, rng)``
+    Observed values, pointwise log-likelihood and replicated data, keyed by observed name.
+``observed_effects(wide) -> DataFrame``
+    Per-study empirical estimate with 95% interval (log scale), for forest plots.
+``absolute_effects(post, spec, rng, log_effect_new) -> dict``
+    Absolute-scale draws; ``benefit`` / ``benefit_new`` are signed so positive = benefit.
+``threshold_probability(measure, threshold, spec, log_effect, log_effect_new, absolute)``
+    ``(P pooled, P new study)`` that the benefit reaches a clinical threshold.
+``uisd(wide) -> float``
+    Unit-information SD for data-scaled heterogeneity priors.
+``DIAGNOSTIC_VARS``
+    Posterior variables the convergence gate checks. Optional: ``extra_summary``.
 """
 
 from __future__ import annotations
