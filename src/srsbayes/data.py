@@ -109,7 +109,8 @@ def read_table(path: str | Path, specs: dict[str, OutcomeSpec]) -> StudyTable:
         raise InputError(f"not a readable CSV: {str(exc).strip()}", file=f,
                          row=int(m.group(1)) if m else None) from None
     lines = _record_lines(text)
-    header = [str(c).strip() for c in df.iloc[0]]
+    # Unnamed columns (e.g. trailing commas from a spreadsheet) keep pandas' usual names.
+    header = [str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(df.iloc[0])]
     df = df.iloc[1:].reset_index(drop=True)
     df.columns = header
     for col in header:
@@ -183,6 +184,7 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
         if rec["arm"] not in ARMS:
             raise InputError(f"unknown arm {rec['arm']!r}; use 'preop' or 'postop'",
                              file=f, row=r, column="arm")
+        decimals = _decimals(rec.get("percent", ""))
         for col in NUMERIC:
             integer = col in ("n", "events", "deaths")
             rec[col] = _number(rec.get(col, ""), f=f, row=r, col=col, integer=integer)
@@ -197,14 +199,14 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
                              column="follow_up_months")
         family = specs[rec["outcome"]].family
         if family == "binomial":
-            _check_binary(rec, f)
+            _check_binary(rec, f, decimals)
         else:
             _check_median(rec, f)
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
 
-def _check_binary(rec: dict, f: str) -> None:
+def _check_binary(rec: dict, f: str, decimals: int) -> None:
     r, n, ev, pc = rec["row"], rec["n"], rec["events"], rec["percent"]
     if not math.isnan(ev):
         if ev < 0:
@@ -217,10 +219,21 @@ def _check_binary(rec: dict, f: str) -> None:
         raise InputError("binary outcome needs 'events' or 'percent'", file=f, row=r,
                          column="events")
     if math.isnan(ev):
-        rec["events"] = float(nearest_count(pc, int(n)))
-        rec["events_rule"] = "nearest count to percent"
+        k = nearest_count(pc, int(n))
+        rec["events"] = float(k)
+        # GRIM: a whole count reproduces p if |100k/n - p| <= half a unit of the last decimal.
+        half_unit = 0.5 * 10.0**-decimals
+        exact = abs(100.0 * k / n - pc) <= half_unit + 1e-9
+        rec["events_rule"] = ("nearest count to percent" if exact else
+                              "nearest count; no whole count reproduces the percent")
     else:
         rec["events_rule"] = "reported"
+
+
+def _decimals(text: str) -> int:
+    """Decimals as written (``'12.5'`` -> 1), the precision a percentage was reported at."""
+    text = text.strip()
+    return len(text.split(".", 1)[1]) if "." in text else 0
 
 
 def _check_median(rec: dict, f: str) -> None:

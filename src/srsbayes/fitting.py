@@ -42,7 +42,7 @@ class FitSettings:
     cores: int | None = None
 
     def retry(self) -> FitSettings:
-        return replace(self, target_accept=max(self.target_accept, 0.95),
+        return replace(self, target_accept=max(self.target_accept, 0.99),
                        tune=max(2 * self.tune, 2000))
 
 

@@ -57,6 +57,17 @@ class OutcomeSpec:
 
 
 _REQUIRED = ("id", "label", "family", "benefit", "priors")
+_KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep"}
+_PRIOR_KEYS = {"dist", "rationale"}
+_THRESHOLD_KEYS = {"measure", "threshold", "rationale"}
+
+
+def _no_unknown(keys, known: set[str], f: str, where: str = "") -> None:
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+    extra = sorted(set(keys) - known)
+    if extra:
+        raise InputError(f"unknown key; known: {', '.join(sorted(known))}", file=f,
+                         column=where + extra[0])
 
 
 def load_spec_file(path: Path) -> OutcomeSpec:
@@ -71,6 +82,7 @@ def load_spec_file(path: Path) -> OutcomeSpec:
         raise InputError("spec file is not UTF-8 text", file=f) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"malformed TOML: {exc}", file=f) from None
+    _no_unknown(raw, _KNOWN, f)
     for key in _REQUIRED:
         if key not in raw:
             raise InputError("missing required key", file=f, column=key)
@@ -92,6 +104,7 @@ def load_spec_file(path: Path) -> OutcomeSpec:
                              + ", ".join(info.slots), file=f, column=col)
         if not isinstance(entry, dict) or not isinstance(entry.get("dist"), str):
             raise InputError("needs dist = \"name(params)\"", file=f, column=col)
+        _no_unknown(entry, _PRIOR_KEYS, f, col + ".")
         priors[name] = parse_prior(entry["dist"], where=col, file=f)
         check_support(name, priors[name], info.slots[name], file=f)
         rationales[name] = str(entry.get("rationale", ""))
@@ -107,6 +120,7 @@ def load_spec_file(path: Path) -> OutcomeSpec:
         if not isinstance(t, dict) or t.get("measure") not in info.thresholds:
             raise InputError(f"measure must be one of {', '.join(info.thresholds)}",
                              file=f, column=col)
+        _no_unknown(t, _THRESHOLD_KEYS, f, col + ".")
         if isinstance(t.get("threshold"), bool) or not isinstance(t.get("threshold"),
                                                                    int | float):
             raise InputError("threshold must be a number", file=f, column=col)

@@ -89,6 +89,8 @@ def summarise(result: FitResult, post: xr.Dataset, data: dict[str, np.ndarray],
     }
     if hasattr(fam, "extra_summary"):
         summary.update(fam.extra_summary(result.wide, data, absolute))
+    if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
+        summary.update(fam.posterior_summary(post))
     if checks:
         summary["ppc"] = {"pvalues": checks["ppc_pvalues"], "loo": checks["loo"]}
     return summary
