@@ -16,6 +16,7 @@ Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importance sampling. JMLR 25:1-
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -103,7 +104,10 @@ def loo_by_study(posterior: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> dic
     total = sum(log_lik.values())
     tree = xr.DataTree.from_dict({"posterior": posterior,
                                   "log_likelihood": xr.Dataset({"study": total})})
-    res = az.loo(tree, var_name="study", pointwise=True)
+    with warnings.catch_warnings():
+        # The Pareto-k warning is reported in the summary instead (``warning``, ``pareto_k``).
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+        res = az.loo(tree, var_name="study", pointwise=True)
     k = np.asarray(res.pareto_k).ravel()
     return {
         "elpd_loo": float(res.elpd), "se": float(res.se), "p_loo": float(res.p),
