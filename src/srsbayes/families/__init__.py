@@ -23,7 +23,9 @@ A family module provides (see ``binomial.py`` for the reference implementation):
 ``uisd(wide) -> float``
     Unit-information SD for data-scaled heterogeneity priors.
 ``DIAGNOSTIC_VARS``
-    Posterior variables the convergence gate checks. Optional: ``extra_summary``.
+    Posterior variables the convergence gate checks.
+``extra_summary(wide, data, absolute) -> dict``, ``posterior_summary(post) -> dict``
+    Optional: family-specific entries merged into ``summary.json``.
 """
 
 from __future__ import annotations
