@@ -1,0 +1,353 @@
+"""Report figures: pure functions from a fit's summary (and draws) to PNG bytes.
+
+Every figure is drawn with matplotlib's Agg backend at a modest resolution so that the
+self-contained HTML report, which embeds them as ``data:`` URIs, stays light. Colours are
+the Okabe-Ito palette (distinguishable with colour-vision deficiency); every encoding is
+also carried by marker shape or line style.
+
+References
+----------
+Lewis S, Clarke M (2001). Forest plots: trying to see the wood and the trees. BMJ
+322:1479-1480.
+
+Gabry J, Simpson D, Vehtari A, Betancourt M, Gelman A (2019). Visualization in Bayesian
+workflow. J R Stat Soc A 182:389-402 (posterior-predictive checks).
+
+Okabe M, Ito K (2008). Color Universal Design (CUD): how to make figures and
+presentations that are friendly to colorblind people.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+DPI = 100
+OBSERVED = "#000000"
+SHRUNKEN = "#0072B2"  # blue
+POOLED = "#D55E00"  # vermillion
+PREDICT = "#009E73"  # green
+BENEFIT = "#56B4E9"  # sky blue
+MEANINGFUL = "#0072B2"
+GREY = "#777777"
+RATIO_NAME = {"odds_ratio": "Odds ratio", "ratio_of_medians": "Ratio of median OS"}
+CLIP = (1e-2, 1e2)
+"""Ratios outside this range are drawn at its edge with an arrow (a zero cell can make a
+study's empirical interval effectively unbounded)."""
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plain(text: str) -> str:
+    """Text from data as literal matplotlib text (a ``$`` would start mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def png_bytes(fig) -> bytes:
+    """Render ``fig`` to PNG bytes and close it."""
+    plt = _pyplot()
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight",
+                    metadata={"Software": None})  # no tool banner: bytes depend on data only
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _sides(summary: dict[str, Any]) -> tuple[str, str]:
+    """Axis captions for ratios < 1 and > 1."""
+    pre, post = "favours preop SRS", "favours postop SRS"
+    return (pre, post) if summary["benefit"] == "lower" else (post, pre)
+
+
+def _clip(x: float) -> float:
+    return float(min(max(x, CLIP[0]), CLIP[1]))
+
+
+def _ratio_axis(ax, lo: float, hi: float, summary: dict[str, Any]) -> None:
+    ax.set_xscale("log")
+    lo, hi = max(lo, CLIP[0]), min(hi, CLIP[1])
+    span = (hi / lo) ** 0.06
+    ax.set_xlim(lo / span, hi * span)
+    ax.axvline(1.0, color=GREY, lw=0.8, zorder=0)
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=()))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    left, right = _sides(summary)
+    # Direction captions sit inside the top of the panel, either side of the line of no
+    # effect, where they cannot collide with tick labels or the axis label.
+    trans = ax.get_xaxis_transform()
+    ax.text(1.0, 1.0, f"← {left}  ", transform=trans, ha="right", va="bottom", fontsize=8.5,
+            color=GREY)
+    ax.text(1.0, 1.0, f"  {right} →", transform=trans, ha="left", va="bottom", fontsize=8.5,
+            color=GREY)
+
+
+def _interval(ax, y: float, lo: float, mid: float, hi: float, *, color: str, marker: str,
+              filled: bool = True, ms: float = 6, label: str | None = None,
+              ls: str = "-") -> None:
+    clo, chi = _clip(lo), _clip(hi)
+    ax.plot([clo, chi], [y, y], color=color, lw=1.6, ls=ls, solid_capstyle="butt")
+    for edge, raw, sign in ((clo, lo, -1), (chi, hi, 1)):
+        if edge != raw:  # clipped: draw an arrow head at the edge
+            ax.annotate("", xy=(edge, y), xytext=(edge * (1.25 ** -sign), y),
+                        arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2})
+    ax.plot([_clip(mid)], [y], marker=marker, ms=ms, color=color,
+            mfc=color if filled else "white", mew=1.4, ls="none", label=label)
+
+
+def forest_plot(summary: dict[str, Any]) -> bytes:
+    """Forest plot of one outcome.
+
+    Each study shows its observed (empirical) ratio with a 95% interval (open square) and
+    its shrunken random-effects estimate with a 95% credible interval (filled circle);
+    below them the pooled effect (diamond) and the 95% prediction interval for a new
+    study (dashed).
+
+    Parameters
+    ----------
+    summary
+        A fit's ``summary.json`` dict (``study_effects`` observed values are on the log
+        scale; ``shrunken``, ``effect`` and ``prediction`` on the ratio scale).
+    """
+    plt = _pyplot()
+    rows = summary["study_effects"]
+    k = len(rows)
+    fig, ax = plt.subplots(figsize=(7.2, 0.55 * (k + 3) + 1.0))
+    ys = np.arange(k, 0, -1) + 2.0
+    values: list[float] = []
+    for y, r in zip(ys, rows, strict=True):
+        obs = r["observed"]
+        o = [float(np.exp(v)) for v in (obs["ci95"][0], obs["estimate"], obs["ci95"][1])]
+        sh = r["shrunken"]
+        s = [sh["ci95"][0], sh["median"], sh["ci95"][1]]
+        _interval(ax, y + 0.15, *o, color=OBSERVED, marker="s", filled=False,
+                  label="Observed (95% CI)" if y == ys[0] else None)
+        _interval(ax, y - 0.15, *s, color=SHRUNKEN, marker="o",
+                  label="Shrunken estimate (95% CrI)" if y == ys[0] else None)
+        values += o + s
+    e, p = summary["effect"], summary["prediction"]
+    lo, mid, hi = e["ci95"][0], e["median"], e["ci95"][1]
+    ax.fill([_clip(lo), _clip(mid), _clip(hi), _clip(mid)], [1.5, 1.8, 1.5, 1.2],
+            color=POOLED, label="Pooled effect (95% CrI)", zorder=3)
+    _interval(ax, 0.8, p["ci95"][0], p["median"], p["ci95"][1], color=PREDICT, marker="|",
+              ms=10, ls="--", label="New-study prediction (95%)")
+    values += [lo, hi, *p["ci95"]]
+    ax.set_yticks([*ys, 1.5, 0.8])
+    ax.set_yticklabels([plain(r["study"]) for r in rows] + ["Pooled", "New study"])
+    ax.set_ylim(0.3, ys[0] + 0.7)
+    finite = [v for v in values if np.isfinite(v) and v > 0]
+    _ratio_axis(ax, min([*finite, 0.9]), max([*finite, 1.1]), summary)
+    ax.set_xlabel(f"{RATIO_NAME.get(summary['measure'], summary['measure'])}, preop vs postop "
+                  "(log scale)")
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5,
+              frameon=False)
+    fig.suptitle(f"{plain(summary['label'])}: study estimates and pooled effect", fontsize=11,
+                 x=0.01, ha="left")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def _density(ax, draws: np.ndarray, *, log: bool):
+    """Kernel density of ``draws`` on a grid (log-scale draws are smoothed on the log scale)."""
+    from scipy.stats import gaussian_kde
+
+    x = np.log(draws) if log else np.asarray(draws, dtype=float)
+    lo, hi = np.quantile(x, [0.001, 0.999])
+    pad = 0.15 * (hi - lo)
+    grid = np.linspace(lo - pad, hi + pad, 400)
+    dens = gaussian_kde(x)(grid)
+    return (np.exp(grid) if log else grid), dens
+
+
+def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
+                absolute_draws: np.ndarray | None = None,
+                absolute_threshold: dict[str, Any] | None = None,
+                absolute_label: str = "") -> bytes:
+    """Posterior of the pooled effect with the benefit region shaded.
+
+    Left panel: the ratio (odds ratio or ratio of medians) on a log axis, the region
+    where preop SRS is better shaded and labelled with its probability. Right panel
+    (optional): the absolute benefit of preop SRS (percentage points or months, positive =
+    benefit), the clinically meaningful region shaded.
+
+    Parameters
+    ----------
+    summary
+        The fit's summary (for direction, labels and thresholds).
+    ratio_draws
+        Posterior draws of the pooled ratio ``exp(theta)``.
+    absolute_draws
+        Draws of the signed absolute benefit, or ``None`` for one panel.
+    absolute_threshold
+        The summary's threshold entry on the absolute scale (``threshold`` and its
+        ``probability``), or ``None``. Probabilities in the legends are the summary's, so
+        that the figure and the tables show the same numbers.
+    absolute_label
+        x-axis label of the absolute panel.
+    """
+    plt = _pyplot()
+    two = absolute_draws is not None
+    fig, axes = plt.subplots(1, 2 if two else 1, figsize=(9.6 if two else 5.4, 3.3))
+    axes = np.atleast_1d(axes)
+    ax = axes[0]
+    r = np.asarray(ratio_draws, dtype=float).ravel()
+    x, d = _density(ax, r, log=True)
+    # Density of log(ratio) drawn against the ratio on a log axis: areas read as
+    # probabilities.
+    ax.plot(x, d, color="#333333", lw=1.4)
+    better = x < 1 if summary["benefit"] == "lower" else x > 1
+    ax.fill_between(x, 0, d, where=better, color=BENEFIT, alpha=0.6, lw=0,
+                    label=f"preop better: P = {_p(summary['prob_benefit'])}")
+    for t in summary.get("thresholds", []):
+        if t["measure"] in ("odds_ratio", "ratio"):
+            thr = t["threshold"]
+            strong = x <= thr if summary["benefit"] == "lower" else x >= thr
+            ax.fill_between(x, 0, d, where=strong, color=MEANINGFUL, alpha=0.55, lw=0,
+                            hatch="//", label=f"ratio beyond {thr:g}: P = "
+                                              f"{_p(t['probability'])}")
+    ax.axvline(1.0, color=GREY, lw=0.8)
+    ax.axvline(summary["effect"]["median"], color=POOLED, lw=1.2, ls="--",
+               label=f"median {summary['effect']['median']:.2f}")
+    _ratio_axis(ax, float(x.min()), float(x.max()), summary)
+    ax.set_xlabel(f"Pooled {RATIO_NAME.get(summary['measure'], 'ratio').lower()} "
+                  "(log scale)")
+    ax.set_yticks([])
+    ax.set_ylabel("Posterior density")
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    _despine(ax)
+    if two:
+        ax2 = axes[1]
+        a = np.asarray(absolute_draws, dtype=float).ravel()
+        x2, d2 = _density(ax2, a, log=False)
+        ax2.plot(x2, d2, color="#333333", lw=1.4)
+        # The absolute benefit has the sign of the ratio's benefit, so P(any benefit) is
+        # the summary's P(benefit).
+        ax2.fill_between(x2, 0, d2, where=x2 > 0, color=BENEFIT, alpha=0.6, lw=0,
+                         label=f"any benefit: P = {_p(summary['prob_benefit'])}")
+        if absolute_threshold is not None:
+            thr = absolute_threshold["threshold"]
+            ax2.fill_between(x2, 0, d2, where=x2 >= thr, color=MEANINGFUL,
+                             alpha=0.55, lw=0, hatch="//",
+                             label=f"≥ {thr:g}: P = {_p(absolute_threshold['probability'])}")
+            ax2.axvline(thr, color=MEANINGFUL, lw=1.0, ls=":")
+        ax2.axvline(0.0, color=GREY, lw=0.8)
+        ax2.set_xlabel(absolute_label)
+        ax2.set_yticks([])
+        trans = ax2.get_xaxis_transform()
+        ax2.text(0.0, 1.0, "← harm  ", transform=trans, ha="right", va="bottom",
+                 fontsize=8.5, color=GREY)
+        ax2.text(0.0, 1.0, "  benefit of preop →", transform=trans, ha="left", va="bottom",
+                 fontsize=8.5, color=GREY)
+        ax2.legend(fontsize=8, frameon=False, loc="best")
+        _despine(ax2)
+    fig.suptitle(f"{plain(summary['label'])}: posterior of the pooled effect", fontsize=11,
+                 x=0.01, ha="left")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def _p(p: float) -> str:
+    from .text import pct
+
+    return pct(p)
+
+
+def _despine(ax) -> None:
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
+def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
+    """Posterior-predictive check: each observed value against its replicated 50% and 95%
+    intervals, per study and observed variable (arm).
+
+    Counts are shown as percentages of the arm size when the constant data hold it
+    (``events_preop`` / ``n_preop``), so studies of different size share an axis.
+
+    Returns ``None`` when the tree has no posterior-predictive group.
+    """
+    if "posterior_predictive" not in idata.children or "observed_data" not in idata.children:
+        return None
+    plt = _pyplot()
+    obs = idata["observed_data"].to_dataset()
+    rep = idata["posterior_predictive"].to_dataset()
+    const = (idata["constant_data"].to_dataset() if "constant_data" in idata.children
+             else None)
+    names = [n for n in obs.data_vars if n in rep.data_vars]
+    studies = [plain(s) for s in summary["studies"]]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 0.8, 0.5 *
+                                                      len(studies) + 1.6), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        scale, unit = _ppc_scale(name, const, len(studies))
+        y = np.asarray(obs[name].values, dtype=float)
+        r = rep[name].stack(sample=("chain", "draw")).transpose("study", "sample").values
+        r = np.asarray(r, dtype=float)
+        if name.startswith("log_"):  # log medians are read in months
+            y, r = np.exp(y), np.exp(r)
+        y, r = y * scale, r * scale[:, None]
+        q = np.quantile(r, [0.025, 0.25, 0.5, 0.75, 0.975], axis=1)
+        pos = np.arange(len(studies))[::-1]
+        ax.hlines(pos, q[0], q[4], color=SHRUNKEN, lw=1.5, alpha=0.6,
+                  label="replicated 95%")
+        ax.hlines(pos, q[1], q[3], color=SHRUNKEN, lw=5, alpha=0.8, label="replicated 50%")
+        ax.plot(y, pos, "D", color=POOLED, ms=6, label="observed", mec="white", mew=0.6)
+        ax.set_yticks(pos)
+        ax.set_yticklabels(studies if ax is axes[0][0] else [])
+        ax.set_title(_ppc_title(name), fontsize=10)
+        ax.set_xlabel(unit)
+        ax.grid(axis="x", color="#dddddd", lw=0.6)
+        ax.set_axisbelow(True)
+        ax.set_ylim(-0.7, len(studies) - 0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    axes[0][-1].legend(fontsize=8, frameon=False, loc="upper left",
+                       bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(f"{plain(summary['label'])}: posterior-predictive check", fontsize=11, x=0.01,
+                 ha="left")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def _ppc_scale(name: str, const, k: int) -> tuple[np.ndarray, str]:
+    """Factor turning observed values of ``name`` into a readable unit, and that unit."""
+    if const is not None and name.startswith("events_"):
+        n = f"n_{name.removeprefix('events_')}"
+        if n in const.data_vars:
+            return 100.0 / np.asarray(const[n].values, dtype=float), "% of the arm"
+    if name.startswith("log_median"):
+        return np.ones(k), "median (months)"
+    return np.ones(k), "value"
+
+
+def _ppc_title(name: str) -> str:
+    arm = "preop" if name.endswith("preop") else "postop" if name.endswith("postop") else ""
+    base = name.removesuffix("_preop").removesuffix("_postop")
+    base = {"events": "patients with the event", "log_median": "median survival"}.get(
+        base, base.replace("_", " "))
+    return f"{arm.capitalize()} arm: {base}" if arm else base
+
+
+def label_list(items: Sequence[str]) -> str:
+    """``a, b and c`` (for alt texts)."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,661 @@
+"""``python -m srsbayes report``: fit every outcome, run its sensitivity sweep, audit the
+evidence and write one self-contained clinical report (``index.html``) and its Markdown
+twin (``index.md``), beside each outcome's ``posterior.nc`` and ``summary.json``.
+
+The work is split three ways: this module orchestrates (validation, fits, sweeps, derived
+posterior quantities, the comparison with the source paper); :mod:`srsbayes.figures` draws;
+:mod:`srsbayes.render` writes HTML and Markdown. Input is validated completely before
+anything is written (bad input: exit 2, nothing written). A fit that fails its convergence
+gate is still reported, as NOT TRUSTWORTHY and without numbers (exit 3).
+
+References
+----------
+Kruschke JK (2018). Rejecting or accepting parameter values in Bayesian estimation.
+Adv Methods Pract Psychol Sci 1:270-280 (probability that an effect lies within a
+region of practical equivalence, used for the paper's "comparable"/"similar" claims).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import re
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .audit import Finding, read_claims, read_pooled, run_audit
+from .data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, outcome_table
+from .errors import EXIT_UNCONVERGED, InputError
+from .families import get_family
+from .fitting import DEFAULT_CACHE, FitResult, FitSettings, ModelCache, fit_outcome
+from .outputs import command_line, package_versions, write_with
+from .specs import REPO_ROOT, OutcomeSpec, load_specs
+
+DEFAULT_OUT = REPO_ROOT / "reports"
+SWEEP_DPI = 100
+"""Resolution of the sweep figure embedded in the report (the sweep's own PNG is finer)."""
+DERIVED_STREAM = 7
+"""Random stream (``default_rng([seed, 7])``) of the derived draws (absolute effects,
+relative risk reduction) used by the figures and the comparison with the paper."""
+
+
+# ---------------------------------------------------------------------------------------
+# Progress
+
+
+class Progress:
+    """A one-line progress bar on stderr.
+
+    On a terminal the line is redrawn in place; otherwise (CI logs, files) each step is
+    one line. ``enabled=False`` prints nothing.
+    """
+
+    def __init__(self, total: int, *, enabled: bool = True, stream: TextIO | None = None,
+                 width: int = 24) -> None:
+        self.total, self.done, self.width = max(total, 1), 0, width
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.t0 = time.monotonic()
+
+    def _line(self, message: str) -> str:
+        filled = round(self.width * self.done / self.total)
+        bar = "#" * filled + "-" * (self.width - filled)
+        secs = time.monotonic() - self.t0
+        return f"[{bar}] {self.done}/{self.total} {secs:5.0f}s  {message}"
+
+    @contextmanager
+    def step(self, message: str) -> Iterator[None]:
+        """Show ``message`` while the block runs, then count the step as done."""
+        if self.enabled:
+            if self.tty:
+                self.stream.write("\r\x1b[2K" + self._line(message + " ..."))
+            else:
+                self.stream.write(self._line(message) + "\n")
+            self.stream.flush()
+        yield
+        self.done += 1
+
+    def update(self, message: str) -> None:
+        """Redraw the current step's message (terminals only: logs keep one line a step)."""
+        if self.enabled and self.tty:
+            self.stream.write("\r\x1b[2K" + self._line(message + " ..."))
+            self.stream.flush()
+
+    def close(self, message: str = "done") -> None:
+        if self.enabled:
+            line = self._line(message)
+            self.stream.write(("\r\x1b[2K" + line + "\n") if self.tty else line + "\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# What the report holds
+
+
+@dataclass
+class SweepInfo:
+    """A sensitivity sweep as the report shows it.
+
+    ``available`` is ``False`` (with ``note`` saying why) when no sweep was run.
+    ``robust``/``text`` are the verdict over the prior settings, ``data_robust``/
+    ``data_text`` over the data-level rows (leave-one-study-out, rounding), ``overall``
+    the sweep's own verdict; ``rows`` are the sweep table's records.
+    """
+
+    available: bool
+    note: str = ""
+    robust: bool | None = None
+    text: str = ""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    figure: bytes | None = None
+    extra: list[str] = field(default_factory=list)
+    reference: str = ""
+    overall: dict[str, Any] = field(default_factory=dict)
+    data_robust: bool | None = None
+    data_text: str = ""
+
+
+@dataclass
+class OutcomeReport:
+    """One outcome: its fit (or why there is none), figures, sweep and paper comparison.
+
+    ``status`` is ``"ok"`` (a result), ``"failed"`` (the convergence gate failed: no
+    numbers are shown) or ``"unavailable"`` (the model family could not be loaded).
+    """
+
+    spec: OutcomeSpec
+    status: str
+    summary: dict[str, Any] | None = None
+    message: str = ""
+    figures: dict[str, bytes] = field(default_factory=dict)
+    sweep: SweepInfo = field(default_factory=lambda: SweepInfo(False, "not run"))
+    derived: dict[str, Any] = field(default_factory=dict)
+    pooled: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    count_table: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class Report:
+    """Everything :mod:`srsbayes.render` needs."""
+
+    table: StudyTable
+    outcomes: list[OutcomeReport]
+    findings: list[Finding]
+    settings: FitSettings
+    specs: dict[str, OutcomeSpec]
+    studies: list[dict[str, Any]]
+    command: str
+    reproduce: str
+    versions: dict[str, str]
+    created: str
+    bundled: bool
+    sweep_requested: bool = True
+    paper_compared: bool = True
+
+    @property
+    def exit_status(self) -> int:
+        return 0 if all(o.ok for o in self.outcomes) else EXIT_UNCONVERGED
+
+
+# ---------------------------------------------------------------------------------------
+# Derived posterior quantities
+
+
+def derived_draws(result: FitResult) -> dict[str, np.ndarray]:
+    """Draws of the pooled ratio and of the family's absolute effects.
+
+    Absolute effects are recomputed with the family's ``absolute_effects`` on a stream of
+    their own (:data:`DERIVED_STREAM`), so they are reproducible from the seed; their
+    Monte Carlo error is that of the summary's.
+    """
+    fam = get_family(result.spec.family)
+    post = result.idata["posterior"].to_dataset()
+    theta, tau = post["effect"], post["tau"]
+    rng = np.random.default_rng([result.settings.seed, DERIVED_STREAM])
+    log_new = theta + tau * xr.DataArray(rng.standard_normal(theta.shape), dims=theta.dims)
+    absolute = fam.absolute_effects(post, result.spec, rng, log_new)
+    out = {"log_ratio": np.asarray(theta).ravel(), "ratio": np.exp(np.asarray(theta)).ravel()}
+    out.update({k: np.asarray(v).ravel() for k, v in absolute.items()})
+    return out
+
+
+def absolute_benefit(spec: OutcomeSpec, summary: dict[str, Any],
+                     draws: dict[str, np.ndarray]
+                     ) -> tuple[np.ndarray | None, dict[str, Any] | None, str]:
+    """Signed absolute benefit draws (positive = preop better), the summary's clinical
+    threshold on that scale (if any), and an axis label."""
+    thr = {t["measure"]: t for t in summary.get("thresholds", [])}
+    if "benefit" in draws and spec.family == "binomial":
+        what = (f"Fewer patients with {spec.event} per 100" if spec.benefit == "lower"
+                else f"More patients with {spec.event} per 100")
+        return draws["benefit"], thr.get("risk_difference"), f"{what} (preop vs postop)"
+    if "months" in draws:
+        return (spec.sign * draws["months"], thr.get("months"),
+                "Longer median survival with preop SRS (months)")
+    return None, None, ""
+
+
+def _stats(x: np.ndarray) -> dict[str, Any]:
+    lo, med, hi = np.quantile(x, [0.025, 0.5, 0.975])
+    return {"median": float(med), "ci95": [float(lo), float(hi)]}
+
+
+def equivalence(spec: OutcomeSpec, draws: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """P(the difference lies within ± the spec's first clinical threshold).
+
+    The region of practical equivalence (Kruschke 2018) is the smallest difference the
+    spec calls clinically meaningful, taken on both sides.
+    """
+    for t in spec.thresholds:
+        m, thr = t.measure, t.threshold
+        if m == "risk_difference" and "risk_difference" in draws:
+            x, margin = np.abs(draws["risk_difference"]), thr
+            what = f"the risks differ by less than {thr:g} percentage points"
+        elif m == "months" and "months" in draws:
+            x, margin = np.abs(draws["months"]), thr
+            what = f"median survival differs by less than {thr:g} month(s)"
+        elif m in ("odds_ratio", "ratio"):
+            x, margin = np.abs(draws["log_ratio"]), abs(float(np.log(thr)))
+            what = (f"the {'odds ratio' if m == 'odds_ratio' else 'ratio'} lies between "
+                    f"{np.exp(-margin):.2f} and {np.exp(margin):.2f}")
+        else:
+            continue
+        return {"probability": float((x < margin).mean()), "what": what, "measure": m,
+                "threshold": thr}
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison with the source paper
+
+_REDUCTION = re.compile(r"relative_reduction_(\d+(?:\.\d+)?)$")
+
+
+def compare_pooled(spec: OutcomeSpec, summary: dict[str, Any], pooled: list[Any]
+                   ) -> list[dict[str, Any]]:
+    """The paper's pooled value per arm next to the model's pooled absolute value."""
+    out = []
+    keys = {"percent": ("risk_{arm}", "%"), "median_months": ("median_{arm}", " months")}
+    for row in pooled:
+        if row.outcome != spec.id:
+            continue
+        key, unit = keys.get(row.measure, ("", ""))
+        ours = summary.get("absolute", {}).get(key.format(arm=row.arm))
+        out.append({"arm": row.arm, "paper": float(row.value), "paper_text":
+                    f"{float(row.value):g}{unit}", "ours": ours, "unit": unit,
+                    "measure": row.measure, "n": row.n, "source": row.source})
+    return out
+
+
+def compare_claims(spec: OutcomeSpec, summary: dict[str, Any], draws: dict[str, np.ndarray],
+                   claims: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any]]:
+    """Each of the paper's claims about this outcome, with what the posterior says.
+
+    ``relative_reduction_NN``: the posterior relative risk reduction ``1 - RR`` and
+    P(RRR >= NN%). ``*significant*``: P(benefit) and the credible interval (the posterior
+    has no notion of significance). ``comparable`` / ``similar`` / ``no_difference``:
+    P(difference within the clinical threshold). Other claims: P(benefit).
+    """
+    from .render import claim_assessment
+
+    out = []
+    for _line, c in claims:
+        if c["outcome"].lower() != spec.id:
+            continue
+        claim = c["claim"]
+        entry: dict[str, Any] = {"claim": claim, "quote": c.get("quote", "") or claim,
+                                 "source": c.get("source", ""),
+                                 "prob_benefit": summary["prob_benefit"]}
+        m = _REDUCTION.match(claim)
+        if m and "relative_risk" in draws:
+            target = float(m.group(1)) / 100
+            rrr = 1 - draws["relative_risk"]
+            entry.update(kind="reduction", target=target, rrr=_stats(rrr),
+                         prob_at_least=float((rrr >= target).mean()))
+        elif any(w in claim for w in ("comparable", "similar", "no_difference")):
+            entry.update(kind="equivalence", equivalence=equivalence(spec, draws))
+        elif "significant" in claim:
+            entry.update(kind="significance")
+        else:
+            entry.update(kind="direction")
+        entry["assessment"] = claim_assessment(spec, summary, entry)
+        out.append(entry)
+    return out
+
+
+def count_table(table: StudyTable, spec: OutcomeSpec) -> list[dict[str, Any]]:
+    """Per study × arm: what was reported and what the model used (for Methods)."""
+    rows = table.frame[table.frame["outcome"] == spec.id]
+    cols = ("study", "arm", "n", "events", "percent", "median_months", "follow_up_months",
+            "deaths", "median_ci_low", "median_ci_high", "events_rule", "source", "row")
+    return [{c: rec.get(c) for c in cols} for rec in rows.to_dict("records")]
+
+
+def study_list(table: StudyTable) -> list[dict[str, Any]]:
+    """One entry per study: outcomes, arm sizes, follow-up, sources and covariates."""
+    out = []
+    frame = table.frame
+    for study, rows in frame.groupby("study", sort=False):
+        entry: dict[str, Any] = {"study": study, "outcomes": list(dict.fromkeys(
+            rows["outcome"]))}
+        for arm in ("preop", "postop"):
+            n = rows.loc[rows["arm"] == arm, "n"]
+            entry[f"n_{arm}"] = sorted({int(v) for v in n})
+        fu = rows["follow_up_months"].dropna()
+        entry["follow_up"] = sorted({float(v) for v in fu})
+        entry["sources"] = list(dict.fromkeys(str(s) for s in rows.get("source", [])
+                                              if isinstance(s, str) and s))
+        entry["covariates"] = {c: list(dict.fromkeys(str(v) for v in rows[c]
+                                                     if str(v) not in ("", "nan")))
+                               for c in table.covariates}
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Sensitivity sweep (srsbayes.sweep; the report says so when it is unavailable)
+
+
+def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSettings,
+                      cache: ModelCache, grid: Any, out: Path | None,
+                      options: dict[str, Any] | None = None,
+                      progress: Callable[[str], None] | None = None) -> SweepInfo:
+    """Run the outcome's sensitivity sweep (default grid unless ``grid``), write its
+    ``sweep.csv``/``sweep.json``/``sweep.png`` into ``out`` and adapt it for the report.
+
+    The report's "robust across priors" is the sweep's verdict over the prior settings
+    only; the verdict over leave-one-study-out and rounding rows is shown beside it.
+    """
+    try:
+        sweep = import_module(".sweep", __package__)
+    except ImportError:
+        return SweepInfo(False, "the sweep module is not available in this version")
+
+    def tick(done: int, total: int, _row: dict[str, Any]) -> None:
+        if progress is not None:
+            progress(f"sweeping {spec.id}: setting {done}/{total}")
+
+    with _quiet_libraries():
+        result = sweep.run_sweep(table, spec, grid, settings, cache, progress=tick,
+                                 **(options or {}))
+    if out is not None:
+        result.write(out)
+    rows = result.rows
+    prior_rows = rows[rows["kind"] == "prior"]
+    data_rows = rows[rows["kind"] != "prior"]
+    by_priors = sweep.verdict(prior_rows, spec.decision_probability,
+                              reference=result.reference)
+    info = SweepInfo(True, robust=bool(by_priors["robust"]) if by_priors["assessable"]
+                     else None, text=str(by_priors["text"]),
+                     rows=[dict(r) for r in rows.to_dict("records")],
+                     figure=result.figure_png(dpi=SWEEP_DPI))
+    info.reference = result.reference
+    info.overall = dict(result.verdict)
+    if len(data_rows):
+        with_data = sweep.verdict(pd.concat([rows[rows["setting"] == result.reference],
+                                             data_rows]),
+                                  spec.decision_probability, reference=result.reference)
+        info.data_robust = bool(with_data["robust"]) if with_data["assessable"] else None
+        info.data_text = str(with_data["text"])
+    ps = result.psense or {}
+    info.extra = [f"Power-scaling sensitivity (Kallioinen et al. 2024): {f}."
+                  for f in ps.get("flags", [])]
+    if ps and not ps.get("flags") and "variables" in ps:
+        info.extra.append("Power-scaling sensitivity (Kallioinen et al. 2024): no parameter "
+                          "is sensitive to its prior.")
+    return info
+
+
+# ---------------------------------------------------------------------------------------
+# Orchestration
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """Silence library chatter that the report states itself (PSIS Pareto-k warnings,
+    power-scaling advice), so the progress bar stays readable."""
+    log = logging.getLogger("arviz_stats")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*shape parameter of Pareto.*")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs of a report."""
+
+    table: StudyTable
+    specs: dict[str, OutcomeSpec]
+    outcomes: list[OutcomeSpec]
+    findings: list[Finding]
+    pooled: list[Any]
+    claims: list[tuple[int, dict[str, str]]]
+    compared: bool = True
+
+
+def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
+                    pooled_path: Path | None = None, claims_path: Path | None = None,
+                    paper_path: Path | None = None,
+                    compare_paper: bool | None = None) -> Inputs:
+    """Check everything that can be checked before any file is written.
+
+    The source paper's pooled rows and claims describe the bundled data, so by default
+    they are audited and compared with the posterior only for the bundled data or when
+    ``pooled_path``/``claims_path`` are given (``compare_paper`` overrides).
+
+    Raises
+    ------
+    InputError
+        No analysable outcome, an outcome with too few studies, a bad pooled or claims
+        file, or an output path that is not a folder.
+    """
+    outcomes = [specs[o] for o in table.outcomes() if o in specs]
+    if not outcomes:
+        raise InputError("no outcome in the data has a spec", file=table.path,
+                         column="outcome")
+    for spec in outcomes:
+        outcome_table(table, spec)  # >= 2 studies, both arms
+    for p in (out, *out.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise InputError("output path exists and is not a folder", file=p,
+                                 column="--out")
+            break
+    if compare_paper is None:
+        compare_paper = (is_bundled(table) or pooled_path is not None
+                         or claims_path is not None)
+    pooled_file = pooled_path or DEFAULT_POOLED
+    claims_file = claims_path or DEFAULT_CLAIMS
+    findings = run_audit(table, specs, pooled_file, claims_path=claims_file,
+                         paper_path=paper_path, compare_paper=compare_paper)
+    if not compare_paper:
+        return Inputs(table, specs, outcomes, findings, [], [], compared=False)
+    return Inputs(table, specs, outcomes, findings, read_pooled(pooled_file, specs),
+                  read_claims(claims_file))
+
+
+def is_bundled(table: StudyTable) -> bool:
+    """Whether ``table`` was read from the bundled data file."""
+    try:
+        return (Path(table.path).resolve() == DEFAULT_DATA.resolve()
+                and DEFAULT_DATA.is_file())
+    except OSError:
+        return False
+
+
+def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
+                    cache: ModelCache, out: Path | None, *, sweep: bool, grid: Any,
+                    progress: Progress, sweep_options: dict[str, Any] | None = None
+                    ) -> OutcomeReport:
+    """Fit one outcome, write its posterior, run its sweep and draw its figures."""
+    from . import figures
+
+    rep = OutcomeReport(spec, "unavailable", count_table=count_table(inputs.table, spec))
+    with progress.step(f"fitting {spec.id}"):
+        try:
+            get_family(spec.family)
+        except ImportError as exc:
+            rep.message = (f"the {spec.family!r} model family is not available in this "
+                           f"version ({exc})")
+            rep.sweep = SweepInfo(False, "no model")
+            progress.done += 1  # no sweep step
+            return rep
+        with _quiet_libraries():
+            result = fit_outcome(inputs.table, spec, settings=settings, cache=cache)
+        if out is not None:
+            from .fitcmd import write_fit
+
+            write_fit(result, out / spec.id)
+    s = rep.summary = result.summary
+    rep.status = "ok" if result.ok else "failed"
+    if not result.ok:
+        rep.message = "; ".join(s["diagnostics"]["failures"])
+        rep.sweep = SweepInfo(False, "not run: the main fit did not converge")
+        progress.done += 1  # no sweep step
+        return rep
+    with progress.step(f"sweeping {spec.id}" if sweep else f"drawing {spec.id}"):
+        if sweep:
+            rep.sweep = run_outcome_sweep(inputs.table, spec, settings, cache, grid,
+                                          None if out is None else out / spec.id / "sweep",
+                                          sweep_options, progress.update)
+        else:
+            rep.sweep = SweepInfo(False, "sensitivity analysis not run for this report")
+        draws = derived_draws(result)
+        benefit, thr, label = absolute_benefit(spec, s, draws)
+        rep.derived = {"equivalence": equivalence(spec, draws)}
+        if "relative_risk" in draws:
+            rep.derived["rrr"] = _stats(1 - draws["relative_risk"])
+        rep.figures["forest"] = figures.forest_plot(s)
+        rep.figures["effect"] = figures.effect_plot(s, draws["ratio"], benefit, thr, label)
+        ppc = figures.ppc_plot(s, result.idata)
+        if ppc is not None:
+            rep.figures["ppc"] = ppc
+        if rep.sweep.figure is not None:
+            rep.figures["sweep"] = rep.sweep.figure
+        rep.pooled = compare_pooled(spec, s, inputs.pooled)
+        rep.claims = compare_claims(spec, s, draws, inputs.claims)
+    return rep
+
+
+def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
+                 cache: ModelCache | None = None, out: Path | None = None,
+                 sweep: bool = True, grid: Any = None,
+                 sweep_options: dict[str, Any] | None = None,
+                 progress: Progress | None = None) -> Report:
+    """Analyse every outcome of validated ``inputs`` (writing per-outcome files to ``out``
+    when given) and collect what the report shows."""
+    settings = settings or FitSettings()
+    cache = cache or DEFAULT_CACHE
+    progress = progress or Progress(0, enabled=False)
+    outcomes = [analyse_outcome(inputs, spec, settings, cache, out, sweep=sweep, grid=grid,
+                                progress=progress, sweep_options=sweep_options)
+                for spec in inputs.outcomes]
+    table = inputs.table
+    bundled = is_bundled(table)
+    return Report(
+        table=table, outcomes=outcomes, findings=inputs.findings, settings=settings,
+        specs=inputs.specs, studies=study_list(table), command=command_line(),
+        reproduce=reproduce_command(table, settings, bundled),
+        versions=_versions(outcomes), created=dt.datetime.now(dt.UTC).strftime(
+            "%Y-%m-%d %H:%M UTC"), bundled=bundled, sweep_requested=sweep,
+        paper_compared=inputs.compared)
+
+
+def _versions(outcomes: list[OutcomeReport]) -> dict[str, str]:
+    for o in outcomes:
+        if o.summary and "versions" in o.summary:
+            v = dict(o.summary["versions"])
+            break
+    else:
+        v = package_versions()
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v["matplotlib (figures)"] = version("matplotlib")
+    except PackageNotFoundError:
+        v["matplotlib (figures)"] = "not installed"
+    return v
+
+
+def reproduce_command(table: StudyTable, settings: FitSettings, bundled: bool) -> str:
+    """The command line that reproduces the report's numbers."""
+    parts = ["python -m srsbayes report"]
+    if not bundled:
+        parts.append(f"--data {table.path}")
+    parts.append(f"--seed {settings.seed}")
+    cmd = " ".join(parts)
+    default = FitSettings(seed=settings.seed)
+    if settings != default:
+        cmd += (f"  # sampler settings used: draws={settings.draws}, tune={settings.tune}, "
+                f"chains={settings.chains} (the command uses draws={default.draws}, "
+                f"tune={default.tune}, chains={default.chains})")
+    return cmd
+
+
+def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
+                 settings: FitSettings | None = None, cache: ModelCache | None = None,
+                 sweep: bool = True, grid: Any = None,
+                 sweep_options: dict[str, Any] | None = None,
+                 progress: Progress | None = None,
+                 pooled_path: Path | None = None, claims_path: Path | None = None,
+                 paper_path: Path | None = None) -> Report:
+    """Validate, fit, sweep and write ``out/index.html``, ``out/index.md`` (with
+    ``out/figures/*.png``) and each outcome's ``posterior.nc`` / ``summary.json``.
+
+    Parameters
+    ----------
+    table, specs
+        Validated study data and outcome specs.
+    out
+        Output folder.
+    settings
+        Sampler settings (lighter ones make quick test reports).
+    sweep
+        Run each outcome's default sensitivity sweep.
+    grid
+        Sweep grid (a :class:`srsbayes.sweep.Grid` or a list of
+        :class:`srsbayes.sweep.Setting`); each outcome's default grid when None.
+    sweep_options
+        Extra keyword arguments of :func:`srsbayes.sweep.run_sweep` (e.g.
+        ``data_level=False, psense=False`` for a quick report).
+    progress
+        Progress bar (none by default).
+    pooled_path, claims_path, paper_path
+        The paper's pooled rows, claims and text (see :func:`srsbayes.audit.run_audit`).
+
+    Returns
+    -------
+    Report
+        ``report.exit_status`` is 0 when every fit converged, 3 otherwise.
+
+    Raises
+    ------
+    InputError
+        Before anything is written, for any problem with the inputs.
+    """
+    from . import render
+
+    out = Path(out)
+    inputs = validate_inputs(table, specs, out, pooled_path=pooled_path,
+                             claims_path=claims_path, paper_path=paper_path)
+    if progress is None:
+        progress = Progress(0, enabled=False)
+    progress.total = 2 * len(inputs.outcomes) + 1
+    report = build_report(inputs, settings=settings, cache=cache, out=out, sweep=sweep,
+                          grid=grid, sweep_options=sweep_options, progress=progress)
+    with progress.step("writing the report"):
+        files = dict(render.figure_files(report))
+        files["index.md"] = render.render_markdown(report).encode("utf-8")
+        files["index.html"] = render.render_html(report).encode("utf-8")
+        for name, data in files.items():  # index.html last: it appears only when complete
+            write_with(out / name, _bytes_writer(data))
+    return report
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """``python -m srsbayes report``: 0 all converged, 3 a fit failed its gate, 2 bad input."""
+    from .data import default_table
+
+    specs = load_specs(getattr(args, "models", None))
+    table = default_table(specs, getattr(args, "data", None))
+    out = getattr(args, "out", None) or DEFAULT_OUT
+    progress = Progress(0, enabled=not getattr(args, "no_progress", False))
+    report = write_report(table, specs, Path(out),
+                          settings=FitSettings(seed=args.seed),
+                          progress=progress)
+    progress.close()
+    failed = [o.spec.id for o in report.outcomes if not o.ok]
+    print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")
+    if failed:
+        print("NOT TRUSTWORTHY (no result reported): " + ", ".join(failed), file=sys.stderr)
+    return report.exit_status
