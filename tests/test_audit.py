@@ -8,6 +8,7 @@ import subprocess
 import sys
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from srsbayes.audit import (
@@ -313,7 +314,7 @@ def test_missing_explicit_paper_is_an_error(bundled_table, specs, tmp_path):
 
 def test_compare_paper_false_runs_table_checks_only(bundled_table, specs):
     checks = {f.check for f in run_audit(bundled_table, specs, compare_paper=False)}
-    assert checks == {"grim", "events", "arms", "identification", "follow_up"}
+    assert checks == {"grim", "events", "arms", "identification", "follow_up", "homogeneity"}
 
 
 # --- output and command line -----------------------------------------------------------
@@ -388,3 +389,39 @@ def test_entry_point_subprocess():
     rows = json.loads(proc.stdout)
     grim_rows = [r for r in rows if r["check"] == "grim" and r["study"]]
     assert sum(not r["consistent"] for r in grim_rows) == 16
+
+
+def test_homogeneity_lower_tail_of_cochrans_q(bundled_table, specs):
+    """LMD log odds ratios from the nearest counts, by hand: Q is far below its 3 df."""
+    from scipy import stats as st
+
+    from srsbayes.audit import run_audit
+
+    a = np.array([1, 2, 2, 2])       # preop events (2%, 3%, 5%, 4% of 45, 60, 38, 52)
+    n1 = np.array([45, 60, 38, 52])
+    c = np.array([5, 8, 6, 7])       # postop events (11%, 13%, 14%, 12% of 48, 65, 40, 55)
+    n2 = np.array([48, 65, 40, 55])
+    y = np.log(a * (n2 - c) / ((n1 - a) * c))
+    w = 1 / (1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c))
+    q = np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2)
+    found = {f.outcome: f for f in run_audit(bundled_table, specs, compare_paper=False)
+             if f.check == "homogeneity"}
+    assert set(found) == {"lc", "lmd", "rn", "dbf", "os"}
+    assert found["lmd"].values["Q"] == pytest.approx(q, rel=1e-9)
+    assert found["lmd"].values["p_lower"] == pytest.approx(st.chi2.cdf(q, 3), rel=1e-9)
+    assert found["lmd"].severity == "warning" and found["lmd"].values["p_lower"] < 0.05
+    assert all(f.severity == "warning" for f in found.values())
+
+
+def test_homogeneity_passes_for_ordinary_heterogeneity(tmp_path, specs):
+    from srsbayes.audit import run_audit
+    from srsbayes.data import read_table
+
+    rows = ["study,outcome,arm,n,events"]
+    for s, (e1, e2) in {"A": (5, 20), "B": (15, 14), "C": (3, 30), "D": (20, 10)}.items():
+        rows += [f"{s},lmd,preop,100,{e1}", f"{s},lmd,postop,100,{e2}"]
+    path = tmp_path / "het.csv"
+    path.write_text("\n".join(rows) + "\n")
+    (f,) = [f for f in run_audit(read_table(path, specs), specs, compare_paper=False)
+            if f.check == "homogeneity"]
+    assert f.severity == "info" and f.values["p_lower"] > 0.5

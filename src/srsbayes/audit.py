@@ -50,7 +50,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .data import ARMS, DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, read_table
 from .errors import InputError
@@ -69,6 +71,7 @@ CHECKS: dict[str, str] = {
     "arms": "both arms present for every study × outcome",
     "identification": "can the studies be traced to a source?",
     "follow_up": "follow-up per outcome",
+    "homogeneity": "do the studies agree more closely than sampling error allows?",
     "pooled_mean": "reported pooled value vs unweighted mean of the studies",
     "pooled_weighted": "reported pooled value vs n-weighted pooled estimate",
     "pooled_n": "reported pooled n vs sum of study n",
@@ -471,6 +474,51 @@ def _check_follow_up(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[F
             found.append(Finding(None, outcome, None, "follow_up", "info",
                                  f"follow-up {_num(lo)}-{_num(hi)} months ({listing})",
                                  values=values))
+    return found
+
+
+HOMOGENEITY_P = 0.05
+"""Flag an outcome whose studies are this improbably similar (lower tail of Cochran's Q)."""
+
+
+def _check_homogeneity(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[Finding]:
+    """Lower tail of Cochran's Q: studies that agree *too* well.
+
+    Under no heterogeneity Q ~ chi-square(k - 1), so P(chi2 <= Q) small means the study
+    estimates are closer to each other than their own standard errors allow. Real
+    studies rarely do this; rounding, copied or invented numbers do (the logic of
+    Carlisle's checks of too-similar trial data). The standard errors are the forest-plot
+    ones of each family (Wald for log odds ratios; the OS standard-error rules, before
+    inflation), so the check is approximate with four small studies.
+    """
+    from .data import outcome_table
+    from .families import get_family
+
+    found: list[Finding] = []
+    for outcome in table.outcomes():
+        spec = specs[outcome]
+        try:
+            wide = outcome_table(table, spec)
+        except InputError:
+            continue  # fewer than two studies: nothing to compare
+        eff = get_family(spec.family).observed_effects(wide)
+        y = eff["estimate"].to_numpy(float)
+        se = (eff["hi"] - eff["lo"]).to_numpy(float) / (2 * 1.959964)
+        w = 1 / se**2
+        q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+        df = len(y) - 1
+        p_low = float(stats.chi2.cdf(q, df))
+        values = {"Q": q, "df": df, "p_lower": p_low}
+        head = (f"Cochran's Q = {q:.2f} on {df} df (expected about {df} if the studies differ "
+                "only by chance)")
+        if p_low < HOMOGENEITY_P:
+            found.append(Finding(None, outcome, None, "homogeneity", "warning",
+                                 f"{head}; P(Q this small) = {p_low:.3f}: the studies agree more "
+                                 "closely than their sampling error allows, as rounded, copied or "
+                                 "invented numbers do", values=values))
+        else:
+            found.append(Finding(None, outcome, None, "homogeneity", "info",
+                                 f"{head}; P(Q this small) = {p_low:.2f}", values=values))
     return found
 
 
@@ -923,7 +971,8 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
     """
     found = _located(table.path, [
         *_check_grim(table, specs), *_check_events(table, specs), *_check_arms(table),
-        *_check_identification(table), *_check_follow_up(table, specs)])
+        *_check_identification(table), *_check_follow_up(table, specs),
+        *_check_homogeneity(table, specs)])
     if compare_paper:
         pooled_file, claims_file = pooled_path or DEFAULT_POOLED, claims_path or DEFAULT_CLAIMS
         pooled = read_pooled(pooled_file, specs)
