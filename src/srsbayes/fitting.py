@@ -38,7 +38,7 @@ class FitSettings:
     tune: int = 1000
     chains: int = 4
     seed: int = 20260226
-    target_accept: float = 0.8
+    target_accept: float = 0.95
     cores: int | None = None
 
     def retry(self) -> FitSettings:

@@ -1,0 +1,445 @@
+"""Simulation-based calibration (SBC) of the model families, and the uniformity tests it needs.
+
+For each simulated data set the parameters are drawn from the priors, data are drawn
+from the likelihood with the design of the bundled studies (four studies, the bundled
+arm sizes and follow-up), and the model is fitted exactly as ``fit`` does it (the
+compiled model of :mod:`srsbayes.fitting`, the convergence gate and its one retry).
+The rank of each true value among ``L`` thinned posterior draws is then uniform on
+``0..L`` if, and only if on average over the prior, the computed posterior is the true
+one (Talts et al. 2018). Uniformity is tested with the simultaneous ECDF test of
+Säilynoja, Bürkner & Vehtari (2022); a chi-square test on binned ranks is reported
+alongside. Besides θ, τ and one study's baseline, the ranks of the data's
+log-likelihood are checked: Modrák et al. (2023) show this data-dependent test quantity
+detects errors that the marginal parameter ranks miss.
+
+The data are simulated here, from the model equations written out in each family's
+docstring, not by the family's own ``simulate``: a likelihood coded wrongly in both
+places would otherwise go unnoticed.
+
+References
+----------
+Talts S, Betancourt M, Simpson D, Vehtari A, Gelman A (2018). Validating Bayesian
+inference algorithms with simulation-based calibration. arXiv:1804.06788.
+
+Modrák M, Moon AH, Kim S, Bürkner P-C, Huurre N, Faltejsková K, Gelman A, Vehtari A
+(2023). Simulation-based calibration checking for Bayesian computation: the choice of
+test quantities shapes sensitivity. Bayesian Anal, doi:10.1214/23-BA1404.
+
+Säilynoja T, Bürkner P-C, Vehtari A (2022). Graphical test for discrete uniformity and
+its applications in goodness-of-fit evaluation and multiple sample comparison.
+Stat Comput 32:32.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+from scipy.special import bdtr, bdtrc, expit
+
+from .families import get_family
+from .fitting import FitSettings, ModelCache, sample_gated
+from .priors import Prior
+
+L_DRAWS = 99
+"""Thinned posterior draws per fit: ranks take the values 0..99 (100 equally likely values)."""
+
+ALPHA = 0.01
+"""Family-wise level of the uniformity tests (Bonferroni across the test quantities)."""
+
+N_NULL = 20_000
+"""Simulated uniform rank sets that calibrate the ECDF test's p-value."""
+
+SBC_SETTINGS = FitSettings(draws=1000, tune=1000, chains=4, cores=1)
+"""The ``fit`` defaults (4 chains x 1000 draws). Chains run one after another: for these small
+models that is faster than starting threads for every fit (0.4 s vs 0.65 s per fit)."""
+
+
+# -- uniformity tests ------------------------------------------------------------------------
+
+def eval_points(n_sims: int, max_rank: int) -> np.ndarray:
+    """Rank cut-points ``k`` (ECDF evaluated at ``z = k / (max_rank + 1)``).
+
+    Säilynoja et al. (2022) evaluate the ECDF at ``K <= N`` equally spaced points; ``K``
+    is the largest divisor of ``max_rank + 1`` not above ``n_sims``, so every point is a
+    boundary between rank values and the test is exact for discrete ranks.
+    """
+    m = max_rank + 1
+    K = max(d for d in range(1, min(m, n_sims) + 1) if m % d == 0)
+    return np.arange(1, K) * (m // K)
+
+
+def _min_tail_prob(counts_below: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
+    """Smallest one-sided binomial tail probability over the evaluation points.
+
+    ``counts_below[..., j]`` is the number of ranks below cut ``j``; under uniformity it
+    is Binomial(n, z_j). This is ``(1 - gamma) / 2`` in the notation of Säilynoja et al.
+    """
+    lower = bdtr(counts_below, n, z)
+    # P(X >= c); written out for c = 0 because bdtr(-1, ...) is NaN, which would silently
+    # drop the upper tail from a min() (as in arviz_stats 1.3's band simulation).
+    upper = np.where(counts_below > 0, bdtrc(np.maximum(counts_below - 1, 0), n, z), 1.0)
+    return np.minimum(lower, upper).min(axis=-1)
+
+
+@lru_cache(maxsize=32)
+def _null_min_tail(n: int, max_rank: int) -> np.ndarray:
+    cuts = eval_points(n, max_rank)
+    z = cuts / (max_rank + 1)
+    rng = np.random.default_rng([n, max_rank, 20220301])
+    draws = rng.multinomial(n, np.full(max_rank + 1, 1.0 / (max_rank + 1)), size=N_NULL)
+    below = np.cumsum(draws, axis=1)[:, cuts - 1]
+    return np.sort(_min_tail_prob(below, n, z))
+
+
+def ecdf_uniformity_pvalue(ranks: np.ndarray, max_rank: int) -> float:
+    """P-value of the simultaneous ECDF test for discrete uniformity on ``0..max_rank``.
+
+    The statistic is the smallest pointwise binomial tail probability of the rank ECDF;
+    its null distribution is simulated (``N_NULL`` rank sets, fixed seed), which is how
+    Säilynoja et al. (2022) calibrate their simultaneous confidence bands. The ECDF lies
+    outside the ``1 - a`` band of :func:`ecdf_band` when this p-value is below ``a`` (up to
+    the discreteness of the statistic).
+    """
+    r = np.asarray(ranks, dtype=np.int64)
+    cuts = eval_points(len(r), max_rank)
+    z = cuts / (max_rank + 1)
+    below = (r[:, None] < cuts[None, :]).sum(axis=0)
+    stat = float(_min_tail_prob(below, len(r), z))
+    null = _null_min_tail(len(r), max_rank)
+    return float((1 + np.searchsorted(null, stat, side="right")) / (1 + len(null)))
+
+
+def chisq_uniformity_pvalue(ranks: np.ndarray, max_rank: int, bins: int = 10) -> float:
+    """Pearson chi-square test of ``bins`` equally wide rank bins (Talts et al. 2018)."""
+    m = max_rank + 1
+    if m % bins:
+        raise ValueError(f"{m} rank values do not split into {bins} bins")
+    counts = np.bincount(np.asarray(ranks) // (m // bins), minlength=bins)
+    return float(stats.chisquare(counts).pvalue)
+
+
+def ecdf_band(n_sims: int, max_rank: int, prob: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Simultaneous ``prob`` band for the rank ECDF (Säilynoja et al. 2022, simulation method).
+
+    Returns ``(z, lower, upper)`` at the evaluation points of :func:`eval_points`: the
+    ECDF values whose pointwise binomial tail probabilities are all above the
+    ``1 - prob`` quantile of the simulated null statistic. The band is computed from the
+    same null simulation as :func:`ecdf_uniformity_pvalue`, so the ECDF leaves the band
+    when that p-value is below ``1 - prob`` (up to the discreteness of the statistic).
+    """
+    cuts = eval_points(n_sims, max_rank)
+    z = cuts / (max_rank + 1)
+    null = _null_min_tail(n_sims, max_rank)
+    threshold = np.quantile(null, 1 - prob, method="lower")
+    c = np.arange(n_sims + 1)[:, None]
+    lower_tail = bdtr(c, n_sims, z)
+    upper_tail = np.where(c > 0, bdtrc(np.maximum(c - 1, 0), n_sims, z), 1.0)
+    inside = np.minimum(lower_tail, upper_tail) > threshold
+    lo = np.argmax(inside, axis=0)
+    hi = n_sims - np.argmax(inside[::-1], axis=0)
+    return z, lo / n_sims, hi / n_sims
+
+
+def rank_ecdf(ranks: np.ndarray, max_rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(z, F(z))``: the fraction of ranks below each cut-point of :func:`eval_points`."""
+    r = np.asarray(ranks, dtype=np.int64)
+    cuts = eval_points(len(r), max_rank)
+    return cuts / (max_rank + 1), (r[:, None] < cuts[None, :]).mean(axis=0)
+
+
+# -- simulation from the priors ----------------------------------------------------------------
+
+def _draw(prior: Prior, rng: np.random.Generator, size: int | None = None):
+    return prior.scipy().rvs(size=size, random_state=rng)
+
+
+def simulate_binomial(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.random.Generator
+                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parameters from the priors and event counts from the binomial-normal model.
+
+    ``logit p_postop = alpha_i``, ``logit p_preop = alpha_i + theta + tau * z_i``
+    (see :mod:`srsbayes.families.binomial`); arm sizes are those of ``wide``.
+    """
+    k = len(wide)
+    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
+    alpha = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
+    z = rng.standard_normal(k)
+    delta = tau * z
+    sim = wide.copy()
+    sim["events_postop"] = rng.binomial(wide["n_postop"].astype(int), expit(alpha))
+    sim["events_preop"] = rng.binomial(wide["n_preop"].astype(int), expit(alpha + theta + delta))
+    truth = {"effect": theta, "tau": tau, "baseline": alpha, "z": z, "delta": delta}
+    return truth, get_family("binomial").model_data(sim)
+
+
+def report_rounded(m: np.ndarray) -> np.ndarray:
+    """Medians as a paper reports them: whole months, or 0.1 month below half a month.
+
+    The bundled medians are whole months. A simulated median below 0.5 months (about one
+    arm in 3000 under the ``os`` priors) would round to 0, which no paper reports; it is
+    given one decimal instead.
+    """
+    whole = np.round(m)
+    return np.where(whole >= 1, whole, np.maximum(np.round(m, 1), 0.1))
+
+
+def simulate_lognormal_median(wide: pd.DataFrame, priors: dict[str, Prior],
+                              rng: np.random.Generator
+                              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parameters from the priors and rounded medians from the log-normal median model.
+
+    ``log m*_ij ~ Normal(mu_i + x_j (theta + tau z_i), s_ij lambda^f_ij)`` and the reported
+    median is ``m*`` rounded (:func:`report_rounded`); see
+    :mod:`srsbayes.families.lognormal_median`.
+
+    The standard errors ``s_ij`` and inflation flags ``f_ij`` are those the family derives
+    for the bundled design (rule 3: arm size, follow-up and the bundled median) and are held
+    fixed: the model treats them as known, and SBC checks the computation of that model's
+    posterior. (Re-deriving ``s`` from each simulated median would make the standard
+    error depend on the data it describes, a different generative model.)
+    """
+    fam = get_family("lognormal_median")
+    design = fam.model_data(wide)
+    k = len(wide)
+    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
+    mu = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
+    lam = float(_draw(priors["se_inflation"], rng))
+    z = rng.standard_normal(k)
+    delta = tau * z
+    sim = wide.copy()
+    for arm, eta in (("postop", mu), ("preop", mu + theta + delta)):
+        sd = design[f"se_{arm}"] * np.where(design[f"inflate_{arm}"] > 0.5, lam, 1.0)
+        sim[f"median_months_{arm}"] = report_rounded(np.exp(eta + sd * rng.standard_normal(k)))
+    data = fam.model_data(sim)
+    for arm in ("postop", "preop"):
+        data[f"se_{arm}"] = design[f"se_{arm}"]
+        data[f"inflate_{arm}"] = design[f"inflate_{arm}"]
+    truth = {"effect": theta, "tau": tau, "baseline": mu, "se_inflation": lam, "z": z,
+             "delta": delta}
+    return truth, data
+
+
+SIMULATORS: dict[str, Callable[..., tuple[dict[str, Any], dict[str, np.ndarray]]]] = {
+    "binomial": simulate_binomial,
+    "lognormal_median": simulate_lognormal_median,
+}
+"""Simulators by family name: ``(design, priors, rng) -> (true parameters, model data)``."""
+
+
+# -- the SBC loop ----------------------------------------------------------------------------
+
+def quantities(family: str, values: dict[str, Any] | xr.Dataset,
+                    data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The checked quantities: θ, τ, the first study's baseline, family extras, log-likelihood.
+
+    ``values`` is a posterior (dims chain, draw[, study]) or one set of true values.
+    Returns flat arrays (one value per draw).
+    """
+    fam = get_family(family)
+    if isinstance(values, dict):
+        post = xr.Dataset({k: (("chain", "draw", "study") if np.ndim(v) else ("chain", "draw"),
+                               np.reshape(v, (1, 1, *np.shape(v))))
+                           for k, v in values.items()})
+    else:
+        post = values
+    out = {"effect": post["effect"], "tau": post["tau"],
+           "baseline[0]": post["baseline"].isel(study=0)}
+    for name in EXTRA_QUANTITIES.get(family, ()):
+        out[name] = post[name]
+    loglik = sum(v.sum("study") for v in fam.loglik(post, data).values())
+    out["loglik"] = loglik
+    return {k: np.asarray(v.transpose("chain", "draw"), dtype=float).ravel()
+            for k, v in out.items()}
+
+
+EXTRA_QUANTITIES: dict[str, tuple[str, ...]] = {"lognormal_median": ("se_inflation",)}
+
+
+def thin(draws: np.ndarray, n_keep: int = L_DRAWS) -> np.ndarray:
+    """``n_keep`` evenly spaced draws (chains pooled chain by chain).
+
+    With the gate's ESS >= 400 out of 4000 draws the autocorrelation time is at most 10;
+    keeping every ~40th draw leaves effectively independent draws, as the ranks require
+    (Talts et al. 2018, sec. 4.1).
+    """
+    idx = np.round(np.linspace(0, len(draws) - 1, n_keep)).astype(int)
+    return draws[idx]
+
+
+@dataclass
+class SBCResult:
+    """Ranks, thinned draws and diagnostics of one family's SBC run."""
+
+    family: str
+    outcome: str
+    priors: dict[str, Prior]
+    settings: FitSettings
+    seed: int
+    max_rank: int
+    ranks: dict[str, np.ndarray]
+    truths: dict[str, np.ndarray]
+    thinned: dict[str, np.ndarray]  # (sims, L) per quantity, for the negative controls
+    fits: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def n_sims(self) -> int:
+        return len(self.fits)
+
+    def pvalues(self) -> dict[str, dict[str, float]]:
+        """ECDF and chi-square uniformity p-values per quantity."""
+        return {q: {"ecdf": ecdf_uniformity_pvalue(r, self.max_rank),
+                    "chisq": chisq_uniformity_pvalue(r, self.max_rank)}
+                for q, r in self.ranks.items()}
+
+    @property
+    def alpha_each(self) -> float:
+        """Bonferroni level per quantity for a family-wise ``ALPHA``."""
+        return ALPHA / len(self.ranks)
+
+    def passed(self) -> dict[str, bool]:
+        """Whether each quantity's ECDF test keeps uniformity at the Bonferroni level."""
+        return {q: p["ecdf"] >= self.alpha_each for q, p in self.pvalues().items()}
+
+    def gate_failures(self) -> list[dict[str, Any]]:
+        return [f for f in self.fits if not f["ok"]]
+
+    def negative_controls(self) -> dict[str, dict[str, float]]:
+        """ECDF p-values of ranks from deliberately wrong posteriors (the test must reject).
+
+        ``shift_0.5sd`` / ``shift_1sd``: every draw moved up by 0.5 / 1 posterior SD (a
+        biased posterior); ``scale_0.5``: draws shrunk halfway to their mean (an
+        overconfident posterior, Talts et al. 2018 fig. 4).
+        """
+        out: dict[str, dict[str, float]] = {}
+        for q, draws in self.thinned.items():
+            truth = self.truths[q][:, None]
+            mean, sd = draws.mean(axis=1, keepdims=True), draws.std(axis=1, keepdims=True)
+            wrong = {"shift_0.5sd": draws + 0.5 * sd, "shift_1sd": draws + sd,
+                     "scale_0.5": mean + 0.5 * (draws - mean)}
+            out[q] = {name: ecdf_uniformity_pvalue((w < truth).sum(axis=1), self.max_rank)
+                      for name, w in wrong.items()}
+        return out
+
+
+def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Prior], *,
+            n_sims: int, seed: int, settings: FitSettings = SBC_SETTINGS,
+            cache: ModelCache | None = None,
+            progress: Callable[[int, int], None] | None = None) -> SBCResult:
+    """Simulate ``n_sims`` data sets from the priors and rank the truths among the posteriors.
+
+    Parameters
+    ----------
+    family
+        Likelihood family (a key of :data:`SIMULATORS`).
+    outcome
+        Id of the outcome whose design (``wide``) and priors are used, for the record.
+    wide
+        The design: :func:`srsbayes.data.outcome_table` of the bundled data, whose arm
+        sizes and follow-up every simulated data set keeps.
+    priors
+        The priors simulated from and fitted with.
+    n_sims, seed
+        Number of data sets, and the seed everything is derived from.
+    settings
+        Sampler settings; the gate and its one retry are applied as in ``fit``.
+
+    Returns
+    -------
+    SBCResult
+        Every simulated data set's ranks are kept, including those whose fit failed the
+        convergence gate (dropping them would bias the ranks); ``fits`` records the gate's
+        verdict on each.
+    """
+    simulate = SIMULATORS[family]
+    stream = zlib.crc32(family.encode())  # independent random streams per family
+    ranks: dict[str, list[int]] = {}
+    truths: dict[str, list[float]] = {}
+    thinned: dict[str, list[np.ndarray]] = {}
+    fits = []
+    start = time.perf_counter()
+    for i in range(n_sims):
+        rng = np.random.default_rng([seed, stream, i])
+        truth, data = simulate(wide, priors, rng)
+        fit_seed = int(rng.integers(2**31))
+        # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
+        idata, diag, _ = sample_gated(family, data, priors,
+                                      replace(settings, seed=fit_seed), cache)
+        post = idata["posterior"].to_dataset()
+        draws = quantities(family, post, data)
+        true_q = quantities(family, truth, data)
+        for q, d in draws.items():
+            kept = thin(d)
+            ranks.setdefault(q, []).append(int((kept < true_q[q][0]).sum()))
+            truths.setdefault(q, []).append(float(true_q[q][0]))
+            thinned.setdefault(q, []).append(kept)
+        fits.append({
+            "sim": i, "seed": fit_seed, "ok": diag.ok, "attempts": diag.attempts,
+            "failures": list(diag.failures),
+            "divergences": diag.divergences, "rhat_max": diag.rhat_max,
+            "ess_bulk_min": diag.ess_bulk_min, "ess_tail_min": diag.ess_tail_min,
+            "truth": {k: (np.round(v, 6).tolist() if np.ndim(v) else round(float(v), 6))
+                      for k, v in truth.items() if k != "delta"},
+            "data": {k: np.asarray(v).tolist() for k, v in data.items()},
+        })
+        if progress:
+            progress(i + 1, n_sims)
+    return SBCResult(
+        family=family, outcome=outcome, priors=priors, settings=settings, seed=seed,
+        max_rank=L_DRAWS,
+        ranks={q: np.asarray(v) for q, v in ranks.items()},
+        truths={q: np.asarray(v) for q, v in truths.items()},
+        thinned={q: np.vstack(v) for q, v in thinned.items()},
+        fits=fits, seconds=time.perf_counter() - start,
+    )
+
+
+def plot_ecdf_difference(result: SBCResult, path_writer: Callable[[Any], None]) -> None:
+    """ECDF-difference plot per quantity with simultaneous 95% and test-level bands.
+
+    ``path_writer(fig)`` saves the figure (so the caller controls atomic writing).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    qs = list(result.ranks)
+    pv = result.pvalues()
+    n = result.n_sims
+    fig, axes = plt.subplots(1, len(qs), figsize=(3.2 * len(qs), 3.0), sharey=True,
+                             squeeze=False)
+    level = 1 - result.alpha_each
+    for ax, q in zip(axes[0], qs, strict=True):
+        z, f = rank_ecdf(result.ranks[q], result.max_rank)
+        x = np.r_[0, z, 1]
+        for prob, shade, what in ((level, 0.12, " (test level)"), (0.95, 0.25, "")):
+            _, lo, hi = ecdf_band(n, result.max_rank, prob)
+            # F(z_k) holds from cut z_k to the next cut: steps drawn "post"
+            ax.fill_between(x, np.r_[0, lo - z, 0], np.r_[0, hi - z, 0], step="post",
+                            color="tab:blue", alpha=shade, linewidth=0,
+                            label=f"{100 * prob:.4g}% band{what}")
+        ax.step(x, np.r_[0, f - z, 0], where="post", color="black", lw=1.2)
+        ax.axhline(0, color="grey", lw=0.6)
+        verdict = "pass" if pv[q]["ecdf"] >= result.alpha_each else "FAIL"
+        ax.set_title(f"{q}\np = {pv[q]['ecdf']:.3f} ({verdict})", fontsize=9)
+        ax.set_xlabel("fractional rank")
+    axes[0][0].set_ylabel("ECDF − uniform")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"SBC, {result.family} ({result.outcome} priors), {n} data sets, "
+                 f"L = {result.max_rank}", fontsize=10)
+    fig.tight_layout()
+    try:
+        path_writer(fig)
+    finally:
+        plt.close(fig)
