@@ -92,7 +92,7 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     values = dict(data)
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
-    compiled = (cache or DEFAULT_CACHE).get(family, k).with_data(**values)
+    compiled = (cache if cache is not None else DEFAULT_CACHE).get(family, k).with_data(**values)
     return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                          chains=settings.chains, seed=settings.seed, cores=settings.cores,
                          progress_bar=False, target_accept=settings.target_accept,
