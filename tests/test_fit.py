@@ -167,3 +167,26 @@ def test_recovers_known_odds_ratio(specs, tmp_path):
     assert s["ci95"][0] < theta < s["ci95"][1]
     assert abs(s["median"] - theta) < 3 * s["sd"]
     assert s["sd"] < 0.2
+
+
+def test_threshold_probability_direction_and_measure():
+    """Hand-made draws: absolute thresholds read the signed benefit, ratio thresholds the
+    effect on the benefit side of 1 (OR <= 0.8 when fewer events is benefit)."""
+    import xarray as xr
+
+    from srsbayes.families import threshold_probability
+
+    def d(a):
+        return xr.DataArray(np.asarray(a, dtype=float))
+
+    absolute = {"benefit": d([4, 6, 7, 1]), "benefit_new": d([6, 2])}
+    assert threshold_probability("binomial", "risk_difference", 5, -1, d([0]), d([0]),
+                                 absolute) == (0.5, 0.5)
+    log_or = d(np.log([0.5, 0.9, 0.7, 1.2]))
+    assert threshold_probability("binomial", "odds_ratio", 0.8, -1, log_or, log_or, {}) == (
+        0.5, 0.5)
+    assert threshold_probability("lognormal_median", "ratio", 1.1, 1, d(np.log([1.2, 1.0])),
+                                 d(np.log([1.05])), {}) == (0.5, 0.0)
+    assert threshold_probability("lognormal_median", "months", 1, 1, d([0]), d([0]),
+                                 {"benefit": d([0.5, 2, 3]), "benefit_new": d([3])}) == (
+        pytest.approx(2 / 3), 1.0)

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from .data import StudyTable
-from .families import FAMILIES, get_family
+from .families import FAMILIES, get_family, threshold_probability
 from .outputs import package_versions
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def summarise(result: FitResult, post: xr.Dataset, data: dict[str, np.ndarray],
     observed = fam.observed_effects(result.wide)
     thresholds = []
     for t in spec.thresholds:
-        p, p_new = fam.threshold_probability(t.measure, t.threshold, spec, theta, log_new,
-                                             absolute)
+        p, p_new = threshold_probability(spec.family, t.measure, t.threshold, spec.sign,
+                                         theta, log_new, absolute)
         thresholds.append({"measure": t.measure, "threshold": t.threshold, "probability": p,
                            "probability_new_study": p_new, "rationale": t.rationale})
     summary: dict[str, Any] = {

@@ -54,7 +54,7 @@ import xarray as xr
 
 from .data import StudyTable, outcome_table
 from .errors import EXIT_UNCONVERGED, InputError
-from .families import FAMILIES, get_family
+from .families import FAMILIES, get_family, threshold_probability
 from .fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sample_gated
 from .outputs import command_line, package_versions, write_json, write_text, write_with
 from .priors import Prior, check_support, parse_prior
@@ -504,8 +504,8 @@ def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
             "prob_benefit_new_study": float((spec.sign * log_new > 0).mean()),
         })
         for t in spec.thresholds:
-            pt, _ = fam.threshold_probability(t.measure, t.threshold, spec, theta, log_new,
-                                              absolute)
+            pt, _ = threshold_probability(spec.family, t.measure, t.threshold, spec.sign,
+                                          theta, log_new, absolute)
             stats[threshold_column(t.measure, t.threshold)] = pt
     row.update(stats)
     p = stats["prob_benefit"]

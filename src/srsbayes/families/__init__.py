@@ -18,8 +18,6 @@ A family module provides (see ``binomial.py`` for the reference implementation):
     Per-study empirical estimate with 95% interval (log scale), for forest plots.
 ``absolute_effects(post, spec, rng, log_effect_new) -> dict``
     Absolute-scale draws; ``benefit`` / ``benefit_new`` are signed so positive = benefit.
-``threshold_probability(measure, threshold, spec, log_effect, log_effect_new, absolute)``
-    ``(P pooled, P new study)`` that the benefit reaches a clinical threshold.
 ``uisd(wide) -> float``
     Unit-information SD for data-scaled heterogeneity priors.
 ``DIAGNOSTIC_VARS``
@@ -46,20 +44,42 @@ class FamilyInfo:
     measure: str
     slots: dict[str, Support]
     thresholds: tuple[str, ...]
+    absolute_measure: str
+    """The threshold measure read from the absolute ``benefit`` draws (the other is a ratio)."""
 
 
 FAMILIES: dict[str, FamilyInfo] = {
     "binomial": FamilyInfo(
         "binomial", "binomial", "odds_ratio",
         {"effect": "real", "tau": "positive", "baseline": "real"},
-        ("risk_difference", "odds_ratio"),
+        ("risk_difference", "odds_ratio"), "risk_difference",
     ),
     "lognormal_median": FamilyInfo(
         "lognormal_median", "lognormal_median", "ratio_of_medians",
         {"effect": "real", "tau": "positive", "baseline": "real", "se_inflation": "positive"},
-        ("ratio", "months"),
+        ("ratio", "months"), "months",
     ),
 }
+
+
+def threshold_probability(family: str, measure: str, threshold: float, sign: int,
+                          log_effect: Any, log_effect_new: Any, absolute: dict[str, Any]
+                          ) -> tuple[float, float]:
+    """P(benefit reaches a clinical threshold), for the pooled effect and for a new study.
+
+    The family's absolute measure (``risk_difference`` in percentage points, ``months``)
+    compares the signed ``benefit`` draws with ``threshold``; its ratio measure
+    (``odds_ratio``, ``ratio``) compares the effect with ``threshold`` on the benefit side
+    of 1, e.g. P(OR <= 0.8) when fewer events is benefit, P(ratio >= 1.10) for survival.
+    """
+    import numpy as np
+
+    if measure == FAMILIES[family].absolute_measure:
+        return (float((absolute["benefit"] >= threshold).mean()),
+                float((absolute["benefit_new"] >= threshold).mean()))
+    lt = np.log(threshold)
+    return (float((sign * (log_effect - lt) >= 0).mean()),
+            float((sign * (log_effect_new - lt) >= 0).mean()))
 
 
 def get_family(name: str) -> Any:

@@ -148,22 +148,6 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
     }
 
 
-def threshold_probability(measure: str, threshold: float, spec: OutcomeSpec,
-                          log_effect: xr.DataArray, log_effect_new: xr.DataArray,
-                          absolute: dict[str, xr.DataArray]) -> tuple[float, float]:
-    """P(benefit reaches ``threshold``) for the pooled effect and for a new study.
-
-    ``risk_difference`` thresholds are absolute benefits in percentage points;
-    ``odds_ratio`` thresholds are odds ratios on the benefit side of 1.
-    """
-    if measure == "risk_difference":
-        return (float((absolute["benefit"] >= threshold).mean()),
-                float((absolute["benefit_new"] >= threshold).mean()))
-    lt = np.log(threshold)
-    return (float((spec.sign * (log_effect - lt) >= 0).mean()),
-            float((spec.sign * (log_effect_new - lt) >= 0).mean()))
-
-
 def uisd(wide: pd.DataFrame) -> float:
     """Unit-information SD of the studies' log odds ratios (Röver et al. 2021, eq. 6)."""
     from ..heterogeneity import log_or_se, unit_information_sd

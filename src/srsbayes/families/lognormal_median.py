@@ -324,22 +324,6 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
     }
 
 
-def threshold_probability(measure: str, threshold: float, spec: OutcomeSpec,
-                          log_effect: xr.DataArray, log_effect_new: xr.DataArray,
-                          absolute: dict[str, xr.DataArray]) -> tuple[float, float]:
-    """P(benefit reaches ``threshold``) for the pooled effect and for a new study.
-
-    ``ratio`` thresholds are ratios of medians on the benefit side of 1 (e.g. P(ratio >=
-    1.10)); ``months`` thresholds are gains in median OS in months.
-    """
-    if measure == "months":
-        return (float((absolute["benefit"] >= threshold).mean()),
-                float((absolute["benefit_new"] >= threshold).mean()))
-    lt = np.log(threshold)
-    return (float((spec.sign * (log_effect - lt) >= 0).mean()),
-            float((spec.sign * (log_effect_new - lt) >= 0).mean()))
-
-
 def uisd(wide: pd.DataFrame) -> float:
     """Unit-information SD of the studies' log ratios of medians (Röver et al. 2021, eq. 6),
     from the derived standard errors before inflation."""
