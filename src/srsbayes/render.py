@@ -373,6 +373,7 @@ SHORT_CHECK = {
     "arms": "missing arms",
     "identification": "studies that cannot be identified",
     "follow_up": "follow-up that differs between studies or is missing",
+    "homogeneity": "studies that agree more closely than chance allows ({n} outcomes)",
     "pooled_mean": "'pooled' values that are plain means",
     "pooled_weighted": "pooled values",
     "pooled_n": "pooled sizes",
