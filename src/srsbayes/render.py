@@ -320,8 +320,12 @@ def _robust(o: OutcomeReport) -> Inline:
     sw = o.sweep
     if not sw.available:
         return S("not assessed", "na")
+    rule = f"{100 * o.spec.decision_probability:g}%"
+    meets = o.summary["prob_benefit"] >= o.spec.decision_probability
+    # "Yes" alone would read as "robust benefit" for an outcome that is robustly inconclusive.
+    yes = f"Yes: ≥ {rule} under every prior" if meets else f"Yes: < {rule} under every prior"
     main: Inline = (S("not assessable", "na") if sw.robust is None
-                    else S("Yes", "pass") if sw.robust else S("No", "warn"))
+                    else S(yes, "pass") if sw.robust else S("No", "warn"))
     if sw.data_robust is None:
         return main
     return [main, S("data (leave-one-out, rounding): "
