@@ -70,18 +70,27 @@ def _no_unknown(keys, known: set[str], f: str, where: str = "") -> None:
                          column=where + extra[0])
 
 
+def read_toml(path: str | Path, what: str) -> tuple[str, dict]:
+    """Text and parsed content of a TOML file; a missing, non-UTF-8 or malformed file is an
+    :class:`InputError` calling it ``what`` (e.g. ``"spec file"``)."""
+    f, p = str(path), Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=f) from None
+    except IsADirectoryError:
+        raise InputError(f"{what} is a directory", file=f) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text", file=f) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", file=f) from None
+
+
 def load_spec_file(path: Path) -> OutcomeSpec:
     """Read and validate one spec file; any problem is an :class:`InputError` naming the key."""
     f = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except FileNotFoundError:
-        raise InputError("spec file not found", file=f) from None
-    except UnicodeDecodeError:
-        raise InputError("spec file is not UTF-8 text", file=f) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=f) from None
+    text, raw = read_toml(path, "spec file")
     _no_unknown(raw, _KNOWN, f)
     for key in _REQUIRED:
         if key not in raw:

@@ -59,7 +59,7 @@ from .fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sam
 from .outputs import command_line, package_versions, write_json, write_text, write_with
 from .priors import Prior, check_support, parse_prior
 from .sensitivity import DataVariant, leave_one_out, psense_report, rounding_variants
-from .specs import REPO_ROOT, OutcomeSpec
+from .specs import REPO_ROOT, OutcomeSpec, read_toml
 
 # -- settings and default grids ----------------------------------------------------------------
 
@@ -283,17 +283,7 @@ def load_grid(path: str | Path, spec: OutcomeSpec) -> Grid:
         support does not fit, duplicate labels, or no settings at all.
     """
     f = str(path)
-    p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("grid file not found", file=f) from None
-    except IsADirectoryError:
-        raise InputError("grid file is a directory", file=f) from None
-    except UnicodeDecodeError:
-        raise InputError("grid file is not UTF-8 text", file=f) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", file=f) from None
+    _, raw = read_toml(path, "grid file")
     for key in raw:
         if key not in _GRID_KEYS:
             raise InputError(f"unknown key; a grid has {', '.join(_GRID_KEYS)}", file=f,
