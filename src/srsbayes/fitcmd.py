@@ -12,6 +12,7 @@ from .fitting import FitResult, FitSettings, fit_outcome
 from .outputs import write_json, write_with
 from .priors import parse_assignment
 from .specs import REPO_ROOT, get_spec, load_specs
+from .text import describe_fit
 
 
 def settings_from_args(args: argparse.Namespace) -> FitSettings:
@@ -28,13 +29,6 @@ def write_fit(result: FitResult, out: Path) -> None:
     write_json(out / "summary.json", result.summary)
 
 
-def format_summary(s: dict) -> str:
-    """A short plain-text summary of a fit's ``summary.json``."""
-    from .text import describe_fit
-
-    return describe_fit(s)
-
-
 def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     spec = get_spec(args.outcome, args.models)
@@ -44,6 +38,6 @@ def cli_main(args: argparse.Namespace) -> int:
     result = fit_outcome(table, spec, priors=overrides, settings=settings)
     out = args.out or REPO_ROOT / "reports" / spec.id
     write_fit(result, out)
-    print(format_summary(result.summary))
+    print(describe_fit(result.summary))
     print(f"\nwrote {out / 'posterior.nc'} and {out / 'summary.json'}")
     return 0 if result.ok else EXIT_UNCONVERGED
