@@ -55,7 +55,7 @@ def _pymc_prior(name: str, prior, dims: str | None = None):
     """The ordinary PyMC distribution for ``prior`` (inside a model)."""
     import pymc as pm
 
-    from srsbayes.priors import DISTRIBUTIONS
+    from srsbayes.priors.distributions import DISTRIBUTIONS
 
     code, (a, b, c) = prior.canonical()
     dist = next(k for k, v in DISTRIBUTIONS.items() if v.code == code)
@@ -82,12 +82,12 @@ def naive_loop(outcome: str, draws: int, tune: int, chains: int, seed: int) -> N
     import numpy as np
     import pymc as pm
 
-    from srsbayes.data import default_table, outcome_table
     from srsbayes.families import get_family
-    from srsbayes.fitting import resolve_priors
-    from srsbayes.sensitivity import leave_one_out, rounding_variants
-    from srsbayes.specs import load_specs
-    from srsbayes.sweep import SWEEP_TARGET_ACCEPT, default_grid
+    from srsbayes.inference.fitting import resolve_priors
+    from srsbayes.inputs.data import default_table, outcome_table
+    from srsbayes.inputs.specs import load_specs
+    from srsbayes.sensitivity.sweep import SWEEP_TARGET_ACCEPT, default_grid
+    from srsbayes.sensitivity.variants import leave_one_out, rounding_variants
 
     specs = load_specs()
     spec = specs[outcome]
@@ -125,9 +125,9 @@ def naive_loop(outcome: str, draws: int, tune: int, chains: int, seed: int) -> N
 
 def _fifty(spec, table, seed: int) -> dict:
     """The 50-setting grid of one outcome (10 effect × 5 τ priors), without data-level rows."""
-    from srsbayes.fitting import FitSettings
-    from srsbayes.priors import parse_prior
-    from srsbayes.sweep import DEFAULT_GRIDS, Grid, Setting, run_sweep
+    from srsbayes.inference.fitting import FitSettings
+    from srsbayes.priors.distributions import parse_prior
+    from srsbayes.sensitivity.sweep import DEFAULT_GRIDS, Grid, Setting, run_sweep
 
     t0 = time.perf_counter()
     taus = [parse_prior(t) for t in DEFAULT_GRIDS[spec.family]["tau"]]
@@ -142,9 +142,9 @@ def _fifty(spec, table, seed: int) -> dict:
 
 def many_fits(seed: int) -> None:
     """(d): 50 prior settings × 5 outcomes through run_sweep and one compiled-model cache."""
-    from srsbayes.data import default_table, outcome_table
-    from srsbayes.fitting import DEFAULT_CACHE
-    from srsbayes.specs import load_specs
+    from srsbayes.inference.fitting import DEFAULT_CACHE
+    from srsbayes.inputs.data import default_table, outcome_table
+    from srsbayes.inputs.specs import load_specs
 
     specs = load_specs()
     table = default_table(specs)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from srsbayes.data import DEFAULT_DATA, read_table
-from srsbayes.fitting import FitSettings
-from srsbayes.priors import parse_prior
-from srsbayes.specs import REPO_ROOT, load_specs
+from srsbayes.inference.fitting import FitSettings
+from srsbayes.inputs.data import DEFAULT_DATA, read_table
+from srsbayes.inputs.specs import load_specs
+from srsbayes.priors.distributions import parse_prior
+from srsbayes.resources import BUNDLED_MODELS
 
 # 4 chains x 500 draws pass the ESS >= 400 gate for these models with room to spare, and a
 # one-setting grid (a sceptical effect prior) exercises the sweep without the leave-one-out
@@ -23,7 +24,7 @@ SWEEP_OPTIONS = {"data_level": False, "psense": False}
 
 
 def sweep_grid():
-    from srsbayes.sweep import Setting
+    from srsbayes.sensitivity.sweep import Setting
 
     return [Setting("sceptical effect N(0, 0.35)", {"effect": parse_prior("normal(0, 0.35)")})]
 
@@ -36,7 +37,7 @@ def _session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Folder of the shared report (``index.html``, ``index.md``, per-outcome outputs)."""
-    from srsbayes.report import write_report
+    from srsbayes.report.build import write_report
 
     root = _session_root(tmp_path_factory)
     out = root / "shared-report"
@@ -44,7 +45,7 @@ def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         status = out / "exit_status"
         if not status.exists():
-            specs = load_specs(REPO_ROOT / "models")
+            specs = load_specs(BUNDLED_MODELS)
             table = read_table(DEFAULT_DATA, specs)
             report = write_report(table, specs, out, settings=SETTINGS, grid=sweep_grid(),
                                   sweep_options=SWEEP_OPTIONS)

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from srsbayes.cli import main
-from srsbayes.data import DEFAULT_DATA, StudyTable, read_table
-from srsbayes.specs import REPO_ROOT, OutcomeSpec, load_specs
+from srsbayes.cli.main import main
+from srsbayes.inputs.data import DEFAULT_DATA, StudyTable, read_table
+from srsbayes.inputs.specs import OutcomeSpec, load_specs
+from srsbayes.resources import BUNDLED_MODELS
 
-MODELS_DIR = REPO_ROOT / "models"
-
-
-def have_module(name: str) -> bool:
-    """True when ``srsbayes.<name>`` exists (some commands are written in parallel)."""
-    return importlib.util.find_spec(f"srsbayes.{name}") is not None
+MODELS_DIR = BUNDLED_MODELS
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from srsbayes.audit import (
+from srsbayes.audit.checks import (
     CHECKS,
     DEFAULT_PAPER,
     Finding,
@@ -23,9 +23,8 @@ from srsbayes.audit import (
     read_pooled,
     run_audit,
 )
-from srsbayes.data import StudyTable, read_table
 from srsbayes.errors import InputError
-from srsbayes.specs import REPO_ROOT
+from srsbayes.inputs.data import StudyTable, read_table
 
 POOLED_HEADER = "outcome,arm,n,follow_up_months,value,measure,source\n"
 
@@ -381,9 +380,9 @@ def test_json_is_clean(findings):
     assert order == sorted(order)  # grouped by check, in display order
 
 
-def test_entry_point_subprocess():
+def test_entry_point_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "srsbayes", "audit", "--json"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
                           check=False)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
@@ -395,7 +394,7 @@ def test_homogeneity_lower_tail_of_cochrans_q(bundled_table, specs):
     """LMD log odds ratios from the nearest counts, by hand: Q is far below its 3 df."""
     from scipy import stats as st
 
-    from srsbayes.audit import run_audit
+    from srsbayes.audit.checks import run_audit
 
     a = np.array([1, 2, 2, 2])       # preop events (2%, 3%, 5%, 4% of 45, 60, 38, 52)
     n1 = np.array([45, 60, 38, 52])
@@ -414,8 +413,8 @@ def test_homogeneity_lower_tail_of_cochrans_q(bundled_table, specs):
 
 
 def test_homogeneity_passes_for_ordinary_heterogeneity(tmp_path, specs):
-    from srsbayes.audit import run_audit
-    from srsbayes.data import read_table
+    from srsbayes.audit.checks import run_audit
+    from srsbayes.inputs.data import read_table
 
     rows = ["study,outcome,arm,n,events"]
     for s, (e1, e2) in {"A": (5, 20), "B": (15, 14), "C": (3, 30), "D": (20, 10)}.items():

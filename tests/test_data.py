@@ -2,7 +2,7 @@
 
 Bad inputs are checked twice: through ``read_table`` (the message names file, line and
 column), and through the command line ``audit --data BAD.csv`` (exit status 2, one line
-on stderr, nothing written). The CLI half needs ``srsbayes.audit`` and is skipped while
+on stderr, nothing written). The CLI half needs ``srsbayes.audit.checks`` and is skipped while
 that command does not exist yet.
 """
 
@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import files_under, have_module, nothing_written, write_csv
-from srsbayes.data import (
+from conftest import files_under, nothing_written, write_csv
+from srsbayes.errors import EXIT_INPUT, InputError
+from srsbayes.inputs.data import (
     ARMS,
     DEFAULT_DATA,
     NUMERIC,
@@ -29,8 +30,7 @@ from srsbayes.data import (
     outcome_table,
     read_table,
 )
-from srsbayes.errors import EXIT_INPUT, InputError
-from srsbayes.specs import REPO_ROOT
+from srsbayes.resources import BUNDLED_DATA
 
 # -- the bundled data ------------------------------------------------------------------------
 
@@ -235,7 +235,6 @@ def test_read_table_rejects(tmp_path, specs, case):
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=lambda c: c.id)
 def test_audit_cli_rejects(tmp_path, monkeypatch, run_cli, case):
-    pytest.importorskip("srsbayes.audit")
     path = _write_case(tmp_path, case)
     monkeypatch.chdir(tmp_path)
     before = files_under(tmp_path)
@@ -250,7 +249,6 @@ def test_audit_cli_rejects(tmp_path, monkeypatch, run_cli, case):
     assert files_under(tmp_path) == before
 
 
-@pytest.mark.skipif(not have_module("audit"), reason="srsbayes.audit not written yet")
 def test_audit_subprocess_rejects(tmp_path):
     """The real entry point, ``python -m srsbayes``, once (the rest run in-process)."""
     path = write_csv(tmp_path, set_field(2, "events", "41"), "bad.csv")
@@ -289,7 +287,6 @@ def test_outcome_table_needs_two_studies(tmp_path, specs):
                                "a meta-analysis needs >= 2")
 
 
-@pytest.mark.skipif(not have_module("fitcmd"), reason="srsbayes.fitcmd not written yet")
 def test_fit_cli_needs_two_studies(tmp_path, monkeypatch, run_cli):
     path = write_csv(tmp_path, ONE_STUDY_LMD)
     monkeypatch.chdir(tmp_path)
@@ -379,4 +376,4 @@ def test_case_and_whitespace_normalised(tmp_path, specs):
 
 
 def test_default_data_path_is_in_repo():
-    assert DEFAULT_DATA == REPO_ROOT / "data" / "studies.csv"
+    assert DEFAULT_DATA == BUNDLED_DATA / "studies.csv"

@@ -16,8 +16,8 @@ import pytest
 from scipy.special import expit
 
 from conftest import nothing_written, write_csv
-from srsbayes.data import read_table
-from srsbayes.fitting import FitSettings, fit_outcome
+from srsbayes.inference.fitting import FitSettings, fit_outcome
+from srsbayes.inputs.data import read_table
 
 SUMMARY_KEYS = {
     "outcome", "family", "measure", "benefit", "n_studies", "log_effect", "effect", "tau",
@@ -28,7 +28,7 @@ SUMMARY_KEYS = {
 
 @pytest.fixture(scope="module")
 def lmd_fit(tmp_path_factory, specs, bundled_table):
-    from srsbayes.cli import main
+    from srsbayes.cli.main import main
 
     out = tmp_path_factory.mktemp("lmd")
     status = main(["fit", "lmd", "--out", str(out), "--seed", "7"])

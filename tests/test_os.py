@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from srsbayes.data import outcome_table, read_table
-from srsbayes.exact import normal_normal_posterior
 from srsbayes.families import lognormal_median as lm
-from srsbayes.fitting import DEFAULT_CACHE, FitSettings, fit_outcome
-from srsbayes.priors import parse_prior
+from srsbayes.inference.exact import normal_normal_posterior
+from srsbayes.inference.fitting import DEFAULT_CACHE, FitSettings, fit_outcome
+from srsbayes.inputs.data import outcome_table, read_table
+from srsbayes.priors.distributions import parse_prior
 
 Z = float(stats.norm.ppf(0.975))
 SETTINGS = FitSettings(draws=1000, tune=1000, chains=4, seed=20260226)

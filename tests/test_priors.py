@@ -18,16 +18,7 @@ from scipy import special, stats
 
 from srsbayes.errors import InputError
 from srsbayes.families import FAMILIES
-from srsbayes.heterogeneity import (
-    COMPARISONS,
-    TURNER_2015,
-    TURNER_GENERAL,
-    log_or_se,
-    resolve_uisd,
-    turner_prior,
-    unit_information_sd,
-)
-from srsbayes.priors import (
+from srsbayes.priors.distributions import (
     DISTRIBUTIONS,
     Prior,
     check_support,
@@ -35,6 +26,15 @@ from srsbayes.priors import (
     parse_assignment,
     parse_prior,
     slot_data,
+)
+from srsbayes.priors.heterogeneity import (
+    COMPARISONS,
+    TURNER_2015,
+    TURNER_GENERAL,
+    log_or_se,
+    resolve_uisd,
+    turner_prior,
+    unit_information_sd,
 )
 
 # -- parsing -----------------------------------------------------------------------------
@@ -328,7 +328,7 @@ class Slot:
         import pymc as pm
         import pytensor
 
-        from srsbayes.priors import prior_slot
+        from srsbayes.priors.distributions import prior_slot
 
         coords = {"k": range(dims)} if dims else None
         with pm.Model(coords=coords) as self.model:

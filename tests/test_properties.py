@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MODELS_DIR, files_under, have_module
-from srsbayes.data import ARMS, read_table
+from conftest import MODELS_DIR, files_under
 from srsbayes.errors import EXIT_INPUT, InputError
-from srsbayes.specs import load_specs
+from srsbayes.inputs.data import ARMS, read_table
+from srsbayes.inputs.specs import load_specs
 
 SPECS = load_specs(MODELS_DIR)
 BINARY = sorted(k for k, s in SPECS.items() if s.family == "binomial")
@@ -196,7 +196,6 @@ def test_single_corruption_is_located(case):
     assert str(err).startswith(f"{path}:{line}: column '{column}': ")
 
 
-@pytest.mark.skipif(not have_module("audit"), reason="srsbayes.audit not written yet")
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(corrupted())

@@ -3,7 +3,7 @@
 1. BUGS "Blockers" (binomial-normal, exact binomial likelihood): MultiBUGS posterior
    summaries reproduced by the binomial family, fitted through ``fit_outcome``.
 2. Eight schools (normal-normal, exact posterior): bayesmeta's numerically integrated
-   posterior reproduced by :mod:`srsbayes.exact`, and by an MCMC fit of the log-normal
+   posterior reproduced by :mod:`srsbayes.inference.exact`, and by an MCMC fit of the log-normal
    median family that encodes each school as a two-arm study.
 3. Median overall survival in 30 NSCLC comparisons (McGrath et al. 2025): the published
    data and analysis (Wald standard errors from the medians' confidence intervals, log
@@ -23,11 +23,11 @@ import pytest
 import xarray as xr
 from scipy import optimize, stats
 
-from srsbayes.data import outcome_table, read_table
-from srsbayes.exact import normal_normal_posterior
 from srsbayes.families import get_family
-from srsbayes.fitting import FitSettings, fit_outcome
-from srsbayes.specs import load_specs
+from srsbayes.inference.exact import normal_normal_posterior
+from srsbayes.inference.fitting import FitSettings, fit_outcome
+from srsbayes.inputs.data import outcome_table, read_table
+from srsbayes.inputs.specs import load_specs
 
 DATA = Path(__file__).parent / "data"
 Z = 3.5  # two-sided 5e-4 per comparison

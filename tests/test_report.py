@@ -22,17 +22,17 @@ import pytest
 
 from _report_shared import shared_report
 from conftest import nothing_written, write_csv
-from srsbayes.data import DEFAULT_DATA, read_table
 from srsbayes.errors import InputError
-from srsbayes.fitting import FitSettings
-from srsbayes.render import ci, directional, md_escape, pct
-from srsbayes.report import (
+from srsbayes.inference.fitting import FitSettings
+from srsbayes.inputs.data import DEFAULT_DATA, read_table
+from srsbayes.report.build import (
     Progress,
     compare_claims,
     equivalence,
     validate_inputs,
     write_report,
 )
+from srsbayes.report.render import ci, directional, md_escape, pct
 
 OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")
 LABELS = ("Local control", "Leptomeningeal disease", "Symptomatic radiation necrosis",
@@ -245,7 +245,7 @@ def test_md_escape():
 
 def test_failed_gate_is_not_a_result(tmp_path, specs, run_cli, monkeypatch):
     # 4 chains x 20 draws cannot reach bulk ESS 400, even after the retry.
-    import srsbayes.report as report_mod
+    import srsbayes.report.build as report_mod
 
     monkeypatch.setattr(report_mod, "FitSettings",
                         functools.partial(FitSettings, draws=20, tune=20))

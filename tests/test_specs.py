@@ -9,8 +9,8 @@ import pytest
 
 from conftest import MODELS_DIR, files_under
 from srsbayes.errors import EXIT_INPUT, InputError
-from srsbayes.priors import Prior
-from srsbayes.specs import default_models_dir, get_spec, load_spec_file, load_specs
+from srsbayes.inputs.specs import default_models_dir, get_spec, load_spec_file, load_specs
+from srsbayes.priors.distributions import Prior
 
 # The whole [[thresholds]] table of models/dbf.toml, to replace it by a scalar.
 _DBF = (MODELS_DIR / "dbf.toml").read_text(encoding="utf-8")
@@ -232,7 +232,6 @@ def test_spec_with_named_turner_prior(models):
 
 
 def test_broken_spec_via_cli(models, tmp_path, monkeypatch, run_cli):
-    pytest.importorskip("srsbayes.audit")
     path = edit(models / "lmd.toml", 'dist = "halfnormal(0.5)"', 'dist = "normal(0, 1)"')
     monkeypatch.chdir(tmp_path)
     before = files_under(tmp_path)
@@ -253,7 +252,7 @@ def test_unknown_spec_keys_are_errors(tmp_path, old, new, column):
     import shutil
 
     from srsbayes.errors import InputError
-    from srsbayes.specs import load_specs
+    from srsbayes.inputs.specs import load_specs
 
     for p in MODELS_DIR.glob("*.toml"):
         shutil.copy(p, tmp_path / p.name)

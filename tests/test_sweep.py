@@ -17,18 +17,17 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from srsbayes.data import outcome_table
 from srsbayes.errors import InputError
-from srsbayes.fitting import DEFAULT_CACHE, FitSettings, ModelCache, fit_outcome, resolve_priors
-from srsbayes.priors import parse_prior
-from srsbayes.sensitivity import (
-    count_bounds,
-    count_variants,
-    leave_one_out,
-    log_prior_dataset,
-    psense_report,
+from srsbayes.inference.fitting import (
+    DEFAULT_CACHE,
+    FitSettings,
+    ModelCache,
+    fit_outcome,
+    resolve_priors,
 )
-from srsbayes.sweep import (
+from srsbayes.inputs.data import outcome_table
+from srsbayes.priors.distributions import parse_prior
+from srsbayes.sensitivity.sweep import (
     Setting,
     default_grid,
     load_grid,
@@ -36,6 +35,13 @@ from srsbayes.sweep import (
     short_label,
     threshold_column,
     verdict,
+)
+from srsbayes.sensitivity.variants import (
+    count_bounds,
+    count_variants,
+    leave_one_out,
+    log_prior_dataset,
+    psense_report,
 )
 
 OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from conftest import nothing_written
-from srsbayes import sbc, validate
-from srsbayes.data import outcome_table
-from srsbayes.fitting import DEFAULT_CACHE, FitSettings, resolve_priors
+from srsbayes.inference.fitting import DEFAULT_CACHE, FitSettings, resolve_priors
+from srsbayes.inputs.data import outcome_table
+from srsbayes.validation import run as validate
+from srsbayes.validation import sbc
 
 L = sbc.L_DRAWS
 SEED = 20260226  # the validate command's default seed

@@ -12,15 +12,16 @@ The command line (``python -m srsbayes``) is a thin layer over this API::
 from importlib import import_module
 from typing import Any
 
-from .data import DEFAULT_DATA, StudyTable, outcome_table, read_table
 from .errors import InputError
-from .priors import Prior, parse_prior
-from .specs import OutcomeSpec, get_spec, load_specs
+from .inputs.data import DEFAULT_DATA, StudyTable, outcome_table, read_table
+from .inputs.specs import OutcomeSpec, get_spec, load_specs
+from .priors.distributions import Prior, parse_prior
 
 __version__ = "0.1.0"
 
-_LAZY = {"fit_outcome": "fitting", "FitResult": "fitting", "FitSettings": "fitting",
-         "run_audit": "audit", "run_sweep": "sweep", "write_report": "report"}
+_LAZY = {"fit_outcome": "inference.fitting", "FitResult": "inference.fitting",
+         "FitSettings": "inference.fitting", "run_audit": "audit.checks",
+         "run_sweep": "sensitivity.sweep", "write_report": "report.build"}
 
 
 def __getattr__(name: str) -> Any:

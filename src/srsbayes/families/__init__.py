@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-from ..priors import Support
+from ..priors.distributions import Support
 
 
 @dataclass(frozen=True)

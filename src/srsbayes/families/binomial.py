@@ -31,9 +31,9 @@ import xarray as xr
 from scipy import stats
 from scipy.special import expit
 
-from ..data import as_int
-from ..priors import Prior, prior_slot
-from ..specs import OutcomeSpec
+from ..inputs.data import as_int
+from ..inputs.specs import OutcomeSpec
+from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES
 
 INFO = FAMILIES["binomial"]
@@ -150,7 +150,7 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
 
 def uisd(wide: pd.DataFrame) -> float:
     """Unit-information SD of the studies' log odds ratios (Röver et al. 2021, eq. 6)."""
-    from ..heterogeneity import log_or_se, unit_information_sd
+    from ..priors.heterogeneity import log_or_se, unit_information_sd
 
     se = log_or_se(wide["events_preop"], wide["n_preop"], wide["events_postop"], wide["n_postop"])
     return unit_information_sd(np.asarray(wide["n_preop"]) + np.asarray(wide["n_postop"]), se)

@@ -56,9 +56,9 @@ import xarray as xr
 from scipy import stats
 from scipy.special import log_ndtr
 
-from ..data import as_int
-from ..priors import Prior, prior_slot
-from ..specs import OutcomeSpec
+from ..inputs.data import as_int
+from ..inputs.specs import OutcomeSpec
+from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES
 from .binomial import baseline_draws
 
@@ -327,7 +327,7 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
 def uisd(wide: pd.DataFrame) -> float:
     """Unit-information SD of the studies' log ratios of medians (Röver et al. 2021, eq. 6),
     from the derived standard errors before inflation."""
-    from ..heterogeneity import unit_information_sd
+    from ..priors.heterogeneity import unit_information_sd
 
     data = model_data(wide)
     se = np.sqrt(data["se_preop"] ** 2 + data["se_postop"] ** 2)

@@ -43,7 +43,6 @@ import json
 import math
 import re
 import statistics
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -54,11 +53,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .data import ARMS, DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, read_table
-from .errors import InputError
-from .specs import REPO_ROOT, OutcomeSpec, load_specs
+from ..errors import InputError
+from ..inputs.data import ARMS, DEFAULT_CLAIMS, DEFAULT_POOLED, StudyTable
+from ..inputs.specs import OutcomeSpec
 
-DEFAULT_PAPER = REPO_ROOT.parent / "shared" / "seed" / "000_ab0d3ca6619c68da.txt"
+DEFAULT_PAPER = Path(__file__).resolve().parents[4] / "shared" / "seed" / "000_ab0d3ca6619c68da.txt"
 """Text of the audited paper; paper-text checks are skipped when it does not exist."""
 
 SEVERITIES = ("error", "warning", "info")
@@ -491,8 +490,8 @@ def _check_homogeneity(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list
     ones of each family (Wald for log odds ratios; the OS standard-error rules, before
     inflation), so the check is approximate with four small studies.
     """
-    from .data import outcome_table
-    from .families import get_family
+    from ..families import get_family
+    from ..inputs.data import outcome_table
 
     found: list[Finding] = []
     for outcome in table.outcomes():
@@ -1048,14 +1047,3 @@ def _line(f: Finding, table: StudyTable | None) -> str:
 def format_json(findings: list[Finding]) -> str:
     """JSON list of findings (see :meth:`Finding.to_dict`)."""
     return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
-
-
-def cli_main(args: Any) -> int:
-    """``python -m srsbayes audit``: print the findings; 0 whenever the audit ran."""
-    specs = load_specs(getattr(args, "models", None))
-    table = read_table(getattr(args, "data", None) or DEFAULT_DATA, specs)
-    findings = run_audit(table, specs, getattr(args, "pooled", None),
-                         paper_path=getattr(args, "paper", None))
-    as_json = getattr(args, "json", False)
-    sys.stdout.write(format_json(findings) if as_json else format_text(findings, table))
-    return 0

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from .data import StudyTable
-from .families import FAMILIES, get_family, threshold_probability
-from .outputs import package_versions
+from ..families import FAMILIES, get_family, threshold_probability
+from ..inputs.data import StudyTable
+from ..outputs import package_versions
 
 if TYPE_CHECKING:
     from .fitting import FitResult

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from .families import FAMILIES
-from .specs import OutcomeSpec
+from ..families import FAMILIES
+from ..inputs.specs import OutcomeSpec
 
 KIND_STYLE = {
     "prior": ("#0072B2", "o", "prior setting"),

@@ -35,7 +35,6 @@ and likelihood sensitivity with power-scaling. Stat Comput 34:57.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 import os
@@ -52,14 +51,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .data import StudyTable, outcome_table
-from .errors import EXIT_UNCONVERGED, InputError
-from .families import FAMILIES, get_family, threshold_probability
-from .fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sample_gated
-from .outputs import command_line, package_versions, write_json, write_text, write_with
-from .priors import Prior, check_support, parse_prior
-from .sensitivity import DataVariant, leave_one_out, psense_report, rounding_variants
-from .specs import REPO_ROOT, OutcomeSpec, read_toml
+from ..errors import InputError
+from ..families import FAMILIES, get_family, threshold_probability
+from ..inference.fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sample_gated
+from ..inputs.data import StudyTable, outcome_table
+from ..inputs.specs import OutcomeSpec, read_toml
+from ..outputs import command_line, package_versions, write_json, write_text, write_with
+from ..priors.distributions import Prior, check_support, parse_prior
+from .variants import DataVariant, leave_one_out, psense_report, rounding_variants
 
 # -- settings and default grids ----------------------------------------------------------------
 
@@ -541,13 +540,13 @@ class SweepResult:
 
     def figure(self):
         """The two-panel matplotlib figure (P(benefit) and the effect per setting)."""
-        from .plots_sweep import sweep_figure
+        from ..plots.sweep import sweep_figure
 
         return sweep_figure(self.rows, self.spec, self.verdict, reference=self.reference)
 
     def figure_png(self, dpi: int = 150) -> bytes:
         """The figure as PNG bytes."""
-        from .plots_sweep import figure_png
+        from ..plots.sweep import figure_png
 
         return figure_png(self.figure(), dpi=dpi)
 
@@ -782,33 +781,3 @@ def format_table(rows: pd.DataFrame) -> str:
         else:
             lines.append(f"{name:<{width}}  {'-':>10}  {'not assessable':<21} {'-':>6}   NO")
     return "\n".join(lines)
-
-
-def cli_main(args: argparse.Namespace) -> int:
-    """``python -m srsbayes sweep OUTCOME``: exit 3 when the default setting (or every
-    setting) fails the convergence gate, so that no verdict can be given."""
-    from .data import default_table
-    from .fitcmd import settings_from_args
-    from .specs import get_spec, load_specs
-
-    specs = load_specs(args.models)
-    spec = get_spec(args.outcome, args.models)
-    grid = load_grid(args.grid, spec) if args.grid else default_grid(spec)
-    table = default_table(specs, args.data)
-    settings = settings_from_args(args)
-    result = run_sweep(table, spec, grid, settings)
-    out = args.out or REPO_ROOT / "reports" / spec.id / "sweep"
-    paths = result.write(out)
-    print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
-          f"{result.verdict['rule']}")
-    print(format_table(result.rows))
-    print()
-    print(result.verdict["text"])
-    if result.psense:
-        for flag in result.psense.get("flags", []):
-            print(f"power-scaling: {flag}")
-        if not result.psense.get("flags") and "variables" in result.psense:
-            print("power-scaling: no parameter is sensitive to its prior (all < 0.05)")
-    print(f"\nwrote {paths['csv']}, {paths['json']} and {paths['png']}")
-    ref_ok = bool(result.rows.loc[result.rows["setting"] == result.reference, "ok"].iloc[0])
-    return 0 if ref_ok and result.verdict["assessable"] else EXIT_UNCONVERGED

@@ -22,20 +22,19 @@ applications in goodness-of-fit evaluation and multiple sample comparison. Stat 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .data import StudyTable, default_table, outcome_table
-from .errors import InputError
-from .fitting import resolve_priors
-from .outputs import command_line, package_versions, write_json, write_with
+from ..errors import InputError
+from ..inference.fitting import resolve_priors
+from ..inputs.data import StudyTable, outcome_table
+from ..outputs import command_line, package_versions, write_json, write_with
 from .sbc import ALPHA, N_NULL, SBC_SETTINGS, SBCResult, plot_ecdf_difference, run_sbc
-from .specs import REPO_ROOT, load_specs
 
 EXIT_SBC_REJECTED = 4
 """Exit status when a uniformity test rejects (the model's posterior is miscalibrated)."""
@@ -124,13 +123,17 @@ def format_result(result: SBCResult) -> list[str]:
     return lines
 
 
-def cli_main(args: argparse.Namespace) -> int:
-    """Run SBC for every family; exit 0 if all uniformity tests pass, else 4."""
-    if args.sims < MIN_SIMS:
-        raise InputError(f"must be >= {MIN_SIMS}, got {args.sims}", column="--sims")
-    out = Path(args.out) if args.out else REPO_ROOT / "reports" / "validation"
-    specs = load_specs(getattr(args, "models", None))
-    table = default_table(specs, getattr(args, "data", None))
+def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, seed: int,
+                   echo: Callable[[str], None] = print) -> bool:
+    """Run SBC for every family and write ``sbc_<family>.json`` / ``.png`` into ``out``.
+
+    Returns
+    -------
+    bool
+        Whether every uniformity test passed.
+    """
+    if n_sims < MIN_SIMS:
+        raise InputError(f"must be >= {MIN_SIMS}, got {n_sims}", column="--sims")
     all_passed = True
     for family, outcome in FAMILY_OUTCOMES.items():
         spec = specs[outcome]
@@ -143,7 +146,7 @@ def cli_main(args: argparse.Namespace) -> int:
                 print(f"  {family}: {i}/{n} fits ({time.perf_counter() - start:.0f} s)",
                       file=sys.stderr, flush=True)
 
-        result = run_sbc(family, outcome, wide, priors, n_sims=args.sims, seed=args.seed,
+        result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
                          settings=SBC_SETTINGS, progress=progress)
         design = {"studies": list(wide["study"]),
                   **{c: wide[c].tolist() for c in wide.columns
@@ -153,7 +156,6 @@ def cli_main(args: argparse.Namespace) -> int:
         write_with(out / f"sbc_{family}.png",
                    lambda tmp, r=result: plot_ecdf_difference(
                        r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
-        print("\n".join(format_result(result)))
+        echo("\n".join(format_result(result)))
         all_passed &= record["passed"]
-    print(f"SBC {'PASSED' if all_passed else 'FAILED'}; outputs in {out}")
-    return 0 if all_passed else EXIT_SBC_REJECTED
+    return all_passed

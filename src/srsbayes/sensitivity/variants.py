@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .priors import Prior
+from ..priors.distributions import Prior
 
 PSENSE_THRESHOLD = 0.05
 """Sensitivity above which a parameter is flagged (Kallioinen et al. 2024)."""

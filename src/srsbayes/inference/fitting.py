@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .data import StudyTable, outcome_table
+from ..families import FAMILIES, get_family
+from ..inputs.data import StudyTable, outcome_table
+from ..inputs.specs import OutcomeSpec
+from ..outputs import command_line, package_versions, write_json, write_with
+from ..priors.distributions import Prior, merge_priors, slot_data
+from ..priors.heterogeneity import resolve_uisd
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
-from .families import FAMILIES, get_family
-from .heterogeneity import resolve_uisd
-from .outputs import command_line, package_versions
-from .priors import Prior, merge_priors, slot_data
-from .specs import OutcomeSpec
 
 _PLACEHOLDER = {"real": Prior("normal", (0.0, 1.0)), "positive": Prior("halfnormal", (1.0,))}
 
@@ -187,6 +188,13 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     result.summary = summarise(result, post, data, rng, checks_out, table)
     idata.attrs.update(provenance_attrs(result, table))
     return result
+
+
+def write_fit(result: FitResult, out: Path) -> None:
+    """Write ``posterior.nc`` and ``summary.json`` into ``out`` (each atomically)."""
+    write_with(out / "posterior.nc",
+               lambda tmp: result.idata.to_netcdf(tmp, engine="h5netcdf"))
+    write_json(out / "summary.json", result.summary)
 
 
 def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | int]:

@@ -4,15 +4,14 @@ summary.json (both atomically), exit 3 when the convergence gate fails."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .data import default_table
-from .errors import EXIT_UNCONVERGED, InputError
-from .fitting import FitResult, FitSettings, fit_outcome
-from .outputs import write_json, write_with
-from .priors import parse_assignment
-from .specs import REPO_ROOT, get_spec, load_specs
-from .text import describe_fit
+from ..errors import EXIT_UNCONVERGED, InputError
+from ..inference.fitting import FitSettings, fit_outcome, write_fit
+from ..inputs.data import default_table
+from ..inputs.specs import get_spec, load_specs
+from ..priors.distributions import parse_assignment
+from ..report.text import describe_fit
+from ..resources import default_out
 
 
 def settings_from_args(args: argparse.Namespace) -> FitSettings:
@@ -22,13 +21,6 @@ def settings_from_args(args: argparse.Namespace) -> FitSettings:
     return FitSettings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
 
 
-def write_fit(result: FitResult, out: Path) -> None:
-    """Write ``posterior.nc`` and ``summary.json`` into ``out`` (each atomically)."""
-    write_with(out / "posterior.nc",
-               lambda tmp: result.idata.to_netcdf(tmp, engine="h5netcdf"))
-    write_json(out / "summary.json", result.summary)
-
-
 def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     spec = get_spec(args.outcome, args.models)
@@ -36,7 +28,7 @@ def cli_main(args: argparse.Namespace) -> int:
     table = default_table(specs, args.data)
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings)
-    out = args.out or REPO_ROOT / "reports" / spec.id
+    out = args.out or default_out(spec.id)
     write_fit(result, out)
     print(describe_fit(result.summary))
     print(f"\nwrote {out / 'posterior.nc'} and {out / 'summary.json'}")

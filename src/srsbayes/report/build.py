@@ -17,7 +17,6 @@ region of practical equivalence, used for the paper's "comparable"/"similar" cla
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import re
@@ -27,7 +26,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,15 +33,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .audit import Finding, read_claims, read_pooled, run_audit
-from .data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, outcome_table
-from .errors import EXIT_UNCONVERGED, InputError
-from .families import get_family
-from .fitting import DEFAULT_CACHE, FitResult, FitSettings, ModelCache, fit_outcome
-from .outputs import command_line, package_versions, write_with
-from .specs import REPO_ROOT, OutcomeSpec, load_specs
+from ..audit.checks import Finding, read_claims, read_pooled, run_audit
+from ..errors import EXIT_UNCONVERGED, InputError
+from ..families import get_family
+from ..inference.fitting import (
+    DEFAULT_CACHE,
+    FitResult,
+    FitSettings,
+    ModelCache,
+    fit_outcome,
+    write_fit,
+)
+from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, outcome_table
+from ..inputs.specs import OutcomeSpec
+from ..outputs import command_line, package_versions, write_with
+from ..sensitivity import sweep
 
-DEFAULT_OUT = REPO_ROOT / "reports"
 SWEEP_DPI = 100
 """Resolution of the sweep figure embedded in the report (the sweep's own PNG is finer)."""
 DERIVED_STREAM = 7
@@ -344,11 +349,6 @@ def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSetting
     The report's "robust across priors" is the sweep's verdict over the prior settings
     only; the verdict over leave-one-study-out and rounding rows is shown beside it.
     """
-    try:
-        sweep = import_module(".sweep", __package__)
-    except ImportError:
-        return SweepInfo(False, "the sweep module is not available in this version")
-
     def tick(done: int, total: int, _row: dict[str, Any]) -> None:
         if progress is not None:
             progress(f"sweeping {spec.id}: setting {done}/{total}")
@@ -471,7 +471,7 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
                     progress: Progress, sweep_options: dict[str, Any] | None = None
                     ) -> OutcomeReport:
     """Fit one outcome, write its posterior, run its sweep and draw its figures."""
-    from . import figures
+    from ..plots import figures
 
     rep = OutcomeReport(spec, "unavailable", count_table=count_table(inputs.table, spec))
     with progress.step(f"fitting {spec.id}"):
@@ -486,8 +486,6 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
         with _quiet_libraries():
             result = fit_outcome(inputs.table, spec, settings=settings, cache=cache)
         if out is not None:
-            from .fitcmd import write_fit
-
             write_fit(result, out / spec.id)
     s = rep.summary = result.summary
     rep.status = "ok" if result.ok else "failed"
@@ -640,22 +638,3 @@ def _bytes_writer(data: bytes) -> Callable[[Path], None]:
         tmp.write_bytes(data)
 
     return write
-
-
-def cli_main(args: argparse.Namespace) -> int:
-    """``python -m srsbayes report``: 0 all converged, 3 a fit failed its gate, 2 bad input."""
-    from .data import default_table
-
-    specs = load_specs(getattr(args, "models", None))
-    table = default_table(specs, getattr(args, "data", None))
-    out = getattr(args, "out", None) or DEFAULT_OUT
-    progress = Progress(0, enabled=not getattr(args, "no_progress", False))
-    report = write_report(table, specs, Path(out),
-                          settings=FitSettings(seed=args.seed),
-                          progress=progress)
-    progress.close()
-    failed = [o.spec.id for o in report.outcomes if not o.ok]
-    print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")
-    if failed:
-        print("NOT TRUSTWORTHY (no result reported): " + ", ".join(failed), file=sys.stderr)
-    return report.exit_status

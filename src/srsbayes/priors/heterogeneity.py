@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .priors import Prior
+from .distributions import Prior
 
 COMPARISONS = ("pharma_placebo", "pharma_pharma", "nonpharma_placebo",
                "nonpharma_pharma", "nonpharma_nonpharma")

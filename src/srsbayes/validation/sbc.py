@@ -45,9 +45,9 @@ import xarray as xr
 from scipy import stats
 from scipy.special import bdtr, bdtrc, expit
 
-from .families import get_family
-from .fitting import FitSettings, ModelCache, sample_gated
-from .priors import Prior
+from ..families import get_family
+from ..inference.fitting import FitSettings, ModelCache, sample_gated
+from ..priors.distributions import Prior
 
 L_DRAWS = 99
 """Thinned posterior draws per fit: ranks take the values 0..99 (100 equally likely values)."""

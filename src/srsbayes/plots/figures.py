@@ -265,7 +265,7 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
 
 
 def _p(p: float) -> str:
-    from .text import pct
+    from ..report.text import pct
 
     return pct(p)
 

@@ -24,12 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .specs import REPO_ROOT, OutcomeSpec
+from ..errors import InputError
+from ..resources import BUNDLED_DATA
+from .specs import OutcomeSpec
 
-DEFAULT_DATA = REPO_ROOT / "data" / "studies.csv"
-DEFAULT_POOLED = REPO_ROOT / "data" / "reported_pooled.csv"
-DEFAULT_CLAIMS = REPO_ROOT / "data" / "reported_claims.csv"
+DEFAULT_DATA = BUNDLED_DATA / "studies.csv"
+DEFAULT_POOLED = BUNDLED_DATA / "reported_pooled.csv"
+DEFAULT_CLAIMS = BUNDLED_DATA / "reported_claims.csv"
 
 REQUIRED = ("study", "outcome", "arm", "n")
 NUMERIC = ("n", "events", "percent", "median_months", "follow_up_months", "deaths",

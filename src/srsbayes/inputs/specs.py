@@ -7,22 +7,15 @@ default priors with their rationale. Adding an outcome needs a spec and data row
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import InputError
-from .families import FAMILIES
-from .priors import Prior, check_support, parse_prior
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_models_dir() -> Path:
-    """``$SRSBAYES_MODELS`` if set, else the repository's ``models/``."""
-    return Path(os.environ.get("SRSBAYES_MODELS", REPO_ROOT / "models"))
+from ..errors import InputError
+from ..families import FAMILIES
+from ..priors.distributions import Prior, check_support, parse_prior
+from ..resources import default_models_dir
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from .errors import InputError
+from ..errors import InputError
 
 Support = Literal["real", "positive"]
 

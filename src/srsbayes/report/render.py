@@ -18,13 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
-from .families import get_family
+from ..families import get_family
+from ..inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from .text import pct, verb
 
 if TYPE_CHECKING:
-    from .report import OutcomeReport, Report
-    from .specs import OutcomeSpec
+    from ..inputs.specs import OutcomeSpec
+    from .build import OutcomeReport, Report
 
 # ---------------------------------------------------------------------------------------
 # Document tree
@@ -617,7 +617,7 @@ def diagnostics_blocks(s: dict[str, Any]) -> list[Any]:
 
 
 def audit_section(report: Report) -> Section:
-    from .audit import CHECKS
+    from ..audit.checks import CHECKS
 
     f = report.findings
     sev = _severity_counts(f)

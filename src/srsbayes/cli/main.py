@@ -11,16 +11,10 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
-from .errors import EXIT_INPUT, InputError
+from ..errors import EXIT_INPUT, InputError
 
-# command -> module whose cli_main(args) -> int runs it
-COMMANDS = {
-    "audit": "audit",
-    "fit": "fitcmd",
-    "sweep": "sweep",
-    "report": "report",
-    "validate": "validate",
-}
+# each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
+COMMANDS = ("audit", "fit", "sweep", "report", "validate")
 
 
 def _common_data(p: argparse.ArgumentParser) -> None:
@@ -86,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        module = import_module(f".{COMMANDS[args.command]}", __package__)
+        module = import_module(f".{args.command}", __package__)
         return int(module.cli_main(args))
     except InputError as exc:
         print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)

@@ -1,0 +1,19 @@
+"""``python -m srsbayes audit``: print the evidence audit's findings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..audit.checks import format_json, format_text, run_audit
+from ..inputs.data import default_table
+from ..inputs.specs import load_specs
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Print the findings as text or JSON; 0 whenever the audit ran."""
+    specs = load_specs(args.models)
+    table = default_table(specs, args.data)
+    findings = run_audit(table, specs, args.pooled, paper_path=args.paper)
+    sys.stdout.write(format_json(findings) if args.json else format_text(findings, table))
+    return 0

@@ -1,0 +1,38 @@
+"""``python -m srsbayes sweep OUTCOME``: prior- and data-sensitivity sweep of one outcome."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import EXIT_UNCONVERGED
+from ..inputs.data import default_table
+from ..inputs.specs import get_spec, load_specs
+from ..resources import default_out
+from ..sensitivity.sweep import default_grid, format_table, load_grid, run_sweep
+from .fit import settings_from_args
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    """Print the sweep table and verdict; exit 3 when the default setting (or every
+    setting) fails the convergence gate, so that no verdict can be given."""
+    specs = load_specs(args.models)
+    spec = get_spec(args.outcome, args.models)
+    grid = load_grid(args.grid, spec) if args.grid else default_grid(spec)
+    table = default_table(specs, args.data)
+    settings = settings_from_args(args)
+    result = run_sweep(table, spec, grid, settings)
+    out = args.out or default_out(spec.id, "sweep")
+    paths = result.write(out)
+    print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
+          f"{result.verdict['rule']}")
+    print(format_table(result.rows))
+    print()
+    print(result.verdict["text"])
+    if result.psense:
+        for flag in result.psense.get("flags", []):
+            print(f"power-scaling: {flag}")
+        if not result.psense.get("flags") and "variables" in result.psense:
+            print("power-scaling: no parameter is sensitive to its prior (all < 0.05)")
+    print(f"\nwrote {paths['csv']}, {paths['json']} and {paths['png']}")
+    ref_ok = bool(result.rows.loc[result.rows["setting"] == result.reference, "ok"].iloc[0])
+    return 0 if ref_ok and result.verdict["assessable"] else EXIT_UNCONVERGED

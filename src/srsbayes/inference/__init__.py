@@ -1,0 +1,1 @@
+"""Inference: compiled models, NUTS fitting, the convergence gate, summaries, exact posteriors."""

@@ -1,0 +1,1 @@
+"""Figures: pure functions from results to PNG bytes (matplotlib, Agg backend)."""

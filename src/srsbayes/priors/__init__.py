@@ -1,0 +1,1 @@
+"""Priors as values: parsing, validation, run-time slots and the named heterogeneity priors."""

@@ -1,0 +1,1 @@
+"""The clinical report: building it from fits and sweeps, wording, HTML and Markdown."""

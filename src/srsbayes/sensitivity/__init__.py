@@ -1,0 +1,1 @@
+"""Sensitivity: prior and data sweeps, their verdicts, data variants and power-scaling."""

@@ -1,0 +1,1 @@
+"""Validation of the model families: simulation-based calibration."""
