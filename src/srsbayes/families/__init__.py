@@ -34,32 +34,104 @@ from typing import Any
 
 from ..priors.distributions import Support
 
+ARMS = ("preop", "postop")
+"""The two arms every family compares: preop SRS (treatment) against postop SRS (control)."""
+
 
 @dataclass(frozen=True)
 class FamilyInfo:
-    """Static facts about a likelihood family."""
+    """What srsbayes knows about a likelihood family without importing its model code.
+
+    Everything outside ``families/`` that depends on the family (wording, figures, the
+    audit, the sweep's default grid, SBC) reads it from here instead of branching on the
+    family's name, so a new family is one module plus one :func:`register_family` call.
+    """
 
     name: str
     module: str
+    """Importable module with the model code (``build_model``, ``model_data``, ...)."""
     measure: str
+    """Relative measure of the pooled effect, e.g. ``odds_ratio``."""
     slots: dict[str, Support]
     thresholds: tuple[str, ...]
     absolute_measure: str
     """The threshold measure read from the absolute ``benefit`` draws (the other is a ratio)."""
+    measure_name: str
+    """The measure in running text, e.g. "odds ratio"."""
+    measure_abbrev: str
+    """Short form for tables, e.g. "OR"."""
+    measure_plural: str
+    axis_label: str
+    """Axis label of figures on the ratio scale, e.g. "Odds ratio"."""
+    title: str
+    """Heading of the family's section in the report's methods."""
+    audit_column: str
+    """Study-table column the audit compares pooled rows with (``percent``,
+    ``median_months``)."""
+    audit_unit: str
+    audit_kind: str
+    """What the audit calls the reported values, e.g. "percentages"."""
+    count_data: bool
+    """Whether the data are event counts (GRIM checks, reported-precision variants)."""
+    sbc_outcome: str
+    """Bundled outcome whose priors and design ``validate`` uses for this family."""
+    default_grid: dict[str, Any]
+    """Default sweep grid: ``sceptical`` and ``vague`` effect priors (on the family's log
+    scale) and a tuple of ``tau`` priors from small to large."""
+    extra_quantities: tuple[str, ...] = ()
+    """Parameters beyond θ, τ and a baseline whose SBC ranks are checked."""
 
 
-FAMILIES: dict[str, FamilyInfo] = {
-    "binomial": FamilyInfo(
-        "binomial", "binomial", "odds_ratio",
-        {"effect": "real", "tau": "positive", "baseline": "real"},
-        ("risk_difference", "odds_ratio"), "risk_difference",
-    ),
-    "lognormal_median": FamilyInfo(
-        "lognormal_median", "lognormal_median", "ratio_of_medians",
-        {"effect": "real", "tau": "positive", "baseline": "real", "se_inflation": "positive"},
-        ("ratio", "months"), "months",
-    ),
-}
+FAMILIES: dict[str, FamilyInfo] = {}
+
+
+def register_family(info: FamilyInfo) -> FamilyInfo:
+    """Make a family known to specs, fitting and presentation (returns ``info``)."""
+    FAMILIES[info.name] = info
+    return info
+
+
+# Effect priors in the default grids are on the family's own scale (log OR; log ratio of
+# medians). The sceptical one keeps 95% of its mass on effects a sceptic finds plausible
+# (Spiegelhalter et al. 2004, 5.5), the vague one on none in particular. Heterogeneity
+# priors go from small to large, plus a heavy tail and an empirical or data-scaled one.
+register_family(FamilyInfo(
+    "binomial", f"{__name__}.binomial", "odds_ratio",
+    {"effect": "real", "tau": "positive", "baseline": "real"},
+    ("risk_difference", "odds_ratio"), "risk_difference",
+    measure_name="odds ratio", measure_abbrev="OR", measure_plural="odds ratios",
+    axis_label="Odds ratio",
+    title="Binary outcomes: binomial-normal random-effects model",
+    audit_column="percent", audit_unit="%", audit_kind="percentages", count_data=True,
+    sbc_outcome="lmd",
+    default_grid={
+        "sceptical": "normal(0, 0.35)",
+        "vague": "normal(0, 10)",
+        "tau": ("halfnormal(0.25)", "halfnormal(0.5)", "halfnormal(1)", "halfcauchy(0.5)",
+                "turner(general)"),
+    },
+))
+register_family(FamilyInfo(
+    "lognormal_median", f"{__name__}.lognormal_median", "ratio_of_medians",
+    {"effect": "real", "tau": "positive", "baseline": "real", "se_inflation": "positive"},
+    ("ratio", "months"), "months",
+    measure_name="ratio of medians", measure_abbrev="Ratio", measure_plural="ratios of medians",
+    axis_label="Ratio of median OS",
+    title="Median overall survival: log-normal median model",
+    audit_column="median_months", audit_unit=" months", audit_kind="medians", count_data=False,
+    sbc_outcome="os",
+    default_grid={
+        "sceptical": "normal(0, 0.1)",
+        "vague": "normal(0, 10)",
+        # Turner et al. (2015) tabulate log-OR heterogeneity only, so the empirical slot is
+        # a data-scaled half-normal (Röver et al. 2021): log-OR unit-information SDs are
+        # about 4 or more, so the common HN(0.5) for log ORs is about HN(UISD / 8); the same
+        # fraction of this outcome's UISD carries that choice over to the log median ratio.
+        "tau": ("halfnormal(0.1)", "halfnormal(0.3)", "halfnormal(0.6)", "halfcauchy(0.25)",
+                "uisd(0.125)"),
+    },
+    extra_quantities=("se_inflation",),
+))
 
 
 def threshold_probability(family: str, measure: str, threshold: float, sign: int,
@@ -84,4 +156,4 @@ def threshold_probability(family: str, measure: str, threshold: float, sign: int
 
 def get_family(name: str) -> Any:
     """Import and return the family module (it provides ``build_model``, ``model_data``, ...)."""
-    return import_module(f"{__name__}.{FAMILIES[name].module}")
+    return import_module(FAMILIES[name].module)

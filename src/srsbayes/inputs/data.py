@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..families import ARMS
 from ..resources import BUNDLED_DATA
 from .specs import OutcomeSpec
 
@@ -36,7 +37,6 @@ REQUIRED = ("study", "outcome", "arm", "n")
 NUMERIC = ("n", "events", "percent", "median_months", "follow_up_months", "deaths",
            "median_ci_low", "median_ci_high")
 KNOWN = (*REQUIRED, *NUMERIC[1:], "source")
-ARMS = ("preop", "postop")
 
 
 @dataclass(frozen=True)

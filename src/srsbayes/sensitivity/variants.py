@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..families import ARMS
 from ..priors.distributions import Prior
 
 PSENSE_THRESHOLD = 0.05
@@ -46,7 +47,6 @@ PSENSE_THRESHOLD = 0.05
 
 PERCENT_RULE = "nearest count"
 """Prefix of ``events_rule`` for counts that :mod:`srsbayes.data` rebuilt from a percentage."""
-ARMS = ("preop", "postop")
 
 
 @dataclass(frozen=True)
