@@ -1,0 +1,51 @@
+"""The study table as the checks read it: cells as written, rows by kind of data."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+from ..families import FAMILIES
+from ..inputs.data import StudyTable
+from ..inputs.specs import OutcomeSpec
+
+
+def raw_cells(table: StudyTable, column: str) -> dict[int, str]:
+    """Cells of ``column`` as written in the table's file, keyed by line number.
+
+    Empty when the file is gone or changed since loading (then floats are used).
+    """
+    p = Path(table.path)
+    try:
+        raw = p.read_bytes()
+    except OSError:
+        return {}
+    if hashlib.sha256(raw).hexdigest() != table.sha256:
+        return {}
+    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""),
+                        skipinitialspace=True)
+    header: list[str] | None = None
+    out: dict[int, str] = {}
+    end = 0
+    for rec in reader:
+        # keyed by the line a record starts on, as the loader's ``row``
+        start, end = end + 1, reader.line_num
+        if not any(c.strip() for c in rec):
+            continue
+        if header is None:
+            header = [c.strip() for c in rec]
+            if column not in header:
+                return {}
+            continue
+        i = header.index(column)
+        out[start] = rec[i].strip() if i < len(rec) else ""
+    return out
+
+
+def count_rows(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[dict[str, Any]]:
+    """Rows of outcomes whose family's data are event counts (``count_data``)."""
+    return [rec for rec in table.frame.to_dict("records")
+            if rec["outcome"] in specs and FAMILIES[specs[rec["outcome"]].family].count_data]
