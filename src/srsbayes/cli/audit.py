@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..audit.checks import format_json, format_text, run_audit
+from ..audit import format_json, format_text, run_audit
 from ..inputs.data import default_table
 from ..inputs.specs import load_specs
 
