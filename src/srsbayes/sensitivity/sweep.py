@@ -5,9 +5,14 @@ priors from small to large half-normal scales, a half-Cauchy and an empirical pr
 crossed with sceptical, weakly informative and vague effect priors), without each study
 in turn, and with the percentage-derived event counts rounded the other ways. Each
 setting is one row of a tidy table; the verdict says whether the conclusion
-``P(benefit) >= decision_probability`` is the same in every setting that passed the
-convergence gate, and names the settings where it flips. Power-scaling sensitivity of
-the default fit is added.
+``P(benefit) >= decision_probability`` is the same in the settings that passed the
+convergence gate (saying how many did not, and which lie within Monte Carlo error of the
+threshold), and names the settings where it flips and their kind. Power-scaling
+sensitivity of the default fit is added.
+
+This module runs the rows and writes the results; the grids are in
+:mod:`srsbayes.sensitivity.grid`, the verdict in :mod:`srsbayes.sensitivity.verdict` (both
+re-exported here).
 
 Every model structure (family × number of studies) is compiled once: priors and data
 are ``pm.Data`` swapped into the compiled model (see :mod:`srsbayes.fitting`). The
@@ -21,29 +26,20 @@ Spiegelhalter DJ, Abrams KR, Myles JP (2004). Bayesian Approaches to Clinical Tr
 Health-Care Evaluation. Wiley, Section 5.5 (sceptical and enthusiastic priors) and 3.10
 (sensitivity analysis).
 
-Turner RM, Jackson D, Wei Y, Thompson SG, Higgins JPT (2015). Predictive distributions for
-between-study heterogeneity and simple methods for their application in Bayesian
-meta-analysis. Stat Med 34:984-998.
-
-Röver C, Bender R, Dias S, et al. (2021). On weakly informative prior distributions for
-the heterogeneity parameter in Bayesian random-effects meta-analysis. Res Synth Methods
-12:448-474.
-
 Kallioinen N, Paananen T, Bürkner P-C, Vehtari A (2024). Detecting and diagnosing prior
 and likelihood sensitivity with power-scaling. Stat Comput 34:57.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
 import time
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,396 +48,31 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
-from ..families import FAMILIES, get_family, threshold_probability
+from ..families import FAMILIES, get_family
+from ..inference.derived import derive
 from ..inference.fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sample_gated
+from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
-from ..inputs.specs import OutcomeSpec, read_toml
+from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_text, write_with
-from ..priors.distributions import Prior, check_support, parse_prior
+from ..priors.distributions import Prior
+from .grid import Grid, Setting, default_grid, load_grid, short_label
 from .variants import DataVariant, leave_one_out, psense_report, rounding_variants
+from .verdict import BORDERLINE_MCSE, conclusion_text, indicator_mcse, verdict
 
-# -- settings and default grids ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One row of a sweep: prior overrides and, for data-level rows, a data variant.
-
-    Attributes
-    ----------
-    label
-        Short unique name for tables and plots.
-    priors
-        Overrides merged over the spec's priors (empty = the spec's defaults).
-    kind
-        ``"prior"``, ``"leave-one-out"`` or ``"rounding"``.
-    variant
-        Key of the :class:`srsbayes.sensitivity.DataVariant` (data-level rows only).
-    """
-
-    label: str
-    priors: Mapping[str, Prior] = field(default_factory=dict)
-    kind: str = "prior"
-    variant: str | None = None
+__all__ = ["SWEEP_TARGET_ACCEPT", "Grid", "Setting", "SweepResult", "conclusion_text",
+           "default_grid", "format_table", "load_grid", "run_sweep", "short_label",
+           "threshold_column", "verdict"]
 
 
-@dataclass(frozen=True)
-class Grid:
-    """Prior settings plus options (from a TOML file or the family default)."""
-
-    settings: tuple[Setting, ...]
-    data_level: bool = True
-    psense: bool = True
-    source: str = "default"
-
-
-# Effect priors are on the family's own scale (log OR; log ratio of medians). The middle
-# one is always the spec's own prior; the sceptical one keeps 95% of its mass on effects a
-# sceptic finds plausible (Spiegelhalter et al. 2004, 5.5), the vague one on none in
-# particular. Heterogeneity priors go from small to large, plus a heavy tail and an
-# empirical or data-scaled one; the spec's own prior is added if it is not among them.
-DEFAULT_GRIDS: dict[str, dict[str, Any]] = {
-    "binomial": {
-        "sceptical": "normal(0, 0.35)",
-        "vague": "normal(0, 10)",
-        "tau": ("halfnormal(0.25)", "halfnormal(0.5)", "halfnormal(1)", "halfcauchy(0.5)",
-                "turner(general)"),
-    },
-    "lognormal_median": {
-        "sceptical": "normal(0, 0.1)",
-        "vague": "normal(0, 10)",
-        # Turner et al. (2015) tabulate log-OR heterogeneity only, so the empirical slot is
-        # a data-scaled half-normal (Röver et al. 2021): log-OR unit-information SDs are
-        # about 4 or more, so the common HN(0.5) for log ORs is about HN(UISD / 8); the same
-        # fraction of this outcome's UISD carries that choice over to the log median ratio.
-        "tau": ("halfnormal(0.1)", "halfnormal(0.3)", "halfnormal(0.6)", "halfcauchy(0.25)",
-                "uisd(0.125)"),
-    },
-}
-"""Per-family default grid: effect priors (sceptical, spec default, vague) × τ priors."""
-
-_MEASURE_WORD = {"odds_ratio": "odds ratios", "ratio_of_medians": "ratios of medians"}
-_TAU_WORDS = {0: "small", 2: "large"}
-
-
-def short_label(prior: Prior) -> str:
-    """Compact text for plots, e.g. ``HN(0.5)``, ``N(0, 1.5)``, ``Turner (infection)``."""
-    p = ", ".join(f"{x:g}" for x in prior.params)
-    match prior.dist:
-        case "normal":
-            return f"N({p})"
-        case "halfnormal":
-            if prior.label and "UISD" in prior.label:
-                return f"HN({prior.label.split('(', 1)[1].split(' = ')[0]} = {prior.params[0]:.2g})"
-            return f"HN({p})"
-        case "halfcauchy":
-            return f"HC({p})"
-        case "halfstudentt":
-            return f"half-t({p})"
-        case "studentt":
-            return f"t({p})"
-        case "lognormal":
-            return f"LN({p})"
-        case "uniform":
-            return f"U({p})"
-        case "uisd":
-            return f"HN({prior.params[0]:g} × UISD)"
-        case "turner":
-            if prior.label and prior.label.startswith("Turner 2015, "):
-                what = prior.label.split(":")[0].removeprefix("Turner 2015, ")
-                return f"Turner ({what.split(',')[0]})"
-            return f"Turner({p})"
-    return str(prior)  # pragma: no cover
-
-
-def _ratio_range(sigma: float, measure: str) -> str:
-    lo, hi = math.exp(-1.959964 * sigma), math.exp(1.959964 * sigma)
-    return f"95% of {_MEASURE_WORD.get(measure, measure)} within {lo:.2g}-{hi:.2g}"
-
-
-def _spec_turner(spec: OutcomeSpec) -> Prior | None:
-    """The optional ``[sweep] turner = "turner(<outcome type>, <comparison>)"`` of a spec."""
-    if not spec.text:
-        return None
-    raw = tomllib.loads(spec.text).get("sweep", {})
-    text = raw.get("turner") if isinstance(raw, dict) else None
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise InputError("must be a prior such as \"turner(infection, nonpharma_nonpharma)\"",
-                         file=spec.path, column="sweep.turner")
-    prior = parse_prior(text, where="sweep.turner", file=spec.path)
-    check_support("tau", prior, "positive", file=spec.path)
-    return prior
-
-
-def default_grid(spec: OutcomeSpec) -> Grid:
-    """The default prior grid of ``spec``'s family: 3 effect priors × 5 or more τ priors.
-
-    The spec's own effect and τ priors are always in the grid, so its default fit is one
-    of the settings. For binary outcomes a spec may name its Turner et al. (2015) setting
-    in a ``[sweep]`` table (``turner = "turner(infection, nonpharma_nonpharma)"``);
-    without it the marginal ``turner(general)`` is used.
-    """
-    cfg = DEFAULT_GRIDS[spec.family]
-    measure = FAMILIES[spec.family].measure
-    sceptical = parse_prior(cfg["sceptical"])
-    vague = parse_prior(cfg["vague"])
-    default_effect = spec.priors["effect"]
-    effects = [
-        ("sceptical", replace(sceptical, label=f"sceptical {short_label(sceptical)}: "
-                                                 f"{_ratio_range(sceptical.params[1], measure)}")),
-        ("weakly informative", replace(default_effect, label=(
-            f"weakly informative {short_label(default_effect)} (spec default)"))),
-        ("vague", replace(vague, label=f"vague {short_label(vague)}")),
-    ]
-    taus: list[Prior] = []
-    turner = _spec_turner(spec)
-    for i, text in enumerate(cfg["tau"]):
-        prior = parse_prior(text)
-        if prior.dist == "turner" and turner is not None:
-            prior = turner
-        if prior.label is None and prior.dist != "uisd":  # uisd is labelled once resolved
-            word = _TAU_WORDS.get(i)
-            desc = {"halfcauchy": "heavy-tailed", "uisd": "unit-information scaled"}.get(
-                prior.dist, f"{word} heterogeneity" if word else "")
-            prior = replace(prior, label=f"{short_label(prior)}" + (f": {desc}" if desc else ""))
-        taus.append(prior)
-    spec_tau = spec.priors["tau"]
-    if spec_tau not in taus:
-        taus.insert(1, spec_tau)
-    taus = [replace(t, label=(t.label or short_label(t)) + " (spec default)")
-            if t == spec_tau else t for t in taus]
-    settings = []
-    for (role, effect), tau in itertools.product(effects, taus):
-        label = f"{role} effect, τ {short_label(tau)}"
-        settings.append(Setting(label, {"effect": effect, "tau": tau}))
-    return Grid(tuple(settings))
-
-
-# -- grid files ------------------------------------------------------------------------------
-
-_GRID_KEYS = ("setting", "cross", "options")
-_OPTIONS = {"data_level": bool, "psense": bool}
-
-
-def _grid_prior(value: Any, *, slot: str, support: str, file: str, column: str) -> Prior:
-    """A prior from ``"dist(...)"`` or ``{dist = "...", label = "..."}``."""
-    label = None
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - {"dist", "label"})
-        if unknown:
-            raise InputError(f"unknown key {unknown[0]!r}; a prior table has dist and label",
-                             file=file, column=column)
-        label, value = value.get("label"), value.get("dist")
-        if label is not None and not isinstance(label, str):
-            raise InputError("label must be a string", file=file, column=column)
-    if not isinstance(value, str):
-        raise InputError("expected a prior such as \"halfnormal(0.5)\"", file=file,
-                         column=column)
-    prior = parse_prior(value, where=column, file=file)
-    if prior.support == "any":
-        if support == "positive" and prior.params[0] < 0:
-            raise InputError(f"{prior}: '{slot}' is positive, so lower must be >= 0",
-                             file=file, column=column)
-    elif prior.support != support:
-        need = "the whole real line" if support == "real" else "positive values"
-        raise InputError(f"{prior} does not fit '{slot}', which needs a prior on {need}",
-                         file=file, column=column)
-    return replace(prior, label=label) if label else prior
-
-
-def _auto_label(priors: Mapping[str, Prior]) -> str:
-    names = {"effect": "effect", "tau": "τ"}
-    return ", ".join(f"{names.get(s, s)} {short_label(p)}" for s, p in priors.items()) or \
-        "spec defaults"
-
-
-def load_grid(path: str | Path, spec: OutcomeSpec) -> Grid:
-    """Read a TOML grid file for ``spec``'s family.
-
-    Format (both forms may be combined; ``[cross]`` settings come first)::
-
-        [[setting]]
-        label = "sceptical effect, HN(0.5)"   # optional
-        effect = "normal(0, 0.35)"            # any prior slot of the family
-        tau = { dist = "halfnormal(0.5)", label = "moderate" }
-
-        [cross]                               # every combination
-        effect = ["normal(0, 0.35)", "normal(0, 1.5)"]
-        tau = ["halfnormal(0.25)", "turner(infection, nonpharma_nonpharma)"]
-
-        [options]
-        data_level = true                     # leave-one-out and rounding rows
-        psense = true                         # power-scaling of the default fit
-
-    Raises
-    ------
-    InputError
-        Naming the file and key: malformed TOML, unknown keys or prior names, priors whose
-        support does not fit, duplicate labels, or no settings at all.
-    """
-    f = str(path)
-    _, raw = read_toml(path, "grid file")
-    for key in raw:
-        if key not in _GRID_KEYS:
-            raise InputError(f"unknown key; a grid has {', '.join(_GRID_KEYS)}", file=f,
-                             column=key)
-    slots = FAMILIES[spec.family].slots
-    settings: list[Setting] = []
-    cross = raw.get("cross", {})
-    if not isinstance(cross, dict):
-        raise InputError("must be a table of SLOT = [priors]", file=f, column="cross")
-    if cross:
-        axes = []
-        for slot, values in cross.items():
-            col = f"cross.{slot}"
-            if slot not in slots:
-                raise InputError(f"unknown prior name {slot!r}; {spec.family} has: "
-                                 + ", ".join(slots), file=f, column=col)
-            if not isinstance(values, list) or not values:
-                raise InputError("must be a non-empty list of priors", file=f, column=col)
-            axes.append([(slot, _grid_prior(v, slot=slot, support=slots[slot], file=f,
-                                            column=f"{col}[{i}]"))
-                         for i, v in enumerate(values)])
-        for combo in itertools.product(*axes):
-            priors = dict(combo)
-            settings.append(Setting(_auto_label(priors), priors))
-    entries = raw.get("setting", [])
-    if not isinstance(entries, list):
-        raise InputError("must be an array of [[setting]] tables", file=f, column="setting")
-    for i, entry in enumerate(entries):
-        col = f"setting[{i}]"
-        if not isinstance(entry, dict):
-            raise InputError("must be a table", file=f, column=col)
-        priors = {}
-        for slot, value in entry.items():
-            if slot == "label":
-                continue
-            if slot not in slots:
-                raise InputError(f"unknown prior name {slot!r}; {spec.family} has: "
-                                 + ", ".join(slots), file=f, column=f"{col}.{slot}")
-            priors[slot] = _grid_prior(value, slot=slot, support=slots[slot], file=f,
-                                       column=f"{col}.{slot}")
-        label = entry.get("label", _auto_label(priors))
-        if not isinstance(label, str) or not label.strip():
-            raise InputError("label must be a non-empty string", file=f, column=f"{col}.label")
-        settings.append(Setting(label.strip(), priors))
-    if not settings:
-        raise InputError("no settings: give [[setting]] tables or a [cross] table", file=f)
-    seen: set[str] = set()
-    for s in settings:
-        if s.label in seen:
-            raise InputError(f"duplicate setting label {s.label!r}", file=f, column="label")
-        seen.add(s.label)
-    options = raw.get("options", {})
-    if not isinstance(options, dict):
-        raise InputError("must be a table", file=f, column="options")
-    opts = {}
-    for key, value in options.items():
-        if key not in _OPTIONS:
-            raise InputError(f"unknown option; known: {', '.join(_OPTIONS)}", file=f,
-                             column=f"options.{key}")
-        if not isinstance(value, bool):
-            raise InputError("must be true or false", file=f, column=f"options.{key}")
-        opts[key] = value
-    return Grid(tuple(settings), source=f, **opts)
-
-
-# -- verdict ---------------------------------------------------------------------------------
-
-
-def conclusion_text(p: float | None, decision_probability: float) -> str:
-    """``P(benefit) >= 0.95``, ``P(benefit) < 0.95`` or ``not assessable``."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "not assessable"
-    op = ">=" if p >= decision_probability else "<"
-    return f"P(benefit) {op} {decision_probability:g}"
-
-
-def verdict(rows: pd.DataFrame, decision_probability: float, *,
-            reference: str | None = None) -> dict[str, Any]:
-    """Does ``P(benefit) >= decision_probability`` give the same answer in every setting?
-
-    A pure function of the sweep table.
-
-    Parameters
-    ----------
-    rows
-        Needs columns ``setting``, ``ok`` and ``prob_benefit``; every column starting with
-        ``p_`` is treated as a threshold probability and its range reported.
-    decision_probability
-        The spec's decision threshold.
-    reference
-        Label of the spec-default setting, whose conclusion the others are compared with.
-        If it did not converge (or is not given), the conclusion of most converged
-        settings is the reference.
-
-    Returns
-    -------
-    dict
-        ``robust`` (same conclusion in every converged setting, and at least one
-        converged), ``holds_everywhere`` (the benefit threshold is met in every converged
-        setting), ``conclusion`` (the reference conclusion), ``flips`` (settings whose
-        conclusion differs, with their P(benefit)), ``not_assessable`` (settings that
-        failed the convergence gate), ranges of P(benefit) and of each threshold
-        probability over converged settings, and ``text``, a plain-language summary.
-    """
-    ok = rows["ok"].astype(bool)
-    conv = rows[ok]
-    not_assessable = [str(s) for s in rows.loc[~ok, "setting"]]
-    rule = f"P(benefit) >= {decision_probability:g}"
-    if conv.empty:
-        return {"robust": False, "holds_everywhere": False, "assessable": False,
-                "rule": rule, "conclusion": None, "reference": reference,
-                "n_settings": len(rows), "n_converged": 0, "flips": [],
-                "not_assessable": not_assessable, "prob_benefit_range": None,
-                "threshold_ranges": {},
-                "text": f"NOT ASSESSABLE: none of the {len(rows)} settings passed the "
-                        "convergence gate, so no conclusion is reported."}
-    meets = conv["prob_benefit"] >= decision_probability
-    ref_label = reference
-    ref_rows = conv[conv["setting"] == reference] if reference is not None else conv.iloc[:0]
-    if len(ref_rows):
-        ref_meets = bool(ref_rows["prob_benefit"].iloc[0] >= decision_probability)
-        ref_note = "under the default priors"
-    else:
-        ref_meets = bool(meets.sum() * 2 >= len(meets))
-        ref_note = "in most converged settings (the default setting did not converge)" \
-            if reference is not None and reference in set(rows["setting"]) else \
-            "in most converged settings"
-        ref_label = None
-    flipped = conv[meets != ref_meets]
-    flips = [{"setting": str(r.setting), "prob_benefit": float(r.prob_benefit),
-              "conclusion": conclusion_text(float(r.prob_benefit), decision_probability)}
-             for r in flipped.itertuples()]
-    p = conv["prob_benefit"]
-    thresholds = {c: [float(conv[c].min()), float(conv[c].max())]
-                  for c in rows.columns if c.startswith("p_") and conv[c].notna().any()}
-    robust = not flips
-    ref_text = conclusion_text(1.0 if ref_meets else 0.0, decision_probability)
-    n = len(conv)
-    rng_text = f"P(benefit) {p.min():.3f} to {p.max():.3f}"
-    if robust:
-        where = f"all {n}" if ref_meets else f"none of the {n}"
-        text = (f"ROBUST: the decision threshold {rule} is met in {where} converged "
-                f"settings ({rng_text}).")
-    else:
-        shown = ", ".join(f"'{f['setting']}' ({f['prob_benefit']:.3f})" for f in flips[:8])
-        more = f" and {len(flips) - 8} more" if len(flips) > 8 else ""
-        text = (f"NOT ROBUST: {ref_text} {ref_note}, but the conclusion flips in "
-                f"{len(flips)} of {n} converged settings: {shown}{more} ({rng_text}).")
-    if not_assessable:
-        text += (f" Not assessable (failed the convergence gate, excluded): "
-                 f"{', '.join(repr(s) for s in not_assessable)}.")
-    return {
-        "robust": robust, "holds_everywhere": bool(meets.all()), "assessable": True,
-        "rule": rule, "conclusion": ref_text, "reference": ref_label,
-        "n_settings": len(rows), "n_converged": n, "flips": flips,
-        "not_assessable": not_assessable,
-        "prob_benefit_range": [float(p.min()), float(p.max())],
-        "threshold_ranges": thresholds, "text": text,
-    }
+def __getattr__(name: str) -> Any:
+    # DEFAULT_GRIDS moved into the family vocabulary; a view for old callers, not a copy.
+    if name == "DEFAULT_GRIDS":
+        warnings.warn("srsbayes.sensitivity.sweep.DEFAULT_GRIDS is deprecated; read "
+                      "srsbayes.families.FAMILIES[family].default_grid", DeprecationWarning,
+                      stacklevel=2)
+        return {f: info.default_grid for f, info in FAMILIES.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -456,7 +87,6 @@ def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
          priors: dict[str, Prior], idata: xr.DataTree, diag, used: FitSettings,
          n_studies: int) -> dict[str, Any]:
     """One table row; effect numbers are left empty when the gate failed."""
-    fam = get_family(spec.family)
     row: dict[str, Any] = {
         "setting": setting.label,
         "kind": setting.kind,
@@ -474,33 +104,32 @@ def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
     stats: dict[str, Any] = {
         "effect_median": math.nan, "effect_lo": math.nan, "effect_hi": math.nan,
         "tau_median": math.nan, "tau_lo": math.nan, "tau_hi": math.nan,
-        "prob_benefit": math.nan, "prob_benefit_new_study": math.nan,
+        "prob_benefit": math.nan, "prob_benefit_mcse": math.nan,
+        "prob_benefit_new_study": math.nan,
     }
     for t in spec.thresholds:
         stats[threshold_column(t.measure, t.threshold)] = math.nan
     if diag.ok:
-        theta, tau = post["effect"], post["tau"]
-        # Same random stream as fit_outcome, so the default row equals `fit`'s summary.
-        rng = np.random.default_rng([used.seed, 1])
-        log_new = theta + tau * xr.DataArray(rng.standard_normal(theta.shape), dims=theta.dims)
-        absolute = fam.absolute_effects(post, spec, rng, log_new)
-        lo, med, hi = np.quantile(np.exp(np.asarray(theta).ravel()), [0.025, 0.5, 0.975])
-        tlo, tmed, thi = np.quantile(np.asarray(tau).ravel(), [0.025, 0.5, 0.975])
+        # The same functions as fit_outcome, on the same draws: the default row equals
+        # `fit`'s summary exactly.
+        est = estimates(spec, post, derive(post, spec, used.seed))
         stats.update({
-            "effect_median": float(med), "effect_lo": float(lo), "effect_hi": float(hi),
-            "tau_median": float(tmed), "tau_lo": float(tlo), "tau_hi": float(thi),
-            "prob_benefit": float((spec.sign * theta > 0).mean()),
-            "prob_benefit_new_study": float((spec.sign * log_new > 0).mean()),
+            "effect_median": est.effect.median, "effect_lo": est.effect.ci95[0],
+            "effect_hi": est.effect.ci95[1],
+            "tau_median": est.tau.median, "tau_lo": est.tau.ci95[0], "tau_hi": est.tau.ci95[1],
+            "prob_benefit": est.prob_benefit,
+            # The verdict calls a row borderline within 2 MCSE of the decision probability.
+            "prob_benefit_mcse": indicator_mcse(spec.sign * post["effect"] > 0),
+            "prob_benefit_new_study": est.prob_benefit_new_study,
         })
-        for t in spec.thresholds:
-            pt, _ = threshold_probability(spec.family, t.measure, t.threshold, spec.sign,
-                                          theta, log_new, absolute)
-            stats[threshold_column(t.measure, t.threshold)] = pt
+        for t in est.thresholds:
+            stats[threshold_column(t.measure, t.threshold)] = t.probability
     row.update(stats)
     p = stats["prob_benefit"]
     row.update({
         "meets_decision": (None if not diag.ok else bool(p >= spec.decision_probability)),
-        "conclusion": conclusion_text(None if not diag.ok else p, spec.decision_probability),
+        "conclusion": conclusion_text(None if not diag.ok else p, spec.decision_probability,
+                                      stats["prob_benefit_mcse"]),
         "ok": diag.ok,
         "failures": "; ".join(diag.failures),
         "attempts": diag.attempts,
@@ -770,14 +399,21 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
 
 
 def format_table(rows: pd.DataFrame) -> str:
-    """A plain-text table of the sweep for the terminal."""
+    """A plain-text table of the sweep for the terminal (``~`` marks a borderline row)."""
     width = min(max(len(s) for s in rows["setting"]), 46)
     lines = [f"{'setting':<{width}}  P(benefit)  effect (95% CrI)      tau     ok"]
+    marked = False
     for r in rows.itertuples():
         name = r.setting if len(r.setting) <= width else r.setting[: width - 1] + "…"
         if r.ok:
-            lines.append(f"{name:<{width}}  {r.prob_benefit:>10.3f}  {r.effect_median:5.2f} "
-                         f"({r.effect_lo:.2f}-{r.effect_hi:.2f})  {r.tau_median:6.2f}   yes")
+            mark = "~" if str(getattr(r, "conclusion", "")).startswith("borderline") else " "
+            marked = marked or mark == "~"
+            lines.append(f"{name:<{width}}  {r.prob_benefit:>9.3f}{mark}  "
+                         f"{r.effect_median:5.2f} ({r.effect_lo:.2f}-{r.effect_hi:.2f})  "
+                         f"{r.tau_median:6.2f}   yes")
         else:
             lines.append(f"{name:<{width}}  {'-':>10}  {'not assessable':<21} {'-':>6}   NO")
+    if marked:
+        lines.append(f"~ borderline: within {BORDERLINE_MCSE:g} Monte Carlo SEs of the "
+                     "decision probability (neither a hold nor a flip)")
     return "\n".join(lines)

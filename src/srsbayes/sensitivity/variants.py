@@ -17,7 +17,9 @@ Three questions a sweep asks of the data and of the default fit:
 * **Power scaling.** The default fit's posterior is reweighted as if the prior (or the
   likelihood) were raised to a power near 1 (Pareto-smoothed importance sampling, no
   refit). A sensitivity above 0.05 to the prior flags an informative prior; above 0.05
-  to both flags potential prior-data conflict.
+  to both flags potential prior-data conflict. Each prior is scaled on the scale it is
+  stated on (τ² for Turner priors); a uniform prior has constant density and so shows
+  no sensitivity whatever its bounds, which the report says where it happens.
 
 References
 ----------
@@ -30,7 +32,6 @@ anomalies in the reporting of results in psychology. Soc Psychol Personal Sci 8:
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import stats
 
-from ..families import ARMS
+from ..families import ARMS, FAMILIES
 from ..priors.distributions import Prior
 
 PSENSE_THRESHOLD = 0.05
@@ -165,11 +167,12 @@ def count_variants(wide: pd.DataFrame, sign: int) -> list[DataVariant]:
 def rounding_variants(wide: pd.DataFrame, family: str, sign: int) -> list[DataVariant]:
     """The reported-precision variants that apply to ``family``'s data.
 
-    Only binary outcomes have any: the ``lognormal_median`` likelihood already treats each
-    median as unknown within its reported precision (an interval likelihood), so moving
-    the medians would count the rounding twice.
+    Only families of event counts (:attr:`srsbayes.families.FamilyInfo.count_data`) have
+    any: the ``lognormal_median`` likelihood already treats each median as unknown within
+    its reported precision (an interval likelihood), so moving the medians would count the
+    rounding twice.
     """
-    if family == "binomial":
+    if FAMILIES[family].count_data:
         return count_variants(wide, sign)
     return []
 
@@ -177,21 +180,60 @@ def rounding_variants(wide: pd.DataFrame, family: str, sign: int) -> list[DataVa
 # -- power scaling ---------------------------------------------------------------------------
 
 
-def log_prior_dataset(post: xr.Dataset, priors: dict[str, Prior]) -> xr.Dataset:
-    """Log prior density of every prior slot at each posterior draw.
+def stated_log_density(prior: Prior, value: xr.DataArray) -> xr.DataArray:
+    """Log density of ``prior`` on the scale it is stated on, at a parameter's draws.
 
-    The density is the one the prior is stated on (of θ, τ, each study's baseline, ...
-    on their natural scale, via :meth:`srsbayes.priors.Prior.scipy`), not the density of
-    the sampler's unconstrained variables: power-scaling ``p(τ)^α`` is what Kallioinen
-    et al. (2024) define, and the Jacobian does not depend on α. The standard-normal
-    study deviations ``z`` belong to the random-effects structure, not to a prior
-    choice, and are not power-scaled.
+    Turner et al. (2015) priors are stated on τ² (log τ² ~ N(μ, σ²)), so their density is
+    that of τ² = ``value ** 2`` (log-normal(μ, σ)); every other prior is stated on the
+    parameter itself (:meth:`srsbayes.priors.distributions.Prior.scipy`).
     """
-    out = {}
-    for slot, prior in priors.items():
-        dist = prior.scipy()
-        out[slot] = xr.apply_ufunc(dist.logpdf, post[slot])
-    return xr.Dataset(out)
+    if prior.dist == "turner":
+        mu, sigma = prior.params
+        return xr.apply_ufunc(stats.lognorm(s=sigma, scale=math.exp(mu)).logpdf, value**2)
+    return xr.apply_ufunc(prior.scipy().logpdf, value)
+
+
+def log_prior_dataset(post: xr.Dataset, priors: dict[str, Prior]) -> xr.Dataset:
+    """Log prior density of every power-scalable prior slot at each posterior draw.
+
+    Power-scaling raises the prior density to a power α (Kallioinen et al. 2024), and a
+    density raised to a power is not invariant to a change of variable: for a prior stated
+    on τ² and sampled as τ, ``p_τ(τ)^α = p_τ²(τ²)^α (2τ)^α`` while the posterior that
+    scales the stated density is ``p_τ²(τ²)^α · 2τ`` in τ; the two differ by the factor
+    ``(2τ)^(α - 1)``, which depends on α. So each prior is scaled on the scale it is
+    stated on (:func:`stated_log_density`: τ² for Turner priors, the parameter itself
+    otherwise), never on the sampler's unconstrained variables, whose Jacobian is part of
+    the change of variable, not of the prior. The standard-normal study deviations ``z``
+    belong to the random-effects structure, not to a prior choice, and are not scaled.
+
+    Uniform priors are left out: their log density is constant on their support, so
+    power-scaling them changes nothing whatever their bounds (see :func:`psense_report`).
+    """
+    return xr.Dataset({slot: stated_log_density(prior, post[slot])
+                       for slot, prior in priors.items() if prior.dist != "uniform"})
+
+
+def uniform_note(slot: str, prior: Prior) -> str:
+    """Why a uniform prior shows no power-scaling sensitivity, and what to do instead."""
+    lo, hi = prior.params
+    return (f"the {slot} prior is uniform({lo:g}, {hi:g}): its density is constant, so "
+            "power-scaling cannot show sensitivity to it whatever its bounds; the bounds "
+            "themselves can matter (compare a sweep row with other bounds)")
+
+
+def _variable_note(variable: str, slot: str, prior: Prior) -> str:
+    lo, hi = prior.params
+    return (f"{variable}: sensitivity to the uniform({lo:g}, {hi:g}) {slot} prior is 0 by "
+            "construction (constant density), whatever its bounds")
+
+
+def diagnose(prior: float, likelihood: float, threshold: float = PSENSE_THRESHOLD) -> str:
+    """Kallioinen et al. (2024) diagnosis, with the rule of arviz_stats ``psense_summary``."""
+    if prior >= threshold and likelihood >= threshold:
+        return "potential prior-data conflict"
+    if prior > threshold > likelihood:
+        return "potential strong prior / weak likelihood"
+    return "ok"
 
 
 def psense_report(post: xr.Dataset, priors: dict[str, Prior],
@@ -200,54 +242,52 @@ def psense_report(post: xr.Dataset, priors: dict[str, Prior],
     """Power-scaling sensitivity of ``var_names`` to the priors and to the likelihood.
 
     Returns a JSON-ready dict: per variable the sensitivity to all priors jointly and to
-    the likelihood (arviz_stats ``psense_summary``, cumulative Jensen-Shannon distance
-    per unit log α, α in 0.99-1.01), the sensitivity to each prior alone, and ``flags``
-    naming each variable whose prior sensitivity exceeds :data:`PSENSE_THRESHOLD`.
+    the likelihood (arviz_stats ``psense``: cumulative Jensen-Shannon distance per unit
+    log α, α in 0.99-1.01), the sensitivity to each prior alone (``by_prior``), ``flags``
+    naming each variable whose prior sensitivity exceeds :data:`PSENSE_THRESHOLD`, and
+    ``notes``. A uniform prior's sensitivity is 0 by construction (its density is
+    constant), so it is reported as 0 with a note on every variable, not computed.
     """
-    from arviz_stats import psense, psense_summary
+    from arviz_stats import psense
 
-    # psense_summary logs generic advice when it flags anything; the flags below say it.
-    log = logging.getLogger("arviz_stats")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        return _psense(psense, psense_summary, post, priors, log_lik, var_names)
-    finally:
-        log.setLevel(level)
-
-
-def _psense(psense, psense_summary, post, priors, log_lik, var_names) -> dict[str, Any]:
     tree = xr.DataTree.from_dict({
         "posterior": post[list(var_names)],
         "log_prior": log_prior_dataset(post, priors),
         "log_likelihood": xr.Dataset(log_lik),
     })
-    table = psense_summary(tree, var_names=list(var_names), threshold=PSENSE_THRESHOLD,
-                           round_to=6)
-    by_prior = {}
-    for slot in priors:
-        res = psense(tree, var_names=list(var_names), group="prior", group_var_names=[slot])
-        by_prior[slot] = {v: float(res[v]) for v in var_names}
-    variables = {}
+    scaled = [s for s, p in priors.items() if p.dist != "uniform"]
+    uniform = {s: p for s, p in priors.items() if p.dist == "uniform"}
+    notes = [uniform_note(s, p) for s, p in uniform.items()]
+
+    def sensitivity(group: str, slots: list[str] | None = None) -> dict[str, float]:
+        if group == "prior" and not slots:  # only uniform priors: nothing to scale
+            return dict.fromkeys(var_names, 0.0)
+        res = psense(tree, var_names=list(var_names), group=group, group_var_names=slots)
+        return {v: round(float(res[v]), 6) for v in var_names}
+
+    joint, lik = sensitivity("prior", scaled), sensitivity("likelihood")
+    by_prior = {slot: sensitivity("prior", [slot] if slot in scaled else []) for slot in priors}
+    variables: dict[str, dict[str, Any]] = {}
     flags = []
     for v in var_names:
-        row = table.loc[v]
-        prior, lik = float(row["prior"]), float(row["likelihood"])
-        diagnosis = str(row["diagnosis"])
-        diagnosis = "ok" if diagnosis == "✓" else diagnosis
-        variables[v] = {"prior": prior, "likelihood": lik, "diagnosis": diagnosis}
-        if prior > PSENSE_THRESHOLD:
+        diagnosis = diagnose(joint[v], lik[v])
+        variables[v] = {"prior": joint[v], "likelihood": lik[v], "diagnosis": diagnosis,
+                        "notes": [_variable_note(v, s, p) for s, p in uniform.items()]}
+        if joint[v] > PSENSE_THRESHOLD:
             main = max(by_prior, key=lambda s, v=v: by_prior[s][v])
-            flags.append(f"{v}: {diagnosis} (prior sensitivity {prior:.3f}, mostly from the "
-                         f"{main} prior; likelihood sensitivity {lik:.3f})")
+            flags.append(f"{v}: {diagnosis} (prior sensitivity {joint[v]:.3f}, mostly from "
+                         f"the {main} prior; likelihood sensitivity {lik[v]:.3f})")
+    stated = ", ".join(f"{s} (on τ²)" if priors[s].dist == "turner" else s for s in scaled)
     return {
-        "method": ("power-scaling of the prior densities of "
-                   + ", ".join(priors) + " (natural scale) and of the whole likelihood; "
-                   "alpha 0.99-1.01, PSIS weights, no refit (Kallioinen et al. 2024)"),
+        "method": (f"power-scaling of the prior densities of {stated} on the scale each is "
+                   "stated on" if scaled else "no prior power-scaled (all uniform)")
+                  + ", and of the whole likelihood; alpha 0.99-1.01, PSIS weights, no refit "
+                    "(Kallioinen et al. 2024)",
         "threshold": PSENSE_THRESHOLD,
         "variables": variables,
         "by_prior": by_prior,
         "flags": flags,
+        "notes": notes,
         "conflict": [v for v, r in variables.items()
                      if r["prior"] >= PSENSE_THRESHOLD and r["likelihood"] >= PSENSE_THRESHOLD],
     }
