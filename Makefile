@@ -1,9 +1,14 @@
-# Every target bootstraps .venv (Python 3.12 + dependencies) first, so a fresh clone needs nothing else.
+# Every target bootstraps .venv (Python 3.12 + the exact versions in uv.lock) first, so a fresh
+# clone needs nothing else; `test` also installs Chromium for the browser tests.
 PY := .venv/bin/python
-.PHONY: setup report audit test lint bench validate
+.PHONY: setup browser report audit test lint bench validate
 
 setup:
 	@scripts/bootstrap
+
+# Debian's chromium for tests/test_browser.py (only the tests need a browser).
+browser:
+	@scripts/install-browser
 
 report: setup
 	$(PY) -m srsbayes report
@@ -11,7 +16,7 @@ report: setup
 audit: setup
 	$(PY) -m srsbayes audit
 
-test: setup
+test: setup browser
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m pytest -n 2 -q
 
@@ -20,3 +25,8 @@ bench: setup
 
 validate: setup
 	$(PY) -m srsbayes validate
+
+# The manual and its API reference (mkdocs.yml); --strict: any warning fails the build.
+.PHONY: docs
+docs: setup
+	$(PY) -m mkdocs build --strict -d site

@@ -1,8 +1,11 @@
-"""Shared fixtures: the bundled specs and data, CSV writing and in-process CLI runs."""
+"""Shared fixtures: the bundled specs and data, CSV writing and in-process CLI runs.
+
+Also, at the end: under ``CI=true`` a skipped test is a failure."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,3 +75,37 @@ def nothing_written(root: Path):
     yield
     after = {p: p.stat().st_mtime_ns for p in files_under(root)}
     assert after == before, f"files changed under {root}: {set(after) ^ set(before)}"
+
+
+# -- CI=true: a skipped test is a failure ----------------------------------------------------
+# CI (``.ci/run``) must run the whole suite, so there a test that would be skipped (no browser,
+# data not found, ...) fails instead, with the skip's reason. An xfail is no skip: an expected
+# failure stays "xfailed" and an unexpected pass "xpassed" (or a failure if strict).
+
+
+def skips_fail() -> bool:
+    """True under ``CI=true``, where every skip is reported as a failure."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _skip_to_failure(report: pytest.TestReport | pytest.CollectReport) -> None:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else longrepr
+    report.outcome = "failed"
+    report.longrepr = f"CI=true, where a skip is a failure: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and skips_fail():
+        _skip_to_failure(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    if report.skipped and skips_fail():  # a module-level skip or importorskip
+        _skip_to_failure(report)
+    return report
