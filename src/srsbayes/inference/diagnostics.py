@@ -17,8 +17,9 @@ Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importance sampling. JMLR 25:1-
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -53,34 +54,70 @@ class Diagnostics:
         return d
 
 
-def _max(tree) -> float:
-    return float(max(float(np.nanmax(v.values)) for v in tree.to_dataset().data_vars.values()))
+def _nan_names(ds: xr.Dataset) -> tuple[str, ...]:
+    """Every element of ``ds`` that is NaN, as ``name`` or ``name[i, ...]``."""
+    out = []
+    for name, v in ds.data_vars.items():
+        values = np.asarray(v.values, dtype=float)
+        if values.ndim == 0:
+            out.extend([str(name)] if np.isnan(values) else [])
+            continue
+        out.extend(f"{name}[{', '.join(str(i) for i in idx)}]"
+                   for idx in np.argwhere(np.isnan(values)))
+    return tuple(out)
 
 
-def _min(tree) -> float:
-    return float(min(float(np.nanmin(v.values)) for v in tree.to_dataset().data_vars.values()))
+def _extreme(tree: xr.DataTree, reduce: Callable[[np.ndarray], Any]
+             ) -> tuple[float, tuple[str, ...]]:
+    """``reduce`` (``np.max`` or ``np.min``) of a statistic over every variable and element,
+    with the elements where it is NaN.
+
+    NaN propagates (``np.max``, not ``np.nanmax``): an R-hat or ESS that could not be
+    computed (a chain stuck at one value, non-finite draws) must fail the gate, not be
+    dropped while the other variables pass it.
+    """
+    ds = tree.to_dataset()
+    values = [np.asarray(v.values, dtype=float).ravel() for v in ds.data_vars.values()]
+    return float(reduce(np.concatenate(values))), _nan_names(ds)
+
+
+def _nan_failure(statistic: str, names: Sequence[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{statistic} is NaN for {shown} (a stuck chain or non-finite draws)"
+
+
+def _bound_failure(statistic: str, value: float, nan: Sequence[str], bound: float, *,
+                   upper: bool, fmt: str) -> list[str]:
+    """The gate's message for one statistic (none when it passes); NaN always fails."""
+    if nan:
+        return [_nan_failure(statistic, nan)]
+    if value <= bound if upper else value >= bound:
+        return []
+    return [f"{statistic} {value:{fmt}} {'>' if upper else '<'} {bound}"]
 
 
 def check_convergence(idata: xr.DataTree, var_names: Sequence[str], attempts: int = 1
                       ) -> Diagnostics:
-    """Apply the gate: R-hat <= 1.01, bulk/tail ESS >= 400, no divergences, E-BFMI >= 0.3."""
+    """Apply the gate: R-hat <= 1.01, bulk/tail ESS >= 400, no divergences, E-BFMI >= 0.3.
+
+    A NaN statistic fails the gate with a message naming the statistic and the variables
+    where it is NaN, and the reported extreme is then NaN too (``null`` in JSON).
+    """
     names = list(var_names)
-    rhat = _max(az.rhat(idata, var_names=names))
-    ess_bulk = _min(az.ess(idata, var_names=names, method="bulk"))
-    ess_tail = _min(az.ess(idata, var_names=names, method="tail"))
+    rhat, rhat_nan = _extreme(az.rhat(idata, var_names=names), np.max)
+    ess_bulk, bulk_nan = _extreme(az.ess(idata, var_names=names, method="bulk"), np.min)
+    ess_tail, tail_nan = _extreme(az.ess(idata, var_names=names, method="tail"), np.min)
     divergences = int(idata["sample_stats"]["diverging"].sum())
-    bfmi = float(np.min(az.bfmi(idata).to_dataset()["energy"].values))
-    failures = []
-    if not rhat <= RHAT_MAX:
-        failures.append(f"R-hat {rhat:.3f} > {RHAT_MAX}")
-    if not ess_bulk >= ESS_MIN:
-        failures.append(f"bulk ESS {ess_bulk:.0f} < {ESS_MIN}")
-    if not ess_tail >= ESS_MIN:
-        failures.append(f"tail ESS {ess_tail:.0f} < {ESS_MIN}")
-    if divergences:
-        failures.append(f"{divergences} divergent transition(s)")
-    if not bfmi >= BFMI_MIN:
-        failures.append(f"E-BFMI {bfmi:.2f} < {BFMI_MIN}")
+    energy = np.asarray(az.bfmi(idata).to_dataset()["energy"].values, dtype=float).ravel()
+    bfmi = float(np.min(energy))
+    bfmi_nan = [f"chain {i}" for i in np.flatnonzero(np.isnan(energy))]
+    failures = [
+        *_bound_failure("R-hat", rhat, rhat_nan, RHAT_MAX, upper=True, fmt=".3f"),
+        *_bound_failure("bulk ESS", ess_bulk, bulk_nan, ESS_MIN, upper=False, fmt=".0f"),
+        *_bound_failure("tail ESS", ess_tail, tail_nan, ESS_MIN, upper=False, fmt=".0f"),
+        *([f"{divergences} divergent transition(s)"] if divergences else []),
+        *_bound_failure("E-BFMI", bfmi, bfmi_nan, BFMI_MIN, upper=False, fmt=".2f"),
+    ]
     return Diagnostics(rhat, ess_bulk, ess_tail, divergences, bfmi, tuple(failures), attempts)
 
 
