@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ..families import FAMILIES, FamilyInfo
+
 DPI = 100
 OBSERVED = "#000000"
 SHRUNKEN = "#0072B2"  # blue
@@ -33,10 +35,13 @@ PREDICT = "#009E73"  # green
 BENEFIT = "#56B4E9"  # sky blue
 MEANINGFUL = "#0072B2"
 GREY = "#777777"
-RATIO_NAME = {"odds_ratio": "Odds ratio", "ratio_of_medians": "Ratio of median OS"}
 CLIP = (1e-2, 1e2)
 """Ratios outside this range are drawn at its edge with an arrow (a zero cell can make a
 study's empirical interval effectively unbounded)."""
+
+
+def _family(summary: dict[str, Any]) -> FamilyInfo:
+    return FAMILIES[summary["family"]]
 
 
 def _pyplot():
@@ -151,8 +156,7 @@ def forest_plot(summary: dict[str, Any]) -> bytes:
     ax.set_ylim(0.3, ys[0] + 0.7)
     finite = [v for v in values if np.isfinite(v) and v > 0]
     _ratio_axis(ax, min([*finite, 0.9]), max([*finite, 1.1]), summary)
-    ax.set_xlabel(f"{RATIO_NAME.get(summary['measure'], summary['measure'])}, preop vs postop "
-                  "(log scale)")
+    ax.set_xlabel(f"{_family(summary).axis_label}, preop vs postop (log scale)")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -216,8 +220,9 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
     better = x < 1 if summary["benefit"] == "lower" else x > 1
     ax.fill_between(x, 0, d, where=better, color=BENEFIT, alpha=0.6, lw=0,
                     label=f"preop better: P = {_p(summary['prob_benefit'])}")
+    fam = _family(summary)
     for t in summary.get("thresholds", []):
-        if t["measure"] in ("odds_ratio", "ratio"):
+        if t["measure"] in fam.thresholds and t["measure"] != fam.absolute_measure:
             thr = t["threshold"]
             strong = x <= thr if summary["benefit"] == "lower" else x >= thr
             ax.fill_between(x, 0, d, where=strong, color=MEANINGFUL, alpha=0.55, lw=0,
@@ -227,8 +232,7 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
     ax.axvline(summary["effect"]["median"], color=POOLED, lw=1.2, ls="--",
                label=f"median {summary['effect']['median']:.2f}")
     _ratio_axis(ax, float(x.min()), float(x.max()), summary)
-    ax.set_xlabel(f"Pooled {RATIO_NAME.get(summary['measure'], 'ratio').lower()} "
-                  "(log scale)")
+    ax.set_xlabel(f"Pooled {fam.axis_label.lower()} (log scale)")
     ax.set_yticks([])
     ax.set_ylabel("Posterior density")
     ax.legend(fontsize=8, frameon=False, loc="best")

@@ -30,7 +30,6 @@ KIND_STYLE = {
     "rounding": ("#009E73", "D", "counts rounded otherwise"),
 }
 GREY = "#777777"
-RATIO_NAME = {"odds_ratio": "odds ratio", "ratio_of_medians": "ratio of median OS"}
 
 
 def _pyplot():
@@ -64,7 +63,7 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
                                      gridspec_kw={"width_ratios": [1, 1.25], "wspace": 0.06})
     ys = list(range(n))[::-1]
     dp = spec.decision_probability
-    measure = FAMILIES[spec.family].measure
+    axis = FAMILIES[spec.family].axis_label
     effects = rows.loc[rows["ok"].astype(bool), ["effect_lo", "effect_hi"]]
     lo = float(effects.min().min()) if len(effects) else 0.5
     hi = float(effects.max().max()) if len(effects) else 2.0
@@ -99,8 +98,8 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
     ax_e.set_xticks(ratio_ticks(lo / span, hi * span))
     ax_e.xaxis.set_minor_locator(NullLocator())
     ax_e.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax_e.set_xlabel(f"pooled {RATIO_NAME.get(measure, measure)}, median and 95% CrI "
-                    "(log scale)")
+    # "Odds ratio" -> "pooled odds ratio"; acronyms such as "OS" keep their case
+    ax_e.set_xlabel(f"pooled {axis[:1].lower() + axis[1:]}, median and 95% CrI (log scale)")
     left, right = ("favours preop", "favours postop") if spec.benefit == "lower" else (
         "favours postop", "favours preop")
     # Direction captions at the panel's top corners: the line of no effect may sit at

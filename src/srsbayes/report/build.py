@@ -4,7 +4,8 @@ twin (``index.md``), beside each outcome's ``posterior.nc`` and ``summary.json``
 
 The work is split three ways: this module orchestrates (validation, fits, sweeps, derived
 posterior quantities, the comparison with the source paper); :mod:`srsbayes.figures` draws;
-:mod:`srsbayes.render` writes HTML and Markdown. Input is validated completely before
+:mod:`srsbayes.report.render` writes HTML and Markdown (section builders word what this
+module computes). Input is validated completely before
 anything is written (bad input: exit 2, nothing written). A fit that fails its convergence
 gate is still reported, as NOT TRUSTWORTHY and without numbers (exit 3).
 
@@ -31,11 +32,11 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from ..audit.checks import Finding, read_claims, read_pooled, run_audit
+from ..draws import central_interval
 from ..errors import EXIT_UNCONVERGED, InputError
-from ..families import get_family
+from ..families import FAMILIES, get_family
 from ..inference.fitting import (
     DEFAULT_CACHE,
     FitResult,
@@ -48,12 +49,11 @@ from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTab
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_with
 from ..sensitivity import sweep
+from . import render
+from .vocabulary import MEASURES
 
 SWEEP_DPI = 100
 """Resolution of the sweep figure embedded in the report (the sweep's own PNG is finer)."""
-DERIVED_STREAM = 7
-"""Random stream (``default_rng([seed, 7])``) of the derived draws (absolute effects,
-relative risk reduction) used by the figures and the comparison with the paper."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,20 +185,16 @@ class Report:
 
 
 def derived_draws(result: FitResult) -> dict[str, np.ndarray]:
-    """Draws of the pooled ratio and of the family's absolute effects.
+    """Draws of the pooled ratio and of the family's absolute effects, flattened.
 
-    Absolute effects are recomputed with the family's ``absolute_effects`` on a stream of
-    their own (:data:`DERIVED_STREAM`), so they are reproducible from the seed; their
-    Monte Carlo error is that of the summary's.
+    Read from the fit's ``derived`` group (:mod:`srsbayes.inference.derived`), so the
+    report's figures and claims use exactly the draws behind ``summary.json``.
     """
-    fam = get_family(result.spec.family)
-    post = result.idata["posterior"].to_dataset()
-    theta, tau = post["effect"], post["tau"]
-    rng = np.random.default_rng([result.settings.seed, DERIVED_STREAM])
-    log_new = theta + tau * xr.DataArray(rng.standard_normal(theta.shape), dims=theta.dims)
-    absolute = fam.absolute_effects(post, result.spec, rng, log_new)
-    out = {"log_ratio": np.asarray(theta).ravel(), "ratio": np.exp(np.asarray(theta)).ravel()}
-    out.update({k: np.asarray(v).ravel() for k, v in absolute.items()})
+    derived = result.idata["derived"].to_dataset()
+    theta = np.asarray(derived["log_effect"]).ravel()
+    out = {"log_ratio": theta, "ratio": np.exp(theta)}
+    out.update({k: np.asarray(v).ravel() for k, v in derived.data_vars.items()
+                if k not in ("log_effect", "log_effect_new")})
     return out
 
 
@@ -207,19 +203,17 @@ def absolute_benefit(spec: OutcomeSpec, summary: dict[str, Any],
                      ) -> tuple[np.ndarray | None, dict[str, Any] | None, str]:
     """Signed absolute benefit draws (positive = preop better), the summary's clinical
     threshold on that scale (if any), and an axis label."""
+    if "benefit" not in draws:
+        return None, None, ""
+    measure = FAMILIES[spec.family].absolute_measure
     thr = {t["measure"]: t for t in summary.get("thresholds", [])}
-    if "benefit" in draws and spec.family == "binomial":
-        what = (f"Fewer patients with {spec.event} per 100" if spec.benefit == "lower"
-                else f"More patients with {spec.event} per 100")
-        return draws["benefit"], thr.get("risk_difference"), f"{what} (preop vs postop)"
-    if "months" in draws:
-        return (spec.sign * draws["months"], thr.get("months"),
-                "Longer median survival with preop SRS (months)")
-    return None, None, ""
+    label = MEASURES[measure].axis.format(
+        toward="Fewer" if spec.benefit == "lower" else "More", event=spec.event)
+    return draws["benefit"], thr.get(measure), label
 
 
 def _stats(x: np.ndarray) -> dict[str, Any]:
-    lo, med, hi = np.quantile(x, [0.025, 0.5, 0.975])
+    lo, med, hi = central_interval(x)
     return {"median": float(med), "ci95": [float(lo), float(hi)]}
 
 
@@ -227,24 +221,20 @@ def equivalence(spec: OutcomeSpec, draws: dict[str, np.ndarray]) -> dict[str, An
     """P(the difference lies within ± the spec's first clinical threshold).
 
     The region of practical equivalence (Kruschke 2018) is the smallest difference the
-    spec calls clinically meaningful, taken on both sides.
+    spec calls clinically meaningful, taken on both sides: ± the threshold on the
+    family's absolute scale, or between 1/r and r for a ratio threshold r (on the log
+    scale). :func:`srsbayes.report.sections.paper.claim_assessment` words the result.
     """
+    fam = FAMILIES[spec.family]
     for t in spec.thresholds:
         m, thr = t.measure, t.threshold
-        if m == "risk_difference" and "risk_difference" in draws:
-            x, margin = np.abs(draws["risk_difference"]), thr
-            what = f"the risks differ by less than {thr:g} percentage points"
-        elif m == "months" and "months" in draws:
-            x, margin = np.abs(draws["months"]), thr
-            what = f"median survival differs by less than {thr:g} month(s)"
-        elif m in ("odds_ratio", "ratio"):
+        if m == fam.absolute_measure and m in draws:
+            x, margin = np.abs(draws[m]), thr
+        elif m in fam.thresholds and m != fam.absolute_measure:
             x, margin = np.abs(draws["log_ratio"]), abs(float(np.log(thr)))
-            what = (f"the {'odds ratio' if m == 'odds_ratio' else 'ratio'} lies between "
-                    f"{np.exp(-margin):.2f} and {np.exp(margin):.2f}")
         else:
             continue
-        return {"probability": float((x < margin).mean()), "what": what, "measure": m,
-                "threshold": thr}
+        return {"probability": float((x < margin).mean()), "measure": m, "threshold": thr}
     return None
 
 
@@ -277,10 +267,9 @@ def compare_claims(spec: OutcomeSpec, summary: dict[str, Any], draws: dict[str, 
     ``relative_reduction_NN``: the posterior relative risk reduction ``1 - RR`` and
     P(RRR >= NN%). ``*significant*``: P(benefit) and the credible interval (the posterior
     has no notion of significance). ``comparable`` / ``similar`` / ``no_difference``:
-    P(difference within the clinical threshold). Other claims: P(benefit).
+    P(difference within the clinical threshold). Other claims: P(benefit). The numbers
+    only: :func:`srsbayes.report.sections.paper.claim_assessment` words them.
     """
-    from .render import claim_assessment
-
     out = []
     for _line, c in claims:
         if c["outcome"].lower() != spec.id:
@@ -301,7 +290,6 @@ def compare_claims(spec: OutcomeSpec, summary: dict[str, Any], draws: dict[str, 
             entry.update(kind="significance")
         else:
             entry.update(kind="direction")
-        entry["assessment"] = claim_assessment(spec, summary, entry)
         out.append(entry)
     return out
 
@@ -614,8 +602,6 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     InputError
         Before anything is written, for any problem with the inputs.
     """
-    from . import render
-
     out = Path(out)
     inputs = validate_inputs(table, specs, out, pooled_path=pooled_path,
                              claims_path=claims_path, paper_path=paper_path)
@@ -625,9 +611,7 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     report = build_report(inputs, settings=settings, cache=cache, out=out, sweep=sweep,
                           grid=grid, sweep_options=sweep_options, progress=progress)
     with progress.step("writing the report"):
-        files = dict(render.figure_files(report))
-        files["index.md"] = render.render_markdown(report).encode("utf-8")
-        files["index.html"] = render.render_html(report).encode("utf-8")
+        files = render.report_files(report)  # one document tree for every file
         for name, data in files.items():  # index.html last: it appears only when complete
             write_with(out / name, _bytes_writer(data))
     return report

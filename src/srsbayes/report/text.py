@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-UNIT = {"odds_ratio": "odds ratio", "ratio_of_medians": "ratio of medians"}
+from .vocabulary import MEASURES, absolute_wording, family_of
 
 
 def pct(p: float) -> str:
@@ -29,8 +29,9 @@ def interval(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
 
 def verb(s: dict[str, Any]) -> str:
     """What 'benefit' means for this outcome, as a verb phrase."""
-    if s["family"] == "lognormal_median":
-        return "lengthens median overall survival"
+    wording = absolute_wording(s).verb  # e.g. survival: "lengthens {label}"
+    if wording:
+        return wording.format(label=s["label"].lower())
     event = s.get("event") or s["label"].lower()
     return (f"lowers the risk of {event}" if s["benefit"] == "lower"
             else f"raises the rate of {event}")
@@ -47,12 +48,7 @@ def headline(s: dict[str, Any]) -> str:
 
 def threshold_sentence(s: dict[str, Any], t: dict[str, Any]) -> str:
     m, thr = t["measure"], t["threshold"]
-    what = {
-        "risk_difference": f"an absolute benefit of at least {thr:g} percentage points",
-        "odds_ratio": f"an odds ratio at least as favourable as {thr:g}",
-        "ratio": f"a ratio of medians of at least {thr:g}",
-        "months": f"at least {thr:g} more month(s) of median survival",
-    }[m]
+    what = MEASURES[m].sentence.format(thr=thr)
     return (f"P({what}) = {pct(t['probability'])} for the pooled effect, "
             f"{pct(t['probability_new_study'])} in a new setting like these studies.")
 
@@ -67,7 +63,7 @@ def describe_fit(s: dict[str, Any]) -> str:
                   "    " + "; ".join(d["failures"]),
                   "    Try more --draws/--tune or different priors."]
         return "\n".join(lines)
-    unit = UNIT.get(s["measure"], s["measure"])
+    unit = family_of(s).measure_name
     lines += [
         f"  pooled {unit} (preop vs postop): {interval(s['effect'])}",
         f"  heterogeneity tau: {interval(s['tau'])}",
@@ -75,12 +71,14 @@ def describe_fit(s: dict[str, Any]) -> str:
         "  " + headline(s),
     ]
     lines += ["  " + threshold_sentence(s, t) for t in s["thresholds"]]
-    a = s["absolute"]
-    if "risk_difference" in a:
-        lines.append(f"  risk difference (preop - postop): "
-                     f"{interval(a['risk_difference'], '{:+.1f}')} percentage points")
-    if "months" in a:
-        lines.append(f"  difference in median OS: {interval(a['months'], '{:+.1f}')} months")
+    measure = family_of(s).absolute_measure
+    if measure in s["absolute"]:
+        lines.append("  " + MEASURES[measure].difference.format(
+            interval(s["absolute"][measure], "{:+.1f}"))
+            + " for a new population (postop level from the baseline model)")
+    for at in s.get("absolute_at_baseline", []):
+        lines.append("  " + MEASURES[measure].difference.format(
+            interval(at[measure], "{:+.1f}")) + " " + at["label"])
     lines.append(f"  diagnostics: OK (R-hat {d['rhat_max']:.3f}, min ESS bulk "
                  f"{d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}, "
                  f"{d['divergences']} divergences, E-BFMI {d['bfmi_min']:.2f})")

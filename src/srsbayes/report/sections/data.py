@@ -1,0 +1,114 @@
+"""The data behind the fits (part of Methods): the study table, the conversion rule,
+and per outcome what each study reported and what the model used."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...families import FAMILIES
+from ..document import Block, H, Inline, P, S, Table
+from ..wording import given, num
+
+if TYPE_CHECKING:
+    from ..build import OutcomeReport, Report
+
+_COUNT_HEAD = ["Study", "Arm", "n", "Reported %", "Events used", "Rule", "Line"]
+_MEDIAN_HEAD = ["Study", "Arm", "n", "Median (months)", "Follow-up", "Deaths", "Median CI",
+                "Line"]
+
+
+def _studies_table(report: Report) -> Table:
+    covs = report.table.covariates
+    head = ["Study", "Outcomes", "n preop", "n postop", "Follow-up (months)", "Source",
+            *covs]
+    rows = []
+    for st in report.studies:
+        rows.append([st["study"], ", ".join(st["outcomes"]),
+                     "/".join(str(v) for v in st["n_preop"]),
+                     "/".join(str(v) for v in st["n_postop"]),
+                     "/".join(f"{v:g}" for v in st["follow_up"]) or "not reported",
+                     "; ".join(st["sources"]),
+                     *["; ".join(st["covariates"].get(c, [])) for c in covs]])
+    return Table(head, rows, cls="compact")
+
+
+def _count_row(r: dict[str, Any]) -> list[Inline]:
+    return [str(r["study"]), r["arm"], num(r["n"]), num(r["percent"]), num(r["events"]),
+            str(r.get("events_rule") or ""), num(r["row"])]
+
+
+def _median_row(r: dict[str, Any]) -> list[Inline]:
+    cil, cih = r.get("median_ci_low"), r.get("median_ci_high")
+    return [str(r["study"]), r["arm"], num(r["n"]), num(r["median_months"]),
+            num(r["follow_up_months"]), num(r["deaths"]),
+            f"{num(cil)} to {num(cih)}" if given(cil) else "—", num(r["row"])]
+
+
+def outcome_data_table(o: OutcomeReport) -> Table:
+    """What each study reported for the outcome and what the model used: event counts
+    (count-data families) or medians with their follow-up and intervals."""
+    counts = FAMILIES[o.spec.family].count_data
+    row = _count_row if counts else _median_row
+    return Table(_COUNT_HEAD if counts else _MEDIAN_HEAD, [row(r) for r in o.count_table],
+                 cls="compact", caption=o.spec.label)
+
+
+def data_methods(report: Report) -> list[Block]:
+    """The Data subsection of Methods."""
+    t = report.table
+    blocks: list[Block] = [
+        H(3, "Data", "methods-data"),
+        P(["Study table ", S(t.path, "code"), ", sha256 ", S(t.sha256, "code"), "."]),
+        _studies_table(report),
+        P("Conversion rule: when a study reports only a percentage, the event count is the "
+          "whole number whose percentage of n is nearest to it, halves rounded up "
+          "(events = round_half_up(percent × n / 100)). The binomial models see these counts; "
+          "the evidence audit lists the percentages no whole count reproduces."),
+    ]
+    for o in report.outcomes:
+        if not o.count_table:
+            continue
+        blocks.append(outcome_data_table(o))
+        se = (o.summary or {}).get("se_rules")
+        if se:
+            blocks.append(se_rules_table(o.spec.label, se))
+    return blocks
+
+
+def se_rules_table(label: str, rules: Any) -> Block:
+    """The standard error each median got, and by which rule (see the model above)."""
+    if not (isinstance(rules, list) and rules and all(isinstance(r, dict) for r in rules)):
+        return generic(rules)
+    rows = []
+    for r in rules:
+        se = r.get("se")
+        rows.append([str(r.get("study", "")), str(r.get("arm", "")),
+                     f"{r.get('rule', '')} ({r.get('rule_name', '')})",
+                     str(r.get("detail", "")),
+                     f"{se:.3f}" if isinstance(se, int | float) else "—",
+                     "yes" if r.get("inflated") else "no"])
+    return Table(["Study", "Arm", "Rule", "How", "SE of log median", "Inflated by λ"], rows,
+                 cls="compact", caption=f"{label}: standard errors of the log medians")
+
+
+def generic(obj: Any) -> Block:
+    """A table or paragraph for an arbitrary JSON-like value (e.g. ``se_rules``)."""
+    if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
+        keys = list(dict.fromkeys(k for r in obj for k in r))
+        return Table(keys, [[plain(r.get(k, "")) for k in keys] for r in obj],
+                     cls="compact")
+    if isinstance(obj, dict):
+        return Table(["Key", "Value"], [[str(k), plain(v)] for k, v in obj.items()],
+                     cls="compact")
+    return P(plain(obj))
+
+
+def plain(v: Any) -> str:
+    """A JSON-like value as short text."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        return ", ".join(plain(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {plain(x)}" for k, x in v.items())
+    return str(v)

@@ -1,0 +1,267 @@
+"""One section per outcome: headline, key numbers, figures, sensitivity, posterior-
+predictive check and diagnostics (or why there is no result)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
+from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
+from ..text import pct, verb
+from ..vocabulary import family_of
+from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
+
+if TYPE_CHECKING:
+    from ..build import OutcomeReport, Report
+
+_FOREST_CAPTION = (
+    "Open squares: each study's observed {name} (Wald 95% CI; 0.5 added to every cell of a "
+    "study with a zero cell). Filled circles: the study's shrunken estimate from the model "
+    "(95% CrI). Diamond: pooled effect. Dashed: 95% prediction interval for a new study.")
+_FOREST_CAPTION_CONTINUOUS = (
+    "Open squares: each study's observed ratio (95% CI). Filled circles: shrunken "
+    "estimates (95% CrI). Diamond: pooled effect. Dashed: 95% prediction interval for a new "
+    "study.")
+
+
+def outcome_sections(report: Report) -> list[Block]:
+    """One section per outcome, in the order of the data."""
+    return [outcome_section(o) for o in report.outcomes]
+
+
+def outcome_section(o: OutcomeReport) -> Section:
+    """An outcome's section: a result, a NOT TRUSTWORTHY box, or why it was not analysed."""
+    spec = o.spec
+    blocks: list[Any] = [H(2, spec.label, spec.id)]
+    if o.status == "unavailable":
+        blocks.append(Box("note", [P(f"Not analysed: {o.message}.")]))
+    elif not o.ok:
+        blocks += failed_blocks(o.summary)
+    else:
+        blocks += result_blocks(o)
+    return Section(f"sec-{spec.id}", blocks)
+
+
+def failed_blocks(s: dict[str, Any]) -> list[Block]:
+    """A fit that failed its convergence gate: no number, only the failed checks."""
+    return [Box("fail", [
+        P([S("NOT TRUSTWORTHY. ", "b"),
+           "The sampler did not pass the convergence gate even after a retry with safer "
+           "settings, so its draws may not represent the posterior. No estimate, "
+           "probability or figure is reported for this outcome."]),
+        P(["Failed checks: ", S("; ".join(s["diagnostics"]["failures"]), "code")])]),
+        *diagnostics_blocks(s)]
+
+
+def forest_caption(s: dict[str, Any]) -> str:
+    """How to read the forest plot (the observed interval depends on the data kind)."""
+    fam = family_of(s)
+    return (_FOREST_CAPTION.format(name=fam.measure_name) if fam.count_data
+            else _FOREST_CAPTION_CONTINUOUS)
+
+
+def result_blocks(o: OutcomeReport) -> list[Block]:
+    """A converged fit: headline, key numbers, figures, sensitivity, PPC, diagnostics."""
+    spec, s = o.spec, o.summary
+    blocks: list[Any] = [
+        P(S(headline_sentence(s), "b"), "lead"),
+        key_numbers(s),
+        H(3, "Forest plot", f"{spec.id}-forest"),
+        Fig(f"{spec.id}_forest", o.figures["forest"], _forest_alt(s), forest_caption(s)),
+        H(3, "Posterior of the effect", f"{spec.id}-posterior"),
+        Fig(f"{spec.id}_effect", o.figures["effect"], _effect_alt(s),
+            "Shaded: the region where preoperative SRS is better; hatched: a "
+            "clinically meaningful benefit. Areas are probabilities."),
+    ]
+    blocks += sensitivity_blocks(o)
+    blocks.append(H(3, "Posterior-predictive check", f"{spec.id}-ppc"))
+    if "ppc" in o.figures:
+        blocks.append(Fig(f"{spec.id}_ppc", o.figures["ppc"], _ppc_alt(s),
+                          "Diamonds: observed values; bars: 50% and 95% intervals of data "
+                          "replicated from the fitted model. Observed values far outside their "
+                          "bars would show that the model cannot reproduce a study."))
+    blocks += ppc_text(s)
+    blocks += diagnostics_blocks(s)
+    return blocks
+
+
+def headline_sentence(s: dict[str, Any]) -> str:
+    """The probability of benefit (or, when harm is convincing, of harm) in one sentence."""
+    p, dp = s["prob_benefit"], s["decision_probability"]
+    if p <= 1 - dp:
+        return (f"There is a {pct(1 - p)} probability that preoperative SRS {opposite(s)} "
+                "compared with postoperative SRS.")
+    return (f"There is a {pct(p)} probability that preoperative SRS {verb(s)} compared with "
+            "postoperative SRS.")
+
+
+def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
+    a = s.get("absolute", {})
+    rows: list[list[Inline]] = []
+    for arm in ("postop", "preop"):
+        for key in (f"risk_{arm}", f"median_{arm}"):
+            if key in a:
+                what = (f"Risk of {s['event']} with {arm} SRS, new population"
+                        if key.startswith("risk") else f"Median OS with {arm} SRS (months)")
+                rows.append([what, ci(a[key], "{:.1f}%" if key.startswith("risk")
+                                      else "{:.1f}")])
+    return rows
+
+
+def key_numbers(s: dict[str, Any]) -> Table:
+    """The outcome's posterior in one table."""
+    name = ratio_name(s)
+    rows: list[list[Inline]] = [
+        [f"Pooled {name} (preop vs postop)", ci(s["effect"])],
+        [f"{name.capitalize()} expected in a new study (95% prediction interval)",
+         ci(s["prediction"])],
+        ["Between-study heterogeneity τ (log scale)", ci(s["tau"])],
+        *_absolute_rows(s),
+    ]
+    if "se_inflation" in s:
+        rows.append(["Standard-error inflation factor λ (rules "
+                     + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
+                     + ")", ci(s["se_inflation"])])
+    for line in absolute_text(s):
+        rows.append(["Absolute effect of preop SRS", line])
+    rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
+    rows.append(["P(preop SRS is better) — in a new study",
+                 pct(s["prob_benefit_new_study"])])
+    for t in s["thresholds"]:
+        rows.append([f"P(clinically meaningful benefit: {threshold_label(s, t)})",
+                     [S(pct(t["probability"]), "b"),
+                      f" (new study: {pct(t['probability_new_study'])})"]])
+    return Table(["Quantity", "Posterior median (95% CrI) or probability"], rows,
+                 cls="keys")
+
+
+def _forest_alt(s: dict[str, Any]) -> str:
+    studies = "; ".join(
+        f"{r['study']} observed {math.exp(r['observed']['estimate']):.2f}, shrunken "
+        f"{r['shrunken']['median']:.2f}" for r in s["study_effects"])
+    return (f"Forest plot of {s['label']}: {studies}; pooled {ratio_name(s)} "
+            f"{ci(s['effect'])}; new-study prediction {ci(s['prediction'])}.")
+
+
+def _effect_alt(s: dict[str, Any]) -> str:
+    return (f"Posterior density of the pooled {ratio_name(s)} of {s['label']}, median "
+            f"{s['effect']['median']:.2f}; probability that preoperative SRS is better "
+            f"{pct(s['prob_benefit'])}.")
+
+
+def _ppc_alt(s: dict[str, Any]) -> str:
+    return (f"Posterior-predictive check of {s['label']}: observed values per study and arm "
+            "against intervals of replicated data.")
+
+
+def sensitivity_blocks(o: OutcomeReport) -> list[Block]:
+    """The sweep's verdicts over priors and data, its figure and its table."""
+    spec, sw = o.spec, o.sweep
+    blocks: list[Any] = [H(3, "Sensitivity to priors and data", f"{spec.id}-sensitivity")]
+    if not sw.available:
+        blocks.append(Box("note", [P(f"Sensitivity analysis not available: {sw.note}.")]))
+        return blocks
+    rule = sw.overall.get("rule", f"P(benefit) >= {spec.decision_probability:g}")
+    blocks.append(P(f"The sweep refits the model under alternative priors and, at the "
+                    f"default priors, without each study in turn and with the event counts "
+                    f"rounded the other way; it asks whether the conclusion {rule} changes."))
+    blocks.append(P([verdict_badge(sw.robust, "priors"), " ", sw.text]))
+    if sw.data_text:
+        blocks.append(P([verdict_badge(sw.data_robust, "data"), " ", sw.data_text]))
+    if "sweep" in o.figures:
+        blocks.append(Fig(f"{spec.id}_sweep", o.figures["sweep"],
+                          f"Sensitivity of {spec.label}: P(benefit) and the pooled effect "
+                          f"under each of {len(sw.rows)} settings. {sw.overall.get('text', '')}",
+                          "Left: P(benefit) per setting against the decision threshold. "
+                          "Right: pooled effect with 95% CrI. Bold: the default setting."))
+    for line in sw.extra:
+        blocks.append(P(line, "small"))
+    if sw.rows:
+        blocks.append(Details(f"All {len(sw.rows)} settings", [sweep_table(sw.rows,
+                                                                           sw.reference)]))
+    return blocks
+
+
+def verdict_badge(robust: bool | None, what: str) -> S:
+    """``Robust to priors`` / ``Not robust to priors`` / ``Priors: not assessable``."""
+    if robust is None:
+        return S(f"{what.capitalize()}: not assessable", "na")
+    return S(f"Robust to {what}", "pass") if robust else S(f"Not robust to {what}", "warn")
+
+
+def _sweep_row(r: dict[str, Any], reference: str) -> list[Inline]:
+    ok = bool(r.get("ok"))
+    med, lo, hi = r.get("effect_median"), r.get("effect_lo"), r.get("effect_hi")
+    eff = (f"{med:.2f} ({lo:.2f} to {hi:.2f})" if ok and given(med) and given(lo)
+           and given(hi) else "—")
+    pb, tau = r.get("prob_benefit"), r.get("tau_median")
+    label: Inline = str(r.get("setting", ""))
+    if label == reference:
+        label = [S(str(label), "b"), S(" (default)", "muted")]
+    return [label, str(r.get("data", "")), pct(pb) if ok and given(pb) else "—", eff,
+            f"{tau:.2f}" if ok and given(tau) else "—",
+            S("pass", "pass") if ok else S("FAIL — not assessable", "fail")]
+
+
+def sweep_table(rows: list[dict[str, Any]], reference: str = "") -> Table:
+    """Every setting of the sweep: P(benefit), pooled effect, τ and its gate."""
+    return Table(["Setting", "Data", "P(benefit)", "Pooled effect (95% CrI)", "τ median",
+                  "Diagnostics"], [_sweep_row(r, reference) for r in rows], cls="compact")
+
+
+def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
+    k = loo.get("pareto_k", [])
+    ks = ", ".join(f"{st} {v:.2f}" for st, v in zip(s["studies"], k, strict=False))
+    note = f"Leave-one-study-out (PSIS-LOO) Pareto k: {ks}. "
+    return note + (f"Values above {PARETO_K_WARN} mean a study is highly influential: with "
+                   "so few studies, removing one changes the posterior noticeably."
+                   if loo.get("warning") else "No study is unduly influential.")
+
+
+def ppc_text(s: dict[str, Any]) -> list[Block]:
+    """Studies the model reproduces poorly (mid-p-values) and PSIS-LOO influence."""
+    ppc = s.get("ppc")
+    if not ppc:
+        return []
+    flagged = []
+    for name, ps in ppc.get("pvalues", {}).items():
+        for study, p in zip(s["studies"], ps, strict=False):
+            if p < 0.05 or p > 0.95:
+                flagged.append(f"{study} ({name.replace('_', ' ')}: {p:.2f})")
+    text = ("Posterior-predictive mid-p-values are all between 0.05 and 0.95: the model "
+            "reproduces every study." if not flagged else
+            "Studies the model reproduces poorly (mid-p-value < 0.05 or > 0.95): "
+            + "; ".join(flagged) + ".")
+    blocks: list[Block] = [P(text)]
+    loo = ppc.get("loo") or {}
+    if loo:
+        blocks.append(P(_loo_note(s, loo), "small"))
+    return blocks
+
+
+def _gate(ok: bool) -> S:
+    return S("pass", "pass") if ok else S("FAIL", "fail")
+
+
+def diagnostics_blocks(s: dict[str, Any]) -> list[Block]:
+    """The convergence gate, check by check (Vehtari et al. 2021; Betancourt 2016)."""
+    d = s["diagnostics"]
+    rows: list[list[Inline]] = [
+        ["R-hat (max)", f"{d['rhat_max']:.3f}", f"≤ {RHAT_MAX}",
+         _gate(d["rhat_max"] <= RHAT_MAX)],
+        ["Bulk ESS (min)", f"{d['ess_bulk_min']:.0f}", f"≥ {ESS_MIN}",
+         _gate(d["ess_bulk_min"] >= ESS_MIN)],
+        ["Tail ESS (min)", f"{d['ess_tail_min']:.0f}", f"≥ {ESS_MIN}",
+         _gate(d["ess_tail_min"] >= ESS_MIN)],
+        ["Divergent transitions", str(d["divergences"]), "0", _gate(d["divergences"] == 0)],
+        ["E-BFMI (min)", f"{d['bfmi_min']:.2f}", f"≥ {BFMI_MIN}",
+         _gate(d["bfmi_min"] >= BFMI_MIN)],
+    ]
+    status = (S("PASS — the fit converged", "pass") if d["ok"]
+              else S("FAIL — NOT TRUSTWORTHY", "fail"))
+    return [H(3, "Diagnostics", f"{s['outcome']}-diagnostics"),
+            P(["Status: ", status, f" (sampling attempts: {d.get('attempts', 1)}; "
+               f"{s['chains']} chains × {s['draws']} draws after {s['tune']} tuning steps, "
+               f"target acceptance {s['target_accept']})"]),
+            Table(["Check", "Value", "Criterion", "Status"], rows, cls="compact")]

@@ -1,0 +1,142 @@
+"""The source paper's pooled values and claims against the posterior.
+
+:func:`srsbayes.report.build.compare_claims` computes, per claim, the posterior
+quantities that answer it (relative risk reduction, P(difference within the region of
+practical equivalence), P(benefit)); :func:`claim_assessment` words them. A posterior
+has no notion of significance, so "significantly" claims are answered with P(benefit)
+and the interval, and absence of a difference is never read as similarity unless the
+equivalence probability reaches the decision probability (Kruschke 2018).
+
+References
+----------
+Kruschke JK (2018). Rejecting or accepting parameter values in Bayesian estimation.
+Adv Methods Pract Psychol Sci 1:270-280.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from ..document import Block, H, Inline, P, S, Table
+from ..text import pct, verb
+from ..vocabulary import MEASURES
+from ..wording import ci, ratio_name
+
+if TYPE_CHECKING:
+    from ...inputs.specs import OutcomeSpec
+    from ..build import Report
+
+
+def _reduction(e: dict[str, Any]) -> str:
+    r, target = e["rrr"], e["target"]
+    lo, hi = r["ci95"]
+    inside = lo <= target <= hi
+    return (f"Posterior relative risk reduction {100 * r['median']:.0f}% (95% CrI "
+            f"{100 * lo:.0f}% to {100 * hi:.0f}%); probability that it is at least "
+            f"{100 * target:.0f}%: {pct(e['prob_at_least'])}. The paper's value is "
+            f"{'within' if inside else 'outside'} the credible interval, which is wide; "
+            "the paper gave no interval at all.")
+
+
+def _significance(s: dict[str, Any], p: float, dp: float, eff: str) -> str:
+    if p >= dp:
+        return (f"The direction is supported: a {pct(p)} probability that preoperative "
+                f"SRS {verb(s)} ({eff}). The paper reports no test or interval behind "
+                "'significantly'.")
+    return (f"Not supported at the {100 * dp:.0f}% level: a {pct(p)} probability that "
+            f"preoperative SRS {verb(s)} ({eff}).")
+
+
+def equivalence_region(eq: dict[str, Any]) -> str:
+    """The region of practical equivalence of :func:`srsbayes.report.build.equivalence`
+    in words, e.g. "the odds ratio lies between 0.80 and 1.25"."""
+    thr = eq["threshold"]
+    margin = abs(math.log(thr)) if thr > 0 else 0.0  # ratio measures: 1/r to r
+    return MEASURES[eq["measure"]].equivalence.format(thr=thr, lo=math.exp(-margin),
+                                                     hi=math.exp(margin))
+
+
+def _equivalence(s: dict[str, Any], eq: dict[str, Any] | None, p: float, dp: float,
+                 eff: str) -> str:
+    if eq is None:
+        return f"A {pct(p)} probability that preoperative SRS {verb(s)} ({eff})."
+    text = f"A {pct(eq['probability'])} probability that {equivalence_region(eq)}"
+    if eq["probability"] >= dp:
+        return text + "; the data support similarity."
+    return (text + f", and a {pct(p)} probability that preoperative SRS {verb(s)} "
+            f"({eff}). Not showing a difference is not evidence of similarity: the data "
+            "remain compatible with clinically relevant differences.")
+
+
+def claim_assessment(spec: OutcomeSpec, s: dict[str, Any], e: dict[str, Any]) -> str:
+    """What the posterior says about one of the paper's claims (factual, no verdict on
+    'significance', which a posterior does not have).
+
+    Parameters
+    ----------
+    spec
+        The outcome's spec (its decision probability).
+    s
+        The fit's summary.
+    e
+        One entry of :func:`srsbayes.report.build.compare_claims`.
+    """
+    p, dp = s["prob_benefit"], spec.decision_probability
+    eff = f"pooled {ratio_name(s)} {ci(s['effect'])}"
+    kind = e.get("kind")
+    if kind == "reduction":
+        return _reduction(e)
+    if kind == "significance":
+        return _significance(s, p, dp, eff)
+    if kind == "equivalence":
+        return _equivalence(s, e.get("equivalence"), p, dp, eff)
+    return f"A {pct(p)} probability that preoperative SRS {verb(s)} ({eff})."
+
+
+def _pooled_rows(report: Report) -> list[list[Inline]]:
+    rows = []
+    for o in report.outcomes:
+        for c in o.pooled:
+            ours = c["ours"]
+            if not o.ok:
+                ours_text: Inline = S("no result (not trustworthy)", "na")
+            elif ours:
+                ours_text = ci(ours, "{:.1f}" + c["unit"])
+            else:
+                ours_text = "—"
+            rows.append([o.spec.label, c["arm"], c["paper_text"], ours_text])
+    return rows
+
+
+def _claim_rows(report: Report) -> list[list[Inline]]:
+    rows = []
+    for o in report.outcomes:
+        for c in o.claims:
+            said: Inline = (claim_assessment(o.spec, o.summary, c) if o.ok
+                            else S("no result (not trustworthy)", "na"))
+            rows.append([o.spec.label, [S(f"“{c['quote']}”", "i"),
+                                        S(f" — {c['source']}", "muted")], said])
+    return rows
+
+
+def paper_comparison(report: Report) -> list[Block]:
+    """The paper's pooled rows and claims beside the posterior (bundled data only)."""
+    blocks: list[Block] = [H(3, "The paper's numbers and claims against the posterior",
+                             "paper")]
+    if not report.paper_compared:
+        blocks.append(P("Not compared: the source paper's pooled values and claims describe "
+                        "the bundled data, not this study table."))
+        return blocks
+    prow = _pooled_rows(report)
+    if prow:
+        blocks.append(P("The paper's 'Pooled' rows are unweighted means of the study values "
+                        "(see pooled_mean above). The model's values are the pooled absolute "
+                        "values for a new population like the studies', with 95% CrI."))
+        blocks.append(Table(["Outcome", "Arm", "Paper's pooled value",
+                             "Model: posterior median (95% CrI)"], prow, cls="compact"))
+    crow = _claim_rows(report)
+    if crow:
+        blocks.append(Table(["Outcome", "The paper says", "The posterior says"], crow,
+                            cls="claims"))
+    return blocks

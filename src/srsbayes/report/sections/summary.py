@@ -1,0 +1,181 @@
+"""The top of the report: title line, bottom line, summary table and contents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..document import Block, Box, H, Inline, P, S, Section, Table, join
+from ..text import pct, verb
+from ..vocabulary import family_of
+from ..wording import absolute_text, ci, opposite, short_absolute, threshold_label
+from .audit import checks_with_problems, severity_counts
+
+if TYPE_CHECKING:
+    from ..build import OutcomeReport, Report
+
+TITLE = "Preoperative vs postoperative stereotactic radiosurgery (SRS) for resected brain " \
+        "metastases"
+SOURCE = ("Moghadam AM. Comparative Outcomes of Preoperative and Postoperative Stereotactic "
+          "Radiosurgery in Patients Undergoing Resection for Brain Metastases: Systematic "
+          "Review and Meta-Analysis (accepted 26.02.2026)")
+
+
+def n_patients(o: OutcomeReport) -> int:
+    """Patients in the outcome's studies (both arms)."""
+    return int(sum(r["n"] for r in o.count_table))
+
+
+def n_studies(o: OutcomeReport) -> int:
+    """Studies reporting the outcome."""
+    return len({r["study"] for r in o.count_table})
+
+
+def subtitle(report: Report) -> list[Block]:
+    """The line under the title: data file, source paper, sha256, seed and date."""
+    sub: list[Inline] = ["Bayesian re-analysis of ",
+                         S(report.table.path.rsplit("/", 1)[-1], "code")]
+    if report.bundled:
+        sub += [", transcribed from ", S(SOURCE, "i")]
+    sub += [f". Data sha256 {report.table.sha256[:12]}…, seed {report.settings.seed}, "
+            f"generated {report.created}."]
+    return [P(sub, "sub")]
+
+
+def _outcome_groups(report: Report) -> tuple[list, list, list, list]:
+    """Outcomes with convincing benefit, convincing harm, inconclusive, and no result."""
+    good, bad, unsure, broken = [], [], [], []
+    for o in report.outcomes:
+        if not o.ok:
+            broken.append(o)
+            continue
+        p, dp = o.summary["prob_benefit"], o.summary["decision_probability"]
+        (good if p >= dp else bad if p <= 1 - dp else unsure).append(o)
+    return good, bad, unsure, broken
+
+
+def _robustness_parts(report: Report) -> list[Inline]:
+    assessed = [o for o in report.outcomes if o.ok and o.sweep.available
+                and o.sweep.robust is not None]
+    fragile = [o for o in assessed if o.sweep.robust is False]
+    if fragile:
+        return [S("Not robust to the choice of priors: ", "warn"),
+                *join([o.spec.label.lower() for o in fragile]), ". "]
+    if assessed and len(assessed) == sum(o.ok for o in report.outcomes):
+        return ["Each conclusion holds under every alternative prior tried. "]
+    return ["Sensitivity to the priors was not assessed for every outcome. "]
+
+
+def bottom_line_parts(report: Report) -> list[Inline]:
+    """The bottom line as one paragraph: convincing benefits and harms (P(benefit) at or
+    beyond the spec's decision probability), inconclusive outcomes, failed fits,
+    robustness and the audit's caveat."""
+    good, bad, unsure, broken = _outcome_groups(report)
+    n_pat = max((n_patients(o) for o in report.outcomes), default=0)
+    parts: list[Inline] = [f"Across {len(report.studies)} studies ({n_pat} patients), "
+                           "compared with postoperative SRS: "]
+    clauses: list[Inline] = []
+    for o in good:
+        s = o.summary
+        clauses.append([S(f"a {pct(s['prob_benefit'])} probability", "b"),
+                        f" that preoperative SRS {verb(s)} ({short_absolute(s)})"])
+    for o in bad:
+        s = o.summary
+        clauses.append([S(f"a {pct(1 - s['prob_benefit'])} probability", "b"),
+                        f" that preoperative SRS {opposite(s)} ({short_absolute(s)})"])
+    if clauses:
+        parts += ["there is ", *join(clauses), ". "]
+    if unsure:
+        dps = {o.summary["decision_probability"] for o in unsure}
+        below = f" (probability of benefit below {pct(dps.pop())})" if len(dps) == 1 else ""
+        parts.append(("The evidence is inconclusive" if clauses
+                      else "the evidence is inconclusive") + f"{below} for ")
+        parts += join([f"{o.spec.label.lower()} ({pct(o.summary['prob_benefit'])})"
+                       for o in unsure])
+        parts.append(". ")
+    if broken:
+        parts += ["No result for ", *join([o.spec.label.lower() for o in broken]), ": ",
+                  S("NOT TRUSTWORTHY", "fail"),
+                  " (the model did not converge or could not be run). "]
+    parts += _robustness_parts(report)
+    sev = severity_counts(report.findings)
+    if sev["warning"] or sev["error"]:
+        parts += [S("Caution: ", "b"), f"the evidence audit found "
+                  f"{checks_with_problems(report.findings)} (see ",
+                  S("Evidence audit", "", "#audit"), "); these probabilities assume the "
+                  "reported numbers are right."]
+    return parts
+
+
+def bottom_line(report: Report) -> list[Block]:
+    """The bottom-line box."""
+    return [Box("bottom", [H(2, "Bottom line", "bottom-line"),
+                           P(bottom_line_parts(report), "lead")])]
+
+
+def diag_badge(o: OutcomeReport) -> Inline:
+    """The convergence gate's verdict for the summary table."""
+    if o.status == "unavailable":
+        return S("NOT RUN", "na")
+    if not o.ok:
+        return S("FAIL — NOT TRUSTWORTHY", "fail")
+    d = o.summary["diagnostics"]
+    return [S("PASS", "pass"), S(f"R-hat {d['rhat_max']:.3f}, ESS ≥ "
+                                 f"{min(d['ess_bulk_min'], d['ess_tail_min']):.0f}, "
+                                 f"{d['divergences']} divergences", "sub")]
+
+
+def robust_badge(o: OutcomeReport) -> Inline:
+    """The sweep's verdict for the summary table (which way the conclusion holds)."""
+    if not o.ok:
+        return "—"
+    sw = o.sweep
+    if not sw.available:
+        return S("not assessed", "na")
+    rule = f"{100 * o.spec.decision_probability:g}%"
+    meets = o.summary["prob_benefit"] >= o.spec.decision_probability
+    # "Yes" alone would read as "robust benefit" for an outcome that is robustly inconclusive.
+    yes = f"Yes: ≥ {rule} under every prior" if meets else f"Yes: < {rule} under every prior"
+    main: Inline = (S("not assessable", "na") if sw.robust is None
+                    else S(yes, "pass") if sw.robust else S("No", "warn"))
+    if sw.data_robust is None:
+        return main
+    return [main, S("data (leave-one-out, rounding): "
+                    + ("robust" if sw.data_robust else "NOT robust"), "sub")]
+
+
+def _summary_row(o: OutcomeReport) -> list[Inline]:
+    first: Inline = S(o.spec.label, "b", f"#{o.spec.id}")
+    size = f"{n_studies(o)} ({n_patients(o)})"
+    if not o.ok:
+        why = ("NOT TRUSTWORTHY — did not converge; no result" if o.status == "failed"
+               else f"not analysed: {o.message}")
+        return [first, size, S(why, "fail" if o.status == "failed" else "na"),
+                "—", "—", "—", robust_badge(o), diag_badge(o)]
+    s = o.summary
+    thr = [f"{threshold_label(s, t)}: {pct(t['probability'])}" for t in s["thresholds"]]
+    return [first, size, f"{family_of(s).measure_abbrev} {ci(s['effect'])}",
+            "; ".join(absolute_text(s, label="")) or "—",
+            S(pct(s["prob_benefit"]), "b"), "; ".join(thr) or "—",
+            robust_badge(o), diag_badge(o)]
+
+
+def summary_table(report: Report) -> Table:
+    """One row per outcome: effect, absolute effect, probabilities, robustness, gate."""
+    head = ["Outcome", "Studies (patients)", "Pooled effect (95% CrI)",
+            "Absolute effect of preop SRS (95% CrI)", "P(benefit)",
+            "P(clinically meaningful benefit)",
+            "Robust across priors", "Diagnostics"]
+    return Table(head, [_summary_row(o) for o in report.outcomes], cls="summary")
+
+
+def summary_section(report: Report) -> list[Block]:
+    """The summary section: the table and how to read it."""
+    return [Section("sec-summary", [
+        H(2, "Summary", "summary"),
+        summary_table(report),
+        P("Pooled effect: odds ratio (binary outcomes) or ratio of medians (overall "
+          "survival), preop vs postop; below 1 means fewer events (or shorter survival) "
+          "with preop SRS. P(benefit): posterior probability that preop SRS is better. "
+          "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
+          "(see Methods). Robust: the sweep's verdict over alternative priors. "
+          "Diagnostics: the convergence gate.", "small")])]
