@@ -2,8 +2,7 @@
 
 Bad inputs are checked twice: through ``read_table`` (the message names file, line and
 column), and through the command line ``audit --data BAD.csv`` (exit status 2, one line
-on stderr, nothing written). The CLI half needs ``srsbayes.audit.checks`` and is skipped while
-that command does not exist yet.
+on stderr, nothing written). Random bad input is in ``test_fuzz_inputs.py``.
 """
 
 from __future__ import annotations
@@ -20,13 +19,13 @@ import pytest
 
 from conftest import files_under, nothing_written, write_csv
 from srsbayes.errors import EXIT_INPUT, InputError
+from srsbayes.families.binomial import nearest_count
 from srsbayes.inputs.data import (
     ARMS,
     DEFAULT_DATA,
     NUMERIC,
     REQUIRED,
     as_int,
-    nearest_count,
     outcome_table,
     read_table,
 )
@@ -196,13 +195,36 @@ BAD_CASES = [
     Bad("not-utf8", set_field(6, "study", "Müller").encode("latin-1"), 6, "study",
         "not UTF-8"),
     Bad("row-too-long", good_text().replace(GOOD_ROWS[3], GOOD_ROWS[3] + ",extra"), 5, None,
-        "Expected 10 fields in line 5"),
+        "not a readable CSV: 11 fields, but the header has 10"),
     Bad("every-row-too-long", "\n".join([HEADER, *(r + ",x" for r in GOOD_ROWS)]) + "\n", 2,
-        None, "not a readable CSV"),
-    Bad("duplicate-column", good_text().replace("median_ci_high", "n", 1), 1, "n",
-        "duplicate column name"),
-    Bad("reserved-column", good_text().replace("median_ci_high", "row", 1), 1, "row",
-        "reserved column name"),
+        None, "not a readable CSV: 11 fields, but the header has 10"),
+    # found by fuzzing: bytes 0x00-0xFF ended in a _csv.Error traceback
+    # (0x0a ends line 1, 0x0d line 2; 0x80 is the first byte that is no UTF-8)
+    Bad("binary-bytes", bytes(range(256)), 3, None, "not UTF-8 text (byte 0x80)"),
+    Bad("binary-after-header", (HEADER + "\nS1,lmd,").encode() + bytes(range(128, 256)), 2,
+        "arm", "not UTF-8 text (byte 0x80)"),
+    Bad("bom-then-bad-byte", b"\xef\xbb\xbf" + set_field(3, "arm", "pr\xe9op").encode("latin-1"),
+        3, "arm", "not UTF-8 text (byte 0xe9)"),
+    Bad("field-too-large", set_field(4, "study", "x" * 200_000), 4, None,
+        "field larger than field limit"),
+    # the audit's exact arithmetic cannot use 1e-999999999 (a valid float: 0.0)
+    Bad("number-too-long", set_field(4, "percent", "1e-999999999"), 4, "percent",
+        "not a number of usable size: '1e-999999999'"),
+    Bad("capitalised-column", good_text().replace("study", "Study", 1), 1, "study",
+        "missing required column (found 'Study': names are lower case)"),
+    Bad("semicolon-separated", good_text().replace(",", ";"), 1, None,
+        "the file looks semicolon-separated"),
+    Bad("tab-separated", good_text().replace(",", "\t"), 1, None,
+        "the file looks tab-separated"),
+    Bad("semicolon-quoted-header",
+        good_text().replace(",", ";").replace("study;", '"study";', 1), 1, None,
+        "the file looks semicolon-separated"),
+    # found by fuzzing: n = 1e308 with a percentage overflowed in the nearest count
+    Bad("count-too-large", set_field(4, "n", "1e308"), 4, "n", "implausibly large count"),
+    Bad("events-and-percent-disagree", set_field(2, "percent", "10"), 2, "percent",
+        "events = 3 and percent = 10% disagree: 3 of 40 is 7.5%, which does not round to 10%"),
+    Bad("events-and-percent-disagree-at-precision", set_field(2, "percent", "7.6"), 2,
+        "percent", "events = 3 and percent = 7.6% disagree: 3 of 40 is 7.50%"),
 ]
 
 
@@ -302,12 +324,12 @@ def test_fit_cli_needs_two_studies(tmp_path, monkeypatch, run_cli):
 
 
 def test_extra_columns_are_covariates(tmp_path, specs):
-    rows = [HEADER + ",design,dose_gy"]
-    rows += [r + (",retro,18" if r.startswith("S1") else ",prosp,20") for r in GOOD_ROWS]
+    rows = [HEADER + ",histology,dose_gy"]
+    rows += [r + (",nsclc,18" if r.startswith("S1") else ",mixed,20") for r in GOOD_ROWS]
     table = read_table(write_csv(tmp_path, "\n".join(rows) + "\n"), specs)
-    assert table.covariates == ["design", "dose_gy"]
+    assert table.covariates == ["histology", "dose_gy"]
     wide = outcome_table(table, specs["lmd"])
-    assert wide["design"].tolist() == ["retro", "prosp"]
+    assert wide["histology"].tolist() == ["nsclc", "mixed"]
     assert wide["dose_gy"].tolist() == ["18", "20"]  # covariates stay text
 
 
@@ -377,3 +399,90 @@ def test_case_and_whitespace_normalised(tmp_path, specs):
 
 def test_default_data_path_is_in_repo():
     assert DEFAULT_DATA == BUNDLED_DATA / "studies.csv"
+
+
+# -- checks added with the fuzz tests -------------------------------------------------------
+
+
+def with_deaths(deaths: str) -> str:
+    """The good table with a ``deaths`` column, ``deaths`` on line 6 (S1 os preop, n = 40)."""
+    rows = [r + ("," + deaths if i == 4 else ",") for i, r in enumerate(GOOD_ROWS)]
+    return "\n".join([HEADER + ",deaths", *rows]) + "\n"
+
+
+@pytest.mark.parametrize(("deaths", "message"), [
+    ("0", "0 deaths, but a median survival is reported: a Kaplan-Meier median is reached "
+          "only once deaths bring survival down to 50%"),
+    ("-2", "must be in 1..n, got -2"),
+    ("41", "41 deaths > n = 40"),
+])
+def test_deaths_rejected_with_reason(tmp_path, specs, deaths, message):
+    path = write_csv(tmp_path, with_deaths(deaths))
+    with pytest.raises(InputError) as info:
+        read_table(path, specs)
+    assert (info.value.row, info.value.column) == (6, "deaths")
+    assert info.value.message.startswith(message)
+
+
+def test_deaths_within_n_accepted(tmp_path, specs):
+    table = read_table(write_csv(tmp_path, with_deaths("40")), specs)
+    assert _cell(table, "S1", "os", "preop", "deaths") == 40
+
+
+def test_covariate_differing_between_arms(tmp_path, specs):
+    rows = [HEADER + ",dose_gy"]
+    rows += [r + (",18" if i != 1 else ",20") for i, r in enumerate(GOOD_ROWS)]
+    path = write_csv(tmp_path, "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as info:
+        read_table(path, specs)
+    assert str(info.value) == (
+        f"{path}:3: column 'dose_gy': covariate differs between the arms of study 'S1': "
+        "'18' vs '20'; a covariate is study-level, one value per study")
+
+
+def test_covariate_may_differ_between_outcomes(tmp_path, specs):
+    """Per study × outcome: each outcome is analysed on its own (e.g. how it was assessed)."""
+    rows = [HEADER + ",assessment"]
+    rows += [r + (",MRI" if ",lmd," in r else ",registry") for r in GOOD_ROWS]
+    table = read_table(write_csv(tmp_path, "\n".join(rows) + "\n"), specs)
+    assert outcome_table(table, specs["lmd"])["assessment"].tolist() == ["MRI", "MRI"]
+    assert outcome_table(table, specs["os"])["assessment"].tolist() == ["registry", "registry"]
+
+
+def test_events_and_percent_agreeing_at_precision(tmp_path, specs):
+    """3 of 40 is 7.5%: reported as 7.5, 8 (half-up) or 7 (half-even: the boundary is
+    inclusive) it agrees; 7.50 too."""
+    for percent in ("7.5", "8", "7", "7.50", "0.75e1"):
+        table = read_table(write_csv(tmp_path, set_field(2, "percent", percent)), specs)
+        assert _cell(table, "S1", "lmd", "preop", "events") == 3
+        assert _cell(table, "S1", "lmd", "preop", "events_rule") == "reported"
+    with pytest.raises(InputError, match=r"3 of 40 is 7\.500%, which does not round to 7\.40%"):
+        read_table(write_csv(tmp_path, set_field(2, "percent", "7.40")), specs)
+
+
+def test_short_rows_padded_and_empty_rows_skipped(tmp_path, specs):
+    """Spreadsheets drop trailing empty cells, add empty rows and extra empty columns."""
+    rows = [r.rstrip(",") for r in GOOD_ROWS]
+    rows.insert(3, ",,,,,,,,,,,,")
+    rows[0] += ",,,,"  # empty fields beyond the header
+    table = read_table(write_csv(tmp_path, "\n".join([HEADER, *rows]) + "\n"), specs)
+    assert len(table.frame) == 8
+    assert table.frame["row"].tolist() == [2, 3, 4, 6, 7, 8, 9, 10]
+    plain = read_table(write_csv(tmp_path, good_text(), "plain.csv"), specs)
+    pd.testing.assert_frame_equal(table.frame.drop(columns="row"),
+                                  plain.frame.drop(columns="row"))
+
+
+def test_directory_is_not_a_file(tmp_path, specs):
+    with pytest.raises(InputError) as info:
+        read_table(tmp_path, specs)
+    assert str(info.value) == f"{tmp_path}: is a directory, not a CSV file"
+
+
+def test_large_counts_shown_whole(tmp_path, specs):
+    text = set_field(2, "n", "2000000").replace("S1,lmd,preop,2000000,3,",
+                                                 "S1,lmd,preop,2000000,1234567,10")
+    with pytest.raises(InputError) as info:
+        read_table(write_csv(tmp_path, text), specs)
+    assert info.value.message == ("events = 1234567 and percent = 10% disagree: 1234567 of "
+                                  "2000000 is 61.7%, which does not round to 10%")

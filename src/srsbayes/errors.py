@@ -47,4 +47,5 @@ class InputError(ValueError):
         elif self.row is not None:
             where = f"row {self.row}: "
         col = f"column '{self.column}': " if self.column is not None else ""
-        return (where + col + self.message).replace("\n", " ")
+        # Every line separator (\r, \x0b, \u2028, ...), not only \n: one line means one line.
+        return " ".join((where + col + self.message).splitlines())

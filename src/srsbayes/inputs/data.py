@@ -1,32 +1,37 @@
 """Load and validate study data: the one gate every command's input passes through.
 
 The tidy schema has one row per study × outcome × arm. Required columns: ``study``,
-``outcome``, ``arm`` (``preop``/``postop``), ``n``. Binary outcomes need ``events``
-and/or ``percent``; ``lognormal_median`` outcomes need ``median_months``. Optional:
-``follow_up_months``, ``deaths``, ``median_ci_low``, ``median_ci_high``, ``source``.
-Any other column is kept as a study-level covariate.
+``outcome``, ``arm`` (``preop``/``postop``), ``n``. Optional: ``events``, ``percent``,
+``median_months``, ``follow_up_months``, ``deaths``, ``median_ci_low``,
+``median_ci_high``, ``source``; which of them a row needs is its family's business:
+``check_row`` of the outcome's family module checks them (binary outcomes need ``events``
+and/or ``percent``, ``lognormal_median`` outcomes ``median_months``), and fills
+``events_rule``. Any other column is kept as a study-level covariate, so it must have
+one value for both arms of a study.
 
-When only a percentage is reported, the event count is the whole number of events whose
-percentage is nearest to the reported one (``round(percent * n / 100)``, halves up); the
-audit reports which percentages no whole count reproduces.
+The file is read by one CSV parser (:mod:`csv`), so the line numbers in messages and the
+fields can never disagree, and whatever the bytes, the result is a :class:`StudyTable` or
+an :class:`~srsbayes.errors.InputError` naming file, line and column.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..families import ARMS
+from ..families import ARMS, as_int, get_family  # noqa: F401  (as_int: public here too)
 from ..resources import BUNDLED_DATA
+from . import contrasts
 from .specs import OutcomeSpec
 
 DEFAULT_DATA = BUNDLED_DATA / "studies.csv"
@@ -36,7 +41,15 @@ DEFAULT_CLAIMS = BUNDLED_DATA / "reported_claims.csv"
 REQUIRED = ("study", "outcome", "arm", "n")
 NUMERIC = ("n", "events", "percent", "median_months", "follow_up_months", "deaths",
            "median_ci_low", "median_ci_high")
-KNOWN = (*REQUIRED, *NUMERIC[1:], "source")
+KNOWN = (*REQUIRED, *NUMERIC[1:], "source", "rate_type", *contrasts.COLUMNS)
+JUDGEMENTS = {
+    "design": ("rct", "prospective", "retrospective"),
+    "rob": ("low", "moderate", "serious", "critical"),
+}
+"""Optional study-level columns with a fixed vocabulary: the study's design and its overall
+risk-of-bias judgement (ROBINS-I, Sterne et al. 2016, BMJ 355:i4919; RoB 2, Sterne et al.
+2019, BMJ 366:l4898). Empty = not recorded (for ``rob``: not assessed). They stay covariates
+(one value per study × outcome); ``design`` must also agree across a study's outcomes."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +74,15 @@ class StudyTable:
 
     @property
     def covariates(self) -> list[str]:
-        return [c for c in self.frame.columns if c not in (*KNOWN, "row", "events_rule")]
+        return _covariates(self.frame.columns)
 
     def outcomes(self) -> list[str]:
         return list(dict.fromkeys(self.frame["outcome"]))
 
 
-def nearest_count(percent: float, n: int) -> int:
-    """Whole number of events whose percentage of ``n`` is nearest to ``percent`` (halves up)."""
-    return math.floor(percent * n / 100.0 + 0.5 + 1e-9)
+def _covariates(columns) -> list[str]:
+    """Columns that are neither known nor added by the loader: study-level covariates."""
+    return [c for c in columns if c not in (*KNOWN, "row", "events_rule")]
 
 
 def read_table(path: str | Path, specs: dict[str, OutcomeSpec]) -> StudyTable:
@@ -85,78 +98,169 @@ def read_table(path: str | Path, specs: dict[str, OutcomeSpec]) -> StudyTable:
     Raises
     ------
     InputError
-        For the first problem found, naming file, line and column.
+        For the first problem found, naming file, line and column. Nothing else is
+        raised, whatever the file holds.
     """
-    p = Path(path)
     f = str(path)
-    if not p.is_file():
-        raise InputError("file not found", file=f)
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x})", file=f,
-                         row=line, column=_column_at(raw, exc.start)) from None
-    if not text.strip():
+    raw = _read_bytes(Path(path), f)
+    text = _decode(raw, f)
+    records = _records(text, f)
+    if not records:
         raise InputError("file is empty", file=f)
-    try:
-        # header=None: a row with more fields than the header is an error instead of
-        # silently turning the first column into the index.
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=None,
-                         skip_blank_lines=True, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise InputError(f"not a readable CSV: {str(exc).strip()}", file=f,
-                         row=int(m.group(1)) if m else None) from None
-    lines = _record_lines(text)
-    # Unnamed columns (e.g. trailing commas from a spreadsheet) keep pandas' usual names.
-    header = [str(c).strip() or f"Unnamed: {i}" for i, c in enumerate(df.iloc[0])]
-    df = df.iloc[1:].reset_index(drop=True)
-    df.columns = header
-    for col in header:
-        if header.count(col) > 1:
-            raise InputError("duplicate column name", file=f, row=lines[0], column=col)
-        if col in ("row", "events_rule"):
-            raise InputError("reserved column name; rename it", file=f, row=lines[0],
-                             column=col)
-    for col in REQUIRED:
-        if col not in df.columns:
-            raise InputError("missing required column", file=f, row=lines[0], column=col)
-    if df.empty:
+    (head_line, head), body = records[0], records[1:]
+    header = _header(head, head_line, text, f)
+    if not body:
         raise InputError("no data rows", file=f)
-    df = df.apply(lambda s: s.str.strip())
-    df.insert(0, "row", lines[1 : len(df) + 1])
+    df = _frame(header, body, f)
     frame = _validate_rows(df, specs, f)
     _validate_groups(frame, f)
     return StudyTable(frame, f, hashlib.sha256(raw).hexdigest())
 
 
-def _record_lines(text: str) -> list[int]:
-    """File line on which each CSV record (header first) starts, skipping blank lines as
-    the CSV reader does; a quoted field may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
-    starts, end = [], 0
-    for rec in reader:
+def _read_bytes(p: Path, f: str) -> bytes:
+    if p.is_dir():
+        raise InputError("is a directory, not a CSV file", file=f)
+    if not p.is_file():
+        raise InputError("file not found", file=f)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=f) from None
+
+
+def _decode(raw: bytes, f: str) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark (as Excel writes it)."""
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return raw[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        pos = bom + exc.start
+    prefix = raw[bom:pos].decode("utf-8")  # valid up to the first bad byte
+    raise InputError(f"not UTF-8 text (byte 0x{raw[pos]:02x}); save the file as UTF-8",
+                     file=f, row=len(_LINE_END.findall(prefix)) + 1,
+                     column=_column_at(prefix))
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+"""Line ends as the CSV reader counts them (``io.StringIO(newline="")``)."""
+
+
+def _records(text: str, f: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
+    """``(line, fields)`` of each CSV record, ``line`` being the file line it starts on.
+
+    Records whose every field is blank (blank lines, a spreadsheet's empty rows) are
+    skipped; a quoted field may span lines. The one CSV parser of this module, so line
+    numbers and fields can never disagree.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        skipinitialspace=True)
+    records, end = [], 0
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error as exc:
+            raise InputError(f"not a readable CSV: {exc}", file=f,
+                             row=reader.line_num) from None
         start, end = end + 1, reader.line_num
-        if rec and not (len(rec) == 1 and not rec[0].strip()):
-            starts.append(start)
-    return starts
+        if any(field.strip() for field in rec):
+            records.append((start, rec))
 
 
-def _column_at(raw: bytes, pos: int) -> str | None:
-    """Header name of the field holding byte ``pos`` (best effort, for encoding errors)."""
-    start = raw.rfind(b"\n", 0, pos) + 1
-    if start == 0:
-        return None  # the header itself
-    prefix = raw[start:pos].decode("utf-8", errors="replace")
-    index = max(len(next(csv.reader([prefix], skipinitialspace=True), [])), 1) - 1
-    first = raw[: raw.find(b"\n")].decode("utf-8-sig", errors="replace")
-    names = [c.strip() for c in next(csv.reader([first], skipinitialspace=True), [])]
-    return names[index] if index < len(names) else None
+def _column_at(prefix: str) -> str | None:
+    """Header name of the field that ``prefix`` (the text before a position) ends in, or
+    None in the header itself (best effort, to locate an encoding error)."""
+    try:
+        # a sentinel makes the field that the position starts non-blank, so it is kept
+        records = _records(prefix + "\ue000", "")
+    except InputError:
+        return None
+    if len(records) < 2:
+        return None
+    names = [c.strip() for c in records[0][1]]
+    index = len(records[-1][1]) - 1
+    return _shown(names[index]) if index < len(names) else None
 
 
-def _number(value: str, *, f: str, row: int, col: str, integer: bool = False) -> float:
+def _shown(name: str) -> str:
+    """A name from the file as it can be shown in a one-line message (escapes if needed)."""
+    return name if name.isprintable() else repr(name)[1:-1]
+
+
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab"}
+
+
+def _header(head: list[str], line: int, text: str, f: str) -> list[str]:
+    """Column names of the header record, checked: unique, not reserved, all required."""
+    # Unnamed columns (e.g. trailing commas from a spreadsheet) get pandas' usual names.
+    header = [c.strip() or f"Unnamed: {i}" for i, c in enumerate(head)]
+    for col in header:
+        if header.count(col) > 1:
+            raise InputError("duplicate column name", file=f, row=line, column=_shown(col))
+        if col in ("row", "events_rule"):
+            raise InputError("reserved column name; rename it", file=f, row=line, column=col)
+    # a file of contrast rows (a measure column) needs no n column: n is optional there
+    required = [c for c in REQUIRED if c != "n" or "measure" not in header]
+    missing = [col for col in required if col not in header]
+    if missing:
+        delimiter = _other_delimiter(header, text)
+        if delimiter:
+            raise InputError(
+                f"the file looks {_OTHER_DELIMITERS[delimiter]}-separated (as spreadsheets "
+                "save CSV in some locales); save it comma-separated", file=f, row=line)
+        near = [c for c in header if c.lower() == missing[0]]
+        hint = f" (found {_shown(near[0])!r}: names are lower case)" if near else ""
+        raise InputError("missing required column" + hint, file=f, row=line,
+                         column=missing[0])
+    return header
+
+
+def _other_delimiter(header: list[str], text: str) -> str | None:
+    """The delimiter other than a comma that the file seems to use, if any: the header
+    split at it has the required columns, or it is one field that contains it."""
+    for delimiter in _OTHER_DELIMITERS:
+        try:
+            records = _records(text, "", delimiter)
+        except InputError:
+            continue
+        names = {c.strip() for c in records[0][1]} if records else set()
+        if set(REQUIRED) <= names or (len(header) == 1 and delimiter in header[0]):
+            return delimiter
+    return None
+
+
+def _frame(header: list[str], body: list[tuple[int, list[str]]], f: str) -> pd.DataFrame:
+    """Data records as a frame of stripped text, with the file line of each in ``row``.
+
+    A record shorter than the header is padded with empty fields (spreadsheets drop
+    trailing empty cells); one longer than the header is an error unless the extra
+    fields are empty.
+    """
+    width, rows = len(header), []
+    for line, rec in body:
+        fields = [x.strip() for x in rec]
+        while len(fields) > width and not fields[-1]:
+            fields.pop()
+        if len(fields) > width:
+            raise InputError(f"not a readable CSV: {len(fields)} fields, but the header has "
+                             f"{width}", file=f, row=line)
+        rows.append(fields + [""] * (width - len(fields)))
+    df = pd.DataFrame(rows, columns=header, dtype=object)
+    df.insert(0, "row", [line for line, _ in body])
+    return df
+
+
+MAX_COUNT = 2**53
+"""Counts must be below this: the largest whole numbers a float holds exactly."""
+MAX_DIGITS = 30
+"""Most digits, and largest exponent, a number may be written with: no reported value comes
+close, and the audit's exact arithmetic on ``1e-999999999`` would exhaust memory."""
+_COUNTS = ("n", "events", "deaths")
+
+
+def _number(value: str, *, f: str, row: int, col: str) -> float:
+    """The number in a cell (NaN when empty); counts must be whole and below 2^53."""
     if value == "":
         return math.nan
     try:
@@ -165,98 +269,118 @@ def _number(value: str, *, f: str, row: int, col: str, integer: bool = False) ->
         raise InputError(f"not a number: {value!r}", file=f, row=row, column=col) from None
     if not math.isfinite(x):
         raise InputError(f"not a finite number: {value!r}", file=f, row=row, column=col)
-    if integer and x != int(x):
+    if col in _COUNTS and x != int(x):
         raise InputError(f"must be a whole number, got {value!r}", file=f, row=row, column=col)
+    if col in _COUNTS and abs(x) >= MAX_COUNT:
+        raise InputError(f"implausibly large count {value!r} (must be < 2^53)", file=f,
+                         row=row, column=col)
+    if not _usable_size(value):
+        raise InputError(f"not a number of usable size: {value!r} (at most {MAX_DIGITS} "
+                         "digits and exponent)", file=f, row=row, column=col)
     return x
 
 
+def _usable_size(value: str) -> bool:
+    """Whether ``value`` is written with at most :data:`MAX_DIGITS` digits and exponent."""
+    try:
+        _, digits, exponent = Decimal(value).as_tuple()
+    except InvalidOperation:
+        return False
+    return len(digits) <= MAX_DIGITS and isinstance(exponent, int) and abs(exponent) <= MAX_DIGITS
+
+
 def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> pd.DataFrame:
+    """Check every row; its family's ``check_row`` checks the family's own columns."""
     records = []
     for rec in df.to_dict("records"):
-        r = rec["row"]
-        for col in ("study", "outcome", "arm"):
-            if rec[col] == "":
-                raise InputError("empty value", file=f, row=r, column=col)
-        rec["outcome"] = rec["outcome"].lower()
-        rec["arm"] = rec["arm"].lower()
-        if rec["outcome"] not in specs:
-            raise InputError(f"unknown outcome {rec['outcome']!r}; specs exist for: "
-                             + ", ".join(specs), file=f, row=r, column="outcome")
-        if rec["arm"] not in ARMS:
-            raise InputError(f"unknown arm {rec['arm']!r}; use 'preop' or 'postop'",
-                             file=f, row=r, column="arm")
+        if contrasts.is_contrast_row(rec):  # arm empty, a measure column: an estimate
+            records.append(contrasts.contrast_record(rec, specs, f, NUMERIC))
+            continue
+        _check_common(rec, specs, f)
+        _check_judgements(rec, f)
+        _check_rate_type(rec, f)
         decimals = _decimals(rec.get("percent", ""))
         for col in NUMERIC:
-            integer = col in ("n", "events", "deaths")
-            rec[col] = _number(rec.get(col, ""), f=f, row=r, col=col, integer=integer)
-        n = rec["n"]
-        if math.isnan(n):
-            raise InputError("missing value", file=f, row=r, column="n")
-        if n <= 0:
-            raise InputError(f"must be > 0, got {n:g}", file=f, row=r, column="n")
-        fu = rec["follow_up_months"]
-        if not math.isnan(fu) and fu <= 0:
-            raise InputError(f"must be > 0, got {fu:g}", file=f, row=r,
-                             column="follow_up_months")
-        family = specs[rec["outcome"]].family
-        if family == "binomial":
-            _check_binary(rec, f, decimals)
-        else:
-            _check_median(rec, f)
+            rec[col] = _number(rec.get(col, ""), f=f, row=rec["row"], col=col)
+        _check_sizes(rec, f)
+        get_family(specs[rec["outcome"]].family).check_row(rec, f, decimals)
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
 
-def _check_binary(rec: dict, f: str, decimals: int) -> None:
-    r, n, ev, pc = rec["row"], rec["n"], rec["events"], rec["percent"]
-    if not math.isnan(ev):
-        if ev < 0:
-            raise InputError(f"must be >= 0, got {ev:g}", file=f, row=r, column="events")
-        if ev > n:
-            raise InputError(f"{ev:g} events > n = {n:g}", file=f, row=r, column="events")
-    if not math.isnan(pc) and not 0 <= pc <= 100:
-        raise InputError(f"must be within 0-100, got {pc:g}", file=f, row=r, column="percent")
-    if math.isnan(ev) and math.isnan(pc):
-        raise InputError("binary outcome needs 'events' or 'percent'", file=f, row=r,
-                         column="events")
-    if math.isnan(ev):
-        k = nearest_count(pc, int(n))
-        rec["events"] = float(k)
-        # GRIM: a whole count reproduces p if |100k/n - p| <= half a unit of the last decimal.
-        half_unit = 0.5 * 10.0**-decimals
-        exact = abs(100.0 * k / n - pc) <= half_unit + 1e-9
-        rec["events_rule"] = ("nearest count to percent" if exact else
-                              "nearest count; no whole count reproduces the percent")
-    else:
-        rec["events_rule"] = "reported"
+def _check_common(rec: dict, specs: dict[str, OutcomeSpec], f: str) -> None:
+    """Study, outcome and arm present and known (outcome and arm normalised to lower case)."""
+    r = rec["row"]
+    for col in ("study", "outcome", "arm"):
+        if rec[col] == "":
+            raise InputError("empty value", file=f, row=r, column=col)
+    rec["outcome"] = rec["outcome"].lower()
+    rec["arm"] = rec["arm"].lower()
+    if rec["outcome"] not in specs:
+        raise InputError(f"unknown outcome {rec['outcome']!r}; specs exist for: "
+                         + ", ".join(specs), file=f, row=r, column="outcome")
+    if rec["arm"] not in ARMS:
+        raise InputError(f"unknown arm {rec['arm']!r}; use 'preop' or 'postop'",
+                         file=f, row=r, column="arm")
+
+
+RATE_TYPES = ("crude", "km")
+"""``rate_type`` of a row's percentage: a crude proportion (the default) or a Kaplan-Meier
+rate, whose count set the binomial likelihood widens
+(:func:`srsbayes.families.binomial.count_set`)."""
+
+
+def _check_rate_type(rec: dict, f: str) -> None:
+    """``rate_type``, where the column exists: empty (= ``crude``) or one of :data:`RATE_TYPES`."""
+    if "rate_type" not in rec:
+        return
+    value = rec["rate_type"].lower() or "crude"
+    if value not in RATE_TYPES:
+        raise InputError(f"unknown rate_type {_shown(rec['rate_type'])!r}; use 'crude' or "
+                         "'km' (Kaplan-Meier)", file=f, row=rec["row"], column="rate_type")
+    rec["rate_type"] = value
+
+
+def _check_judgements(rec: dict, f: str) -> None:
+    """``design`` and ``rob``, where present and not empty, from :data:`JUDGEMENTS`
+    (normalised to lower case)."""
+    for col, allowed in JUDGEMENTS.items():
+        value = rec.get(col, "")
+        if value == "":
+            continue
+        if value.lower() not in allowed:
+            raise InputError(f"unknown value {_shown(value)!r}; use one of "
+                             + ", ".join(allowed) + " (or leave it empty)",
+                             file=f, row=rec["row"], column=col)
+        rec[col] = value.lower()
+
+
+def _check_sizes(rec: dict, f: str) -> None:
+    """``n`` present and positive; ``follow_up_months`` positive where given."""
+    r, n, fu = rec["row"], rec["n"], rec["follow_up_months"]
+    if math.isnan(n):
+        raise InputError("missing value", file=f, row=r, column="n")
+    if n <= 0:
+        raise InputError(f"must be > 0, got {n:g}", file=f, row=r, column="n")
+    if not math.isnan(fu) and fu <= 0:
+        raise InputError(f"must be > 0, got {fu:g}", file=f, row=r, column="follow_up_months")
 
 
 def _decimals(text: str) -> int:
-    """Decimals as written (``'12.5'`` -> 1), the precision a percentage was reported at."""
-    text = text.strip()
-    return len(text.split(".", 1)[1]) if "." in text else 0
-
-
-def _check_median(rec: dict, f: str) -> None:
-    r, med = rec["row"], rec["median_months"]
-    if math.isnan(med):
-        raise InputError("missing value", file=f, row=r, column="median_months")
-    if med <= 0:
-        raise InputError(f"must be > 0, got {med:g}", file=f, row=r, column="median_months")
-    lo, hi = rec["median_ci_low"], rec["median_ci_high"]
-    if not math.isnan(lo) and not 0 < lo <= med:
-        raise InputError(f"must be in (0, median], got {lo:g}", file=f, row=r,
-                         column="median_ci_low")
-    if not math.isnan(hi) and hi < med:
-        raise InputError(f"must be >= median, got {hi:g}", file=f, row=r,
-                         column="median_ci_high")
-    d = rec["deaths"]
-    if not math.isnan(d) and not 0 < d <= rec["n"]:
-        raise InputError(f"must be in 1..n, got {d:g}", file=f, row=r, column="deaths")
-    rec["events_rule"] = ""
+    """Decimals as written (``'12.5'`` -> 1, ``'1.25e1'`` -> 1), the precision a value was
+    reported at; 0 for text that is no number (rejected later)."""
+    try:
+        exponent = Decimal(text.strip()).as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    # capped: a percentage (<= 3 digits before the point) with more than 13 decimals has
+    # more digits than a float holds, so they are not the precision it was reported at
+    return min(max(0, -exponent), 13) if isinstance(exponent, int) else 0
 
 
 def _validate_groups(frame: pd.DataFrame, f: str) -> None:
+    """No duplicate rows, both arms for every study × outcome, covariates per study."""
+    frame = contrasts.check_groups(frame, f)  # contrast rows checked; arm rows follow
     keys = ["study", "outcome", "arm"]
     dup = frame.duplicated(keys, keep="first")
     if dup.any():
@@ -271,6 +395,34 @@ def _validate_groups(frame: pd.DataFrame, f: str) -> None:
         raise InputError(f"study {rec['study']!r} has only the {rec['arm']} arm for outcome "
                          f"{rec['outcome']!r}; both arms are needed", file=f,
                          row=int(rec["row"]), column="arm")
+    _check_covariates(frame, f)
+    _check_design(frame, f)
+
+
+def _check_design(frame: pd.DataFrame, f: str) -> None:
+    """A study (one cohort, whatever the outcome) has one design."""
+    if "design" not in frame.columns:
+        return
+    for study, rows in frame.groupby("study", sort=False):
+        values = list(dict.fromkeys(rows["design"]))
+        if len(values) > 1:
+            later = rows[rows["design"] != values[0]].iloc[0]
+            raise InputError(f"design differs between the rows of study {study!r}: "
+                             f"{values[0]!r} vs {values[1]!r}; a study has one design",
+                             file=f, row=int(later["row"]), column="design")
+
+
+def _check_covariates(frame: pd.DataFrame, f: str) -> None:
+    """A covariate describes a study: both arms of a study × outcome must agree on it."""
+    for (study, _), rows in frame.groupby(["study", "outcome"], sort=False):
+        for col in _covariates(frame.columns):
+            values = list(dict.fromkeys(rows[col]))
+            if len(values) > 1:
+                later = rows[rows[col] != values[0]].iloc[0]
+                raise InputError(
+                    f"covariate differs between the arms of study {study!r}: "
+                    f"{values[0]!r} vs {values[1]!r}; a covariate is study-level, one value "
+                    "per study", file=f, row=int(later["row"]), column=_shown(col))
 
 
 def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
@@ -282,28 +434,28 @@ def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
         When fewer than two studies report the outcome.
     """
     rows = table.frame[table.frame["outcome"] == spec.id]
+    if (rows["arm"] == "").any():  # contrast rows: one per study already
+        return contrasts.contrast_table(rows, spec, table.path, table.covariates)
     studies = list(dict.fromkeys(rows["study"]))
     if len(studies) < 2:
         raise InputError(f"outcome {spec.id!r} has {len(studies)} stud"
                          f"{'y' if len(studies) == 1 else 'ies'}; a meta-analysis needs >= 2",
                          file=table.path, column="study")
     wide = pd.DataFrame({"study": studies})
-    value_cols = ["row", *NUMERIC, "events_rule", "source"]
+    value_cols = ["row", *NUMERIC, "events_rule", "source", "rate_type"]
     for arm in ARMS:
         part = rows[rows["arm"] == arm].set_index("study").reindex(studies)
         for col in value_cols:
             if col in part.columns:
                 wide[f"{col}_{arm}"] = part[col].to_numpy()
-    for cov in table.covariates:
+    for cov in table.covariates:  # the loader checked that both arms agree
         wide[cov] = rows.groupby("study", sort=False)[cov].first().reindex(studies).to_numpy()
+    for col in JUDGEMENTS:  # study-level; ``design`` is a known column, so no covariate
+        if col in rows.columns and col not in wide.columns:
+            wide[col] = rows.groupby("study", sort=False)[col].first().reindex(studies).to_numpy()
     return wide
 
 
 def default_table(specs: dict[str, OutcomeSpec], path: str | Path | None = None) -> StudyTable:
     """Load ``path`` or the bundled data."""
     return read_table(path or DEFAULT_DATA, specs)
-
-
-def as_int(x: pd.Series | np.ndarray) -> np.ndarray:
-    """Counts as int64 (after validation they are whole numbers)."""
-    return np.asarray(x, dtype=float).round().astype(np.int64)

@@ -7,13 +7,14 @@ default priors with their rationale. Adding an outcome needs a spec and data row
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from ..errors import InputError
-from ..families import FAMILIES
+from ..families import FAMILIES, get_family
 from ..priors.distributions import Prior, check_support, parse_prior
 from ..resources import default_models_dir
 
@@ -25,6 +26,18 @@ class Threshold:
     measure: str
     threshold: float
     rationale: str = ""
+
+
+INDIRECTNESS_RATINGS = ("not serious", "serious", "very serious")
+"""GRADE's ratings of indirectness (Guyatt et al. 2011, J Clin Epidemiol 64:1303)."""
+
+
+@dataclass(frozen=True)
+class Indirectness:
+    """The spec's judgement of indirectness: do the studies answer the question asked?"""
+
+    rating: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,12 @@ class OutcomeSpec:
     rationales: dict[str, str] = field(default_factory=dict)
     path: str = ""
     text: str = ""
+    indirectness: Indirectness | None = None
+    """``[indirectness]`` table of the spec; ``None`` = not declared."""
+    measure: str = ""
+    """Contrast family: the measure of its rows (``odds_ratio``, ...); ``""`` otherwise."""
+    approximate_measures: tuple[str, ...] = ()
+    """Contrast family: codes of other measures accepted on the same scale (rare events)."""
 
     @property
     def sign(self) -> int:
@@ -50,7 +69,11 @@ class OutcomeSpec:
 
 
 _REQUIRED = ("id", "label", "family", "benefit", "priors")
-_KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep"}
+_KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep", "indirectness"}
+_FAMILY_KEYS = ("measure", "approximate_measures")
+"""Keys a family module takes with its ``spec_keys(raw, file)`` (the contrast family)."""
+_KNOWN |= set(_FAMILY_KEYS)
+_INDIRECTNESS_KEYS = {"rating", "reason"}
 _PRIOR_KEYS = {"dist", "rationale"}
 _THRESHOLD_KEYS = {"measure", "threshold", "rationale"}
 
@@ -60,7 +83,22 @@ def _no_unknown(keys, known: set[str], f: str, where: str = "") -> None:
     extra = sorted(set(keys) - known)
     if extra:
         raise InputError(f"unknown key; known: {', '.join(sorted(known))}", file=f,
-                         column=where + extra[0])
+                         column=where + _shown(extra[0]))
+
+
+def _shown(key: str) -> str:
+    """A key from the file as it can be shown in a one-line message (escapes if needed)."""
+    return key if key.isprintable() else repr(key)[1:-1]
+
+
+def _is_number(x: object) -> bool:
+    """A finite TOML number (not a boolean, which Python counts as an int)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 def read_toml(path: str | Path, what: str) -> tuple[str, dict]:
@@ -78,21 +116,30 @@ def read_toml(path: str | Path, what: str) -> tuple[str, dict]:
         raise InputError(f"{what} is not UTF-8 text", file=f) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"malformed TOML: {exc}", file=f) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise InputError("malformed TOML: nested too deeply", file=f) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", file=f) from None
 
 
-def load_spec_file(path: Path) -> OutcomeSpec:
-    """Read and validate one spec file; any problem is an :class:`InputError` naming the key."""
-    f = str(path)
+def load_spec_file(path: str | Path) -> OutcomeSpec:
+    """Read and validate one spec file; any problem is an :class:`InputError` naming the key
+    (and nothing else is raised, whatever the file holds)."""
+    path, f = Path(path), str(path)
     text, raw = read_toml(path, "spec file")
     _no_unknown(raw, _KNOWN, f)
     for key in _REQUIRED:
         if key not in raw:
             raise InputError("missing required key", file=f, column=key)
+    for key in ("id", "label", "event"):
+        if key in raw and not isinstance(raw[key], str):
+            raise InputError("must be a string", file=f, column=key)
     family = raw["family"]
     if not isinstance(family, str) or family not in FAMILIES:
         raise InputError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}",
                          file=f, column="family")
     info = FAMILIES[family]
+    family_keys = _family_keys(family, raw, f)
     if raw["benefit"] not in ("lower", "higher"):
         raise InputError("must be 'lower' or 'higher'", file=f, column="benefit")
     if not isinstance(raw["priors"], dict):
@@ -100,16 +147,18 @@ def load_spec_file(path: Path) -> OutcomeSpec:
     priors: dict[str, Prior] = {}
     rationales: dict[str, str] = {}
     for name, entry in raw["priors"].items():
-        col = f"priors.{name}"
+        col = f"priors.{_shown(name)}"
         if name not in info.slots:
             raise InputError(f"unknown prior name {name!r}; {family} has: "
                              + ", ".join(info.slots), file=f, column=col)
         if not isinstance(entry, dict) or not isinstance(entry.get("dist"), str):
             raise InputError("needs dist = \"name(params)\"", file=f, column=col)
         _no_unknown(entry, _PRIOR_KEYS, f, col + ".")
+        if not isinstance(entry.get("rationale", ""), str):
+            raise InputError("rationale must be a string", file=f, column=col)
         priors[name] = parse_prior(entry["dist"], where=col, file=f)
         check_support(name, priors[name], info.slots[name], file=f)
-        rationales[name] = str(entry.get("rationale", ""))
+        rationales[name] = entry.get("rationale", "")
     missing = [s for s in info.slots if s not in priors]
     if missing:
         raise InputError("no default prior", file=f, column=f"priors.{missing[0]}")
@@ -123,13 +172,18 @@ def load_spec_file(path: Path) -> OutcomeSpec:
             raise InputError(f"measure must be one of {', '.join(info.thresholds)}",
                              file=f, column=col)
         _no_unknown(t, _THRESHOLD_KEYS, f, col + ".")
-        if isinstance(t.get("threshold"), bool) or not isinstance(t.get("threshold"),
-                                                                   int | float):
-            raise InputError("threshold must be a number", file=f, column=col)
+        if not _is_number(t.get("threshold")):
+            raise InputError("threshold must be a finite number", file=f, column=col)
+        # a ratio threshold is compared on the log scale
+        if t["measure"] != info.absolute_measure and not t["threshold"] > 0:
+            raise InputError(f"a {t['measure']} threshold must be > 0, got {t['threshold']}",
+                             file=f, column=col)
+        if not isinstance(t.get("rationale", ""), str):
+            raise InputError("rationale must be a string", file=f, column=col)
         thresholds.append(Threshold(t["measure"], float(t["threshold"]),
-                                    str(t.get("rationale", ""))))
+                                    t.get("rationale", "")))
     dp = raw.get("decision_probability", 0.95)
-    if not isinstance(dp, int | float) or not 0.5 <= dp < 1:
+    if not _is_number(dp) or not 0.5 <= dp < 1:
         raise InputError("must be a number in [0.5, 1)", file=f, column="decision_probability")
     if path.stem != raw["id"]:
         raise InputError(f"id {raw['id']!r} must match the file name", file=f, column="id")
@@ -138,7 +192,38 @@ def load_spec_file(path: Path) -> OutcomeSpec:
         event=str(raw.get("event", raw["label"])).lower(), benefit=raw["benefit"],
         decision_probability=float(dp), thresholds=tuple(thresholds), priors=priors,
         rationales=rationales, path=f, text=text,
+        indirectness=_indirectness(raw.get("indirectness"), f), **family_keys,
     )
+
+
+def _family_keys(family: str, raw: dict, f: str) -> dict:
+    """Fields from :data:`_FAMILY_KEYS`, checked by the family module's ``spec_keys``; a
+    family without that hook takes none of them."""
+    hook = getattr(get_family(family), "spec_keys", None)
+    if hook is not None:
+        return hook(raw, f)
+    for key in (k for k in _FAMILY_KEYS if k in raw):
+        raise InputError(f"not a key of family {family!r}", file=f, column=key)
+    return {}
+
+
+def _indirectness(entry: object, f: str) -> Indirectness | None:
+    """The optional ``[indirectness]`` table: ``rating`` (one of
+    :data:`INDIRECTNESS_RATINGS`) and a non-empty ``reason``."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise InputError("must be a table with rating and reason", file=f,
+                         column="indirectness")
+    _no_unknown(entry, _INDIRECTNESS_KEYS, f, "indirectness.")
+    if entry.get("rating") not in INDIRECTNESS_RATINGS:
+        raise InputError(f"must be one of {', '.join(map(repr, INDIRECTNESS_RATINGS))}",
+                         file=f, column="indirectness.rating")
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InputError("needs a reason (a non-empty string)", file=f,
+                         column="indirectness.reason")
+    return Indirectness(str(entry["rating"]), reason.strip())
 
 
 def load_specs(models_dir: Path | None = None) -> dict[str, OutcomeSpec]:
