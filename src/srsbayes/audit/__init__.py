@@ -31,6 +31,7 @@ Brown NJL, Heathers JAJ (2017). The GRIM test: a simple technique detects numero
 anomalies in the reporting of results in psychology. Soc Psychol Personal Sci 8:363-369.
 """
 
+from . import contrast_checks  # noqa: F401  (registers the contrast-row checks)
 from .findings import SEVERITIES, Finding
 from .formatting import format_json, format_text
 from .grim import Grim, grim, grim_pass_rate

@@ -135,3 +135,72 @@ def normal_normal_posterior(y: np.ndarray, s: np.ndarray, mu_prior_sd: float, ta
     dens = np.where(finite, np.exp(logpost - np.max(logpost[finite])), 0.0)
     dens /= trapezoid(dens, grid)
     return NormalNormalPosterior(grid, dens, mean, sd)
+
+
+# -- the exact check of NUTS fits ----------------------------------------------------------------
+
+EXACT_Z = 4.0
+"""Monte Carlo standard errors by which a NUTS moment may miss the exact one (a false
+alarm has probability about 6e-5 per moment for a well-mixed chain)."""
+EXACT_ABS = 1e-6
+"""Absolute slack for the quadrature itself (its error is far below this)."""
+
+
+def exact_reference(y: np.ndarray, s: np.ndarray, priors: dict) -> NormalNormalPosterior | None:
+    """The exact posterior under a fit's ``effect`` and ``tau`` priors, or None when the
+    ``effect`` prior is not normal (the conditional posterior of mu is then not normal)."""
+    effect = priors["effect"]
+    if effect.dist != "normal":
+        return None
+    mean, sd = (float(p) for p in effect.params[:2])
+    return normal_normal_posterior(y, s, sd, priors["tau"], mu_prior_mean=mean)
+
+
+def moment_failures(draws, mcse_mean: float, mcse_sd: float, ex: NormalNormalPosterior,
+                    z: float = EXACT_Z) -> list[str]:
+    """Messages for the posterior mean and SD of theta that miss the exact ones by more
+    than ``z`` Monte Carlo standard errors (none when both agree)."""
+    v = np.asarray(draws, dtype=float).ravel()
+    out = []
+    for what, ours, exact, se in (("mean", v.mean(), ex.mu_mean_total(), mcse_mean),
+                                  ("SD", v.std(ddof=1), ex.mu_sd_total(), mcse_sd)):
+        tol = z * se + EXACT_ABS
+        if not abs(ours - exact) <= tol:
+            out.append(f"NUTS posterior {what} of effect {ours:.4f} differs from the exact "
+                       f"(quadrature) {exact:.4f} by more than {z:g} MCSE ({tol:.4f})")
+    return out
+
+
+def exact_failures(fam, idata, data: dict[str, np.ndarray], priors: dict,
+                   z: float = EXACT_Z) -> list[str]:
+    """Gate failures of a NUTS fit against the exact posterior (empty when they agree).
+
+    Applies to families whose module has ``normal_normal(data) -> (y, s)`` (the contrast
+    family): their posterior is the normal-normal one computed here by quadrature, so the
+    sampler's posterior mean and SD of theta must match it within Monte Carlo error.
+    Families without the hook, and fits whose effect prior is not normal, pass.
+    """
+    import arviz as az
+
+    hook = getattr(fam, "normal_normal", None)
+    if hook is None:
+        return []
+    y, s = hook(data)
+    ex = exact_reference(np.asarray(y, float), np.asarray(s, float), priors)
+    if ex is None:
+        return []
+    mcse = {m: float(np.asarray(az.mcse(idata, var_names=["effect"], method=m)
+                                .to_dataset()["effect"]))
+            for m in ("mean", "sd")}
+    return moment_failures(idata["posterior"]["effect"], mcse["mean"], mcse["sd"], ex, z)
+
+
+def with_exact_check(diag, fam, idata, data: dict[str, np.ndarray], priors: dict):
+    """The convergence gate's :class:`~srsbayes.inference.diagnostics.Diagnostics` with the
+    exact check's failures (:func:`exact_failures`) added: what
+    ``inference.fitting.sample_gated`` applies to every fit (``diag`` unchanged when the
+    family has no exact posterior or the fit agrees with it)."""
+    from dataclasses import replace
+
+    extra = exact_failures(fam, idata, data, priors)
+    return replace(diag, failures=(*diag.failures, *extra)) if extra else diag

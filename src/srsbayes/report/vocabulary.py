@@ -81,6 +81,11 @@ register_measure("ratio", MeasureWording(
     threshold="ratio {cmp} {thr:g}",
     sentence="a ratio of medians of at least {thr:g}",
     equivalence="the ratio lies between {lo:.2f} and {hi:.2f}"))
+register_measure("difference", MeasureWording(
+    threshold="≥ {thr:g} {toward}",
+    sentence="a difference of at least {thr:g}",
+    equivalence="the difference is below {thr:g}",
+    difference="difference (preop - postop): {}"))
 
 
 def family_of(s: dict[str, Any]) -> FamilyInfo:

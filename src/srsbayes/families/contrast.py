@@ -1,0 +1,319 @@
+"""Contrast-level evidence: a normal-normal random-effects model of published estimates.
+
+Comparative studies of preop vs postop SRS publish hazard ratios, odds ratios and the like
+with a confidence interval, a standard error or a p-value, not 2×2 counts. For study *i*
+with estimate ``y_i`` on the analysis scale (the log of a ratio measure; a risk or mean
+difference as it is) and its standard error ``s_i``::
+
+    y_i ~ Normal(theta + delta_i, s_i)
+    delta_i = tau * z_i,  z_i ~ Normal(0, 1)               (non-centred)
+
+with priors ``effect`` (theta) and ``tau`` in run-time prior slots; there is no baseline.
+``s_i`` is treated as known (the normal-normal hierarchical model, NNHM), so the posterior
+is a one-dimensional integral over tau: :mod:`srsbayes.inference.exact` computes it by
+quadrature, and every NUTS fit of this family is checked against it (:func:`normal_normal`
+gives it the data). How ``y_i`` and ``s_i`` are derived from what a study reports is
+:mod:`srsbayes.inputs.contrasts`.
+
+References
+----------
+Röver C (2020). Bayesian random-effects meta-analysis using the bayesmeta R package.
+J Stat Softw 93(6):1-51 (the NNHM and its exact posterior).
+
+Spiegelhalter DJ, Abrams KR, Myles JP (2004). Bayesian Approaches to Clinical Trials and
+Health-Care Evaluation. Wiley, Section 3.6 (normal approximations to published estimates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+from ..errors import InputError
+from ..priors.distributions import Prior, prior_slot
+from . import FAMILIES, FamilyInfo
+
+if TYPE_CHECKING:
+    from ..inputs.specs import OutcomeSpec
+
+OBSERVED = ("estimate",)
+DIAGNOSTIC_VARS = ("effect", "tau", "z")
+Z975 = float(stats.norm.ppf(0.975))
+
+# -- vocabulary: the measures a contrast row may report ------------------------------------------
+
+MEASURES: dict[str, str] = {
+    "hr": "hazard_ratio",
+    "shr": "subdistribution_hazard_ratio",
+    "or": "odds_ratio",
+    "rr": "risk_ratio",
+    "rd": "risk_difference",
+    "ratio_of_medians": "ratio_of_medians",
+    "mean_difference": "mean_difference",
+}
+"""CSV code of each measure -> its name in specs."""
+RATIO_MEASURES = frozenset({"hr", "shr", "or", "rr", "ratio_of_medians"})
+"""Measures analysed on the log scale; the others (differences) on their natural scale."""
+WORDS: dict[str, tuple[str, str, str]] = {
+    "hr": ("hazard ratio", "HR", "hazard ratios"),
+    "shr": ("subdistribution hazard ratio", "sHR", "subdistribution hazard ratios"),
+    "or": ("odds ratio", "OR", "odds ratios"),
+    "rr": ("risk ratio", "RR", "risk ratios"),
+    "rd": ("risk difference", "RD", "risk differences"),
+    "ratio_of_medians": ("ratio of medians", "Ratio", "ratios of medians"),
+    "mean_difference": ("mean difference", "MD", "mean differences"),
+}
+"""Running-text name, abbreviation and plural of each measure."""
+THRESHOLD_FOR = {True: "ratio", False: "difference"}
+"""The threshold measure a spec may use, by whether its measure is a ratio."""
+
+
+def measure_code(name: str) -> str | None:
+    """The CSV code of a measure given by code or by spec name (``"odds_ratio"`` -> ``"or"``),
+    case-insensitive; None when unknown."""
+    key = name.strip().lower()
+    if key in MEASURES:
+        return key
+    return next((c for c, long in MEASURES.items() if long == key), None)
+
+
+def is_ratio(code: str) -> bool:
+    """Whether the measure is analysed on the log scale."""
+    return code in RATIO_MEASURES
+
+
+def family_info(measure: str) -> FamilyInfo:
+    """The contrast family's :class:`FamilyInfo` worded for one measure (code or spec name).
+
+    The registered entry is generic ("effect estimate"); wording code that knows a fit's
+    measure (``summary["measure_code"]``) can use this instead.
+    """
+    code = measure_code(measure) or measure
+    name, abbrev, plural = WORDS[code]
+    axis = name[0].upper() + name[1:]
+    return replace(FAMILIES["contrast"], measure=MEASURES[code], measure_name=name,
+                   measure_abbrev=abbrev, measure_plural=plural, axis_label=axis)
+
+
+# -- spec keys: srsbayes.inputs.specs calls spec_keys for a contrast spec ------------------------
+
+_MEASURE_LIST = ", ".join(MEASURES.values())
+
+
+def spec_keys(raw: dict[str, Any], f: str) -> dict[str, Any]:
+    """The spec keys of a contrast outcome: ``measure`` and ``approximate_measures``.
+
+    Parameters
+    ----------
+    raw
+        The parsed TOML of the spec.
+    f
+        The spec file, for messages.
+
+    Returns
+    -------
+    dict
+        ``measure`` (spec name, e.g. ``"odds_ratio"``) and ``approximate_measures`` (codes
+        of other measures accepted as approximations on the same scale, e.g. HRs for ORs of
+        a rare event), as :class:`~srsbayes.inputs.specs.OutcomeSpec` fields.
+
+    Raises
+    ------
+    InputError
+        ``measure`` missing or unknown, an approximate measure unknown or on the other scale
+        (a ratio cannot stand in for a difference), or a threshold measure that does not fit
+        the measure (``ratio`` thresholds for ratios, ``difference`` for differences).
+    """
+    if "measure" not in raw:
+        raise InputError(f"missing required key for family 'contrast' ({_MEASURE_LIST})",
+                         file=f, column="measure")
+    code = measure_code(raw["measure"]) if isinstance(raw["measure"], str) else None
+    if code is None:
+        raise InputError(f"unknown measure {raw['measure']!r}; known: {_MEASURE_LIST}",
+                         file=f, column="measure")
+    approx = raw.get("approximate_measures", [])
+    if not isinstance(approx, list) or not all(isinstance(a, str) for a in approx):
+        raise InputError("must be an array of measure names, e.g. [\"hr\", \"or\"]", file=f,
+                         column="approximate_measures")
+    codes = []
+    for a in approx:
+        c = measure_code(a)
+        if c is None:
+            raise InputError(f"unknown measure {a!r}; known: {', '.join(MEASURES)}", file=f,
+                             column="approximate_measures")
+        if is_ratio(c) != is_ratio(code):
+            raise InputError(f"{a!r} is on another scale than {MEASURES[code]!r} (a ratio "
+                             "and a difference cannot be pooled)", file=f,
+                             column="approximate_measures")
+        codes.append(c)
+    wanted = THRESHOLD_FOR[is_ratio(code)]
+    thresholds = raw.get("thresholds", [])
+    for i, t in enumerate(thresholds if isinstance(thresholds, list) else []):
+        if isinstance(t, dict) and t.get("measure") not in (wanted, None):
+            raise InputError(f"a {MEASURES[code]} outcome takes '{wanted}' thresholds, got "
+                             f"{t.get('measure')!r}", file=f, column=f"thresholds[{i}]")
+    return {"measure": MEASURES[code], "approximate_measures": tuple(c for c in codes
+                                                                     if c != code)}
+
+
+def contrast_measures(spec: OutcomeSpec) -> tuple[str, ...]:
+    """CSV codes of the measures this outcome's contrast rows may report: the spec's
+    measure first, then its ``approximate_measures``."""
+    code = measure_code(spec.measure)
+    assert code is not None  # spec_keys checked it
+    return (code, *spec.approximate_measures)
+
+
+# -- model ---------------------------------------------------------------------------------------
+
+def build_model(k: int, priors: dict[str, Prior]):
+    """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later."""
+    import pymc as pm
+
+    with pm.Model(coords={"study": np.arange(k)}) as model:
+        y = pm.Data("y", np.zeros(k), dims="study")
+        s = pm.Data("s", np.ones(k), dims="study")
+        theta = prior_slot("effect", priors["effect"], "real")
+        tau = prior_slot("tau", priors["tau"], "positive")
+        z = pm.Normal("z", 0.0, 1.0, dims="study")
+        delta = pm.Deterministic("delta", tau * z, dims="study")
+        pm.Normal("estimate", mu=theta + delta, sigma=s, observed=y, dims="study")
+    return model
+
+
+def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``pm.Data`` values: estimates ``y`` on the analysis scale and their standard errors
+    ``s`` (from :func:`srsbayes.inputs.contrasts.contrast_table`)."""
+    return {"y": np.asarray(wide["contrast_y"], dtype=float),
+            "s": np.asarray(wide["contrast_se"], dtype=float)}
+
+
+def normal_normal(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and known standard errors of the NNHM, for the exact posterior
+    (:func:`srsbayes.inference.exact.exact_failures`)."""
+    return data["y"], data["s"]
+
+
+def observed(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Observed estimates by observed-variable name."""
+    return {"estimate": data["y"]}
+
+
+def _location(post: xr.Dataset) -> xr.DataArray:
+    return post["effect"] + post["delta"]
+
+
+def loglik(post: xr.Dataset, data: dict[str, np.ndarray]) -> dict[str, xr.DataArray]:
+    """Pointwise log-likelihood per study."""
+    y = xr.DataArray(data["y"], dims="study")
+    s = xr.DataArray(data["s"], dims="study")
+    return {"estimate": xr.apply_ufunc(stats.norm.logpdf, y, _location(post), s)}
+
+
+def simulate(post: xr.Dataset, data: dict[str, np.ndarray], rng: np.random.Generator
+             ) -> dict[str, xr.DataArray]:
+    """Replicated estimates per study, one set per posterior draw."""
+    loc = _location(post)
+    s = np.broadcast_to(data["s"], loc.shape)
+    return {"estimate": loc.copy(data=loc.values + s * rng.standard_normal(loc.shape))}
+
+
+def observed_effects(wide: pd.DataFrame) -> pd.DataFrame:
+    """Each study's estimate with a 95% interval from its standard error (analysis scale)."""
+    y, s = np.asarray(wide["contrast_y"], float), np.asarray(wide["contrast_se"], float)
+    return pd.DataFrame({"study": wide["study"], "estimate": y,
+                         "lo": y - Z975 * s, "hi": y + Z975 * s})
+
+
+def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict[str, Prior],
+                     spec: OutcomeSpec, rng: np.random.Generator,
+                     log_effect_new: xr.DataArray) -> dict[str, xr.DataArray]:
+    """Signed benefit on the measure's analysis scale (positive = benefit of preop).
+
+    A contrast has no control-arm level, so there is no absolute risk: ``benefit`` is
+    ``sign * theta`` (log ratio, or the difference itself) and ``benefit_new`` the same in
+    a new study. A difference measure also gets ``difference`` (preop - postop, its own
+    units), the draws its ``difference`` thresholds read.
+    """
+    out = {"benefit": spec.sign * post["effect"], "benefit_new": spec.sign * log_effect_new}
+    code = measure_code(spec.measure)
+    if code is not None and not is_ratio(code):
+        out["difference"] = post["effect"]
+    return out
+
+
+def uisd(wide: pd.DataFrame) -> float:
+    """Unit-information SD of the estimates (Röver et al. 2021, Res Synth Methods 12:448,
+    eq. 6); needs ``n`` on every contrast row."""
+    from ..priors.heterogeneity import unit_information_sd
+
+    n = np.asarray(wide["n"], dtype=float)
+    if np.isnan(n).any():
+        study = wide["study"][np.isnan(n)].iloc[0]
+        raise InputError(f"a uisd() prior needs n on every contrast row; study {study!r} "
+                         "has none", column="n")
+    return unit_information_sd(n, np.asarray(wide["contrast_se"], dtype=float))
+
+
+def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
+                  absolute: dict[str, xr.DataArray]) -> dict:
+    """The outcome's measure and how each study's standard error was obtained.
+
+    ``se_rules`` has one entry per study (rule, standard error on the analysis scale and
+    the numbers it came from); ``ci_asymmetry`` lists the confidence intervals that are
+    asymmetric on the analysis scale beyond what rounding explains (their SE comes from the
+    full width, i.e. the mean of the two half-widths, and is flagged rather than trusted
+    silently). For a difference measure ``effect`` and ``prediction`` are replaced by the
+    natural-scale values (the generic summary exponentiates θ).
+    """
+    from ..draws import central_interval
+
+    code = str(wide["outcome_measure"].iloc[0])
+    rules = [{"study": r.study, "row": int(r.row), "measure": r.measure,
+              "estimate": float(r.estimate), "rule": r.contrast_rule,
+              "se": float(r.contrast_se), "detail": r.contrast_detail,
+              "asymmetric_ci": bool(r.contrast_asymmetric),
+              "n": None if math.isnan(r.n) else int(r.n),
+              "adjusted": r.adjusted, "design": r.design,
+              "time_months": None if math.isnan(r.time_months) else float(r.time_months)}
+             for r in wide.itertuples()]
+    out: dict[str, Any] = {
+        "measure": MEASURES[code] if code in MEASURES else code,
+        "measure_code": code,
+        "scale": "log" if is_ratio(code) else "natural",
+        "se_rules": rules,
+        "ci_asymmetry": [{"study": r["study"], "row": r["row"], "detail": r["detail"]}
+                         for r in rules if r["asymmetric_ci"]],
+        # rows pooled as if they reported the outcome's measure (the spec allows it)
+        "approximations": [{"study": r["study"], "row": r["row"], "measure": r["measure"],
+                            "pooled_as": code} for r in rules if r["measure"] != code],
+    }
+    if not is_ratio(code):
+        for key, name in (("effect", "log_effect"), ("prediction", "log_effect_new")):
+            v = np.asarray(absolute[name], dtype=float).ravel()
+            lo, med, hi = central_interval(v)
+            out[key] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)),
+                        "median": med, "ci95": [lo, hi]}
+    return out
+
+
+# -- row validation: srsbayes.inputs.data.read_table calls check_row for every arm row ----------
+
+
+def check_row(rec: dict, f: str, decimals: int) -> None:
+    """Arm rows cannot feed a contrast outcome: its rows leave ``arm`` empty.
+
+    Raises
+    ------
+    InputError
+        Always (contrast rows are checked by :mod:`srsbayes.inputs.contrasts`).
+    """
+    raise InputError(f"outcome {rec['outcome']!r} is a contrast outcome: give one row per "
+                     "study with arm empty and measure, estimate and ci_low + ci_high, se "
+                     "or p_value", file=f, row=rec["row"], column="arm")
