@@ -357,3 +357,17 @@ def test_progress_bar_lines():
         pass
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_report_opens_with_summary_of_findings(report_dir, summaries):
+    """The certainty section follows the bottom line, before the first outcome; every
+    outcome's summary.json carries the same SoF row as certainty.json."""
+    md = (report_dir / "index.md").read_text()
+    sof = md.index("Summary of findings and certainty of evidence")
+    assert sof < md.index("Net clinical benefit") < md.index("## Leptomeningeal disease")
+    cert = json.loads((report_dir / "certainty.json").read_text())
+    assert set(cert["outcomes"]) == set(OUTCOMES)
+    for o in OUTCOMES:
+        assert summaries[o]["certainty"] == cert["outcomes"][o]
+        assert cert["outcomes"][o]["certainty"]["level"] in ("high", "moderate", "low",
+                                                             "very low")

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import EXIT_INPUT, InputError
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
-COMMANDS = ("audit", "fit", "sweep", "report", "validate")
+COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
 
 
 def _common_data(p: argparse.ArgumentParser) -> None:
@@ -43,14 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of the paper's reported pooled values (default: bundled)")
     p.add_argument("--json", action="store_true", help="print findings as a JSON list")
     p.add_argument("--paper", type=Path, default=None,
-                   help="text of the source paper, for the reference-list check "
-                        "(default: ../shared/seed/ if present)")
+                   help="text of the source paper, to re-derive the facts the reference "
+                        "and reporting checks use (default: the facts recorded from the "
+                        "bundled data's paper, data/paper_facts.toml)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
     p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
     _common_data(p)
     p.add_argument("--prior", action="append", default=[], metavar="NAME=DIST",
                    help="override a prior, e.g. 'tau=halfnormal(0.5)' (repeatable)")
+    p.add_argument("--baseline", "--baseline-risk", type=float, action="append", default=[],
+                   metavar="LEVEL",
+                   help="also give absolute effects at this stated postop level: a risk (0-1) "
+                        "for binary outcomes, median months for OS (repeatable)")
     _sampler_opts(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/OUTCOME)")
 
@@ -68,7 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
+                                         "net clinical benefit of every outcome")
+    _common_data(p)
+    p.add_argument("--json", action="store_true", help="print certainty.json instead of text")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="TOML of net-benefit criteria and weights (default: the bundled "
+                        "data/net_benefit.toml)")
+    p.add_argument("--baseline-risk", action="append", default=[], metavar="[ID=]R",
+                   help="baseline (postop) risk for the absolute effects of binary outcomes, "
+                        "e.g. 0.12 or lmd=0.12 (repeatable; default: the pooled postop risk "
+                        "of the studies)")
+    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for certainty.json (default reports/)")
+
     p = sub.add_parser("validate", help="simulation-based calibration of both model families")
+    _common_data(p)
     p.add_argument("--sims", type=int, default=200, help="simulated data sets per family")
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--out", type=Path, default=None,

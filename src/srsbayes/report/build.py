@@ -21,21 +21,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sys
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..audit.checks import Finding, read_claims, read_pooled, run_audit
+from ..certainty import (
+    CertaintyReport,
+    from_fit,
+    load_weights,
+    net_benefit,
+    rate_outcome,
+    write_certainty,
+)
+from ..certainty.sof import baselines_for, sof_row
 from ..draws import central_interval
-from ..errors import EXIT_UNCONVERGED, InputError
+from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..inference.fitting import (
     DEFAULT_CACHE,
@@ -50,134 +57,11 @@ from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_with
 from ..sensitivity import sweep
 from . import render
+from .model import OutcomeReport, Progress, Report, SweepInfo
 from .vocabulary import MEASURES
 
 SWEEP_DPI = 100
 """Resolution of the sweep figure embedded in the report (the sweep's own PNG is finer)."""
-
-
-# ---------------------------------------------------------------------------------------
-# Progress
-
-
-class Progress:
-    """A one-line progress bar on stderr.
-
-    On a terminal the line is redrawn in place; otherwise (CI logs, files) each step is
-    one line. ``enabled=False`` prints nothing.
-    """
-
-    def __init__(self, total: int, *, enabled: bool = True, stream: TextIO | None = None,
-                 width: int = 24) -> None:
-        self.total, self.done, self.width = max(total, 1), 0, width
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.t0 = time.monotonic()
-
-    def _line(self, message: str) -> str:
-        filled = round(self.width * self.done / self.total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        secs = time.monotonic() - self.t0
-        return f"[{bar}] {self.done}/{self.total} {secs:5.0f}s  {message}"
-
-    @contextmanager
-    def step(self, message: str) -> Iterator[None]:
-        """Show ``message`` while the block runs, then count the step as done."""
-        if self.enabled:
-            if self.tty:
-                self.stream.write("\r\x1b[2K" + self._line(message + " ..."))
-            else:
-                self.stream.write(self._line(message) + "\n")
-            self.stream.flush()
-        yield
-        self.done += 1
-
-    def update(self, message: str) -> None:
-        """Redraw the current step's message (terminals only: logs keep one line a step)."""
-        if self.enabled and self.tty:
-            self.stream.write("\r\x1b[2K" + self._line(message + " ..."))
-            self.stream.flush()
-
-    def close(self, message: str = "done") -> None:
-        if self.enabled:
-            line = self._line(message)
-            self.stream.write(("\r\x1b[2K" + line + "\n") if self.tty else line + "\n")
-            self.stream.flush()
-
-
-# ---------------------------------------------------------------------------------------
-# What the report holds
-
-
-@dataclass
-class SweepInfo:
-    """A sensitivity sweep as the report shows it.
-
-    ``available`` is ``False`` (with ``note`` saying why) when no sweep was run.
-    ``robust``/``text`` are the verdict over the prior settings, ``data_robust``/
-    ``data_text`` over the data-level rows (leave-one-study-out, rounding), ``overall``
-    the sweep's own verdict; ``rows`` are the sweep table's records.
-    """
-
-    available: bool
-    note: str = ""
-    robust: bool | None = None
-    text: str = ""
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    figure: bytes | None = None
-    extra: list[str] = field(default_factory=list)
-    reference: str = ""
-    overall: dict[str, Any] = field(default_factory=dict)
-    data_robust: bool | None = None
-    data_text: str = ""
-
-
-@dataclass
-class OutcomeReport:
-    """One outcome: its fit (or why there is none), figures, sweep and paper comparison.
-
-    ``status`` is ``"ok"`` (a result), ``"failed"`` (the convergence gate failed: no
-    numbers are shown) or ``"unavailable"`` (the model family could not be loaded).
-    """
-
-    spec: OutcomeSpec
-    status: str
-    summary: dict[str, Any] | None = None
-    message: str = ""
-    figures: dict[str, bytes] = field(default_factory=dict)
-    sweep: SweepInfo = field(default_factory=lambda: SweepInfo(False, "not run"))
-    derived: dict[str, Any] = field(default_factory=dict)
-    pooled: list[dict[str, Any]] = field(default_factory=list)
-    claims: list[dict[str, Any]] = field(default_factory=list)
-    count_table: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-@dataclass
-class Report:
-    """Everything :mod:`srsbayes.render` needs."""
-
-    table: StudyTable
-    outcomes: list[OutcomeReport]
-    findings: list[Finding]
-    settings: FitSettings
-    specs: dict[str, OutcomeSpec]
-    studies: list[dict[str, Any]]
-    command: str
-    reproduce: str
-    versions: dict[str, str]
-    created: str
-    bundled: bool
-    sweep_requested: bool = True
-    paper_compared: bool = True
-
-    @property
-    def exit_status(self) -> int:
-        return 0 if all(o.ok for o in self.outcomes) else EXIT_UNCONVERGED
 
 
 # ---------------------------------------------------------------------------------------
@@ -473,6 +357,11 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
             return rep
         with _quiet_libraries():
             result = fit_outcome(inputs.table, spec, settings=settings, cache=cache)
+        # Rated once here; summary.json, certainty.json and the report all read this row.
+        rep.evidence = from_fit(result)
+        rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings),
+                                baselines_for(rep.evidence, {}))
+        result.summary["certainty"] = rep.certainty.as_dict()
         if out is not None:
             write_fit(result, out / spec.id)
     s = rep.summary = result.summary
@@ -521,13 +410,18 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
                 for spec in inputs.outcomes]
     table = inputs.table
     bundled = is_bundled(table)
+    weights = load_weights()
+    benefits = {o.spec.id: o.evidence.benefit for o in outcomes
+                if o.evidence is not None and o.evidence.ok}
+    certainty = CertaintyReport(tuple(o.certainty for o in outcomes if o.certainty is not None),
+                                net_benefit(benefits, weights, settings.seed), weights.path)
     return Report(
         table=table, outcomes=outcomes, findings=inputs.findings, settings=settings,
         specs=inputs.specs, studies=study_list(table), command=command_line(),
         reproduce=reproduce_command(table, settings, bundled),
         versions=_versions(outcomes), created=dt.datetime.now(dt.UTC).strftime(
             "%Y-%m-%d %H:%M UTC"), bundled=bundled, sweep_requested=sweep,
-        paper_compared=inputs.compared)
+        paper_compared=inputs.compared, certainty=certainty)
 
 
 def _versions(outcomes: list[OutcomeReport]) -> dict[str, str]:
@@ -611,6 +505,8 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     report = build_report(inputs, settings=settings, cache=cache, out=out, sweep=sweep,
                           grid=grid, sweep_options=sweep_options, progress=progress)
     with progress.step("writing the report"):
+        if report.certainty is not None:
+            write_certainty(report.certainty, out / "certainty.json")
         files = render.report_files(report)  # one document tree for every file
         for name, data in files.items():  # index.html last: it appears only when complete
             write_with(out / name, _bytes_writer(data))

@@ -20,7 +20,7 @@ from .text import pct
 from .wording import ci, directional
 
 if TYPE_CHECKING:
-    from .build import Report
+    from .model import Report
 
 __all__ = ["ci", "claim_assessment", "directional", "document", "figure_files", "md_escape",
            "pct", "render_html", "render_markdown", "report_files"]

@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..draws import pct
 from .vocabulary import MEASURES, absolute_wording, family_of
-
-
-def pct(p: float) -> str:
-    """A probability as a percentage that never rounds to a false certainty."""
-    if p > 0.999:
-        return ">99.9%"
-    if p < 0.001:
-        return "<0.1%"
-    if p > 0.99 or p < 0.01:
-        return f"{100 * p:.1f}%"
-    return f"{100 * p:.0f}%"
 
 
 def interval(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:

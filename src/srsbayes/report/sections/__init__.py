@@ -8,11 +8,10 @@ and both writers (HTML, Markdown) render the one tree it returns. A new section 
     from srsbayes.report.document import H, P, Section
     from srsbayes.report.sections import register_section
 
-    def certainty(report):
-        return [Section("sec-certainty", [H(2, "Certainty of evidence", "certainty"),
-                                          P("...")])]
+    def tumour_board(report):
+        return [Section("sec-board", [H(2, "Tumour-board notes", "board"), P("...")])]
 
-    register_section("certainty", certainty, after="audit")
+    register_section("tumour-board", tumour_board, after="audit")
 
 A top-level :class:`~srsbayes.report.document.Section` whose first block is a level-2
 heading with an ``id`` gets an entry in the report's contents line.
@@ -25,10 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..document import Block, Document, H, Inline, P, S, Section
-from . import audit, methods, outcome, summary
+from . import audit, certainty, methods, outcome, summary
 
 if TYPE_CHECKING:
-    from ..build import Report
+    from ..model import Report
 
 SectionBuilder = Callable[["Report"], list[Block]]
 """A section: the report in, its blocks out (pure: no file, no randomness)."""
@@ -135,6 +134,7 @@ def _contents(_report: Report) -> list[Block]:
 
 register_section("subtitle", summary.subtitle)
 register_section("bottom-line", summary.bottom_line)
+register_section("certainty", certainty.certainty_section)
 register_section("summary", summary.summary_section)
 register_section("contents", _contents)
 register_section("outcomes", outcome.outcome_sections)

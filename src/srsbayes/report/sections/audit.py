@@ -12,7 +12,7 @@ from .paper import paper_comparison
 
 if TYPE_CHECKING:
     from ...audit.checks import Finding
-    from ..build import Report
+    from ..model import Report
 
 SHORT_CHECK = {
     "grim": "{n} percentages that no whole count of patients reproduces",

@@ -10,7 +10,7 @@ from ..document import Block, H, Inline, P, S, Table
 from ..wording import given, num
 
 if TYPE_CHECKING:
-    from ..build import OutcomeReport, Report
+    from ..model import OutcomeReport, Report
 
 _COUNT_HEAD = ["Study", "Arm", "n", "Reported %", "Events used", "Rule", "Line"]
 _MEDIAN_HEAD = ["Study", "Arm", "n", "Median (months)", "Follow-up", "Deaths", "Median CI",

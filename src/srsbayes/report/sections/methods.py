@@ -20,12 +20,14 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from ...families import FAMILIES, get_family
+from ...inference.derived import DERIVED_STREAM
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
+from ...inference.fitting import PPC_STREAM
 from ..document import Block, H, Inline, P, Pre, S, Section, Table
 from .data import data_methods
 
 if TYPE_CHECKING:
-    from ..build import Report
+    from ..model import Report
 
 
 def _sampler_paragraph(report: Report) -> P:
@@ -103,9 +105,13 @@ def provenance(report: Report) -> list[Block]:
         ["Seed", str(st.seed)],
         ["Sampler", f"{st.chains} chains × {st.draws} draws, {st.tune} tuning steps, "
                     f"target acceptance {st.target_accept} (retry: target acceptance "
-                    f"{st.retry().target_accept}, {st.retry().tune} tuning steps)"],
-        ["Derived draws", "absolute effects for figures and claims: numpy default_rng"
-                          f"([{st.seed}, 7])"],
+                    f"{st.retry().target_accept}, {st.retry().tune} tuning steps, "
+                    f"{st.retry().draws} draws per chain)"],
+        ["Derived draws", "new-study effect and the baseline model's postop level behind "
+                          "every absolute effect, drawn once per fit and read by the summary, "
+                          f"the sweep and the report: numpy default_rng([{st.seed}, "
+                          f"{DERIVED_STREAM}]); replicated data: default_rng([{st.seed}, "
+                          f"{PPC_STREAM}])"],
         ["Data", f"{report.table.path} (sha256 {report.table.sha256})"],
     ]
     for o in report.outcomes:

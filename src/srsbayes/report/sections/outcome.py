@@ -13,7 +13,7 @@ from ..vocabulary import family_of
 from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
 
 if TYPE_CHECKING:
-    from ..build import OutcomeReport, Report
+    from ..model import OutcomeReport, Report
 
 _FOREST_CAPTION = (
     "Open squares: each study's observed {name} (Wald 95% CI; 0.5 added to every cell of a "

@@ -25,7 +25,7 @@ from ..wording import ci, ratio_name
 
 if TYPE_CHECKING:
     from ...inputs.specs import OutcomeSpec
-    from ..build import Report
+    from ..model import Report
 
 
 def _reduction(e: dict[str, Any]) -> str:

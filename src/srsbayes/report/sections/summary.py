@@ -11,7 +11,7 @@ from ..wording import absolute_text, ci, opposite, short_absolute, threshold_lab
 from .audit import checks_with_problems, severity_counts
 
 if TYPE_CHECKING:
-    from ..build import OutcomeReport, Report
+    from ..model import OutcomeReport, Report
 
 TITLE = "Preoperative vs postoperative stereotactic radiosurgery (SRS) for resected brain " \
         "metastases"

@@ -1,0 +1,136 @@
+"""What certainty is rated from: one outcome's fit, reduced to plain arrays and numbers.
+
+:func:`from_fit` takes what the rules need from a :class:`~srsbayes.inference.fitting.
+FitResult` (its ``summary``, the posterior draws of θ and the absolute benefit, the
+studies); everything downstream is a pure function of an :class:`OutcomeEvidence`, so
+tests can build one from constructed numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..families import FAMILIES, get_family
+from ..inputs.specs import OutcomeSpec
+
+if TYPE_CHECKING:
+    from ..inference.fitting import FitResult
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """One study of an outcome: its patients (both arms), design and risk-of-bias
+    judgement (``""`` = not recorded), and its observed log effect with standard error."""
+
+    study: str
+    n: int
+    design: str = ""
+    rob: str = ""
+    estimate: float = float("nan")
+    se: float = float("nan")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The control-arm (postop) level of the studies: a risk (0-1) or a median (months),
+    with the sentence that says how it was computed."""
+
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class OutcomeEvidence:
+    """One outcome, as the certainty rules see it.
+
+    Attributes
+    ----------
+    spec
+        The outcome's spec.
+    ok
+        Whether its fit passed the convergence gate (no number is used otherwise).
+    summary
+        The fit's ``summary.json`` dict (``effect``, ``tau``, ``absolute`` ...).
+    studies
+        The outcome's studies.
+    baseline
+        The pooled control-arm level from the data (default baseline of the SoF table);
+        ``None`` when the data have no arm-level values (e.g. published contrasts).
+    log_effect, benefit
+        Flattened posterior draws of θ and of the absolute benefit (positive favours
+        preop), in the same (chain, draw) order; empty when the fit failed.
+    """
+
+    spec: OutcomeSpec
+    ok: bool
+    summary: dict[str, Any]
+    studies: tuple[StudyInfo, ...]
+    baseline: Baseline | None
+    log_effect: np.ndarray = field(default_factory=lambda: np.empty(0))
+    benefit: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def n_patients(self) -> int:
+        return sum(s.n for s in self.studies)
+
+
+def _text(wide: pd.DataFrame, col: str) -> list[str]:
+    if col not in wide.columns:
+        return [""] * len(wide)
+    return ["" if not isinstance(v, str) else v for v in wide[col]]
+
+
+def studies_of(wide: pd.DataFrame, spec: OutcomeSpec) -> tuple[StudyInfo, ...]:
+    """The studies of an outcome table (:func:`srsbayes.inputs.data.outcome_table`)."""
+    obs = get_family(spec.family).observed_effects(wide)
+    se = (obs["hi"] - obs["lo"]) / (2 * 1.959963984540054)
+    n = np.nan_to_num(patients(wide))
+    return tuple(StudyInfo(str(s), int(k), d, r, float(e), float(v)) for s, k, d, r, e, v
+                 in zip(wide["study"], n, _text(wide, "design"), _text(wide, "rob"),
+                        obs["estimate"], se, strict=True))
+
+
+def patients(wide: pd.DataFrame) -> np.ndarray:
+    """Patients per study, both arms (NaN where not reported)."""
+    if "n_preop" in wide.columns:
+        return np.asarray(wide["n_preop"], dtype=float) + np.asarray(wide["n_postop"],
+                                                                     dtype=float)
+    if "n" in wide.columns:
+        return np.asarray(wide["n"], dtype=float)
+    return np.full(len(wide), np.nan)
+
+
+def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
+    """The control-arm level of the studies: the pooled postop risk (events / patients)
+    for count data, the patient-weighted mean postop level (e.g. median) for arm-level
+    data on a ratio scale; ``None`` when the table has no postop level."""
+    level = f"{FAMILIES[spec.family].audit_column}_postop"
+    if level not in wide.columns or "n_postop" not in wide.columns:
+        return None
+    k = len(wide)
+    n = np.asarray(wide["n_postop"], dtype=float)
+    if FAMILIES[spec.family].count_data:
+        events = np.asarray(wide["events_postop"], dtype=float)
+        r = events.sum() / n.sum()
+        return Baseline(float(r), f"pooled postop risk of the {k} studies "
+                        f"({events.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%)")
+    m = np.asarray(wide[level], dtype=float)
+    v = float((m * n).sum() / n.sum())
+    return Baseline(v, f"patient-weighted mean postop median of the {k} studies "
+                    f"({v:.1f} months)")
+
+
+def from_fit(result: FitResult) -> OutcomeEvidence:
+    """The evidence of one fitted outcome (draws only when the fit passed its gate)."""
+    spec, wide = result.spec, result.wide
+    studies, base = studies_of(wide, spec), pooled_baseline(wide, spec)
+    if not result.ok:
+        return OutcomeEvidence(spec, False, result.summary, studies, base)
+    post, derived = result.idata["posterior"], result.idata["derived"]
+    return OutcomeEvidence(spec, True, result.summary, studies, base,
+                           np.asarray(post["effect"], dtype=float).ravel(),
+                           np.asarray(derived["benefit"], dtype=float).ravel())

@@ -1,0 +1,142 @@
+"""Certainty of the evidence for one outcome (GRADE), computed where the posterior answers.
+
+Certainty starts at low for observational evidence (high when every study is an RCT),
+is rated down per domain with the reason for each downgrade, may be rated up for a large
+effect, and names the source audit's findings as a consideration of its own.
+
+Imprecision and inconsistency read the fit's own absolute effect (``summary["absolute"]``:
+``benefit`` and ``benefit_new``, at the baseline model of the fit), so the rating does not
+change with the baselines the SoF table is shown at.
+
+References
+----------
+Guyatt GH, Oxman AD, Akl EA, et al. (2011). GRADE guidelines: 1. Introduction - GRADE
+evidence profiles and summary of findings tables. J Clin Epidemiol 64:383-394.
+
+Zeng L, Brignardello-Petersen R, Hultcrantz M, et al. (2021). GRADE guidelines 32: GRADE
+offers guidance on choosing targets of GRADE certainty of evidence ratings. J Clin
+Epidemiol 137:163-175; and (2022) GRADE Guidance 34: update on rating imprecision using a
+minimally contextualized approach. J Clin Epidemiol 150:216-224.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audit.findings import Finding
+from ..families import FAMILIES
+from .evidence import OutcomeEvidence
+from .imprecision import rate_imprecision
+from .inconsistency import rate_inconsistency
+from .indirectness import rate_indirectness
+from .large_effect import rate_large_effect
+from .levels import Domain, final_level, start_level
+from .publication_bias import rate_publication_bias
+from .risk_of_bias import StudyBias, rate_risk_of_bias
+from .source_audit import rate_source_audit
+from .thresholds import absolute_threshold
+
+NOT_CONVERGED = "not assessable: the fit did not converge"
+TARGET = ("the certainty that the true effect lies on the side of no effect and of the "
+          "smallest important benefit where the posterior puts it (minimally "
+          "contextualised approach, Zeng et al. 2021)")
+
+
+@dataclass(frozen=True)
+class Certainty:
+    """The certainty rating of one outcome.
+
+    Attributes
+    ----------
+    outcome
+        Outcome id.
+    level
+        ``high``, ``moderate``, ``low`` or ``very low``; ``None`` when not assessable.
+    start, start_reason
+        Where the rating started and why.
+    domains
+        The five GRADE domains, then the source audit and the large-effect check.
+    note
+        Why the outcome is not assessable, or ``""``.
+    """
+
+    outcome: str
+    level: str | None
+    start: str
+    start_reason: str
+    domains: tuple[Domain, ...]
+    note: str = ""
+
+    @property
+    def assessable(self) -> bool:
+        return self.level is not None
+
+    @property
+    def reasons(self) -> list[str]:
+        """One line per level moved: ``"rated down for imprecision: ..."``."""
+        return [f"rated {'down' if d.change < 0 else 'up'} {abs(d.change)} for {d.name}: "
+                f"{d.reason}" for d in self.domains if d.change]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "level": self.level, "assessable": self.assessable,
+                "start": self.start, "start_reason": self.start_reason, "target": TARGET,
+                "reasons": self.reasons, "domains": [d.as_dict() for d in self.domains],
+                "note": self.note}
+
+
+UNITS = {"risk_difference": " percentage points", "months": " months"}
+"""Unit suffix of each absolute measure in reasons (none for a measure's own scale)."""
+
+
+def unit_of(family: str) -> str:
+    """Unit suffix of a family's absolute measure in reasons."""
+    return UNITS.get(FAMILIES[family].absolute_measure, "")
+
+
+def not_assessable(ev: OutcomeEvidence) -> Certainty:
+    """The rating of an outcome whose fit failed its convergence gate."""
+    start, why = start_level([s.design for s in ev.studies])
+    return Certainty(ev.spec.id, None, start, why, (), NOT_CONVERGED)
+
+
+def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
+    """Rate the certainty of one outcome's evidence.
+
+    Parameters
+    ----------
+    ev
+        The outcome's evidence (:func:`srsbayes.certainty.evidence.from_fit`).
+    findings
+        The source audit's findings (:func:`srsbayes.audit.run_audit`).
+
+    Returns
+    -------
+    Certainty
+        Not assessable (level ``None``) when the fit failed its gate.
+    """
+    if not ev.ok:
+        return not_assessable(ev)
+    s, spec = ev.summary, ev.spec
+    unit, threshold = unit_of(spec.family), absolute_threshold(spec)
+    ci = tuple(s["absolute"]["benefit"]["ci95"])
+    pred = tuple(s["absolute"]["benefit_new"]["ci95"])
+    start, why = start_level([st.design for st in ev.studies])
+    domains = [
+        rate_risk_of_bias([StudyBias(st.study, st.rob, st.n) for st in ev.studies]),
+        rate_inconsistency(ci, pred, s["tau"]["median"], tuple(s["tau"]["ci95"]),
+                           threshold, unit),
+        rate_indirectness(spec.indirectness),
+        rate_imprecision(ci, threshold, unit),
+        rate_publication_bias([st.study for st in ev.studies],
+                              np.array([st.estimate for st in ev.studies]),
+                              np.array([st.se for st in ev.studies])),
+        rate_source_audit(findings, spec.id),
+    ]
+    eligible = start == "low" and not any(d.change for d in domains)
+    domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),
+                                     FAMILIES[spec.family].measure_abbrev, eligible))
+    level = final_level(start, [d.change for d in domains])
+    return Certainty(spec.id, level, start, why, tuple(domains))

@@ -1,0 +1,87 @@
+"""GRADE's vocabulary: certainty levels, domain ratings and how they combine.
+
+Certainty starts at *high* for randomised trials and at *low* for observational studies,
+is rated down one or two levels per serious or very serious concern, and may be rated up
+for a large effect when nothing was rated down (Guyatt et al. 2011, J Clin Epidemiol
+64:383-394; GRADE 9, Guyatt et al. 2011, J Clin Epidemiol 64:1311-1316).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = ("very low", "low", "moderate", "high")
+"""Certainty levels, lowest first (an index is a number of levels above very low)."""
+
+NOT_SERIOUS, SERIOUS, VERY_SERIOUS = "not serious", "serious", "very serious"
+NOT_ASSESSED = "not assessed"
+"""A domain the evidence could have been judged on but was not (counts against certainty)."""
+NOT_ASSESSABLE = "not assessable"
+"""A domain the evidence cannot inform (e.g. publication bias with few studies)."""
+DOWNGRADES = {NOT_SERIOUS: 0, SERIOUS: 1, VERY_SERIOUS: 2}
+"""Levels rated down for each judgement."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One GRADE domain (or named consideration) of one outcome.
+
+    Attributes
+    ----------
+    name
+        ``"risk of bias"``, ``"inconsistency"``, ``"indirectness"``, ``"imprecision"``,
+        ``"publication bias"``, ``"source audit"`` or ``"large effect"``.
+    rating
+        ``not serious``, ``serious``, ``very serious``, ``not assessed`` or
+        ``not assessable`` (for ``large effect``: ``none``, ``large``, ``very large``).
+    change
+        Levels this domain moves certainty: negative = rated down, positive = rated up.
+    reason
+        One sentence with the numbers behind the rating.
+    values
+        The numbers themselves (JSON-ready).
+    """
+
+    name: str
+    rating: str
+    change: int
+    reason: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"domain": self.name, "rating": self.rating, "change": self.change,
+                "reason": self.reason, "values": self.values}
+
+
+def domain(name: str, rating: str, reason: str, change: int | None = None,
+           **values: Any) -> Domain:
+    """A :class:`Domain` whose change follows from ``rating`` unless given."""
+    if change is None:
+        change = -DOWNGRADES.get(rating, 0)
+    return Domain(name, rating, change, reason, dict(values))
+
+
+def start_level(designs: list[str]) -> tuple[str, str]:
+    """The starting level and why: high only when every study is recorded as an RCT.
+
+    A study without a recorded design counts as observational: GRADE starts high only for
+    evidence shown to be randomised.
+    """
+    if designs and all(d == "rct" for d in designs):
+        return "high", "every study is a randomised controlled trial"
+    recorded = [d for d in designs if d]
+    if not recorded:
+        return "low", ("observational evidence: no study design is recorded in the data, so "
+                       "the studies are not shown to be randomised")
+    counts = {d: recorded.count(d) for d in dict.fromkeys(recorded)}
+    shown = ", ".join(f"{n} {d}" for d, n in counts.items())
+    missing = len(designs) - len(recorded)
+    extra = f", {missing} not recorded" if missing else ""
+    return "low", f"observational evidence ({shown}{extra})"
+
+
+def final_level(start: str, changes: list[int]) -> str:
+    """``start`` moved by the sum of ``changes``, within very low..high."""
+    i = LEVELS.index(start) + sum(changes)
+    return LEVELS[max(0, min(len(LEVELS) - 1, i))]

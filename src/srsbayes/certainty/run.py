@@ -1,0 +1,103 @@
+"""Certainty of every outcome, the summary-of-findings table and the net benefit.
+
+:func:`assess` is pure (evidence in, :class:`CertaintyReport` out); :func:`fit_evidence`
+fits the outcomes (the only step that samples); :func:`write_certainty` writes
+``certainty.json``, the serialisation of :meth:`CertaintyReport.as_dict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..audit.findings import Finding
+from ..outputs import write_json
+from .evidence import OutcomeEvidence, from_fit
+from .grade import TARGET, rate_outcome
+from .net_benefit import NetBenefit, net_benefit
+from .sof import SoFRow, baselines_for, sof_row
+from .weights import NetBenefitSettings
+
+if TYPE_CHECKING:
+    from ..inference.fitting import FitSettings, ModelCache
+    from ..inputs.data import StudyTable
+    from ..inputs.specs import OutcomeSpec
+
+REFERENCES = (
+    "Guyatt GH, Oxman AD, Akl EA, et al. (2011). GRADE guidelines: 1. Introduction - GRADE "
+    "evidence profiles and summary of findings tables. J Clin Epidemiol 64:383-394.",
+    "Zeng L, Brignardello-Petersen R, Hultcrantz M, et al. (2021). GRADE guidelines 32: "
+    "choosing targets of GRADE certainty of evidence ratings. J Clin Epidemiol 137:163-175.",
+    "Zeng L, Brignardello-Petersen R, Hultcrantz M, et al. (2022). GRADE Guidance 34: update "
+    "on rating imprecision using a minimally contextualized approach. J Clin Epidemiol "
+    "150:216-224.",
+    "Santesso N, Glenton C, Dahm P, et al. (2020). GRADE guidelines 26: informative "
+    "statements to communicate the findings of systematic reviews of interventions. "
+    "J Clin Epidemiol 119:126-135.",
+)
+
+
+@dataclass(frozen=True)
+class CertaintyReport:
+    """The SoF table (one row per outcome) and the net clinical benefit."""
+
+    rows: tuple[SoFRow, ...]
+    net_benefit: NetBenefit
+    weights_path: str = ""
+
+    @property
+    def converged(self) -> bool:
+        """Whether every outcome's fit passed its gate."""
+        return all(r.certainty.assessable for r in self.rows)
+
+    def row(self, outcome: str) -> SoFRow:
+        return next(r for r in self.rows if r.outcome == outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``certainty.json``; ``["outcomes"][id]`` is what ``summary.json`` can carry."""
+        return {"target": TARGET, "references": list(REFERENCES),
+                "outcomes": {r.outcome: r.as_dict() for r in self.rows},
+                "net_benefit": self.net_benefit.as_dict(), "weights": self.weights_path,
+                "converged": self.converged}
+
+
+def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
+           settings: NetBenefitSettings, *, stated: dict[str | None, list[float]] | None = None,
+           seed: int = 20260226) -> CertaintyReport:
+    """Rate every outcome, build its SoF row and the net benefit across outcomes.
+
+    Parameters
+    ----------
+    evidence
+        One per outcome (:func:`srsbayes.certainty.evidence.from_fit`).
+    findings
+        The source audit's findings.
+    settings
+        Net-benefit criteria and weights.
+    stated
+        Stated baseline risks: outcome id (or ``None`` for every binary outcome) -> risks.
+    seed
+        Seed of the net benefit's pairing shuffle.
+    """
+    rows = tuple(sof_row(ev, rate_outcome(ev, findings), baselines_for(ev, stated or {}))
+                 for ev in evidence)
+    benefits = {ev.spec.id: ev.benefit for ev in evidence if ev.ok}
+    return CertaintyReport(rows, net_benefit(benefits, settings, seed), settings.path)
+
+
+def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
+                 settings: FitSettings | None = None, cache: ModelCache | None = None
+                 ) -> list[OutcomeEvidence]:
+    """Fit every outcome of ``table`` that has a spec (without the posterior checks) and
+    reduce each fit to its evidence."""
+    from ..inference.fitting import fit_outcome
+
+    return [from_fit(fit_outcome(table, specs[o], settings=settings, cache=cache,
+                                 checks=False))
+            for o in table.outcomes() if o in specs]
+
+
+def write_certainty(report: CertaintyReport, path: Path) -> None:
+    """Write ``certainty.json`` atomically."""
+    write_json(path, report.as_dict())

@@ -1,0 +1,137 @@
+"""Summary-of-findings table: one row per outcome, from the fit's posterior draws.
+
+Each row gives the relative effect with its 95% CrI, absolute effects at stated baseline
+levels, the number of studies and patients, the certainty with its reasons and a
+plain-language statement (Guyatt et al. 2011, J Clin Epidemiol 64:383; Santesso et al.
+2020, J Clin Epidemiol 119:126).
+
+Absolute effects are computed per posterior draw. For count data, at a baseline
+(postop) risk r the preop risk is p_t = expit(logit(r) + θ) with θ the log odds ratio, and
+both are given per 1,000 patients; for the median family the preop median is m·exp(θ)
+months. They are conditional on the stated baseline, which carries no uncertainty of its
+own; the default baseline is the pooled control-arm level of the studies, labelled so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logit
+
+from ..families import FAMILIES
+from ..inference.summaries import DrawStats
+from .evidence import Baseline, OutcomeEvidence
+from .grade import Certainty
+from .statements import plain_language
+from .thresholds import absolute_threshold
+
+PER = 1000
+"""Absolute effects of count data are per 1,000 patients."""
+
+
+@dataclass(frozen=True)
+class AbsoluteEffect:
+    """Absolute effects at one baseline: the postop level, the preop level and the
+    difference preop − postop (per 1,000 patients, or months)."""
+
+    baseline: Baseline
+    unit: str
+    control: float
+    intervention: DrawStats
+    difference: DrawStats
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"baseline": self.baseline.value, "baseline_label": self.baseline.label,
+                "unit": self.unit, "control": self.control,
+                "intervention": self.intervention.as_dict(),
+                "difference": self.difference.as_dict()}
+
+
+def absolute_at(log_effect: np.ndarray, baseline: Baseline, count_data: bool
+                ) -> AbsoluteEffect:
+    """Absolute effects at ``baseline`` from draws of θ (see the module docstring): a risk
+    for count data (θ a log odds ratio), else a level on a ratio scale (θ a log ratio,
+    e.g. of medians, in months)."""
+    theta = np.asarray(log_effect, dtype=float)
+    if count_data:
+        r = baseline.value
+        treated = PER * expit(logit(r) + theta)
+        control, unit = PER * r, "per 1,000 patients"
+    else:
+        treated = baseline.value * np.exp(theta)
+        control, unit = baseline.value, "months"
+    return AbsoluteEffect(baseline, unit, float(control), DrawStats.of(treated),
+                          DrawStats.of(treated - control))
+
+
+def stated_baseline(risk: float) -> Baseline:
+    """A baseline risk given by the user (e.g. ``--baseline-risk 0.12``)."""
+    return Baseline(float(risk), f"stated baseline risk {100 * risk:g}%")
+
+
+def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
+    """The baselines of an outcome's row: risks stated for it (key = outcome id) or for
+    every outcome (key ``None``) when its data are counts, else the data's pooled level
+    (none at all when the data have no control-arm level)."""
+    if FAMILIES[ev.spec.family].count_data:
+        risks = stated.get(ev.spec.id) or stated.get(None) or []
+        if risks:
+            return [stated_baseline(r) for r in risks]
+    return [] if ev.baseline is None else [ev.baseline]
+
+
+@dataclass(frozen=True)
+class SoFRow:
+    """One outcome of the summary-of-findings table."""
+
+    outcome: str
+    label: str
+    measure: str
+    relative: DrawStats | None
+    absolute: tuple[AbsoluteEffect, ...]
+    n_studies: int
+    n_patients: int
+    certainty: Certainty
+    statement: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
+                "relative": None if self.relative is None else self.relative.as_dict(),
+                "absolute": [a.as_dict() for a in self.absolute],
+                "n_studies": self.n_studies, "n_patients": self.n_patients,
+                "certainty": self.certainty.as_dict(), "statement": self.statement}
+
+
+def direction(ev: OutcomeEvidence) -> int:
+    """Direction of the effect on the outcome for the statement: the sign of the posterior
+    median of the absolute effect, 0 when its benefit is smaller than the smallest
+    important one (with no threshold: when the 95% CrI includes no effect)."""
+    s = ev.summary["absolute"]
+    measure = FAMILIES[ev.spec.family].absolute_measure
+    benefit = s["benefit"]
+    t = absolute_threshold(ev.spec)
+    trivial = (abs(benefit["median"]) < t if t is not None
+               else benefit["ci95"][0] <= 0 <= benefit["ci95"][1])
+    return 0 if trivial else int(np.sign(s[measure]["median"]))
+
+
+def running_text(label: str) -> str:
+    """A label inside a sentence: first letter lower case unless it opens an acronym."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]) -> SoFRow:
+    """The SoF row of one outcome (no effect columns when its fit failed its gate)."""
+    info = FAMILIES[ev.spec.family]
+    label = running_text(ev.spec.label)
+    if not ev.ok:
+        return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
+                      len(ev.studies), ev.n_patients, certainty,
+                      plain_language(None, 0, label))
+    absolute = tuple(absolute_at(ev.log_effect, b, info.count_data) for b in baselines)
+    return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
+                  DrawStats.of(np.exp(ev.log_effect)), absolute, len(ev.studies),
+                  ev.n_patients, certainty,
+                  plain_language(certainty.level, direction(ev), label))

@@ -1,0 +1,80 @@
+"""``python -m srsbayes certainty``: fit every outcome, rate the certainty of its evidence
+(GRADE) and print the summary-of-findings table and the net clinical benefit.
+
+Exit status 0, 3 when a fit failed its convergence gate (that outcome is "not
+assessable"), 2 for bad input (checked before anything is fitted). ``certainty.json`` is
+written into ``--out`` (default ``reports/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import EXIT_UNCONVERGED, InputError
+from ..inputs.data import DEFAULT_DATA, default_table
+from ..inputs.specs import OutcomeSpec, load_specs
+from ..resources import default_out
+
+if TYPE_CHECKING:
+    from ..inference.fitting import FitSettings
+
+
+def parse_baseline_risks(values: list[str], specs: dict[str, OutcomeSpec]
+                         ) -> dict[str | None, list[float]]:
+    """``--baseline-risk R`` (every binary outcome) or ``ID=R`` (one outcome), 0 < R < 1."""
+    out: dict[str | None, list[float]] = {}
+    for text in values:
+        key, _, value = text.rpartition("=")
+        if key and key not in specs:
+            raise InputError(f"unknown outcome {key!r}; specs exist for: {', '.join(specs)}",
+                             column="--baseline-risk")
+        try:
+            r = float(value)
+        except ValueError:
+            raise InputError(f"not a number: {value!r}", column="--baseline-risk") from None
+        if not (math.isfinite(r) and 0 < r < 1):
+            raise InputError(f"a risk must be between 0 and 1 (exclusive), got {value}",
+                             column="--baseline-risk")
+        out.setdefault(key or None, []).append(r)
+    return out
+
+
+def _bundled(data: Path | None) -> bool:
+    """Whether the data are the bundled ones, which the paper's pooled rows describe."""
+    return data is None or Path(data).resolve() == DEFAULT_DATA.resolve()
+
+
+def fit_settings(seed: int) -> FitSettings:
+    """The sampler settings of every fit (the defaults of ``fit``, with ``--seed``)."""
+    from ..inference.fitting import FitSettings
+
+    return FitSettings(seed=seed)
+
+
+def cli_main(args: argparse.Namespace) -> int:
+    from ..audit import run_audit
+    from ..certainty import assess, fit_evidence, load_weights, write_certainty
+    from ..certainty.formatting import format_text
+    from .fit import import_sampler
+
+    specs = load_specs(args.models)
+    table = default_table(specs, args.data)
+    stated = parse_baseline_risks(args.baseline_risk, specs)
+    settings = load_weights(args.weights)
+    out = Path(args.out) if args.out else default_out()
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", file=out, column="--out")
+    findings = run_audit(table, specs, compare_paper=_bundled(args.data))
+    import_sampler()  # before anything imports ArviZ
+    evidence = fit_evidence(table, specs, fit_settings(args.seed))
+    report = assess(evidence, findings, settings, stated=stated, seed=args.seed)
+    write_certainty(report, out / "certainty.json")
+    if args.json:  # exactly the file's content
+        print((out / "certainty.json").read_text(encoding="utf-8"), end="")
+    else:
+        print(format_text(report))
+        print(f"\nwrote {out / 'certainty.json'}")
+    return 0 if report.converged else EXIT_UNCONVERGED

@@ -1,0 +1,109 @@
+"""Certainty of evidence: the summary-of-findings table (GRADE) and the net clinical
+benefit, from a :class:`~srsbayes.certainty.CertaintyReport` the report carries as
+``report.certainty`` (no section when it has none).
+
+The SoF table follows Guyatt et al. (2011, J Clin Epidemiol 64:383): per outcome the
+relative effect, absolute effects at the stated baselines, studies and patients, the
+certainty with the reason for every level it moved, and GRADE's plain-language statement
+(Santesso et al. 2020, J Clin Epidemiol 119:126).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..document import UL, Block, Box, Details, H, Inline, P, S, Section, Table
+
+if TYPE_CHECKING:
+    from ...certainty import CertaintyReport, SoFRow
+    from ...certainty.net_benefit import NetBenefit
+    from ...certainty.sof import AbsoluteEffect
+    from ..model import Report
+
+NAME = "certainty"
+HEAD = ["Outcome", "Relative effect (95% CrI)", "Absolute effects", "Studies (patients)",
+        "Certainty", "What happens"]
+LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "fail"}
+
+
+def _absolute(a: AbsoluteEffect) -> str:
+    d = a.difference
+    if a.unit == "months":
+        return (f"postop {a.control:.1f}, preop {a.intervention.median:.1f} months: "
+                f"{d.median:+.1f} ({d.ci95[0]:+.1f} to {d.ci95[1]:+.1f}); "
+                f"at the {a.baseline.label}")
+    word = "more" if d.median >= 0 else "fewer"
+    return (f"per 1,000: postop {a.control:.0f}, preop {a.intervention.median:.0f}: "
+            f"{abs(d.median):.0f} {word} ({d.ci95[0]:+.0f} to {d.ci95[1]:+.0f}); "
+            f"at the {a.baseline.label}")
+
+
+def sof_row_cells(r: SoFRow) -> list[Inline]:
+    """The cells of one outcome's row."""
+    c = r.certainty
+    studies = f"{r.n_studies} ({r.n_patients})"
+    if not c.assessable or r.relative is None:
+        return [r.label, "—", "—", studies, S(c.note, "fail"), r.statement]
+    rel = (f"{r.measure} {r.relative.median:.2f} "
+           f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
+    absolute: list[Inline] = []
+    for i, a in enumerate(r.absolute):
+        absolute += (["; "] if i else []) + [_absolute(a)]
+    assert c.level is not None
+    return [r.label, rel, absolute, studies, S(c.level, LEVEL_STYLE[c.level]), r.statement]
+
+
+def sof_table(report: CertaintyReport) -> Table:
+    """The summary-of-findings table."""
+    return Table(HEAD, [sof_row_cells(r) for r in report.rows], "sof",
+                 "Summary of findings: preoperative vs postoperative SRS")
+
+
+def reasons(report: CertaintyReport) -> list[Block]:
+    """Why each outcome has its certainty: where it started and every level it moved."""
+    blocks: list[Block] = []
+    for r in report.rows:
+        c = r.certainty
+        if not c.assessable:
+            items: list[Inline] = [c.note]
+        else:
+            items = [f"started {c.start}: {c.start_reason}", *c.reasons]
+            items += [f"{d.name}: {d.rating}: {d.reason}" for d in c.domains
+                      if not d.change and d.rating not in ("not serious", "none")]
+        blocks += [P([S(r.label, "b"), f": {c.level or 'not assessable'}"]), UL(items)]
+    return blocks
+
+
+def net_benefit_statement(nb: NetBenefit) -> list[Inline]:
+    """One paragraph for the top of the report (also usable in the bottom line)."""
+    if not nb.available or nb.net is None:
+        return [S("Net clinical benefit: ", "b"), nb.note]
+    crit = " and ".join(f"{c['outcome']} benefit ≥ {c['min_benefit']:g}" for c in nb.criteria)
+    return [S("Net clinical benefit: ", "b"),
+            f"P({crit}) = {nb.p_all_criteria:.2f}; weighted net benefit "
+            f"{nb.net.median:.1f} (95% CrI {nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), "
+            f"P(> 0) = {nb.p_net_positive:.3f}: {nb.verdict}; the verdict holds in "
+            f"{nb.holds_in} of {len(nb.sensitivity)} weight settings. {nb.assumption}"]
+
+
+def certainty_blocks(report: CertaintyReport) -> list[Block]:
+    """The section's blocks for a :class:`~srsbayes.certainty.CertaintyReport`."""
+    from ...certainty.grade import TARGET
+    from ...certainty.run import REFERENCES
+
+    refs: list[Inline] = []
+    for i, ref in enumerate(REFERENCES):
+        refs += ([" "] if i else []) + [S(ref, "muted")]
+    return [Section("sec-certainty", [
+        H(2, "Summary of findings and certainty of evidence", NAME),
+        sof_table(report),
+        Box("note", [P(net_benefit_statement(report.net_benefit))]),
+        Details("Why each certainty rating", reasons(report)),
+        P([f"Certainty (GRADE) rates {TARGET}. ", refs], "small"),
+    ])]
+
+
+def certainty_section(report: Report | Any) -> list[Block]:
+    """Registered builder: nothing when the report carries no certainty results."""
+    cert = getattr(report, "certainty", None)
+    return [] if cert is None else certainty_blocks(cert)
