@@ -16,7 +16,6 @@ import math
 import re
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,9 @@ from ..inputs.specs import OutcomeSpec
 from .findings import Finding
 from .numbers import decimals_word, exact, is_missing, matches, num, pct
 from .registry import AuditInputs, register_check
+from .sources import PooledRow
 
 POOLED_NEEDS = ("table", "specs", "pooled")
-
-
-@dataclass(frozen=True)
-class PooledRow:
-    """One validated row of the reported-pooled file."""
-
-    outcome: str
-    arm: str
-    n: int
-    value: Fraction
-    decimals: int
-    measure: str
-    follow_up: Fraction | None
-    follow_up_decimals: int
-    source: str
-    row: int
 
 
 # ---------------------------------------------------------------------------------------

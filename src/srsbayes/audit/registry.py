@@ -26,8 +26,7 @@ from .findings import Finding, located
 if TYPE_CHECKING:
     from ..inputs.data import StudyTable
     from ..inputs.specs import OutcomeSpec
-    from .paper import PaperFacts
-    from .pooled import PooledRow
+    from .sources import PaperFacts, PooledRow
 
 INPUTS = ("table", "specs", "pooled", "claims", "paper")
 """What a check may need: the study table and specs (always there), the paper's pooled
