@@ -391,3 +391,33 @@ def test_vector_slot_sums_elementwise_density():
     slot.set_prior(other)
     _, potential, _ = slot(RAW)
     assert abs(potential - sum(expected_logp(other, "positive", r)[1] for r in RAW)) < TOL
+
+
+@pytest.mark.parametrize("text", ["halfnormal(2.5)", "halfcauchy(1)", "lognormal(0.3, 0.3)",
+                                  "turner(general)", "uniform(0.5, 4)", "uniform(1.5, 4)"])
+def test_bounded_slot_is_the_prior_truncated_at_its_bound(text):
+    """A positive slot with ``bound=1`` (the median family's SE inflation) holds the stated
+    density on (1, inf), up to the truncation's normalising constant, which is 0 here in
+    log terms for every family because the slot never renormalises."""
+    import pymc as pm
+    import pytensor
+
+    from srsbayes.priors.distributions import prior_slot
+
+    prior = parse_prior(text)
+    with pm.Model() as model:
+        prior_slot("x", prior, "positive", bound=1.0)
+    fn = pytensor.function(model.value_vars,
+                           model.replace_rvs_by_values([model["x"], model["x_prior"]]))
+    for r in RAW:
+        value, potential = (float(v) for v in fn(np.asarray(r)))
+        if prior.dist == "uniform":
+            lo, hi = max(prior.params[0], 1.0), prior.params[1]
+            s = special.expit(r)
+            assert value == pytest.approx(lo + (hi - lo) * s, rel=TOL)
+            want = math.log(s * (1 - s))  # raw's density when the value is uniform on (lo, hi)
+        else:
+            assert value == pytest.approx(1.0 + math.exp(r), rel=TOL)
+            want = float(prior.scipy().logpdf(value)) + r  # d value / d raw = exp(raw)
+        assert value > 1.0
+        assert abs(potential - want) < TOL, (text, r, potential, want)

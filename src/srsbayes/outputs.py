@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -18,14 +19,27 @@ PACKAGES = ("srsbayes", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "n
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape the numbers."""
+    """Versions of Python and the packages that shape the numbers, and the lock's hash."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out["uv.lock sha256"] = lock_sha256()
     return out
+
+
+def lock_sha256() -> str:
+    """SHA-256 of the ``uv.lock`` the environment was installed from.
+
+    ``scripts/bootstrap`` installs a source checkout (editable) from its lock; an installed
+    wheel has no lock beside it, which is said instead of a hash (the versions still apply).
+    """
+    lock = Path(__file__).resolve().parents[2] / "uv.lock"  # src/srsbayes/ -> checkout
+    if lock.is_file():
+        return hashlib.sha256(lock.read_bytes()).hexdigest()
+    return "no lock file (not installed from uv.lock)"
 
 
 def _read_umask() -> int:

@@ -269,7 +269,7 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
 
 
 def _p(p: float) -> str:
-    from ..report.text import pct
+    from ..draws import pct
 
     return pct(p)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -160,6 +160,19 @@ def _fmt(x: float) -> str:
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
 
+NAMED_PRIORS: dict[str, Callable[..., Prior]] = {}
+"""Named priors: ``name(word, ...)`` in a spec or on the command line calls the factory
+with the words (e.g. ``turner(subjective, pharma_placebo)``, registered by
+:mod:`srsbayes.priors`). A name that is also a distribution takes numbers as that
+distribution's parameters."""
+
+
+def register_named_prior(name: str, factory: Callable[..., Prior]) -> Callable[..., Prior]:
+    """Make ``name(...)`` resolve to ``factory(*words)`` wherever priors are parsed."""
+    NAMED_PRIORS[name.lower()] = factory
+    return factory
+
+
 def parse_prior(text: str, *, where: str | None = None, file: str | None = None) -> Prior:
     """Parse ``name(p1, p2, ...)`` into a validated :class:`Prior`.
 
@@ -178,17 +191,17 @@ def parse_prior(text: str, *, where: str | None = None, file: str | None = None)
         raise InputError(f"cannot parse prior {text!r}; expected e.g. 'halfnormal(0.5)'",
                          file=file, column=where)
     name, argtext = m.group(1).lower(), m.group(2).strip()
-    if name not in DISTRIBUTIONS:
-        raise InputError(f"unknown distribution {name!r}; known: {', '.join(DISTRIBUTIONS)}",
-                         file=file, column=where)
     args = [a.strip() for a in argtext.split(",")] if argtext else []
-    if name == "turner" and args and not _is_number(args[0]):
-        from .heterogeneity import turner_prior
-
+    factory = NAMED_PRIORS.get(name)
+    if factory is not None and (name not in DISTRIBUTIONS or (args and not _is_number(args[0]))):
         try:
-            return turner_prior(*args)
-        except (TypeError, KeyError) as exc:
+            return factory(*args)
+        except (TypeError, KeyError, ValueError) as exc:
             raise InputError(str(exc).strip("'\""), file=file, column=where) from None
+    if name not in DISTRIBUTIONS:
+        known = ", ".join([*DISTRIBUTIONS, *(n for n in NAMED_PRIORS if n not in DISTRIBUTIONS)])
+        raise InputError(f"unknown distribution {name!r}; known: {known}", file=file,
+                         column=where)
     spec = DISTRIBUTIONS[name]
     if len(args) != len(spec.params) or not all(_is_number(a) for a in args):
         raise InputError(
@@ -317,14 +330,18 @@ def slot_data(name: str, prior: Prior) -> dict[str, np.ndarray]:
     return {f"{name}_prior_coef": slot_coefficients(prior)}
 
 
-def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = None):
+def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = None,
+               bound: float = 0.0):
     """Create a parameter whose prior density is chosen at run time (inside a ``pm.Model``).
 
     The free variable ``{name}_raw`` lives on the real line; the parameter is
-    ``exp(raw)`` (positive slots) or ``raw`` (real slots), except for uniform priors,
-    which use ``lower + (upper - lower) * sigmoid(raw)`` so that NUTS never meets a
-    hard boundary. The log-Jacobian of either map is added to the prior density, which
-    is registered as ``pm.Potential(f"{name}_prior")``.
+    ``bound + exp(raw)`` (positive slots) or ``raw`` (real slots), except for uniform
+    priors, which use ``lower + (upper - lower) * sigmoid(raw)`` (with ``lower`` raised to
+    ``bound``) so that NUTS never meets a hard boundary. The log-Jacobian of either map is
+    added to the prior density, which is registered as ``pm.Potential(f"{name}_prior")``.
+
+    A positive slot with ``bound > 0`` holds the prior truncated to ``(bound, inf)``: the
+    density is the stated one, renormalised (a constant, so it is left out).
 
     Returns
     -------
@@ -338,13 +355,21 @@ def prior_slot(name: str, prior: Prior, support: Support, *, dims: str | None = 
     uniform, half, loc, scale, nu, a, b, const, lower, upper = (coef[i] for i in range(10))
     raw = pm.Flat(f"{name}_raw", dims=dims)
     is_uniform = pt.gt(uniform, 0.5)
-    if support == "positive":
+    jacobian = half * raw
+    if support == "positive" and bound > 0:
+        # Half-families are stated on the parameter (d param / d raw = exp(raw)); log-scale
+        # families on its log (d log(param) / d raw = exp(raw) / param).
+        natural = bound + pt.exp(raw)
+        w = pt.switch(pt.gt(half, 0.5), natural, pt.log(natural))
+        jacobian = raw - (1 - half) * pt.log(natural)
+        lower = pt.maximum(lower, bound)
+    elif support == "positive":
         natural = pt.exp(raw)
         w = pt.switch(pt.gt(half, 0.5), natural, raw)
     else:
         natural = w = raw
     z2 = ((w - loc) / scale) ** 2
-    kernel = const - pt.log(scale) + a * z2 + b * pt.log1p(z2 / nu) + half * raw
+    kernel = const - pt.log(scale) + a * z2 + b * pt.log1p(z2 / nu) + jacobian
     logistic = -pt.softplus(-raw) - pt.softplus(raw)  # density of raw under a uniform prior
     pm.Potential(f"{name}_prior", pt.switch(is_uniform, logistic, kernel).sum())
     value = pt.switch(is_uniform, lower + (upper - lower) * pt.sigmoid(raw), natural)

@@ -97,6 +97,8 @@ class SweepInfo:
     overall: dict[str, Any] = field(default_factory=dict)
     data_robust: bool | None = None
     data_text: str = ""
+    complete: bool = True
+    """Whether every prior setting passed the gate (else "every" must not be said)."""
 
 
 @dataclass

@@ -54,15 +54,21 @@ def _outcome_groups(report: Report) -> tuple[list, list, list, list]:
 
 
 def _robustness_parts(report: Report) -> list[Inline]:
+    """Which conclusions flip, and with what kind of setting (priors, data, coding, ...)."""
     assessed = [o for o in report.outcomes if o.ok and o.sweep.available
-                and o.sweep.robust is not None]
-    fragile = [o for o in assessed if o.sweep.robust is False]
+                and o.sweep.overall.get("assessable")]
+    fragile = [o for o in assessed if o.sweep.overall.get("robust") is False]
     if fragile:
-        return [S("Not robust to the choice of priors: ", "warn"),
-                *join([o.spec.label.lower() for o in fragile]), ". "]
+        named = [f"{o.spec.label.lower()} (it flips with "
+                 f"{o.sweep.overall.get('flip_what') or 'the choice of priors'})"
+                 for o in fragile]
+        return [S("Not robust: ", "warn"), *join(named), ". "]
     if assessed and len(assessed) == sum(o.ok for o in report.outcomes):
-        return ["Each conclusion holds under every alternative prior tried. "]
-    return ["Sensitivity to the priors was not assessed for every outcome. "]
+        if all(o.sweep.overall.get("complete", True) for o in assessed):
+            return ["Each conclusion holds in every sensitivity setting tried. "]
+        return ["Each conclusion holds in every sensitivity setting that passed the "
+                "convergence gate (some did not; a flip may hide among them). "]
+    return ["Sensitivity was not assessed for every outcome. "]
 
 
 def bottom_line_parts(report: Report) -> list[Inline]:
@@ -134,7 +140,8 @@ def robust_badge(o: OutcomeReport) -> Inline:
     rule = f"{100 * o.spec.decision_probability:g}%"
     meets = o.summary["prob_benefit"] >= o.spec.decision_probability
     # "Yes" alone would read as "robust benefit" for an outcome that is robustly inconclusive.
-    yes = f"Yes: ≥ {rule} under every prior" if meets else f"Yes: < {rule} under every prior"
+    every = "every prior" if sw.complete else "every converged prior"
+    yes = f"Yes: ≥ {rule} under {every}" if meets else f"Yes: < {rule} under {every}"
     main: Inline = (S("not assessable", "na") if sw.robust is None
                     else S(yes, "pass") if sw.robust else S("No", "warn"))
     if sw.data_robust is None:
