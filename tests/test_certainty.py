@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from _certainty_shared import at_baseline_entry
 from srsbayes.audit.findings import Finding
 from srsbayes.certainty import Baseline, OutcomeEvidence, StudyInfo, rate_outcome
 from srsbayes.certainty.evidence import pooled_baseline
@@ -182,7 +183,7 @@ def test_start_and_final_levels():
 
 
 def _evidence(spec, *, ci=(6.0, 12.0), pi=(5.5, 13.0), ratio=(0.3, 0.7), design="rct",
-              rob="low", median_rd=-9.0, k=4, ok=True):
+              rob="low", median_rd=-9.0, k=4, ok=True, baselines=(0.125,)):
     summary = {"absolute": {"benefit": {"median": spec.sign * median_rd,
                                         "ci95": list(ci)},
                             "benefit_new": {"median": 9.0, "ci95": list(pi)},
@@ -191,6 +192,7 @@ def _evidence(spec, *, ci=(6.0, 12.0), pi=(5.5, 13.0), ratio=(0.3, 0.7), design=
                "effect": {"median": 0.5, "ci95": list(ratio)}}
     studies = tuple(StudyInfo(f"S{i}", 100, design, rob, 0.0, 0.3) for i in range(k))
     theta = np.full(4000, np.log(0.5))
+    summary["absolute_at_baseline"] = [at_baseline_entry(spec, theta, b) for b in baselines]
     return OutcomeEvidence(spec, ok, summary if ok else {}, studies,
                            Baseline(0.125, "pooled"), theta if ok else np.empty(0),
                            np.full(4000, 8.0) if ok else np.empty(0))
@@ -250,18 +252,28 @@ def test_direction_is_trivial_below_the_smallest_important_difference(specs):
     assert direction(small) == 0
 
 
-def test_absolute_effects_per_1000_from_theta_draws():
-    theta = np.full(1000, np.log(0.5))
-    a = absolute_at(theta, Baseline(0.2, "stated"), count_data=True)
+def _with_baseline(spec, theta, baseline: Baseline) -> OutcomeEvidence:
+    """Evidence whose summary holds the family's absolute effects at ``baseline``, made by
+    the same functions as a fit's (``absolute_at`` per draw, then :class:`DrawStats`)."""
+    at = at_baseline_entry(spec, theta, baseline.value)
+    return OutcomeEvidence(spec, True, {"absolute_at_baseline": [at]}, (), baseline)
+
+
+def test_absolute_effects_per_1000_are_the_fits_own(specs):
+    stated = Baseline(0.2, "stated")
+    a = absolute_at(_with_baseline(specs["lmd"], np.full(1000, np.log(0.5)), stated), stated)
     # odds 0.25 halved = 0.125, risk 0.125 / 1.125 = 0.1111
-    assert a.control == pytest.approx(200.0)
+    assert (a.unit, a.control) == ("per 1,000 patients", pytest.approx(200.0))
     assert a.intervention.median == pytest.approx(1000 / 9)
     assert a.difference.median == pytest.approx(1000 / 9 - 200)
-    m = absolute_at(np.full(10, np.log(1.1)), Baseline(15.0, "pooled"), count_data=False)
+    pooled = Baseline(15.0, "pooled")
+    m = absolute_at(_with_baseline(specs["os"], np.full(10, np.log(1.1)), pooled), pooled)
     assert (m.unit, m.intervention.median) == ("months", pytest.approx(16.5))
-    spread = absolute_at(np.random.default_rng(1).normal(np.log(0.5), 0.3, 20000),
-                         Baseline(0.2, "stated"), True)
+    draws = np.random.default_rng(1).normal(np.log(0.5), 0.3, 20000)
+    spread = absolute_at(_with_baseline(specs["lmd"], draws, stated), stated)
     assert spread.difference.ci95[0] < -88.9 < spread.difference.ci95[1]
+    with pytest.raises(ValueError, match="fitted without the baseline"):
+        absolute_at(_with_baseline(specs["lmd"], draws, stated), Baseline(0.3, "other"))
 
 
 def test_baselines_stated_per_outcome_or_for_all(specs):
@@ -326,7 +338,8 @@ def test_pairing_is_a_seeded_shuffle_of_each_outcomes_draws():
 
 
 def test_assess_serialises_and_formats(specs):
-    lmd, rn = _evidence(specs["lmd"]), _evidence(specs["rn"], ok=False)
+    # evidence fitted with the stated baseline, as fit_evidence(stated=...) fits it
+    lmd, rn = _evidence(specs["lmd"], baselines=(0.2,)), _evidence(specs["rn"], ok=False)
     s = _settings([Criterion("lmd", 5)], {"lmd": 1.0})
     report = assess([lmd, rn], [], s, stated={"lmd": [0.2]})
     d = report.as_dict()

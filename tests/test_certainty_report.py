@@ -9,13 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from _certainty_shared import at_baseline_entry
 from srsbayes.certainty import Baseline, OutcomeEvidence, StudyInfo, assess
 from srsbayes.certainty.weights import Criterion, NetBenefitSettings
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.report import render
 from srsbayes.report.build import Report, study_list
 from srsbayes.report.document import Document
-from srsbayes.report.sections import register_section, section_names, unregister_section
+from srsbayes.report.sections import section_names
 from srsbayes.report.sections.certainty import certainty_blocks, certainty_section
 
 LABEL = "LMD <i>x</i> & *y* | z"
@@ -28,6 +29,8 @@ def _evidence(spec, ok=True):
                "tau": {"median": 0.1, "ci95": [0.01, 0.4]},
                "effect": {"median": 0.5, "ci95": [0.3, 0.9]}}
     studies = tuple(StudyInfo(f"S{i}", 100, "retrospective", "", 0.0, 0.3) for i in range(4))
+    summary["absolute_at_baseline"] = [at_baseline_entry(spec, np.full(1000, np.log(0.5)),
+                                                         0.125)]
     return OutcomeEvidence(spec, ok, summary if ok else {}, studies, Baseline(0.125, "pooled"),
                            np.full(1000, np.log(0.5)) if ok else np.empty(0),
                            np.full(1000, 8.0) if ok else np.empty(0))
@@ -56,21 +59,17 @@ def test_sof_table_escaped_in_both_writers(result):
     assert "LMD &lt;i&gt;x&lt;/i&gt; &amp; \\*y\\* \\| z" in md
 
 
-def test_section_registered_after_the_bottom_line(result, bundled_table, specs):
+def test_section_follows_the_bottom_line(result, bundled_table, specs):
     report = Report(table=bundled_table, outcomes=[], findings=[],
                     settings=FitSettings(seed=5), specs=specs,
                     studies=study_list(bundled_table), command="srsbayes report",
                     reproduce="python -m srsbayes report --seed 5", versions={},
                     created="2026-01-01 00:00 UTC", bundled=False, paper_compared=False)
     assert certainty_section(report) == []  # a report without certainty results
-    report.certainty = result  # type: ignore[attr-defined]
-    register_section("certainty", certainty_section, after="bottom-line")
-    try:
-        names = section_names()
-        assert names[names.index("bottom-line") + 1] == "certainty"
-        page = render.render_html(report)
-    finally:
-        unregister_section("certainty")
+    report.certainty = result
+    names = section_names()  # registered by the package, right after the bottom line
+    assert names[names.index("bottom-line") + 1] == "certainty"
+    page = render.render_html(report)
     assert page.index('id="bottom-line"') < page.index('id="certainty"') \
         < page.index('id="sec-summary"')
     nav = re.search(r'<p class="nav">(.*?)</p>', page).group(1)

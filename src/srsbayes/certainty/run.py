@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..audit.findings import Finding
+from ..inputs.data import outcome_table
 from ..outputs import write_json
-from .evidence import OutcomeEvidence, from_fit
+from .evidence import OutcomeEvidence, from_fit, pooled_baseline
 from .grade import TARGET, rate_outcome
 from .net_benefit import NetBenefit, net_benefit
-from .sof import SoFRow, baselines_for, sof_row
+from .sof import SoFRow, baselines_for, outcome_baselines, sof_row
 from .weights import NetBenefitSettings
 
 if TYPE_CHECKING:
@@ -87,15 +88,22 @@ def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
 
 
 def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
-                 settings: FitSettings | None = None, cache: ModelCache | None = None
+                 settings: FitSettings | None = None, cache: ModelCache | None = None,
+                 stated: dict[str | None, list[float]] | None = None
                  ) -> list[OutcomeEvidence]:
-    """Fit every outcome of ``table`` that has a spec (without the posterior checks) and
-    reduce each fit to its evidence."""
+    """Fit every outcome of ``table`` that has a spec (without the posterior checks), with
+    its SoF baselines (:func:`~srsbayes.certainty.sof.outcome_baselines`), and reduce each
+    fit to its evidence."""
     from ..inference.fitting import fit_outcome
 
-    return [from_fit(fit_outcome(table, specs[o], settings=settings, cache=cache,
-                                 checks=False))
-            for o in table.outcomes() if o in specs]
+    out = []
+    for o in (o for o in table.outcomes() if o in specs):
+        spec = specs[o]
+        bases = outcome_baselines(spec, pooled_baseline(outcome_table(table, spec), spec),
+                                  stated or {})
+        out.append(from_fit(fit_outcome(table, spec, settings=settings, cache=cache,
+                                        checks=False, baselines=[b.value for b in bases])))
+    return out
 
 
 def write_certainty(report: CertaintyReport, path: Path) -> None:

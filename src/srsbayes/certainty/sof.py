@@ -5,11 +5,13 @@ levels, the number of studies and patients, the certainty with its reasons and a
 plain-language statement (Guyatt et al. 2011, J Clin Epidemiol 64:383; Santesso et al.
 2020, J Clin Epidemiol 119:126).
 
-Absolute effects are computed per posterior draw. For count data, at a baseline
-(postop) risk r the preop risk is p_t = expit(logit(r) + θ) with θ the log odds ratio, and
-both are given per 1,000 patients; for the median family the preop median is m·exp(θ)
-months. They are conditional on the stated baseline, which carries no uncertainty of its
-own; the default baseline is the pooled control-arm level of the studies, labelled so.
+Absolute effects are the fit's own, computed once per posterior draw by the family's
+``absolute_at`` (:mod:`srsbayes.inference.derived`): for count data, at a baseline (postop)
+risk r the preop risk is p_t = expit(logit(r) + θ) with θ the log odds ratio, per 1,000
+patients; for the median family the preop median is m·exp(θ) months. They are conditional
+on the baseline, which carries no uncertainty of its own; the default baseline is the
+pooled control-arm level of the studies, labelled so. The baselines are therefore chosen
+before the fit (:func:`outcome_baselines`) and passed to it.
 """
 
 from __future__ import annotations
@@ -18,17 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
 
-from ..families import FAMILIES
+from ..families import FAMILIES, get_family
 from ..inference.summaries import DrawStats
+from ..inputs.specs import OutcomeSpec
 from .evidence import Baseline, OutcomeEvidence
 from .grade import Certainty
 from .statements import plain_language
 from .thresholds import absolute_threshold
-
-PER = 1000
-"""Absolute effects of count data are per 1,000 patients."""
 
 
 @dataclass(frozen=True)
@@ -49,21 +48,18 @@ class AbsoluteEffect:
                 "difference": self.difference.as_dict()}
 
 
-def absolute_at(log_effect: np.ndarray, baseline: Baseline, count_data: bool
-                ) -> AbsoluteEffect:
-    """Absolute effects at ``baseline`` from draws of θ (see the module docstring): a risk
-    for count data (θ a log odds ratio), else a level on a ratio scale (θ a log ratio,
-    e.g. of medians, in months)."""
-    theta = np.asarray(log_effect, dtype=float)
-    if count_data:
-        r = baseline.value
-        treated = PER * expit(logit(r) + theta)
-        control, unit = PER * r, "per 1,000 patients"
-    else:
-        treated = baseline.value * np.exp(theta)
-        control, unit = baseline.value, "months"
-    return AbsoluteEffect(baseline, unit, float(control), DrawStats.of(treated),
-                          DrawStats.of(treated - control))
+def absolute_at(ev: OutcomeEvidence, baseline: Baseline) -> AbsoluteEffect:
+    """The fit's absolute effects at ``baseline`` (``summary["absolute_at_baseline"]``)."""
+    fam = get_family(ev.spec.family)
+    at = next((a for a in ev.summary.get("absolute_at_baseline", [])
+               if a["baseline"] == baseline.value), None)
+    if at is None:
+        raise ValueError(f"{ev.spec.id} was fitted without the baseline {baseline.value:g}; "
+                         "pass outcome_baselines(...) to fit_outcome(baselines=...)")
+    return AbsoluteEffect(baseline, fam.STATED_LEVEL_UNIT,
+                          fam.STATED_LEVEL_SCALE * baseline.value,
+                          DrawStats.from_dict(at["level_preop"]),
+                          DrawStats.from_dict(at["difference"]))
 
 
 def stated_baseline(risk: float) -> Baseline:
@@ -71,15 +67,21 @@ def stated_baseline(risk: float) -> Baseline:
     return Baseline(float(risk), f"stated baseline risk {100 * risk:g}%")
 
 
-def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
+def outcome_baselines(spec: OutcomeSpec, pooled: Baseline | None,
+                      stated: dict[str | None, list[float]]) -> list[Baseline]:
     """The baselines of an outcome's row: risks stated for it (key = outcome id) or for
     every outcome (key ``None``) when its data are counts, else the data's pooled level
-    (none at all when the data have no control-arm level)."""
-    if FAMILIES[ev.spec.family].count_data:
-        risks = stated.get(ev.spec.id) or stated.get(None) or []
+    (``pooled``; none at all when the data have no control-arm level)."""
+    if FAMILIES[spec.family].count_data:
+        risks = stated.get(spec.id) or stated.get(None) or []
         if risks:
             return [stated_baseline(r) for r in risks]
-    return [] if ev.baseline is None else [ev.baseline]
+    return [] if pooled is None else [pooled]
+
+
+def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
+    """:func:`outcome_baselines` of a fitted outcome."""
+    return outcome_baselines(ev.spec, ev.baseline, stated)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
         return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
                       len(ev.studies), ev.n_patients, certainty,
                       plain_language(None, 0, label))
-    absolute = tuple(absolute_at(ev.log_effect, b, info.count_data) for b in baselines)
+    absolute = tuple(absolute_at(ev, b) for b in baselines)
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
                   DrawStats.of(np.exp(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,

@@ -69,7 +69,7 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError("output path exists and is not a folder", file=out, column="--out")
     findings = run_audit(table, specs, compare_paper=_bundled(args.data))
     import_sampler()  # before anything imports ArviZ
-    evidence = fit_evidence(table, specs, fit_settings(args.seed))
+    evidence = fit_evidence(table, specs, fit_settings(args.seed), stated=stated)
     report = assess(evidence, findings, settings, stated=stated, seed=args.seed)
     write_certainty(report, out / "certainty.json")
     if args.json:  # exactly the file's content

@@ -1,54 +1,204 @@
 """Posterior summaries: effects, heterogeneity, prediction and probabilities of benefit.
 
-Every interval is a central (equal-tailed) 95% credible interval. Probabilities of
-benefit are posterior means of indicator draws. The predictive effect of a new study
-draws ``theta + tau * z`` with ``z ~ Normal(0, 1)`` once per posterior draw (Higgins,
-Thompson & Spiegelhalter 2009, J R Stat Soc A 172:137-159).
+Every interval is a central (equal-tailed) 95% credible interval whose ends and median are
+order statistics of the draws (:mod:`srsbayes.draws`), so a monotone transform commutes
+with the summary: the median of exp θ *is* exp of the median of θ, on any machine.
+Probabilities of benefit are posterior means of indicator draws.
+
+The numbers come in typed results (:class:`Estimates`, :class:`DrawStats`,
+:class:`ThresholdProbability`) computed from a fit's posterior and its ``derived`` group
+(:mod:`srsbayes.inference.derived`); ``summary.json`` is their serialisation. A fit that
+failed its convergence gate gets no :class:`Estimates` at all.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from ..draws import central_interval
 from ..families import FAMILIES, get_family, threshold_probability
 from ..inputs.data import StudyTable
+from ..inputs.specs import OutcomeSpec
 from ..outputs import package_versions
+from ..priors.distributions import Prior
+from .derived import AT_BASELINE
+from .diagnostics import Diagnostics
 
-if TYPE_CHECKING:
-    from .fitting import FitResult
+
+class Fitted(Protocol):
+    """What :func:`summarise` reads of a fit (:class:`srsbayes.inference.fitting.FitResult`)."""
+
+    spec: OutcomeSpec
+    priors: dict[str, Prior]
+    wide: pd.DataFrame
+    idata: xr.DataTree
+    diagnostics: Diagnostics
+    estimates: Estimates | None
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def settings(self) -> Any: ...
+
+@dataclass(frozen=True)
+class DrawStats:
+    """Mean, SD, median and central 95% interval of draws."""
+
+    mean: float
+    sd: float
+    median: float
+    ci95: tuple[float, float]
+
+    @classmethod
+    def of(cls, x: xr.DataArray | np.ndarray) -> DrawStats:
+        v = np.asarray(x, dtype=float).ravel()
+        lo, med, hi = central_interval(v)
+        return cls(float(v.mean()), float(v.std(ddof=1)), med, (lo, hi))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "sd": self.sd, "median": self.median,
+                "ci95": list(self.ci95)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DrawStats:
+        """The inverse of :meth:`as_dict` (e.g. read back from ``summary.json``)."""
+        lo, hi = d["ci95"]
+        return cls(float(d["mean"]), float(d["sd"]), float(d["median"]), (float(lo), float(hi)))
 
 
 def draw_stats(x: xr.DataArray | np.ndarray) -> dict[str, Any]:
-    """Mean, SD, median and central 95% interval of draws."""
-    v = np.asarray(x, dtype=float).ravel()
-    lo, med, hi = np.quantile(v, [0.025, 0.5, 0.975])
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "median": float(med),
-            "ci95": [float(lo), float(hi)]}
+    """:class:`DrawStats` of draws as a JSON-ready dict."""
+    return DrawStats.of(x).as_dict()
+
+
+@dataclass(frozen=True)
+class ThresholdProbability:
+    """P(benefit reaches a clinical threshold), pooled and in a new study."""
+
+    measure: str
+    threshold: float
+    probability: float
+    probability_new_study: float
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class AtBaseline:
+    """Absolute effects at one stated control-arm level (not a model estimate of it)."""
+
+    baseline: float
+    label: str
+    """What the numbers are conditional on, e.g. "at a stated postop risk of 12%"."""
+    effects: dict[str, DrawStats]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"baseline": self.baseline, "label": self.label,
+                **{k: v.as_dict() for k, v in self.effects.items()}}
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """The headline numbers of a converged fit, shared by ``fit``, sweep rows and the report.
+
+    Attributes
+    ----------
+    log_effect, effect
+        Pooled effect θ on the log scale and as a ratio (exp θ).
+    tau
+        Between-study standard deviation τ (log scale).
+    prediction
+        The ratio in a new study, exp(θ + τz).
+    prob_benefit, prob_benefit_new_study
+        P(preop better): pooled, and in a new study.
+    thresholds
+        One :class:`ThresholdProbability` per threshold of the spec.
+    absolute
+        The family's absolute effects (risk difference, months, ...) for a new population
+        whose control-arm level is drawn from the family's baseline model.
+    at_baseline
+        The absolute effects at each stated control-arm level.
+    """
+
+    log_effect: DrawStats
+    effect: DrawStats
+    tau: DrawStats
+    prediction: DrawStats
+    prob_benefit: float
+    prob_benefit_new_study: float
+    thresholds: tuple[ThresholdProbability, ...]
+    absolute: dict[str, DrawStats]
+    at_baseline: tuple[AtBaseline, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "log_effect": self.log_effect.as_dict(), "effect": self.effect.as_dict(),
+            "tau": self.tau.as_dict(), "prediction": self.prediction.as_dict(),
+            "prob_benefit": self.prob_benefit,
+            "prob_benefit_new_study": self.prob_benefit_new_study,
+            "thresholds": [asdict(t) for t in self.thresholds],
+            "absolute": {k: v.as_dict() for k, v in self.absolute.items()},
+            "absolute_conditional_on": ABSOLUTE_CONDITIONAL_ON,
+            "absolute_at_baseline": [a.as_dict() for a in self.at_baseline],
+        }
+
+
+def estimates(spec: OutcomeSpec, post: xr.Dataset, derived: xr.Dataset) -> Estimates:
+    """The headline numbers from the posterior and the fit's ``derived`` group."""
+    theta, tau, log_new = post["effect"], post["tau"], derived["log_effect_new"]
+    absolute = {k: derived[k] for k in derived.data_vars
+                if k not in ("log_effect", "log_effect_new") and not k.startswith(AT_BASELINE)}
+    thresholds = tuple(
+        ThresholdProbability(t.measure, t.threshold,
+                             *threshold_probability(spec.family, t.measure, t.threshold,
+                                                    spec.sign, theta, log_new, absolute),
+                             t.rationale)
+        for t in spec.thresholds)
+    return Estimates(
+        log_effect=DrawStats.of(theta), effect=DrawStats.of(np.exp(theta)),
+        tau=DrawStats.of(tau), prediction=DrawStats.of(np.exp(log_new)),
+        prob_benefit=float((spec.sign * theta > 0).mean()),
+        prob_benefit_new_study=float((spec.sign * log_new > 0).mean()),
+        thresholds=thresholds,
+        absolute={k: DrawStats.of(v) for k, v in absolute.items()},
+        at_baseline=_at_baseline(spec, derived),
+    )
+
+
+ABSOLUTE_CONDITIONAL_ON = ("a new population whose postop level is drawn from the baseline "
+                           "model of the studies' postop arms (predictive distribution)")
+
+
+def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ...]:
+    if "baseline" not in derived.dims:
+        return ()
+    fam = get_family(spec.family)
+    names = [k for k in derived.data_vars if k.startswith(AT_BASELINE)]
+    out = []
+    for b in derived["baseline"].values:
+        effects = {k[len(AT_BASELINE):]: DrawStats.of(derived[k].sel(baseline=b)) for k in names}
+        label = fam.STATED_BASELINE_LABEL.format(float(b) * fam.STATED_BASELINE_SCALE)
+        out.append(AtBaseline(float(b), label, effects))
+    return tuple(out)
 
 
 def _per_study(x: xr.DataArray) -> list[dict[str, Any]]:
     return [draw_stats(x.isel(study=i)) for i in range(x.sizes["study"])]
 
 
-def summarise(result: FitResult, post: xr.Dataset, data: dict[str, np.ndarray],
-              rng: np.random.Generator, checks: dict[str, Any], table: StudyTable
-              ) -> dict[str, Any]:
-    """Build the ``summary.json`` dict of a fit (see the README for every key)."""
-    spec, fam = result.spec, get_family(result.spec.family)
-    theta, tau = post["effect"], post["tau"]
-    log_new = theta + tau * xr.DataArray(rng.standard_normal(theta.shape), dims=theta.dims)
-    absolute = fam.absolute_effects(post, spec, rng, log_new)
-    shrunk = _per_study(np.exp(theta + post["delta"]))
-    observed = fam.observed_effects(result.wide)
-    thresholds = []
-    for t in spec.thresholds:
-        p, p_new = threshold_probability(spec.family, t.measure, t.threshold, spec.sign,
-                                         theta, log_new, absolute)
-        thresholds.append({"measure": t.measure, "threshold": t.threshold, "probability": p,
-                           "probability_new_study": p_new, "rationale": t.rationale})
+def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any],
+              table: StudyTable) -> dict[str, Any]:
+    """Build the ``summary.json`` dict of a fit (see the docs for every key).
+
+    A fit that failed its convergence gate carries its diagnostics and provenance but no
+    estimate: nothing downstream can print a number from it.
+    """
+    spec = result.spec
     summary: dict[str, Any] = {
         "outcome": spec.id,
         "label": spec.label,
@@ -59,21 +209,7 @@ def summarise(result: FitResult, post: xr.Dataset, data: dict[str, np.ndarray],
         "n_studies": int(result.wide.shape[0]),
         "studies": list(result.wide["study"]),
         "ok": result.ok,
-        "log_effect": draw_stats(theta),
-        "effect": draw_stats(np.exp(theta)),
-        "tau": draw_stats(tau),
-        "prediction": draw_stats(np.exp(log_new)),
-        "prob_benefit": float((spec.sign * theta > 0).mean()),
-        "prob_benefit_new_study": float((spec.sign * log_new > 0).mean()),
         "decision_probability": spec.decision_probability,
-        "thresholds": thresholds,
-        "absolute": {k: draw_stats(v) for k, v in absolute.items()},
-        "study_effects": [
-            {"study": s, "observed": {"estimate": float(o.estimate), "ci95": [float(o.lo),
-                                                                           float(o.hi)]},
-             "shrunken": sh}
-            for s, o, sh in zip(result.wide["study"], observed.itertuples(), shrunk,
-                                strict=True)],
         "diagnostics": result.diagnostics.as_dict(),
         "priors": {k: str(v) for k, v in result.priors.items()},
         "prior_labels": {k: v.display for k, v in result.priors.items()},
@@ -87,6 +223,22 @@ def summarise(result: FitResult, post: xr.Dataset, data: dict[str, np.ndarray],
         "spec_path": spec.path,
         "versions": package_versions(),
     }
+    if not result.ok:
+        return summary
+    fam = get_family(spec.family)
+    post = result.idata["posterior"].to_dataset()
+    derived = result.idata["derived"].to_dataset()
+    est = result.estimates
+    assert est is not None  # a converged fit always has them
+    observed = fam.observed_effects(result.wide)
+    shrunk = _per_study(np.exp(post["effect"] + post["delta"]))
+    summary.update(est.as_dict())
+    summary["study_effects"] = [
+        {"study": s, "observed": {"estimate": float(o.estimate),
+                                  "ci95": [float(o.lo), float(o.hi)]},
+         "shrunken": sh}
+        for s, o, sh in zip(result.wide["study"], observed.itertuples(), shrunk, strict=True)]
+    absolute = {k: derived[k] for k in derived.data_vars}
     if hasattr(fam, "extra_summary"):
         summary.update(fam.extra_summary(result.wide, data, absolute))
     if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation

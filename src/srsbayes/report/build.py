@@ -40,7 +40,8 @@ from ..certainty import (
     rate_outcome,
     write_certainty,
 )
-from ..certainty.sof import baselines_for, sof_row
+from ..certainty.evidence import pooled_baseline
+from ..certainty.sof import outcome_baselines, sof_row
 from ..draws import central_interval
 from ..errors import InputError
 from ..families import FAMILIES, get_family
@@ -356,12 +357,16 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
             rep.sweep = SweepInfo(False, "no model")
             progress.done += 1  # no sweep step
             return rep
+        # The SoF baselines are chosen first, so the fit computes their absolute effects.
+        bases = outcome_baselines(spec, pooled_baseline(outcome_table(inputs.table, spec), spec),
+                                  {})
         with _quiet_libraries():
-            result = fit_outcome(inputs.table, spec, settings=settings, cache=cache)
+            result = fit_outcome(inputs.table, spec, settings=settings, cache=cache,
+                                 baselines=[b.value for b in bases])
         # Rated once here; summary.json, certainty.json and the report all read this row.
         rep.evidence = from_fit(result)
         rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings),
-                                baselines_for(rep.evidence, {}))
+                                bases)
         result.summary["certainty"] = rep.certainty.as_dict()
         if out is not None:
             write_fit(result, out / spec.id)

@@ -1,0 +1,85 @@
+"""Every number is computed once: ``fit``, the sweep's reference row and the report agree.
+
+All three run the same data, priors and seed on this machine, so the draws are the same bits
+and the numbers must be equal exactly (across machines they agree within Monte Carlo error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _report_shared import SETTINGS, shared_report
+from srsbayes.inference.fitting import FitSettings, fit_outcome
+from srsbayes.report.build import derived_draws
+
+
+@pytest.fixture(scope="module")
+def lmd_fit(bundled_table, specs):
+    return fit_outcome(bundled_table, specs["lmd"], settings=SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    return shared_report(tmp_path_factory)
+
+
+def test_fit_sweep_and_report_agree(lmd_fit, report_dir):
+    s = json.loads(json.dumps(lmd_fit.summary))  # as fit writes it
+    assert s["ok"]
+    written = json.loads((report_dir / "lmd" / "summary.json").read_text())
+    for key in ("prob_benefit", "prob_benefit_new_study", "effect", "tau", "prediction",
+                "thresholds", "absolute", "nnt"):
+        assert written[key] == s[key], key
+
+    rows = pd.read_csv(report_dir / "lmd" / "sweep" / "sweep.csv")
+    ref = json.loads((report_dir / "lmd" / "sweep" / "sweep.json").read_text())
+    row = rows[rows["setting"] == ref["verdict"]["reference"]].iloc[0]
+    assert row["prob_benefit"] == s["prob_benefit"]
+    assert row["prob_benefit_new_study"] == s["prob_benefit_new_study"]
+    assert [row["effect_lo"], row["effect_median"], row["effect_hi"]] == [
+        s["effect"]["ci95"][0], s["effect"]["median"], s["effect"]["ci95"][1]]
+    assert row["tau_median"] == s["tau"]["median"]
+    thr = [c for c in rows.columns if c.startswith("p_")]
+    assert [row[c] for c in thr] == [t["probability"] for t in s["thresholds"]]
+
+
+def test_derived_group_is_what_the_report_reads(lmd_fit):
+    derived = lmd_fit.idata["derived"]
+    draws = derived_draws(lmd_fit)
+    np.testing.assert_array_equal(draws["benefit"], np.asarray(derived["benefit"]).ravel())
+    rd = np.asarray(derived["risk_difference"]).ravel()
+    assert lmd_fit.summary["absolute"]["risk_difference"]["mean"] == rd.mean()
+
+
+def test_quantiles_commute_with_exp(lmd_fit):
+    """Order-statistic quantiles: median(exp θ) is exp(median θ) exactly, on any machine."""
+    s = lmd_fit.summary
+    assert s["effect"]["median"] == float(np.exp(s["log_effect"]["median"]))
+    assert s["effect"]["ci95"] == [float(np.exp(v)) for v in s["log_effect"]["ci95"]]
+
+
+def test_unconverged_fit_reports_no_estimate(bundled_table, specs):
+    """A fit that fails its gate carries diagnostics and no number (tiny runs cannot pass)."""
+    res = fit_outcome(bundled_table, specs["lmd"],
+                      settings=FitSettings(draws=20, tune=20, chains=2, seed=11))
+    assert not res.ok and res.estimates is None
+    s = res.summary
+    assert s["diagnostics"]["failures"]
+    for key in ("effect", "log_effect", "prob_benefit", "thresholds", "absolute", "prediction",
+                "nnt"):
+        assert key not in s
+    assert "derived" not in res.idata.children
+
+
+def test_provenance_records_the_lock(lmd_fit):
+    """Every output records the hash of the lock the environment was installed from."""
+    lock = Path(__file__).resolve().parents[1] / "uv.lock"
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    assert lmd_fit.summary["versions"]["uv.lock sha256"] == want
+    assert json.loads(lmd_fit.idata.attrs["srsbayes_versions"])["uv.lock sha256"] == want
