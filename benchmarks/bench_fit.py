@@ -1,0 +1,206 @@
+"""Benchmark: a whole-process ``fit`` with a cold and a warm compile cache, and the k series.
+
+Every figure but the k series is the wall time of a whole process started by this script
+(interpreter start, imports, compilation or cache load, sampling, checks, writing):
+
+(a) ``python -c "import pymc"``: the floor the ``fit`` target is stated against
+(b) ``python -m srsbayes fit OUTCOME`` with an empty compile cache (a fresh
+    ``$SRSBAYES_CACHE_DIR`` for every run; PyTensor's own cache stays as it is)
+(c) the same with a warm compile cache (one unmeasured run fills it first)
+
+Target (issue 15): (c) <= 3 x (a).
+
+The k series (d) fits the binomial model to simulated data (see :func:`simulate`) with
+k = 4, 22, 100 studies (and 1000 with ``--k1000``), one process per run, and prints the
+compile time (cache hit or miss, as reported), the sampling time of the gated fit
+(retry included) and the gate's verdict. Target: k = 1000 converges in <= 60 s.
+
+Runs are interleaved ((a), (b), (c), then again) so slow drifts in machine load hit every
+measurement alike; medians are printed. No test depends on a timing.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_fit.py                # 3 runs of each, k = 4, 22, 100
+    .venv/bin/python benchmarks/bench_fit.py --runs 5 --k1000
+    .venv/bin/python benchmarks/bench_fit.py --skip-k --json fit.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+K_SERIES = (4, 22, 100)
+TARGET_RATIO = 3.0
+TARGET_K1000 = 60.0
+
+
+# -- child mode: one point of the k series --------------------------------------------------
+
+
+def simulate(k: int, seed: int = 20260226) -> dict:
+    """Binomial two-arm data for ``k`` simulated studies (not real data).
+
+    Arm sizes 30-200, baseline log-odds N(-1.5, 0.5), log odds ratio -0.5 with
+    between-study SD 0.3: roughly the bundled local-control outcomes' scale.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng([seed, k])
+    n = rng.integers(30, 201, size=(2, k))
+    alpha = rng.normal(-1.5, 0.5, k)
+    theta = -0.5 + 0.3 * rng.standard_normal(k)
+    p_post, p_pre = 1 / (1 + np.exp(-alpha)), 1 / (1 + np.exp(-(alpha + theta)))
+    return {"n_postop": n[0], "n_preop": n[1],
+            "y_postop": rng.binomial(n[0], p_post), "y_preop": rng.binomial(n[1], p_pre)}
+
+
+def k_point(k: int, outcome: str) -> None:
+    """Compile (or load) the binomial model for ``k`` studies and run one gated fit."""
+    from srsbayes.inference import compile_cache
+    from srsbayes.inference.fitting import DEFAULT_CACHE, FitSettings, resolve_priors, sample_gated
+    from srsbayes.inputs.data import default_table, outcome_table
+    from srsbayes.inputs.specs import load_specs
+
+    specs = load_specs()
+    spec = specs[outcome]
+    priors = resolve_priors(spec, outcome_table(default_table(specs), spec))
+    t0 = time.perf_counter()
+    DEFAULT_CACHE.get(spec.family, k)
+    t1 = time.perf_counter()
+    _, diag, used = sample_gated(spec.family, simulate(k), priors, FitSettings(), DEFAULT_CACHE)
+    t2 = time.perf_counter()
+    print(json.dumps({"k": k, "compile": t1 - t0, "sampling": t2 - t1, "ok": bool(diag.ok),
+                      "cache": dict(compile_cache.STATS), "tune": used.tune,
+                      "retried": used.tune != FitSettings().tune}))
+
+
+# -- parent ----------------------------------------------------------------------------------
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Wall seconds of one whole process, and its last line of output."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if proc.returncode not in (0, 3):  # 3 = a fit that failed its gate: still timed
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    lines = proc.stdout.strip().splitlines()
+    return seconds, lines[-1] if lines else ""
+
+
+def env_with(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}, "
+            f"load average {load:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):7.2f} s  [{', '.join(f'{v:.2f}' for v in values)}]"
+
+
+def whole_process(outcome: str, runs: int, tmp: Path) -> dict[str, list[float]]:
+    """(a)-(c), interleaved."""
+    out = str(tmp / "out")
+    fit = [PY, "-m", "srsbayes", "fit", outcome, "--out", out]
+    warm_env = env_with(SRSBAYES_CACHE_DIR=str(tmp / "warm"))
+    timed(fit, warm_env)  # fill the warm cache (not counted)
+    res: dict[str, list[float]] = {"import pymc": [], "fit, cold cache": [],
+                                   "fit, warm cache": []}
+    for i in range(runs):
+        res["import pymc"].append(timed([PY, "-c", "import pymc"], env_with())[0])
+        cold_env = env_with(SRSBAYES_CACHE_DIR=str(tmp / f"cold{i}"))
+        res["fit, cold cache"].append(timed(fit, cold_env)[0])
+        res["fit, warm cache"].append(timed(fit, warm_env)[0])
+        print(f"  run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in res.items()),
+              flush=True)
+    return res
+
+
+def k_series(ks: tuple[int, ...], runs: int, outcome: str, tmp: Path) -> list[dict]:
+    env = env_with(SRSBAYES_CACHE_DIR=str(tmp / "kseries"))
+    rows = []
+    for k in ks:
+        points = []
+        for _ in range(runs):
+            _, line = timed([PY, __file__, "--child-k", str(k), "--outcome", outcome], env)
+            points.append(json.loads(line))
+        rows.append({"k": k, "compile": [p["compile"] for p in points],
+                     "sampling": [p["sampling"] for p in points],
+                     "ok": [p["ok"] for p in points], "cache": [p["cache"] for p in points],
+                     "retried": [p["retried"] for p in points]})
+        print(f"  k = {k}: done", flush=True)
+    return rows
+
+
+def report(res: dict[str, list[float]], rows: list[dict]) -> None:
+    print(f"\nmachine: {machine()}")
+    if res:
+        print("\nwhole processes (median [runs]):")
+        for name, vals in res.items():
+            print(f"  {name:18s} {fmt(vals)}")
+        ratio = statistics.median(res["fit, warm cache"]) / statistics.median(res["import pymc"])
+        gain = statistics.median(res["fit, cold cache"]) / statistics.median(res["fit, warm cache"])
+        met = "met" if ratio <= TARGET_RATIO else "NOT met"
+        print(f"  warm fit / import pymc = {ratio:.2f}  (target <= {TARGET_RATIO:g}: {met})")
+        print(f"  cold fit / warm fit    = {gain:.2f}")
+    if rows:
+        print("\nk series, binomial model on simulated data (median [runs]):")
+        for r in rows:
+            target = f"target <= {TARGET_K1000:g} s" if r["k"] == 1000 else "target -"
+            gate = "all pass" if all(r["ok"]) else f"{sum(r['ok'])}/{len(r['ok'])} pass"
+            retried = sum(r["retried"])
+            print(f"  k = {r['k']:4d}: compile {fmt(r['compile'])}; sampling {fmt(r['sampling'])}"
+                  f"; gate {gate}, {retried} retried; {target}")
+            print(f"          cache: {r['cache']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--outcome", default="lmd")
+    parser.add_argument("--k1000", action="store_true", help="add k = 1000 to the k series")
+    parser.add_argument("--skip-k", action="store_true", help="no k series")
+    parser.add_argument("--skip-fit", action="store_true", help="only the k series")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--child-k", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_k is not None:
+        k_point(args.child_k, args.outcome)
+        return
+    with tempfile.TemporaryDirectory(prefix="srsbayes-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        res = {} if args.skip_fit else whole_process(args.outcome, args.runs, tmp)
+        ks = K_SERIES + ((1000,) if args.k1000 else ())
+        rows = [] if args.skip_k else k_series(ks, args.runs, args.outcome, tmp)
+    report(res, rows)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "whole_process": res,
+                                         "k_series": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

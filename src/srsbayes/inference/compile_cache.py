@@ -1,0 +1,537 @@
+"""A disk cache for nutpie's compiled PyMC models, shared by every process of a user.
+
+``nutpie.compile_pymc_model`` (numba backend) compiles PyTensor's logp-and-gradient and
+expand functions, which PyTensor caches on disk itself, and then wraps each in a
+``numba.cfunc`` that nutpie rebuilds in every process (about 7 s and 2 s). nutpie builds
+those wrappers as closures over per-process values (random uuid field names, captured
+tuples), so numba cannot cache them. :func:`compile_model` does what
+``compile_pymc_model`` does with nutpie's own defaults, but generates the two wrappers as
+source text with everything they depend on spelled out (stable field names, sizes), and
+compiles them with numba's on-disk cache into a folder named by a hash of
+
+- the model's graph (:func:`.graph_key.model_graph_key`: every node, type, constant and
+  shared value, and the roles of the model's variables);
+- the versions of Python, numba, llvmlite, NumPy, PyTensor, PyMC, nutpie and srsbayes,
+  and the source of this module and of :mod:`.graph_key`, so that an upgrade of any of
+  them starts a new entry instead of reusing a stale one (numba's own cache does not
+  notice a changed callee).
+
+Beside numba's files the entry keeps ``layout.json`` (sizes, variable names and shapes,
+the shared-data layout), so a hit rebuilds nutpie's ``CompiledPyMCModel`` without
+PyTensor's graph rewriting (most of a warm compile) or any numba compilation.
+
+Where it lives: ``$SRSBAYES_CACHE_DIR``, else ``$XDG_CACHE_HOME/srsbayes``, else
+``~/.cache/srsbayes``; ``SRSBAYES_CACHE_DIR=off`` turns the cache off. An entry is written
+under a file lock (two processes compiling the same model: the second waits and loads),
+numba writes its files atomically, and a manifest of SHA-256 sums, written last, marks an
+entry complete; an entry that fails its manifest is rebuilt. Any failure of the cached
+path logs a warning and falls back to ``nutpie.compile_pymc_model``: the cache can make a
+fit slower, never wrong or failed.
+
+This relies on nutpie internals (``nutpie.compile_pymc``), checked by
+``tests/test_compile_cache.py`` and limited to :data:`NUTPIE_SUPPORTED`; outside that
+range the ordinary compile is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV = "SRSBAYES_CACHE_DIR"
+"""Environment variable naming the cache folder; ``off`` (or ``0``, ``no``, ``false``)
+disables the cache."""
+
+NUTPIE_SUPPORTED = ("0.16.11", "0.17")
+"""nutpie versions ``[low, high)`` whose internals this module was written against."""
+
+FORMAT = 1
+"""Version of the generated wrappers and entry layout; part of every key."""
+
+LOCK_TIMEOUT = 600.0
+"""Seconds to wait for another process compiling the same entry before compiling
+without the cache."""
+
+STATS: Counter[str] = Counter()
+"""Per-process counts: ``hit`` (both wrappers loaded from disk), ``miss`` (compiled and
+saved), ``uncached`` (compiled without the cache) and ``fallback`` (cached path failed)."""
+
+_VERSIONED = ("numba", "llvmlite", "numpy", "pytensor", "pymc", "nutpie", "srsbayes")
+_OFF = {"off", "0", "no", "false", "none"}
+_MANIFEST = "manifest.json"
+
+# py_func -> (entry folder, key) for the functions this module compiles; read by _Locator.
+_ENTRIES: WeakKeyDictionary[Callable, tuple[Path, str]] = WeakKeyDictionary()
+
+
+# -- where and under which key --------------------------------------------------------------
+
+
+def cache_root(environ: dict[str, str] | None = None) -> Path | None:
+    """The cache folder, or ``None`` when the cache is switched off.
+
+    ``$SRSBAYES_CACHE_DIR``, else ``$XDG_CACHE_HOME/srsbayes``, else ``~/.cache/srsbayes``.
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get(CACHE_ENV, "").strip()
+    if explicit.lower() in _OFF:
+        return None
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = env.get("XDG_CACHE_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "srsbayes"
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything whose change could make a cached wrapper stale."""
+    out = {"python": sys.version, "format": str(FORMAT), "cache_code": _own_source_sha256()}
+    for name in _VERSIONED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def _own_source_sha256() -> str:
+    """SHA-256 of this module and :mod:`.graph_key`: what writes and reads an entry."""
+    here = Path(__file__).resolve()
+    digest = hashlib.sha256()
+    for path in (here, here.with_name("graph_key.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _release(text: str) -> tuple[int, ...]:
+    """Leading numeric release of a version string: ``"0.16.11"`` -> ``(0, 16, 11)``."""
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits or digits != piece:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def nutpie_supported(installed: str | None = None) -> bool:
+    """Whether the installed nutpie lies in :data:`NUTPIE_SUPPORTED`."""
+    v = _release(installed if installed is not None else version("nutpie"))
+    lo, hi = (_release(x) for x in NUTPIE_SUPPORTED)
+    return lo <= v < hi
+
+
+# -- numba cache locator ---------------------------------------------------------------------
+
+
+def _locator_class() -> type:
+    """A numba cache locator that files this module's wrappers under their entry folder.
+
+    numba's own locators key a cache on the source file's timestamp; ours keys it on the
+    entry key, which already covers the source, the graph and the versions.
+    """
+    from numba.core.caching import _CacheLocator
+
+    class _Locator(_CacheLocator):
+        def __init__(self, folder: Path, key: str) -> None:
+            self._folder, self._key = folder, key
+
+        def ensure_cache_path(self) -> None:
+            self._folder.mkdir(parents=True, exist_ok=True)
+
+        def get_cache_path(self) -> str:
+            return str(self._folder)
+
+        def get_source_stamp(self) -> str:
+            return self._key
+
+        def get_disambiguator(self) -> str:
+            return self._key[:16]
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            entry = _ENTRIES.get(py_func)
+            return None if entry is None else cls(*entry)
+
+    return _Locator
+
+
+def _register_locator() -> None:
+    from numba.core.caching import CacheImpl
+
+    if not any(getattr(c, "__qualname__", "").endswith("_Locator")
+               and c.__module__ == __name__ for c in CacheImpl._locator_classes):
+        CacheImpl._locator_classes.insert(0, _locator_class())
+
+
+# -- generated wrappers ----------------------------------------------------------------------
+
+_HEADER = """\
+# Generated by srsbayes.inference.compile_cache: nutpie's C-callable wrappers around
+# PyTensor's compiled functions, with the shared-data layout spelled out.
+import numba
+import numpy as np
+from nutpie.compile_pymc import address_as_void_pointer
+"""
+
+
+def _extract_lines(keys: list[str], ndims: dict[str, int], dtypes: dict[str, str]) -> list[str]:
+    """Source lines binding ``a0, a1, ...`` to the shared arrays ``keys`` in ``user_data_``."""
+    lines = ["shared = numba.carray(user_data_, (), RECORD)['shared']"]
+    for i, key in enumerate(keys):
+        lines += [f"p{i} = address_as_void_pointer(shared['data']['{key}'][()])",
+                  f"a{i} = numba.carray(p{i}, int(shared['size']['{key}'][()]), "
+                  f"np.{dtypes[key]})"]
+        if ndims[key]:
+            lines.append(f"h{i} = shared['shape']['{key}']")
+            dims = ", ".join(f"int(h{i}[{j}])" for j in range(ndims[key]))
+            lines.append(f"a{i} = a{i}.reshape(({dims},))")
+        else:
+            lines.append(f"a{i} = a{i}.reshape(())")
+    return lines
+
+
+def _indent(lines: list[str], n: int) -> str:
+    return "".join(" " * n + line + "\n" for line in lines)
+
+
+def logp_source(n_dim: int, keys: list[str], ndims: dict[str, int],
+                dtypes: dict[str, str]) -> str:
+    """Source of nutpie's logp wrapper (``_make_c_logp_func``) for this layout."""
+    args = "".join(f", a{i}" for i in range(len(keys)))
+    return (_HEADER + "\n\ndef logp(dim, x_, out_, logp_, user_data_):\n"
+            f"    if dim != {n_dim}:\n        return -1\n    try:\n"
+            f"        x = numba.carray(x_, ({n_dim},))\n"
+            f"        out = numba.carray(out_, ({n_dim},))\n"
+            "        logp = numba.carray(logp_, ())\n"
+            + _indent(_extract_lines(keys, ndims, dtypes), 8)
+            + f"        logp_val, grad = INNER(x{args})\n"
+            "        logp[()] = logp_val\n        out[...] = grad\n"
+            "        if not np.all(np.isfinite(out)):\n            return 3\n"
+            "        if not np.isfinite(logp_val):\n            return 4\n"
+            "    except Exception:  # noqa: BLE001\n        return 1\n    return 0\n")
+
+
+def expand_source(n_dim: int, n_expanded: int, keys: list[str], ndims: dict[str, int],
+                  dtypes: dict[str, str]) -> str:
+    """Source of nutpie's expand wrapper (``_make_c_expand_func``) for this layout."""
+    args = "".join(f", a{i}" for i in range(len(keys)))
+    return (_HEADER + "\n\ndef expand(dim, expanded, x_, out_, user_data_):\n"
+            f"    if dim != {n_dim}:\n        return -1\n"
+            f"    if expanded != {n_expanded}:\n        return -1\n    try:\n"
+            f"        x = numba.carray(x_, ({n_dim},))\n"
+            f"        out = numba.carray(out_, ({n_expanded},))\n"
+            + _indent(_extract_lines(keys, ndims, dtypes), 8)
+            + f"        (values,) = INNER(x{args})\n        out[...] = values\n"
+            "    except Exception:  # noqa: BLE001\n        return -2\n    return 0\n")
+
+
+def _load_function(source: str, name: str, path: Path | None, env: dict[str, Any]) -> Callable:
+    """Execute generated ``source`` (written to ``path`` for tracebacks) and return ``name``."""
+    filename = "<srsbayes-generated>"
+    if path is not None:
+        if not path.exists() or path.read_text() != source:
+            _atomic_write(path, source.encode())
+        filename = str(path)
+    # numba rebuilds a cached function's environment by importing its module by name
+    namespace = {"__name__": __name__, **env}
+    exec(compile(source, filename, "exec"), namespace)  # our own generated source
+    return namespace[name]
+
+
+# -- entries on disk -------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != _MANIFEST and not p.name.startswith(".")}
+
+
+def _entry_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished entry whose files match its manifest."""
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(manifest.get("files")) and manifest["files"] == _digests(folder)
+
+
+def _write_manifest(folder: Path) -> None:
+    body = {"files": _digests(folder)}
+    _atomic_write(folder / _MANIFEST, json.dumps(body, indent=1, sort_keys=True).encode())
+
+
+# -- compiling -------------------------------------------------------------------------------
+
+
+def _cfunc(source: str, name: str, sig, inner, record, folder: Path | None, key: str | None):
+    """``numba.cfunc`` of the generated ``name``; cached in ``folder`` when it is given."""
+    import numba
+
+    py_file = folder / f"{name}.py" if folder is not None else None
+    func = _load_function(source, name, py_file, {"INNER": inner, "RECORD": record})
+    if folder is None or key is None:
+        return numba.cfunc(sig)(func)
+    _ENTRIES[func] = (folder, key)
+    return numba.cfunc(sig, cache=True)(func)
+
+
+def _graph_key(pt_function) -> str | None:
+    """PyTensor's numba cache key of a compiled function's graph (None: not cacheable)."""
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    return CACHED_SRC_FUNCTIONS.get(pt_function.vm.jit_fn.py_func)
+
+
+def nutpie_source_sha256() -> str:
+    """SHA-256 of the installed ``nutpie/compile_pymc.py``, whose internals we mirror."""
+    from nutpie import compile_pymc
+
+    return hashlib.sha256(Path(compile_pymc.__file__).read_bytes()).hexdigest()
+
+
+NUTPIE_SOURCE_SHA256 = "52cf4cd08eeedb3a9a22ef3ed68abad17248197aab4841566ad142c8cd81adb7"
+"""``nutpie/compile_pymc.py`` of nutpie 0.16.11, read when this module was written. Any
+other source uses the ordinary compile (a changed nutpie may have changed what we copy)."""
+
+
+def compile_model(model, root: Path | str | None = "default"):
+    """``nutpie.compile_pymc_model(model)`` with the compiled model cached on disk.
+
+    Parameters
+    ----------
+    model
+        A ``pymc.Model``.
+    root
+        Cache folder; ``"default"`` reads :func:`cache_root`, ``None`` disables the cache.
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+        The model ``nutpie.compile_pymc_model`` returns, draw for draw. A cache hit skips
+        PyTensor's graph rewriting as well as numba: it carries no PyTensor functions
+        (``logp_func`` and ``expand_func`` are ``None``; nutpie's sampler never reads them).
+    """
+    import nutpie
+
+    folder = cache_root() if root == "default" else (Path(root) if root is not None else None)
+    if folder is None or not nutpie_supported() or nutpie_source_sha256() != NUTPIE_SOURCE_SHA256:
+        STATS["uncached"] += 1
+        return nutpie.compile_pymc_model(model)
+    try:
+        return _compile_cached(model, folder)
+    except Exception as exc:  # the cache may never fail a fit
+        STATS["fallback"] += 1
+        logger.warning("srsbayes: warning: compile cache failed (%s: %s); compiling without it",
+                       type(exc).__name__, exc)
+        return nutpie.compile_pymc_model(model)
+
+
+def _compile_cached(model, root: Path):
+    """Load the model's entry under ``root``, building it first if it is missing."""
+    from filelock import FileLock
+
+    from .graph_key import Unkeyable, model_graph_key
+
+    try:
+        graph = model_graph_key(model)
+    except Unkeyable as exc:
+        import nutpie
+
+        logger.info("compile cache skipped: %s", exc)
+        STATS["uncached"] += 1
+        return nutpie.compile_pymc_model(model)
+    key = entry_key(graph)
+    name = f"nutpie-{key[:32]}"
+    folder = root / name
+    root.mkdir(parents=True, exist_ok=True)
+    _register_locator()
+    with FileLock(str(root / f"{name}.lock"), timeout=LOCK_TIMEOUT):
+        if _entry_complete(folder):
+            try:
+                compiled = _load_entry(model, folder, key)
+            except Exception:
+                shutil.rmtree(folder, ignore_errors=True)  # so the next process rebuilds it
+                raise
+            status = "hit"
+        else:
+            shutil.rmtree(folder, ignore_errors=True)  # unfinished or corrupted
+            compiled, saved = _build_entry(model, folder, key)
+            status = "miss" if saved else "uncached"
+    STATS[status] += 1
+    logger.info("compile cache %s: %s", status, folder)
+    return compiled
+
+
+def entry_key(graph: str) -> str:
+    """SHA-256 of the model graph's key and :func:`versions`."""
+    payload = json.dumps({"graph": graph, "versions": versions()}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _signatures():
+    import numba
+
+    t = numba.types
+    return (t.int64(t.uint64, *[t.CPointer(t.double)] * 3, t.voidptr),
+            t.int64(t.uint64, t.uint64, *[t.CPointer(t.double)] * 2, t.voidptr))
+
+
+def _build_entry(model, folder: Path, key: str):
+    """Compile ``model`` as nutpie does, saving the wrappers and a description in ``folder``.
+
+    Returns the compiled model and whether numba saved both wrappers.
+    """
+    from nutpie import compile_pymc as cp
+
+    (n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info,
+     reparameterized) = cp._make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=True,
+        pymc_initial_point_fn=_pymc_initial_point_fn(model), var_names=None)
+    # Stable record field names (nutpie draws uuid4 ones per process, defeating any cache).
+    shared_vars = list(dict.fromkeys([*logp_pt.get_shared(), *expand_pt.get_shared()]))
+    layout = {
+        "n_dim": int(n_dim), "n_expanded": int(n_expanded),
+        "names": list(shape_info[0]),
+        "slices": [[int(sl.start), int(sl.stop)] for sl in shape_info[1]],
+        "shapes": [[int(d) for d in shape] for shape in shape_info[2]],
+        "reparameterized": list(reparameterized),
+        "shared": [{"key": f"s{i}", "name": v.name, "ndim": int(v.type.ndim),
+                    "dtype": str(v.type.dtype)} for i, v in enumerate(shared_vars)],
+        "logp_shared": [shared_vars.index(v) for v in logp_pt.get_shared()],
+        "expand_shared": [shared_vars.index(v) for v in expand_pt.get_shared()],
+    }
+    var_keys = {v: f"s{i}" for i, v in enumerate(shared_vars)}
+    shared_data = _frozen_values(var_keys)
+    user_data = cp.make_user_data(var_keys, shared_data)
+    sources = _sources(layout)
+    folder.mkdir(parents=True)
+    sig_logp, sig_expand = _signatures()
+    logp_c = _cfunc(sources[0], "logp", sig_logp, logp_pt.vm.jit_fn, user_data.dtype,
+                    folder, key)
+    expand_c = _cfunc(sources[1], "expand", sig_expand, expand_pt.vm.jit_fn,
+                      user_data.dtype, folder, key)
+    saved = len(list(folder.glob("*.nbi"))) == 2
+    if saved:
+        meta = {**layout, "record": str(user_data.dtype.descr), "key": key,
+                "pytensor_keys": [_graph_key(logp_pt), _graph_key(expand_pt)],
+                "versions": versions()}
+        _atomic_write(folder / "layout.json", json.dumps(meta, indent=1).encode())
+        _write_manifest(folder)
+    else:  # numba declined to cache (e.g. a large constant is a dynamic global)
+        shutil.rmtree(folder, ignore_errors=True)
+    return _assemble(model, layout, var_keys, shared_data, user_data, (logp_c, expand_c),
+                     initial_point_fn, (logp_pt, expand_pt)), saved
+
+
+def _load_entry(model, folder: Path, key: str):
+    """The compiled model from a complete entry: no PyTensor compilation, no numba compile."""
+    from nutpie import compile_pymc as cp
+
+    layout = json.loads((folder / "layout.json").read_text())
+    by_name = _shared_by_name(model)
+    var_keys = {by_name[s["name"]]: s["key"] for s in layout["shared"]}
+    shared_data = _frozen_values(var_keys)
+    for s in layout["shared"]:
+        arr = shared_data[s["key"]]
+        if arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
+            raise ValueError(f"shared variable {s['name']} does not match the cached layout")
+    user_data = cp.make_user_data(var_keys, shared_data)
+    if str(user_data.dtype.descr) != layout["record"]:
+        raise ValueError("shared-data record does not match the cached layout")
+    sources = _sources(layout)
+    sig_logp, sig_expand = _signatures()
+    # INNER is None: a cache miss here would fail to type, never compile something else.
+    cfuncs = (_cfunc(sources[0], "logp", sig_logp, None, user_data.dtype, folder, key),
+              _cfunc(sources[1], "expand", sig_expand, None, user_data.dtype, folder, key))
+    if any(c.cache_hits != 1 for c in cfuncs):
+        raise RuntimeError("numba did not load the cached wrappers")
+    n_free = len(model.free_RVs)
+    initial_point_fn = cp._rv_dict_to_flat_array_wrapper(
+        _pymc_initial_point_fn(model), names=layout["names"][:n_free],
+        shapes=[tuple(s) for s in layout["shapes"][:n_free]])
+    return _assemble(model, layout, var_keys, shared_data, user_data, cfuncs,
+                     initial_point_fn, (None, None))
+
+
+def _pymc_initial_point_fn(model):
+    """nutpie's default initial points: support points, jittered on every free variable."""
+    from nutpie import compile_pymc as cp
+    from pymc.initial_point import make_initial_point_fn
+
+    return cp._wrap_with_lock(make_initial_point_fn(
+        model=model, overrides=None, default_strategy="support_point",
+        jitter_rvs=set(model.free_RVs), return_transformed=True))
+
+
+def _shared_by_name(model) -> dict[str, Any]:
+    """The model's named shared variables (``pm.Data``), by name."""
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.traversal import graph_inputs
+
+    out: dict[str, Any] = {}
+    values = [model.rvs_to_values[rv] for rv in model.basic_RVs]  # observed data too
+    for var in graph_inputs([*model.basic_RVs, *values, *model.potentials,
+                             *model.deterministics]):
+        if isinstance(var, SharedVariable) and var.name is not None:
+            if out.get(var.name, var) is not var:
+                raise ValueError(f"shared variable name {var.name!r} is not unique")
+            out[var.name] = var
+    return out
+
+
+def _frozen_values(var_keys: dict[Any, str]) -> dict[str, Any]:
+    import numpy as np
+
+    data = {key: np.array(var.get_value(), order="C", copy=True)
+            for var, key in var_keys.items()}
+    for arr in data.values():
+        arr.flags.writeable = False
+    return data
+
+
+def _sources(layout: dict[str, Any]) -> tuple[str, str]:
+    shared = layout["shared"]
+    ndims = {s["key"]: s["ndim"] for s in shared}
+    dtypes = {s["key"]: s["dtype"] for s in shared}
+    logp_keys = [shared[i]["key"] for i in layout["logp_shared"]]
+    expand_keys = [shared[i]["key"] for i in layout["expand_shared"]]
+    return (logp_source(layout["n_dim"], logp_keys, ndims, dtypes),
+            expand_source(layout["n_dim"], layout["n_expanded"], expand_keys, ndims, dtypes))
+
+
+def _assemble(model, layout, var_keys, shared_data, user_data, cfuncs, initial_point_fn,
+              pt_functions):
+    """The ``CompiledPyMCModel`` nutpie's ``_compile_pymc_model_numba`` would return."""
+    from nutpie import compile_pymc as cp
+
+    shape_info = (layout["names"], [slice(a, b) for a, b in layout["slices"]],
+                  [tuple(s) for s in layout["shapes"]])
+    dims, coords = cp._prepare_dims_and_coords(model, shape_info, layout["reparameterized"])
+    return cp.CompiledPyMCModel(
+        _n_dim=layout["n_dim"], dims=dims, _coords=coords,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        compiled_logp_func=cfuncs[0], compiled_expand_func=cfuncs[1],
+        initial_point_func=initial_point_fn, shared_data=shared_data,
+        shared_var_keys=var_keys, user_data=user_data, n_expanded=layout["n_expanded"],
+        shape_info=shape_info, logp_func=pt_functions[0], expand_func=pt_functions[1],
+        reparameterized_names=layout["reparameterized"])
