@@ -187,6 +187,15 @@ def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ..
     return tuple(out)
 
 
+def _design(wide: pd.DataFrame, i: int) -> dict[str, str]:
+    """The study's design and risk-of-bias judgement, where the table records them."""
+    out = {}
+    for col in ("design", "rob"):
+        if col in wide.columns and isinstance(wide[col].iloc[i], str) and wide[col].iloc[i]:
+            out[col] = wide[col].iloc[i]
+    return out
+
+
 def _per_study(x: xr.DataArray) -> list[dict[str, Any]]:
     return [draw_stats(x.isel(study=i)) for i in range(x.sizes["study"])]
 
@@ -236,8 +245,9 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
     summary["study_effects"] = [
         {"study": s, "observed": {"estimate": float(o.estimate),
                                   "ci95": [float(o.lo), float(o.hi)]},
-         "shrunken": sh}
-        for s, o, sh in zip(result.wide["study"], observed.itertuples(), shrunk, strict=True)]
+         "shrunken": sh, **_design(result.wide, i)}
+        for i, (s, o, sh) in enumerate(zip(result.wide["study"], observed.itertuples(), shrunk,
+                                           strict=True))]
     absolute = {k: derived[k] for k in derived.data_vars}
     if hasattr(fam, "extra_summary"):
         summary.update(fam.extra_summary(result.wide, data, absolute))

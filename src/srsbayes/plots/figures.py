@@ -114,6 +114,15 @@ def _interval(ax, y: float, lo: float, mid: float, hi: float, *, color: str, mar
             mfc=color if filled else "white", mew=1.4, ls="none", label=label)
 
 
+def study_label(row: dict[str, Any]) -> str:
+    """A forest-plot row label: the study, with its design and risk of bias when recorded
+    (e.g. "Study A (retrospective; RoB serious)")."""
+    extra = [row["design"]] if row.get("design") else []
+    if row.get("rob"):
+        extra.append(f"RoB {row['rob']}")
+    return plain(row["study"]) + (f" ({'; '.join(extra)})" if extra else "")
+
+
 def forest_plot(summary: dict[str, Any]) -> bytes:
     """Forest plot of one outcome.
 
@@ -152,7 +161,7 @@ def forest_plot(summary: dict[str, Any]) -> bytes:
               ms=10, ls="--", label="New-study prediction (95%)")
     values += [lo, hi, *p["ci95"]]
     ax.set_yticks([*ys, 1.5, 0.8])
-    ax.set_yticklabels([plain(r["study"]) for r in rows] + ["Pooled", "New study"])
+    ax.set_yticklabels([study_label(r) for r in rows] + ["Pooled", "New study"])
     ax.set_ylim(0.3, ys[0] + 0.7)
     finite = [v for v in values if np.isfinite(v) and v > 0]
     _ratio_axis(ax, min([*finite, 0.9]), max([*finite, 1.1]), summary)

@@ -204,6 +204,9 @@ def study_list(table: StudyTable) -> list[dict[str, Any]]:
         entry["covariates"] = {c: list(dict.fromkeys(str(v) for v in rows[c]
                                                      if str(v) not in ("", "nan")))
                                for c in table.covariates}
+        for col in ("design", "rob"):  # risk of bias: "not assessed" when not recorded
+            vals = rows[col] if col in rows.columns else []
+            entry[col] = list(dict.fromkeys(str(v) for v in vals if isinstance(v, str) and v))
         out.append(entry)
     return out
 

@@ -19,14 +19,16 @@ _MEDIAN_HEAD = ["Study", "Arm", "n", "Median (months)", "Follow-up", "Deaths", "
 
 def _studies_table(report: Report) -> Table:
     covs = report.table.covariates
-    head = ["Study", "Outcomes", "n preop", "n postop", "Follow-up (months)", "Source",
-            *covs]
+    head = ["Study", "Outcomes", "n preop", "n postop", "Follow-up (months)", "Design",
+            "Risk of bias", "Source", *covs]
     rows = []
     for st in report.studies:
         rows.append([st["study"], ", ".join(st["outcomes"]),
                      "/".join(str(v) for v in st["n_preop"]),
                      "/".join(str(v) for v in st["n_postop"]),
                      "/".join(f"{v:g}" for v in st["follow_up"]) or "not reported",
+                     "; ".join(st.get("design", [])) or "not reported",
+                     "; ".join(st.get("rob", [])) or "not assessed",
                      "; ".join(st["sources"]),
                      *["; ".join(st["covariates"].get(c, [])) for c in covs]])
     return Table(head, rows, cls="compact")
