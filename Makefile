@@ -1,7 +1,7 @@
 # Every target bootstraps .venv (Python 3.12 + the exact versions in uv.lock) first, so a fresh
 # clone needs nothing else; `test` also installs Chromium for the browser tests.
 PY := .venv/bin/python
-.PHONY: setup browser report audit test lint bench validate
+.PHONY: setup browser report audit test bench validate
 
 setup:
 	@scripts/bootstrap
@@ -16,8 +16,10 @@ report: setup
 audit: setup
 	$(PY) -m srsbayes audit
 
+# Lint, the manual's build (warnings are errors) and the whole suite.
 test: setup browser
 	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mkdocs build --strict -q -d site
 	$(PY) -m pytest -n 2 -q
 
 bench: setup

@@ -11,9 +11,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-MAX_DIGITS = 30
-"""Longest number :func:`exact` accepts (digits or exponent): a real table never comes
-close, and ``1e999999999`` as an exact fraction would exhaust memory."""
+# The longest number exact() accepts (digits or exponent) is the loader's own limit.
+from ..inputs.cells import MAX_DIGITS
 
 
 def exact(value: str | float) -> tuple[Fraction, int]:

@@ -38,6 +38,7 @@ from scipy import stats
 from ..errors import InputError
 from ..families import get_family
 from ..families.contrast import MEASURES, WORDS, is_ratio, measure_code
+from .cells import parse_number
 from .specs import OutcomeSpec
 
 NUMBERS = ("estimate", "ci_low", "ci_high", "ci_level", "se", "p_value", "time_months")
@@ -61,20 +62,6 @@ def is_contrast_row(rec: dict) -> bool:
 
 
 # -- parsing -------------------------------------------------------------------------------------
-
-def _number(text: Any, *, f: str, row: int, col: str) -> float:
-    """The number in a cell (NaN when empty)."""
-    text = str(text).strip()
-    if text == "":
-        return math.nan
-    try:
-        x = float(text)
-    except ValueError:
-        raise InputError(f"not a number: {text!r}", file=f, row=row, column=col) from None
-    if not math.isfinite(x):
-        raise InputError(f"not a finite number: {text!r}", file=f, row=row, column=col)
-    return x
-
 
 def _decimals(text: Any) -> int:
     """Decimals as written (``'0.450'`` -> 3): the precision a number was printed at."""
@@ -168,7 +155,7 @@ def contrast_record(rec: dict, specs: dict[str, OutcomeSpec], f: str,
     raw = {c: str(rec.get(c, "")).strip() for c in ("estimate", "ci_low", "ci_high",
                                                     "p_value")}
     for col in (*arm_numbers, *NUMBERS):
-        rec[col] = _number(rec.get(col, ""), f=f, row=r, col=col)
+        rec[col] = parse_number(str(rec.get(col, "")).strip(), f=f, row=r, col=col)
     for col in arm_numbers:
         if col != "n" and not math.isnan(rec[col]):
             raise InputError("not used on a contrast row (arm empty); leave it empty", file=f,

@@ -32,6 +32,7 @@ from ..errors import InputError
 from ..families import ARMS, as_int, get_family  # noqa: F401  (as_int: public here too)
 from ..resources import BUNDLED_DATA
 from . import contrasts
+from .cells import parse_number
 from .specs import OutcomeSpec
 
 DEFAULT_DATA = BUNDLED_DATA / "studies.csv"
@@ -251,44 +252,6 @@ def _frame(header: list[str], body: list[tuple[int, list[str]]], f: str) -> pd.D
     return df
 
 
-MAX_COUNT = 2**53
-"""Counts must be below this: the largest whole numbers a float holds exactly."""
-MAX_DIGITS = 30
-"""Most digits, and largest exponent, a number may be written with: no reported value comes
-close, and the audit's exact arithmetic on ``1e-999999999`` would exhaust memory."""
-_COUNTS = ("n", "events", "deaths")
-
-
-def _number(value: str, *, f: str, row: int, col: str) -> float:
-    """The number in a cell (NaN when empty); counts must be whole and below 2^53."""
-    if value == "":
-        return math.nan
-    try:
-        x = float(value)
-    except ValueError:
-        raise InputError(f"not a number: {value!r}", file=f, row=row, column=col) from None
-    if not math.isfinite(x):
-        raise InputError(f"not a finite number: {value!r}", file=f, row=row, column=col)
-    if col in _COUNTS and x != int(x):
-        raise InputError(f"must be a whole number, got {value!r}", file=f, row=row, column=col)
-    if col in _COUNTS and abs(x) >= MAX_COUNT:
-        raise InputError(f"implausibly large count {value!r} (must be < 2^53)", file=f,
-                         row=row, column=col)
-    if not _usable_size(value):
-        raise InputError(f"not a number of usable size: {value!r} (at most {MAX_DIGITS} "
-                         "digits and exponent)", file=f, row=row, column=col)
-    return x
-
-
-def _usable_size(value: str) -> bool:
-    """Whether ``value`` is written with at most :data:`MAX_DIGITS` digits and exponent."""
-    try:
-        _, digits, exponent = Decimal(value).as_tuple()
-    except InvalidOperation:
-        return False
-    return len(digits) <= MAX_DIGITS and isinstance(exponent, int) and abs(exponent) <= MAX_DIGITS
-
-
 def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> pd.DataFrame:
     """Check every row; its family's ``check_row`` checks the family's own columns."""
     records = []
@@ -301,7 +264,7 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
         _check_rate_type(rec, f)
         decimals = _decimals(rec.get("percent", ""))
         for col in NUMERIC:
-            rec[col] = _number(rec.get(col, ""), f=f, row=rec["row"], col=col)
+            rec[col] = parse_number(rec.get(col, ""), f=f, row=rec["row"], col=col)
         _check_sizes(rec, f)
         get_family(specs[rec["outcome"]].family).check_row(rec, f, decimals)
         records.append(rec)

@@ -12,30 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...certainty.formatting import absolute_text
 from ..document import UL, Block, Box, Details, H, Inline, P, S, Section, Table
 
 if TYPE_CHECKING:
     from ...certainty import CertaintyReport, SoFRow
     from ...certainty.net_benefit import NetBenefit
-    from ...certainty.sof import AbsoluteEffect
     from ..model import Report
 
 NAME = "certainty"
 HEAD = ["Outcome", "Relative effect (95% CrI)", "Absolute effects", "Studies (patients)",
         "Certainty", "What happens"]
 LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "fail"}
-
-
-def _absolute(a: AbsoluteEffect) -> str:
-    d = a.difference
-    if a.unit == "months":
-        return (f"postop {a.control:.1f}, preop {a.intervention.median:.1f} months: "
-                f"{d.median:+.1f} ({d.ci95[0]:+.1f} to {d.ci95[1]:+.1f}); "
-                f"at the {a.baseline.label}")
-    word = "more" if d.median >= 0 else "fewer"
-    return (f"per 1,000: postop {a.control:.0f}, preop {a.intervention.median:.0f}: "
-            f"{abs(d.median):.0f} {word} ({d.ci95[0]:+.0f} to {d.ci95[1]:+.0f}); "
-            f"at the {a.baseline.label}")
 
 
 def sof_row_cells(r: SoFRow) -> list[Inline]:
@@ -48,7 +36,7 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
            f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
     absolute: list[Inline] = []
     for i, a in enumerate(r.absolute):
-        absolute += (["; "] if i else []) + [_absolute(a)]
+        absolute += (["; "] if i else []) + [absolute_text(a)]
     assert c.level is not None
     return [r.label, rel, absolute, studies, S(c.level, LEVEL_STYLE[c.level]), r.statement]
 

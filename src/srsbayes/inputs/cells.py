@@ -1,0 +1,45 @@
+"""One parser for every numeric cell of the study table (arm rows and contrast rows)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+
+from ..errors import InputError
+
+MAX_COUNT = 2**53
+"""Counts must be below this: the largest whole numbers a float holds exactly."""
+MAX_DIGITS = 30
+"""Most digits, and largest exponent, a number may be written with: no reported value comes
+close, and the audit's exact arithmetic on ``1e-999999999`` would exhaust memory."""
+_COUNTS = ("n", "events", "deaths")
+
+
+def parse_number(value: str, *, f: str, row: int, col: str) -> float:
+    """The number in a cell (NaN when empty); counts must be whole and below 2^53."""
+    if value == "":
+        return math.nan
+    try:
+        x = float(value)
+    except ValueError:
+        raise InputError(f"not a number: {value!r}", file=f, row=row, column=col) from None
+    if not math.isfinite(x):
+        raise InputError(f"not a finite number: {value!r}", file=f, row=row, column=col)
+    if col in _COUNTS and x != int(x):
+        raise InputError(f"must be a whole number, got {value!r}", file=f, row=row, column=col)
+    if col in _COUNTS and abs(x) >= MAX_COUNT:
+        raise InputError(f"implausibly large count {value!r} (must be < 2^53)", file=f,
+                         row=row, column=col)
+    if not _usable_size(value):
+        raise InputError(f"not a number of usable size: {value!r} (at most {MAX_DIGITS} "
+                         "digits and exponent)", file=f, row=row, column=col)
+    return x
+
+
+def _usable_size(value: str) -> bool:
+    """Whether ``value`` is written with at most :data:`MAX_DIGITS` digits and exponent."""
+    try:
+        _, digits, exponent = Decimal(value).as_tuple()
+    except InvalidOperation:
+        return False
+    return len(digits) <= MAX_DIGITS and isinstance(exponent, int) and abs(exponent) <= MAX_DIGITS
