@@ -5,7 +5,7 @@ The command line (``python -m srsbayes``) is a thin layer over this API::
     import srsbayes as sb
     specs = sb.load_specs()
     table = sb.read_table(sb.DEFAULT_DATA, specs)
-    result = sb.fit_outcome(table, specs["lmd"], seed=1)
+    result = sb.fit_outcome(table, specs["lmd"], settings=sb.FitSettings(seed=1))
     result.summary["prob_benefit"]
 """
 

@@ -46,7 +46,7 @@ class AuditInputs:
         The paper's pooled rows (:func:`srsbayes.audit.read_pooled`) and claims
         (:func:`srsbayes.audit.read_claims`); ``None`` when not compared with the paper.
     paper
-        Facts read from the paper's text (:class:`srsbayes.audit.paper.PaperFacts`).
+        Facts read from the paper's text (:class:`srsbayes.audit.sources.PaperFacts`).
     files
         The file behind each input (``"table"``, ``"pooled"``, ``"claims"``), to which
         the findings' line numbers refer.

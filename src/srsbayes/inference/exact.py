@@ -108,7 +108,7 @@ def normal_normal_posterior(y: np.ndarray, s: np.ndarray, mu_prior_sd: float, ta
         Normal prior of the overall effect mu.
     tau_prior
         Prior of tau: a frozen :mod:`scipy.stats` distribution on tau >= 0, or a
-        :class:`srsbayes.priors.Prior` (anything with ``.scipy()``).
+        :class:`srsbayes.priors.distributions.Prior` (anything with ``.scipy()``).
     n_grid
         Points in each of the two grids that are merged (one even in prior probability, one
         even in log tau), so both a diffuse and a sharply peaked posterior are resolved.

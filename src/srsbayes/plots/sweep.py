@@ -48,11 +48,11 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
     Parameters
     ----------
     rows
-        The sweep table (:attr:`srsbayes.sweep.SweepResult.rows`).
+        The sweep table (:attr:`srsbayes.sensitivity.sweep.SweepResult.rows`).
     spec
         The outcome's spec (decision probability, benefit direction, family).
     verdict
-        :func:`srsbayes.sweep.verdict` of ``rows``; its first sentence is the title.
+        :func:`srsbayes.sensitivity.verdict.verdict` of ``rows``; its first sentence is the title.
     reference
         Label of the default setting, drawn in bold.
     """

@@ -3,7 +3,7 @@ evidence and write one self-contained clinical report (``index.html``) and its M
 twin (``index.md``), beside each outcome's ``posterior.nc`` and ``summary.json``.
 
 The work is split three ways: this module orchestrates (validation, fits, sweeps, derived
-posterior quantities, the comparison with the source paper); :mod:`srsbayes.figures` draws;
+posterior quantities, the comparison with the source paper); :mod:`srsbayes.plots.figures` draws;
 :mod:`srsbayes.report.render` writes HTML and Markdown (section builders word what this
 module computes). Input is validated completely before
 anything is written (bad input: exit 2, nothing written). A fit that fails its convergence
@@ -485,10 +485,10 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     sweep
         Run each outcome's default sensitivity sweep.
     grid
-        Sweep grid (a :class:`srsbayes.sweep.Grid` or a list of
-        :class:`srsbayes.sweep.Setting`); each outcome's default grid when None.
+        Sweep grid (a :class:`srsbayes.sensitivity.grid.Grid` or a list of
+        :class:`srsbayes.sensitivity.grid.Setting`); each outcome's default grid when None.
     sweep_options
-        Extra keyword arguments of :func:`srsbayes.sweep.run_sweep` (e.g.
+        Extra keyword arguments of :func:`srsbayes.sensitivity.sweep.run_sweep` (e.g.
         ``data_level=False, psense=False`` for a quick report).
     progress
         Progress bar (none by default).

@@ -131,7 +131,7 @@ class OutcomeReport:
 
 @dataclass
 class Report:
-    """Everything :mod:`srsbayes.render` needs."""
+    """Everything :mod:`srsbayes.report.render` needs."""
 
     table: StudyTable
     outcomes: list[OutcomeReport]

@@ -1,4 +1,4 @@
-"""Render a :class:`srsbayes.report.build.Report` as one self-contained HTML page and as
+"""Render a :class:`srsbayes.report.model.Report` as one self-contained HTML page and as
 Markdown (a thin front to the report's parts, kept for existing callers).
 
 The parts: :mod:`.document` (the tree), :mod:`.sections` (the section registry and the

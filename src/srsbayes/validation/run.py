@@ -7,9 +7,14 @@ sizes and follow-up. Per family it writes ``sbc_<family>.json`` (ranks, p-values
 negative controls, every fit's gate verdict, provenance) and ``sbc_<family>.png`` (ECDF
 difference plot), atomically, and prints one PASS/FAIL line per checked quantity.
 
+Its power is checked too: the same simulated data sets are fitted again with a τ prior
+:data:`~srsbayes.validation.sbc.TAU_CONTROL_FACTOR` (1.5) times wider than the one they were
+simulated from, and the record says whether the test rejects that (``negative_controls``
+→ ``tau_prior``); a test that cannot has not shown calibration to that precision.
+
 Exit status: 0 when every uniformity test passes, 4 (:data:`EXIT_SBC_REJECTED`) when any
 rejects, 2 for bad options. Fits that fail the convergence gate are counted and listed
-but their ranks are kept (see :func:`srsbayes.sbc.run_sbc`).
+but their ranks are kept (see :func:`srsbayes.validation.sbc.run_sbc`).
 
 References
 ----------
@@ -31,15 +36,26 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..families import FAMILIES
 from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
 from ..outputs import command_line, package_versions, write_json, write_with
-from .sbc import ALPHA, N_NULL, SBC_SETTINGS, SBCResult, plot_ecdf_difference, run_sbc
+from .sbc import (
+    ALPHA,
+    N_NULL,
+    SBC_SETTINGS,
+    TAU_CONTROL_FACTOR,
+    SBCResult,
+    plot_ecdf_difference,
+    run_sbc,
+    widened,
+)
 
 EXIT_SBC_REJECTED = 4
 """Exit status when a uniformity test rejects (the model's posterior is miscalibrated)."""
 
-FAMILY_OUTCOMES = {"binomial": "lmd", "lognormal_median": "os"}
+FAMILY_OUTCOMES = {name: info.sbc_outcome for name, info in FAMILIES.items()
+                   if info.sbc_outcome}
 """Family -> outcome whose spec priors and bundled design the family is calibrated with."""
 
 MIN_SIMS = 10
@@ -123,9 +139,51 @@ def format_result(result: SBCResult) -> list[str]:
     return lines
 
 
+def prior_control_record(control: SBCResult, factor: float) -> dict[str, Any]:
+    """The power check of a run: SBC whose fit uses a τ prior ``factor`` times too wide.
+
+    The same simulated data sets and fit seeds as the main run (same ``seed``), fitted with
+    the widened prior (:func:`srsbayes.validation.sbc.widened`): the uniformity test should
+    reject at the same Bonferroni level. ``rejected`` is False when SBC with this many data
+    sets cannot see an error of that size.
+    """
+    pv = control.pvalues()
+    rejected_by = [q for q, p in pv.items() if p["ecdf"] < control.alpha_each]
+    fit = control.fit_priors or control.priors
+    return {
+        "description": f"SBC fitted with a tau prior {factor:g}x wider than the one the data "
+                       f"are simulated from ({fit['tau']} vs {control.priors['tau']}); the "
+                       "uniformity test should reject",
+        "factor": factor,
+        "simulated_prior": str(control.priors["tau"]),
+        "fit_prior": str(fit["tau"]),
+        "ecdf_p": {q: p["ecdf"] for q, p in pv.items()},
+        "alpha_each": control.alpha_each,
+        "rejected": bool(rejected_by),
+        "rejected_by": rejected_by,
+        "gate_failed": len(control.gate_failures()),
+        "ranks": {q: r.tolist() for q, r in control.ranks.items()},
+    }
+
+
+def format_control(rec: dict[str, Any]) -> str:
+    """One line: whether the τ-prior negative control was rejected, as it should be."""
+    smallest = min(rec["ecdf_p"].items(), key=lambda kv: kv[1])
+    verdict = ("rejected, as it should be" if rec["rejected"] else
+               "NOT rejected: SBC with this many data sets misses an error of this size")
+    return (f"  negative control (tau prior {rec['factor']:g}x too wide, {rec['fit_prior']}): "
+            f"smallest ECDF p = {smallest[1]:.2g} ({smallest[0]}), {verdict}")
+
+
 def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, seed: int,
-                   echo: Callable[[str], None] = print) -> bool:
+                   echo: Callable[[str], None] = print,
+                   control_factor: float | None = TAU_CONTROL_FACTOR) -> bool:
     """Run SBC for every family and write ``sbc_<family>.json`` / ``.png`` into ``out``.
+
+    With ``control_factor``, each family also runs the negative control of
+    :func:`prior_control_record` (a second SBC run of ``n_sims`` fits), recorded under
+    ``negative_controls.tau_prior`` and printed; it does not change the verdict (a test too
+    weak to reject it has not found a miscalibration, it has shown its limit).
 
     Returns
     -------
@@ -152,10 +210,18 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
                   **{c: wide[c].tolist() for c in wide.columns
                      if c.startswith(("n_", "follow_up_months_", "median_months_"))}}
         record = result_record(result, table, spec.text, spec.path, design)
+        control = None
+        if control_factor:
+            fit_priors = {**priors, "tau": widened(priors["tau"], control_factor)}
+            control = prior_control_record(
+                run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
+                        settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors),
+                control_factor)
+            record["negative_controls"]["tau_prior"] = control
         write_json(out / f"sbc_{family}.json", record)
         write_with(out / f"sbc_{family}.png",
                    lambda tmp, r=result: plot_ecdf_difference(
                        r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
-        echo("\n".join(format_result(result)))
+        echo("\n".join(format_result(result) + ([format_control(control)] if control else [])))
         all_passed &= record["passed"]
     return all_passed
