@@ -16,7 +16,8 @@ from srsbayes.audit import (
     unregister_check,
 )
 
-BUILT_IN = ["grim", "events", "arms", "poolable", "identification", "follow_up",
+BUILT_IN = ["grim", "events", "arms", "poolable", "identification", "contrast_ci_asymmetry",
+            "contrast_p_ci", "follow_up",
             "homogeneity", "pooled_mean", "pooled_weighted", "pooled_n", "pooled_follow_up",
             "claim", "reporting", "references"]
 

@@ -30,8 +30,8 @@ def test_names_the_kind_of_row_that_flipped():
 
 
 def test_no_every_when_settings_failed_the_gate():
-    done = SimpleNamespace(outcomes=[_outcome("LC", robust=True, complete=True)])
+    done = SimpleNamespace(outcomes=[_outcome("LC", robust=True, n_failed=0)])
     assert "every sensitivity setting tried" in _text(_robustness_parts(done))
-    failed = SimpleNamespace(outcomes=[_outcome("LC", robust=True, complete=False)])
+    failed = SimpleNamespace(outcomes=[_outcome("LC", robust=True, n_failed=1)])
     text = _text(_robustness_parts(failed))
     assert "passed the convergence gate" in text and "setting tried" not in text

@@ -157,8 +157,13 @@ def test_the_grammar_reaches_valid_grids():
 @pytest.mark.parametrize("text", ["setting = " + "[" * 2000 + "]" * 2000,
                                   "cross = " + "{a = " * 2000 + "1" + "}" * 2000])
 def test_deeply_nested_toml_is_an_input_error(text):
+    """Past the recursion limit the parser's RecursionError becomes "nested too deeply";
+    where the limit is higher (pytest-xdist workers raise it) the document parses and the
+    grid's own checks reject it. Either way: a one-line InputError, never a crash."""
     err = _load(text.encode("utf-8"), 0)
-    assert isinstance(err, InputError) and "nested too deeply" in str(err)
+    assert isinstance(err, InputError) and "\n" not in err.oneline()
+    assert "nested too deeply" in str(err) or "must be a table" in str(err) \
+        or "unknown prior name" in str(err)
 
 
 def test_a_huge_cross_product_is_refused_before_it_is_expanded():

@@ -245,7 +245,8 @@ def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSetting
                      figure=result.figure_png(dpi=SWEEP_DPI))
     info.reference = result.reference
     info.overall = dict(result.verdict)
-    info.complete = bool(by_priors.get("complete", True))
+    info.failed = int(by_priors.get("n_failed", 0))
+    info.borderline = int(by_priors.get("n_borderline", 0))
     if len(data_rows):
         with_data = sweep.verdict(pd.concat([rows[rows["setting"] == result.reference],
                                              data_rows]),

@@ -97,8 +97,10 @@ class SweepInfo:
     overall: dict[str, Any] = field(default_factory=dict)
     data_robust: bool | None = None
     data_text: str = ""
-    complete: bool = True
-    """Whether every prior setting passed the gate (else "every" must not be said)."""
+    failed: int = 0
+    """Prior settings that failed the gate (then "every prior" must not be said)."""
+    borderline: int = 0
+    """Prior settings within 2 Monte Carlo SEs of the decision probability."""
 
 
 @dataclass

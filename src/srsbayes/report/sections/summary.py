@@ -64,7 +64,7 @@ def _robustness_parts(report: Report) -> list[Inline]:
                  for o in fragile]
         return [S("Not robust: ", "warn"), *join(named), ". "]
     if assessed and len(assessed) == sum(o.ok for o in report.outcomes):
-        if all(o.sweep.overall.get("complete", True) for o in assessed):
+        if not any(o.sweep.overall.get("n_failed", 0) for o in assessed):
             return ["Each conclusion holds in every sensitivity setting tried. "]
         return ["Each conclusion holds in every sensitivity setting that passed the "
                 "convergence gate (some did not; a flip may hide among them). "]
@@ -140,8 +140,10 @@ def robust_badge(o: OutcomeReport) -> Inline:
     rule = f"{100 * o.spec.decision_probability:g}%"
     meets = o.summary["prob_benefit"] >= o.spec.decision_probability
     # "Yes" alone would read as "robust benefit" for an outcome that is robustly inconclusive.
-    every = "every prior" if sw.complete else "every converged prior"
+    every = "every prior" if not sw.failed else "every converged prior"
     yes = f"Yes: ≥ {rule} under {every}" if meets else f"Yes: < {rule} under {every}"
+    if sw.borderline:
+        yes += f" ({sw.borderline} borderline)"
     main: Inline = (S("not assessable", "na") if sw.robust is None
                     else S(yes, "pass") if sw.robust else S("No", "warn"))
     if sw.data_robust is None:
