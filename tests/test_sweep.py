@@ -37,8 +37,6 @@ from srsbayes.sensitivity.sweep import (
     verdict,
 )
 from srsbayes.sensitivity.variants import (
-    count_bounds,
-    count_variants,
     leave_one_out,
     log_prior_dataset,
     psense_report,
@@ -153,54 +151,6 @@ def test_missing_grid_file_exits_2(tmp_path, run_cli):
 
 
 # -- data-level variants -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("percent", "n", "expected"),
-    [(11, 48, (5, 6)), (2, 45, (0, 1)), (12.5, 40, (5, 5)), (7, 100, (7, 7)),
-     (0, 30, (0, 0)), (100, 30, (30, 30)), (27, 40, (10, 11))],
-)
-def test_count_bounds(percent, n, expected):
-    assert count_bounds(percent, n) == expected
-
-
-def test_count_variants_by_hand(specs, bundled_table):
-    # LMD (benefit = fewer events). Percent x n / 100 per study, preop then postop:
-    #   A 2% of 45 = 0.90, 11% of 48 = 5.28;  B 3% of 60 = 1.80, 13% of 65 = 8.45
-    #   C 5% of 38 = 1.90, 14% of 40 = 5.60;  D 4% of 52 = 2.08, 12% of 55 = 6.60
-    # Against preop = preop rounded up, postop down; for preop the other way round.
-    wide = outcome_table(bundled_table, specs["lmd"])
-    np.testing.assert_array_equal(wide["events_preop"], [1, 2, 2, 2])  # nearest counts
-    np.testing.assert_array_equal(wide["events_postop"], [5, 8, 6, 7])
-    variants = {v.key: v for v in count_variants(wide, specs["lmd"].sign)}
-    expected = {
-        "counts:floor": ([0, 1, 1, 2], [5, 8, 5, 6]),
-        "counts:ceil": ([1, 2, 2, 3], [6, 9, 6, 7]),
-        "counts:against": ([1, 2, 2, 3], [5, 8, 5, 6]),
-        "counts:for": ([0, 1, 1, 2], [6, 9, 6, 7]),
-    }
-    assert set(variants) == set(expected)
-    for key, (pre, post) in expected.items():
-        v = variants[key]
-        np.testing.assert_array_equal(v.wide["events_preop"], pre)
-        np.testing.assert_array_equal(v.wide["events_postop"], post)
-        np.testing.assert_array_equal(v.wide["n_preop"], wide["n_preop"])
-        assert v.kind == "rounding"
-    assert variants["counts:against"].detail == (
-        "Study D preop 2->3; Study C postop 6->5; Study D postop 7->6")
-    # LC benefit is more events (local control): against preop rounds preop down.
-    lc = outcome_table(bundled_table, specs["lc"])
-    against = {v.key: v for v in count_variants(lc, specs["lc"].sign)}["counts:against"]
-    floor = [math.floor(p * n / 100) for p, n in zip(lc["percent_preop"], lc["n_preop"],
-                                                      strict=True)]
-    np.testing.assert_array_equal(against.wide["events_preop"], floor)
-
-
-def test_reported_counts_have_no_rounding_variants(specs, bundled_table):
-    wide = outcome_table(bundled_table, specs["lmd"])
-    for arm in ("preop", "postop"):
-        wide[f"events_rule_{arm}"] = "reported"
-    assert count_variants(wide, -1) == []
 
 
 def test_leave_one_out(specs, bundled_table):

@@ -1,29 +1,34 @@
 """Likelihood families: one model builder per family, never one per outcome.
 
-This module only declares what each family needs (its prior slots and threshold
-measures) so that specs and data can be validated without importing PyMC. The
-model code lives in the family modules and is loaded on demand by :func:`get_family`.
+This module declares what srsbayes knows of each family without importing its model code
+(:class:`FamilyInfo`, registered with :func:`register_family`), so that specs and data are
+validated without PyMC; the model code is loaded on demand by :func:`get_family`.
 
-A family module provides (see ``binomial.py`` for the reference implementation):
+A family module provides (``binomial.py`` is the reference implementation):
 
-``build_model(k, priors) -> pm.Model``
-    The model for ``k`` studies. Data are ``pm.Data`` named as ``model_data`` returns
-    them; every prior is a :func:`srsbayes.priors.prior_slot`. Must define the posterior
-    variables ``effect`` (θ), ``tau``, ``delta`` (study deviations, dims ``study``).
-``model_data(wide) -> dict``
-    ``pm.Data`` values from :func:`srsbayes.data.outcome_table`.
-``observed(data)``, ``loglik(post, data)``, ``simulate(post, data, rng)``
-    Observed values, pointwise log-likelihood and replicated data, keyed by observed name.
-``observed_effects(wide) -> DataFrame``
-    Per-study empirical estimate with 95% interval (log scale), for forest plots.
-``absolute_effects(post, spec, rng, log_effect_new) -> dict``
-    Absolute-scale draws; ``benefit`` / ``benefit_new`` are signed so positive = benefit.
-``uisd(wide) -> float``
-    Unit-information SD for data-scaled heterogeneity priors.
-``DIAGNOSTIC_VARS``
-    Posterior variables the convergence gate checks.
-``extra_summary(wide, data, absolute) -> dict``, ``posterior_summary(post) -> dict``
-    Optional: family-specific entries merged into ``summary.json``.
+- ``build_model(k, priors) -> pm.Model``: the model for ``k`` studies. Data are
+  ``pm.Data`` named as ``model_data`` returns them; every prior is a
+  :func:`srsbayes.priors.distributions.prior_slot`. It defines the posterior variables
+  ``effect`` (θ), ``tau`` and ``delta`` (study deviations, dims ``study``).
+- ``model_data(wide) -> dict``: the ``pm.Data`` values from
+  :func:`srsbayes.inputs.data.outcome_table`.
+- ``check_row(rec, file, decimals)``: checks one study-table row's own columns (called by
+  :func:`srsbayes.inputs.data.read_table`), completes ``rec`` and raises ``InputError``.
+- ``observed(data)``, ``loglik(post, data)``, ``simulate(post, data, rng)``: observed
+  values, pointwise log-likelihood and replicated data, keyed by observed name.
+- ``observed_effects(wide) -> DataFrame``: each study's empirical estimate with a 95%
+  interval (log scale), for forest plots.
+- ``absolute_effects(post, data, priors, spec, rng, log_effect_new) -> dict``: absolute-
+  scale draws for a new population; ``benefit`` / ``benefit_new`` are signed so that
+  positive favours preop.
+- ``uisd(wide) -> float``: the unit-information SD for data-scaled heterogeneity priors.
+- ``DIAGNOSTIC_VARS``: the posterior variables the convergence gate checks.
+- Optional: ``absolute_at(theta, baseline, spec)`` with ``check_stated_baseline``,
+  ``STATED_BASELINE_LABEL``/``_SCALE`` and ``STATED_LEVEL_UNIT``/``_SCALE`` (absolute
+  effects at stated control-arm levels); ``MODEL_VARIANTS`` (sweep rows for modelling
+  choices); ``extra_summary(wide, data, absolute)`` and ``posterior_summary(post)``
+  (entries merged into ``summary.json``); ``normal_normal(data)`` (estimates and SEs
+  whose exact normal-normal posterior every NUTS fit is checked against).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
+
+import numpy as np
 
 from ..priors.distributions import Support
 
@@ -132,6 +139,21 @@ register_family(FamilyInfo(
     },
     extra_quantities=("se_inflation",),
 ))
+register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure) is specific
+    "contrast", f"{__name__}.contrast", "effect", {"effect": "real", "tau": "positive"},
+    ("ratio", "difference"), "difference",
+    measure_name="effect estimate", measure_abbrev="Estimate", measure_plural="effect estimates",
+    axis_label="Effect estimate",
+    title="Published contrasts: normal-normal random-effects model",
+    audit_column="estimate", audit_unit="", audit_kind="estimates", count_data=False,
+    sbc_outcome="",
+    default_grid={  # on the analysis scale: log ratio (HR, OR, RR), or the difference itself
+        "sceptical": "normal(0, 0.35)",
+        "vague": "normal(0, 10)",
+        "tau": ("halfnormal(0.1)", "halfnormal(0.25)", "halfnormal(0.5)", "halfnormal(1)",
+                "halfcauchy(0.5)"),
+    },
+))
 
 
 def threshold_probability(family: str, measure: str, threshold: float, sign: int,
@@ -152,6 +174,11 @@ def threshold_probability(family: str, measure: str, threshold: float, sign: int
     lt = np.log(threshold)
     return (float((sign * (log_effect - lt) >= 0).mean()),
             float((sign * (log_effect_new - lt) >= 0).mean()))
+
+
+def as_int(x: Any) -> np.ndarray:
+    """Counts as int64 (after validation they are whole numbers)."""
+    return np.asarray(x, dtype=float).round().astype(np.int64)
 
 
 def get_family(name: str) -> Any:

@@ -2,13 +2,29 @@
 
 For study *i*::
 
-    events_postop[i] ~ Binomial(n_postop[i], p_c[i]),  logit p_c[i] = alpha[i]
-    events_preop[i]  ~ Binomial(n_preop[i],  p_t[i]),  logit p_t[i] = alpha[i] + theta + delta[i]
+    events_postop[i] ~ Binomial(n_postop[i], p_c[i])
+    events_preop[i]  ~ Binomial(n_preop[i],  p_t[i])
+    logit p_c[i] = alpha[i] - c * (theta + delta[i])
+    logit p_t[i] = alpha[i] + (1 - c) * (theta + delta[i])
     delta[i] = tau * z[i],  z[i] ~ Normal(0, 1)          (non-centred)
 
 with priors ``effect`` (theta), ``tau`` and ``baseline`` (each alpha[i]) held in
 run-time prior slots. The likelihood is exact, so zero-event arms need no
 continuity correction.
+
+An arm that reports only a percentage gives no count, only the set ``K`` of counts whose
+percentage rounds to it; its likelihood is ``P(count in K) = sum_{k in K} Binomial(k | n,
+p)`` (:func:`count_set`: the two neighbouring counts when no count reproduces the
+percentage, a GRIM failure; widened for a Kaplan-Meier rate). Below 100 patients a
+percentage that some count reproduces allows that count only, so ``K`` has more than one
+count only for GRIM failures, larger arms, reported decimals that are coarse for ``n``, and
+Kaplan-Meier rates.
+
+The arm coding ``c`` (``pm.Data`` ``arm_coding``) is 1/2 by default: ``alpha[i]`` is then
+the average log-odds of the two arms and the model is invariant to swapping them (Turner
+et al. 2000; the default of metafor's ``rma.glmm``). With 0/1 coding (``c = 0``) the prior
+on ``alpha[i]`` sits on the postop arm only and, with one or two preop events per study,
+where that prior sits moves the pooled odds ratio (:data:`ARM_CODINGS`).
 
 References
 ----------
@@ -18,12 +34,19 @@ meta-analysis: a comparative study. Stat Med 14:2685-2699.
 Spiegelhalter DJ, Thomas A, Best NG, Gilks WR (1996). BUGS Examples Volume 1,
 "Blockers: random effects meta-analysis of clinical trials".
 
+Turner RM, Omar RZ, Yang M, Goldstein H, Thompson SG (2000). A multilevel model framework
+for meta-analysis of clinical trials with binary outcomes. Stat Med 19:3417-3432.
+
 Jackson D, Law M, Stijnen T, Viechtbauer W, White IR (2018). A comparison of seven
 random-effects models for meta-analyses that estimate the summary odds ratio.
-Stat Med 37:1059-1085 (model 4 is this one).
+Stat Med 37:1059-1085. Study intercepts with independent priors (not drawn from a common
+distribution) and a random treatment effect are their model 2 with 0/1 coding and
+model 3 with the 1/2 coding used here; their model 4 has random intercepts.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,10 +54,13 @@ import xarray as xr
 from scipy import stats
 from scipy.special import expit
 
-from ..inputs.data import as_int
-from ..inputs.specs import OutcomeSpec
+from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
-from . import FAMILIES
+from . import ARMS, FAMILIES, as_int
+from .baseline import BaselineModel, binomial_baseline
+
+if TYPE_CHECKING:
+    from ..inputs.specs import OutcomeSpec
 
 INFO = FAMILIES["binomial"]
 OBSERVED = ("events_postop", "events_preop")
@@ -42,64 +68,268 @@ DIAGNOSTIC_VARS = ("effect", "tau", "baseline", "z")
 
 
 def build_model(k: int, priors: dict[str, Prior]):
-    """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later."""
+    """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later.
+
+    Each arm's likelihood is :func:`_count_set_logp`: the probability that the event count
+    lies in its set ``K`` (one count when events are reported). The set is given relative
+    to ``y`` (``k_below``, ``k_width``), so data that leave them out (their defaults 0 and
+    1) get the exact binomial at ``y``.
+    """
     import pymc as pm
 
     zeros = np.zeros(k, dtype=np.int64)
     with pm.Model(coords={"study": np.arange(k)}) as model:
-        n_c = pm.Data("n_postop", zeros + 1, dims="study")
-        n_t = pm.Data("n_preop", zeros + 1, dims="study")
-        y_c = pm.Data("y_postop", zeros, dims="study")
-        y_t = pm.Data("y_preop", zeros, dims="study")
+        n = {arm: pm.Data(f"n_{arm}", zeros + 1, dims="study") for arm in ARMS}
+        y = {arm: pm.Data(f"y_{arm}", zeros, dims="study") for arm in ARMS}
+        below = {arm: pm.Data(f"k_below_{arm}", zeros, dims="study") for arm in ARMS}
+        width = {arm: pm.Data(f"k_width_{arm}", zeros + 1, dims="study") for arm in ARMS}
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")
+        c = pm.Data("arm_coding", ARM_CODINGS["symmetric"])
         alpha = prior_slot("baseline", priors["baseline"], "real", dims="study")
         z = pm.Normal("z", 0.0, 1.0, dims="study")
         delta = pm.Deterministic("delta", tau * z, dims="study")
-        pm.Binomial("events_postop", n=n_c, logit_p=alpha, observed=y_c, dims="study")
-        pm.Binomial("events_preop", n=n_t, logit_p=alpha + theta + delta, observed=y_t,
-                    dims="study")
+        logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
+        logits = {"postop": logit_c, "preop": logit_c + theta + delta}
+        for arm in ARMS:
+            pm.Potential(f"events_{arm}", _count_set_logp(
+                n[arm], y[arm] - below[arm], width[arm], logits[arm]).sum())
     return model
 
 
+MAX_COUNT_SET = 200
+"""Most counts a set ``K`` may hold; :func:`model_data` rejects a wider one (an arm of more
+than 20 000 given as a whole percentage). The compiled likelihood's cost does not depend
+on the width, but :func:`loglik` sums the pmf over the set for every draw."""
+
+
+def _count_set_logp(n, k_lo, width, logit_p):
+    """``log P(k_lo <= X <= k_lo + width - 1)``, ``X ~ Binomial(n, expit(logit_p))``, per study.
+
+    A difference of binomial CDFs through the regularised incomplete beta function,
+    ``P(X <= k) = I_{1-p}(n - k, k + 1)``, so the cost does not grow with the width of the
+    set. To avoid cancellation the difference is taken in the tail the set lies in: a set
+    above the mean ``n p`` is mirrored, ``P(lo <= X <= hi) = P(n - hi <= n - X <= n - lo)``
+    with ``n - X ~ Binomial(n, 1 - p)``, so both CDF terms are small. The arguments of
+    ``betainc`` are kept valid where its value is replaced by 0 or 1 (``k < 0``, ``k >= n``),
+    so no NaN reaches the gradient. With ``width = 1`` this is the binomial pmf.
+    """
+    import pytensor.tensor as pt
+
+    hi = k_lo + width - 1
+    above = k_lo > n * pt.sigmoid(logit_p)
+    lo_m, hi_m = pt.where(above, n - hi, k_lo), pt.where(above, n - k_lo, hi)
+    q_fail = pt.sigmoid(pt.where(above, logit_p, -logit_p))  # 1 - P(event) of the mirrored X
+
+    def cdf(k):  # P(X <= k) for -1 <= k <= n
+        value = pt.betainc(pt.maximum(n - k, 1), pt.maximum(k + 1, 1), q_fail)
+        return pt.where(k >= n, 1.0, pt.where(k < 0, 0.0, value))
+
+    return pt.log(cdf(hi_m) - cdf(lo_m - 1))
+
+
+ARM_CODINGS = {"symmetric": 0.5, "postop_reference": 0.0}
+"""Share ``c`` of the study's effect taken off the postop arm: ±1/2 coding, or 0/1 coding
+with postop as the reference arm."""
+
+MODEL_VARIANTS = {
+    "coding:0/1": ("0/1 arm coding (postop reference)", "coding",
+                   "baseline prior on the postop arm only (the coding before ±1/2)",
+                   {"arm_coding": ARM_CODINGS["postop_reference"]}),
+}
+"""Sweep rows that change a modelling choice, not the data: key -> (label, kind, detail,
+model-data overrides)."""
+
+
 def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``pm.Data`` values for one outcome's studies (see :func:`srsbayes.data.outcome_table`)."""
-    return {
-        "n_postop": as_int(wide["n_postop"]), "n_preop": as_int(wide["n_preop"]),
-        "y_postop": as_int(wide["events_postop"]), "y_preop": as_int(wide["events_preop"]),
-    }
+    """``pm.Data`` values for one outcome's studies
+    (see :func:`srsbayes.inputs.data.outcome_table`).
+
+    Per arm: ``n``, the event count ``y`` (reported, or the nearest count to the reported
+    percentage), and its count set ``K = [y - k_below, y - k_below + k_width - 1]``
+    (:func:`count_set`): the one reported count, or every count the reported rate allows.
+
+    Raises
+    ------
+    InputError
+        A set of more than :data:`MAX_COUNT_SET` counts (a very large arm given as a
+        percentage): report its events instead.
+    """
+
+    data = {}
+    for arm in ARMS:
+        n, y = as_int(wide[f"n_{arm}"]), as_int(wide[f"events_{arm}"])
+        lo, hi = y.copy(), y.copy()
+        for i, how in enumerate(count_models(wide, arm)):
+            if how != "exact":
+                lo[i], hi[i] = count_set(float(wide[f"percent_{arm}"].iloc[i]), int(n[i]),
+                                         _decimals(wide, arm, i), how)
+        if np.any(hi - lo + 1 > MAX_COUNT_SET):
+            i = int(np.argmax(hi - lo))
+            raise InputError(f"{wide['study'].iloc[i]} {arm}: the reported rate allows "
+                             f"{hi[i] - lo[i] + 1} event counts (at most {MAX_COUNT_SET}); "
+                             "report the events", column="percent")
+        data |= {f"n_{arm}": n, f"y_{arm}": y, f"k_below_{arm}": y - lo,
+                 f"k_width_{arm}": hi - lo + 1}
+    return data
+
+
+COUNT_MODELS = ("exact", "rounded", "km")
+"""How an arm's count enters the likelihood: the reported count (``exact``), every count
+whose percentage rounds to the reported one (``rounded``), or the set widened for a
+Kaplan-Meier rate (``km``); see :func:`count_set`."""
+
+KM_DESIGN_EFFECT = 2.0
+"""Assumed design effect ``n / n_eff`` of a Kaplan-Meier rate (see :func:`count_set`)."""
+
+
+def count_models(wide: pd.DataFrame, arm: str) -> list[str]:
+    """Each study's :data:`COUNT_MODELS` entry for ``arm``.
+
+    A column ``count_model_<arm>`` (set by sensitivity variants) decides where present.
+    Otherwise a reported count is ``exact`` and a count rebuilt from a percentage
+    (``events_rule`` "nearest count ...") is ``rounded``, or ``km`` when the row's
+    ``rate_type`` is ``km``. A row that reports its events stays exact whatever its rate
+    type: the count is then known.
+    """
+    col = f"count_model_{arm}"
+    if col in wide:
+        return [str(v) for v in wide[col]]
+    rules = wide.get(f"events_rule_{arm}", pd.Series([""] * len(wide)))
+    rates = wide.get(f"rate_type_{arm}", pd.Series(["crude"] * len(wide)))
+    return ["exact" if not (isinstance(r, str) and r.startswith("nearest count"))
+            else "km" if t == "km" else "rounded"
+            for r, t in zip(rules, rates, strict=True)]
+
+
+def _decimals(wide: pd.DataFrame, arm: str, i: int) -> int:
+    """Decimals the percentage was reported with: ``percent_decimals_<arm>`` if the table
+    carries it, else the fewest decimals that write the value (``91.0`` then counts as
+    ``91``, a wider, never a narrower, set)."""
+    col = f"percent_decimals_{arm}"
+    if col in wide and pd.notna(wide[col].iloc[i]):
+        return int(wide[col].iloc[i])
+    pc = float(wide[f"percent_{arm}"].iloc[i])
+    return next(d for d in range(14) if round(pc, d) == pc) if pc == pc else 0
+
+
+def rounding_set(percent: float, n: int, decimals: int) -> tuple[int, int]:
+    """``[k_lo, k_hi]``: the counts whose percentage of ``n`` rounds to ``percent``.
+
+    The counts ``k`` with ``|100 k / n - percent| <= 0.5 * 10**-decimals``
+    (:func:`reproduces`, the GRIM rule of Brown & Heathers 2017), in exact integer
+    arithmetic. When no count reproduces the percentage (a GRIM failure) the set is the
+    two counts either side of ``percent * n / 100``.
+
+    >>> rounding_set(91, 45, 0)   # 41 / 45 = 91.1%
+    (41, 41)
+    >>> rounding_set(92, 45, 0)   # 41 / 45 = 91.1%, 42 / 45 = 93.3%
+    (41, 42)
+    """
+    scale = 10**decimals
+    w = round(percent * scale)
+    lo = max(0, -(-(2 * w - 1) * n // (200 * scale)))
+    hi = min(n, (2 * w + 1) * n // (200 * scale))
+    if lo <= hi:
+        return lo, hi
+    below = w * n // (100 * scale)
+    return max(0, below), min(n, below + 1)
+
+
+def count_set(percent: float, n: int, decimals: int, how: str = "rounded") -> tuple[int, int]:
+    """The counts ``[k_lo, k_hi]`` a reported rate allows (the likelihood sums over them).
+
+    ``rounded``: :func:`rounding_set`. ``km``, a Kaplan-Meier rate: censoring makes the
+    rate less informative than a crude proportion of ``n``; its effective sample size is
+    ``n_eff = S (1 - S) / Var(S)`` (Dorey & Korn 1987; Peto et al. 1977: ``n_eff = n(t) / S``
+    with ``n(t)`` at risk at the landmark), i.e. a design effect ``D = n / n_eff``. The
+    study table gives neither the KM variance nor the numbers at risk, so ``D`` is the
+    stated assumption :data:`KM_DESIGN_EFFECT` = 2 (half the information, about half the
+    patients still at risk at the landmark), not something learnt from the row. The set is
+    widened to the counts within ``± a`` of the rate, ``a = sqrt(3 (D - 1) p (1 - p) / n)``:
+    a flat set of that half-width adds ``a**2 / 3 = (D - 1) p (1 - p) / n`` to the
+    binomial variance ``p (1 - p) / n``, so the likelihood is as wide as that of
+    ``Binomial(n_eff, p)``. It always contains the rounding set.
+
+    >>> count_set(2, 45, 0, "km")   # p (1 - p) / n = 0.021**2, a = 3.6 points
+    (0, 2)
+
+    References
+    ----------
+    Dorey FJ, Korn EL (1987). Effective sample sizes for confidence intervals for survival
+    probabilities. Stat Med 6:679-687.
+
+    Peto R, Pike MC, Armitage P, et al. (1977). Design and analysis of randomized clinical
+    trials requiring prolonged observation of each patient. II. Br J Cancer 35:1-39.
+    """
+    lo, hi = rounding_set(percent, n, decimals)
+    if how == "rounded":
+        return lo, hi
+    if how != "km":
+        raise ValueError(f"unknown count model {how!r}")
+    p = percent / 100.0
+    a = np.sqrt(3 * (KM_DESIGN_EFFECT - 1) * p * (1 - p) / n)
+    return (min(lo, max(0, int(np.ceil(n * (p - a) - 1e-9)))),
+            max(hi, min(n, int(np.floor(n * (p + a) + 1e-9)))))
 
 
 def observed(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Observed values by observed-variable name."""
+    """Observed values by observed-variable name (the count ``y`` that stands for ``K``)."""
     return {"events_postop": data["y_postop"], "events_preop": data["y_preop"]}
 
 
 def _probs(post: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
-    p_c = xr.apply_ufunc(expit, post["baseline"])
-    p_t = xr.apply_ufunc(expit, post["baseline"] + post["effect"] + post["delta"])
+    logit_c = post["logit_postop"]
+    p_c = xr.apply_ufunc(expit, logit_c)
+    p_t = xr.apply_ufunc(expit, logit_c + post["effect"] + post["delta"])
     return p_c, p_t
 
 
+def _set_bounds(data: dict[str, np.ndarray], arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(k_lo, k_hi)`` of each study's count set (the exact count when no set is given)."""
+    y = np.asarray(data[f"y_{arm}"])
+    lo = y - np.asarray(data.get(f"k_below_{arm}", 0))
+    return lo, lo + np.asarray(data.get(f"k_width_{arm}", 1)) - 1
+
+
+def _log_set_prob(p: np.ndarray, n: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``log P(lo <= X <= hi)``, ``X ~ Binomial(n, p)``, as a log-sum-exp of the pmf (the
+    scipy twin of :func:`_count_set_logp`)."""
+    from scipy.special import logsumexp
+
+    j = np.arange(int(np.max(hi - lo)) + 1)
+    k = np.minimum(lo[..., None] + j, hi[..., None])
+    lp = stats.binom.logpmf(k, n[..., None], p[..., None])
+    return logsumexp(np.where(lo[..., None] + j <= hi[..., None], lp, -np.inf), axis=-1)
+
+
 def loglik(post: xr.Dataset, data: dict[str, np.ndarray]) -> dict[str, xr.DataArray]:
-    """Pointwise log-likelihood per study and arm."""
+    """Pointwise log-likelihood per study and arm: ``log P(count in K)``."""
     p_c, p_t = _probs(post)
     out = {}
     for name, p, arm in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
-        n = xr.DataArray(data[f"n_{arm}"], dims="study")
-        y = xr.DataArray(data[f"y_{arm}"], dims="study")
-        out[name] = xr.apply_ufunc(stats.binom.logpmf, y, n, p)
+        lo, hi = _set_bounds(data, arm)
+        n, lo_x, hi_x = (xr.DataArray(v, dims="study") for v in (data[f"n_{arm}"], lo, hi))
+        out[name] = xr.apply_ufunc(_log_set_prob, p, n, lo_x, hi_x)
     return out
 
 
 def simulate(post: xr.Dataset, data: dict[str, np.ndarray], rng: np.random.Generator
              ) -> dict[str, xr.DataArray]:
-    """Replicated event counts per study and arm, one set per posterior draw."""
+    """Replicated event counts per study and arm, one set per posterior draw, coarsened
+    like the data: a replicate inside the arm's count set ``K`` is recorded as the observed
+    ``y``, one outside it as itself. The posterior-predictive mid-p of
+    :func:`srsbayes.inference.diagnostics.ppc_pvalues` is then
+    ``P(k_rep > k_hi) + P(k_rep in K) / 2``, the exact-count mid-p applied to the interval
+    the data report (for a reported count, exactly the usual one)."""
     p_c, p_t = _probs(post)
     out = {}
     for name, p, arm in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
         n = np.broadcast_to(data[f"n_{arm}"], p.shape)
-        out[name] = p.copy(data=rng.binomial(n, p.values))
+        k = rng.binomial(n, p.values)
+        lo, hi = _set_bounds(data, arm)
+        inside = (k >= lo) & (k <= hi)
+        out[name] = p.copy(data=np.where(inside, np.asarray(data[f"y_{arm}"]), k))
     return out
 
 
@@ -118,23 +348,30 @@ def observed_effects(wide: pd.DataFrame) -> pd.DataFrame:
                          "lo": est - 1.959964 * se, "hi": est + 1.959964 * se})
 
 
-def baseline_draws(post: xr.Dataset, rng: np.random.Generator) -> xr.DataArray:
-    """Postop log-odds of a new population, one per posterior draw.
-
-    Each draw takes a normal on the log-odds scale with the mean and standard deviation
-    of that draw's study baselines alpha[i]: both the uncertainty in each postop arm and
-    the spread between the postop arms reach the absolute effects.
-    """
-    a = post["baseline"]
-    mu, sd = a.mean("study"), a.std("study", ddof=1)
-    return mu + sd * xr.DataArray(rng.standard_normal(mu.shape), dims=mu.dims)
+BASELINE_SD_PRIOR = Prior("halfnormal", (1.0,))
+"""Prior of the between-population SD of postop log-odds in the baseline model: a spread
+of 1 on the log-odds scale (e.g. risks of 5% against 13% one SD apart) is already large
+for one procedure in one disease."""
 
 
-def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generator,
+def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior]) -> BaselineModel:
+    """The postop arms' own hierarchical model (:mod:`srsbayes.families.baseline`)."""
+    return binomial_baseline(data["y_postop"], data["n_postop"], priors["baseline"],
+                             BASELINE_SD_PRIOR)
+
+
+def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict[str, Prior],
+                     spec: OutcomeSpec, rng: np.random.Generator,
                      log_effect_new: xr.DataArray) -> dict[str, xr.DataArray]:
     """Absolute effects of preop vs postop for a new population (risks in %, differences in
-    percentage points, signed so that positive = benefit of preop)."""
-    a0 = baseline_draws(post, rng)
+    percentage points, signed so that positive = benefit of preop).
+
+    The postop risk of the new population is a draw from the baseline model's predictive
+    distribution, independent of the relative effect's posterior (Dias et al. 2013).
+    """
+    theta = post["effect"]
+    a0 = theta.copy(data=baseline_model(data, priors).predictive(rng, theta.size)
+                    .reshape(theta.shape))
     p_c = xr.apply_ufunc(expit, a0)
     p_t = xr.apply_ufunc(expit, a0 + post["effect"])
     p_t_new = xr.apply_ufunc(expit, a0 + log_effect_new)
@@ -146,6 +383,31 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
         "benefit": spec.sign * 100 * (p_t - p_c),
         "benefit_new": spec.sign * 100 * (p_t_new - p_c),
     }
+
+
+STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
+"""What absolute effects at a stated baseline (``--baseline``, a proportion) are
+conditional on; formatted with the risk in %."""
+STATED_BASELINE_SCALE = 100.0
+STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 1,000 patients", 1000.0
+"""Unit of ``level_preop``/``difference`` at a stated baseline: a risk ``r`` is
+``1000 r`` patients per 1,000 (as summary-of-findings tables give it)."""
+
+
+def check_stated_baseline(value: float) -> str | None:
+    """Why ``value`` cannot be a stated postop risk, or None when it can."""
+    return None if 0 < value < 1 else f"a postop risk must lie in (0, 1), got {value:g}"
+
+
+def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
+                ) -> dict[str, xr.DataArray]:
+    """Absolute effects at stated postop risks ``baseline`` (dims ``baseline``), as guideline
+    tables report them: preop risk ``expit(logit r + theta)`` per draw, in % and per 1,000."""
+    p_t = xr.apply_ufunc(expit, np.log(baseline / (1 - baseline)) + theta)
+    return {"level_preop": STATED_LEVEL_SCALE * p_t,
+            "difference": STATED_LEVEL_SCALE * (p_t - baseline),
+            "risk_difference": 100 * (p_t - baseline),
+            "benefit": spec.sign * 100 * (p_t - baseline)}
 
 
 def uisd(wide: pd.DataFrame) -> float:
@@ -160,16 +422,83 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
                   absolute: dict[str, xr.DataArray]) -> dict:
     """Number needed to treat (Altman 1998, BMJ 317:1309), and how counts were obtained.
 
-    The NNT is 100 / absolute benefit (percentage points). Its interval is only given when
-    the benefit's 95% interval excludes zero; otherwise it spans 'benefit' and 'harm'.
+    The NNT is 100 / absolute benefit of preop SRS (percentage points): an NNTB when the
+    benefit is positive, an NNTH when it is negative, and an interval that includes no
+    effect runs "NNTB x to ∞ to NNTH y" (:func:`srsbayes.families.nnt.nnt_summary`).
     """
-    b = np.asarray(absolute["benefit"]).ravel()
-    lo, med, hi = np.quantile(b, [0.025, 0.5, 0.975])
-    nnt = {"median": float(100 / med) if med != 0 else None,
-           "ci95": [float(100 / hi), float(100 / lo)] if lo > 0 else None,
-           "note": ("number of patients to treat with preop SRS for one to benefit"
-                    if med > 0 else "median absolute effect favours postop SRS")}
+    from .nnt import nnt_from_draws
+
+    nnt = nnt_from_draws(np.asarray(absolute["benefit"]))
+    nnt["note"] = ("patients treated with preop instead of postop SRS for one more to "
+                   "benefit (NNTB) or to be harmed (NNTH)")
     rules = [{"study": s, "arm": arm, "rule": wide[f"events_rule_{arm}"].iloc[i],
               "events": int(data[f"y_{arm}"][i]), "n": int(data[f"n_{arm}"][i])}
              for i, s in enumerate(wide["study"]) for arm in ("preop", "postop")]
     return {"nnt": nnt, "count_rules": rules}
+
+
+# -- row validation: srsbayes.inputs.data.read_table calls check_row for every binary row ---
+
+
+def nearest_count(percent: float, n: int) -> int:
+    """Whole number of events whose percentage of ``n`` is nearest to ``percent`` (halves up)."""
+    return int(np.floor(percent * n / 100.0 + 0.5 + 1e-9))
+
+
+def reproduces(k: int, n: int, percent: float, decimals: int) -> bool:
+    """Whether ``k`` events of ``n`` round to ``percent`` as written with ``decimals`` decimals.
+
+    The GRIM rule (Brown & Heathers 2017, Soc Psychol Personal Sci 8:363):
+    ``|100 k / n - percent| <= 0.5 * 10**-decimals``, the boundary inclusive because an exact
+    half rounds either way depending on the author's convention; computed exactly in integers
+    (times ``2 n 10**decimals``) on the percentage as written.
+    """
+    scale = 10**decimals
+    written = round(percent * scale)  # exact for <= 16 significant digits
+    return abs(200 * k * scale - 2 * written * n) <= n
+
+
+def check_row(rec: dict, f: str, decimals: int) -> None:
+    """Check one study-table row of a binary outcome and complete its ``events``.
+
+    Parameters
+    ----------
+    rec
+        The row, numbers parsed (NaN = not reported) and ``n`` checked to be > 0. Completed
+        in place: ``events`` is the nearest whole count (:func:`nearest_count`) when only
+        ``percent`` is reported, and ``events_rule`` says how it was obtained.
+    f
+        The file the row came from, for messages.
+    decimals
+        Decimals ``percent`` was written with: the precision it was reported at.
+
+    Raises
+    ------
+    InputError
+        ``events`` outside ``0..n``, ``percent`` outside 0-100, neither given, or both given
+        but ``100 events / n`` does not round to ``percent`` (:func:`reproduces`).
+    """
+
+    r, n, ev, pc = rec["row"], rec["n"], rec["events"], rec["percent"]
+    if not np.isnan(ev) and ev < 0:
+        raise InputError(f"must be >= 0, got {ev:g}", file=f, row=r, column="events")
+    if not np.isnan(ev) and ev > n:
+        raise InputError(f"{ev:g} events > n = {n:g}", file=f, row=r, column="events")
+    if not np.isnan(pc) and not 0 <= pc <= 100:
+        raise InputError(f"must be within 0-100, got {pc:g}", file=f, row=r, column="percent")
+    if np.isnan(ev) and np.isnan(pc):
+        raise InputError("binary outcome needs 'events' or 'percent'", file=f, row=r,
+                         column="events")
+    if np.isnan(ev):
+        k = nearest_count(pc, int(n))
+        rec["events"] = float(k)
+        rec["events_rule"] = ("nearest count to percent" if reproduces(k, int(n), pc, decimals)
+                              else "nearest count; no whole count reproduces the percent")
+        return
+    if not np.isnan(pc) and not reproduces(int(ev), int(n), pc, decimals):
+        shown = f"{pc:.{decimals}f}%"
+        k, n = int(ev), int(n)  # whole numbers below 2^53 (checked by the loader)
+        raise InputError(f"events = {k} and percent = {shown} disagree: {k} of {n} is "
+                         f"{100 * k / n:.{decimals + 1}f}%, which does not round to {shown}",
+                         file=f, row=r, column="percent")
+    rec["events_rule"] = "reported"

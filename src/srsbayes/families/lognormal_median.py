@@ -49,6 +49,7 @@ Collett D (2015). Modelling Survival Data in Medical Research, 3rd ed., Section 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -56,16 +57,28 @@ import xarray as xr
 from scipy import stats
 from scipy.special import log_ndtr
 
-from ..inputs.data import as_int
-from ..inputs.specs import OutcomeSpec
+from ..draws import central_interval
+from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
-from . import FAMILIES
-from .binomial import baseline_draws
+from . import FAMILIES, as_int
+
+if TYPE_CHECKING:
+    from ..inputs.specs import OutcomeSpec
+from .baseline import BaselineModel, normal_baseline
 
 INFO = FAMILIES["lognormal_median"]
 ARMS = ("postop", "preop")
 OBSERVED = ("log_median_postop", "log_median_preop")
 DIAGNOSTIC_VARS = ("effect", "tau", "baseline", "z", "se_inflation")
+SE_INFLATION_MIN = 1.0
+"""Lower bound of the inflation factor lambda: its prior is truncated to lambda >= 1.
+
+A Kaplan-Meier median is never more precise than the exponential-model standard error of
+rules 3-4 assumes, so lambda < 1 has no physical reading; but the studies here scatter less
+than sampling error allows (the audit's homogeneity finding), and with lambda free that
+too-small scatter pulled it below 1 and narrowed the pooled interval. Bounding it is the
+simpler of the two remedies (a Plummer 2015 cut of the data's feedback to lambda would need
+a two-stage sampler) and keeps lambda's prior as stated above its bound."""
 
 Z975 = float(stats.norm.ppf(0.975))
 RULES = {1: "confidence interval", 2: "deaths", 3: "n and follow-up", 4: "n only"}
@@ -221,7 +234,8 @@ def build_model(k: int, priors: dict[str, Prior]):
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")
         mu = prior_slot("baseline", priors["baseline"], "real", dims="study")
-        lam = prior_slot("se_inflation", priors["se_inflation"], "positive")
+        lam = prior_slot("se_inflation", priors["se_inflation"], "positive",
+                         bound=SE_INFLATION_MIN)
         z = pm.Normal("z", 0.0, 1.0, dims="study")
         delta = pm.Deterministic("delta", tau * z, dims="study")
         for arm, eta in (("postop", mu), ("preop", mu + theta + delta)):
@@ -303,16 +317,32 @@ def observed_effects(wide: pd.DataFrame) -> pd.DataFrame:
                          "lo": est - Z975 * se, "hi": est + Z975 * se})
 
 
-def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generator,
+BASELINE_SD_PRIOR = Prior("halfnormal", (0.5,))
+"""Prior of the between-population SD of log postop medians in the baseline model: 0.5 is
+a 1.6-fold spread of median survival, wide for one procedure in one disease."""
+
+
+def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior],
+                   inflation: float = 1.0) -> BaselineModel:
+    """The postop arms' own hierarchical model of log medians (:mod:`.baseline`); the
+    standard errors of rule-3/4 rows are multiplied by ``inflation``."""
+    se = data["se_postop"] * np.where(data["inflate_postop"] > 0.5, inflation, 1.0)
+    return normal_baseline(data["y_postop"], se, priors["baseline"], BASELINE_SD_PRIOR)
+
+
+def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict[str, Prior],
+                     spec: OutcomeSpec, rng: np.random.Generator,
                      log_effect_new: xr.DataArray) -> dict[str, xr.DataArray]:
     """Median OS in months for a new population and the difference preop - postop.
 
-    As in the binomial family (:func:`srsbayes.families.binomial.baseline_draws`), each draw
-    takes a new population's log postop median from a normal with that draw's mean and SD
-    of the study baselines ``mu[i]``, so both the uncertainty and the spread of the postop
-    medians reach the difference in months.
+    The new population's log postop median is a draw from the baseline model's predictive
+    distribution (Dias et al. 2013), fitted to the postop medians with their standard
+    errors (inflated by the posterior median of lambda), independently of the effect.
     """
-    m_post = np.exp(baseline_draws(post, rng))
+    theta = post["effect"]
+    lam = float(np.median(np.asarray(post["se_inflation"])))
+    log_m = baseline_model(data, priors, lam).predictive(rng, theta.size)
+    m_post = theta.copy(data=np.exp(log_m).reshape(theta.shape))
     m_pre = m_post * np.exp(post["effect"])
     m_pre_new = m_post * np.exp(log_effect_new)
     return {
@@ -322,6 +352,26 @@ def absolute_effects(post: xr.Dataset, spec: OutcomeSpec, rng: np.random.Generat
         "benefit": spec.sign * (m_pre - m_post),
         "benefit_new": spec.sign * (m_pre_new - m_post),
     }
+
+
+STATED_BASELINE_LABEL = "at a stated postop median of {:.3g} months"
+"""What absolute effects at a stated baseline (``--baseline``, months) are conditional on."""
+STATED_BASELINE_SCALE = 1.0
+STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "months", 1.0
+"""Unit of ``level_preop``/``difference`` at a stated baseline (months of median OS)."""
+
+
+def check_stated_baseline(value: float) -> str | None:
+    """Why ``value`` cannot be a stated postop median, or None when it can."""
+    return None if value > 0 else f"a postop median must be > 0 months, got {value:g}"
+
+
+def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
+                ) -> dict[str, xr.DataArray]:
+    """Median OS at stated postop medians ``baseline`` (months, dims ``baseline``)."""
+    m_pre = baseline * np.exp(theta)
+    return {"level_preop": m_pre, "difference": m_pre - baseline, "months": m_pre - baseline,
+            "benefit": spec.sign * (m_pre - baseline)}
 
 
 def uisd(wide: pd.DataFrame) -> float:
@@ -348,7 +398,55 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
 
 def posterior_summary(post: xr.Dataset) -> dict:
     """Posterior of the shared inflation factor of rule-3/4 standard errors."""
-    v = np.asarray(post["se_inflation"], dtype=float).ravel()
-    lo, med, hi = np.quantile(v, [0.025, 0.5, 0.975])
-    return {"se_inflation": {"median": float(med), "ci95": [float(lo), float(hi)],
+    lo, med, hi = central_interval(post["se_inflation"])
+    return {"se_inflation": {"median": med, "ci95": [lo, hi],
                              "applies_to_rules": list(INFLATED_RULES)}}
+
+
+# -- row validation: srsbayes.inputs.data.read_table calls check_row for every median row ---
+
+
+def check_row(rec: dict, f: str, decimals: int) -> None:
+    """Check one study-table row of a median-survival outcome.
+
+    Parameters
+    ----------
+    rec
+        The row, numbers parsed (NaN = not reported) and ``n`` checked to be > 0;
+        ``events_rule`` is set to ``""`` (counts are not used).
+    f
+        The file the row came from, for messages.
+    decimals
+        Decimals of ``percent`` (unused: a median's precision is read from the median
+        itself, :func:`written_precision`).
+
+    Raises
+    ------
+    InputError
+        ``median_months`` missing or not > 0, a confidence limit on the wrong side of the
+        median, or ``deaths`` outside ``1..n``. Zero deaths cannot go with a median: a
+        Kaplan-Meier median is reached only once deaths bring survival down to 50%.
+    """
+
+    r, med, n = rec["row"], rec["median_months"], rec["n"]
+    if math.isnan(med):
+        raise InputError("missing value", file=f, row=r, column="median_months")
+    if med <= 0:
+        raise InputError(f"must be > 0, got {med:g}", file=f, row=r, column="median_months")
+    lo, hi = rec["median_ci_low"], rec["median_ci_high"]
+    if not math.isnan(lo) and not 0 < lo <= med:
+        raise InputError(f"must be in (0, median], got {lo:g}", file=f, row=r,
+                         column="median_ci_low")
+    if not math.isnan(hi) and hi < med:
+        raise InputError(f"must be >= median, got {hi:g}", file=f, row=r,
+                         column="median_ci_high")
+    d = rec["deaths"]
+    if d == 0:
+        raise InputError("0 deaths, but a median survival is reported: a Kaplan-Meier median "
+                         "is reached only once deaths bring survival down to 50%; leave "
+                         "deaths empty if not reported", file=f, row=r, column="deaths")
+    if d < 0:
+        raise InputError(f"must be in 1..n, got {d:g}", file=f, row=r, column="deaths")
+    if d > n:
+        raise InputError(f"{int(d)} deaths > n = {int(n)}", file=f, row=r, column="deaths")
+    rec["events_rule"] = ""

@@ -27,7 +27,9 @@ from ..inputs.specs import OutcomeSpec
 KIND_STYLE = {
     "prior": ("#0072B2", "o", "prior setting"),
     "leave-one-out": ("#D55E00", "s", "leave one study out"),
-    "rounding": ("#009E73", "D", "counts rounded otherwise"),
+    "rounding": ("#009E73", "D", "nearest counts instead of count sets"),
+    "rate type": ("#CC79A7", "^", "rates read as Kaplan-Meier"),
+    "coding": ("#E69F00", "v", "0/1 arm coding"),
 }
 GREY = "#777777"
 

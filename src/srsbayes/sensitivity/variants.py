@@ -5,15 +5,18 @@ Three questions a sweep asks of the data and of the default fit:
 * **Leave one study out.** Does any single study carry the conclusion? Each variant
   refits the model without one study (same priors, resolved once on the full data so
   that only the data change).
-* **Reported precision.** The bundled percentages are whole numbers and the event
-  counts are reconstructed from them (:func:`srsbayes.data.nearest_count`). Every
-  count between ``floor(p n / 100)`` and ``ceil(p n / 100)`` is a candidate, and for
-  GRIM-inconsistent percentages neither reproduces the reported value. The variants
-  replace the nearest count by the floor, by the ceiling, and by the extreme
-  combinations that push the comparison against and in favour of preoperative SRS
-  (bounding any rounding-aware likelihood that treats the count as unknown within the
-  reported precision). Medians need no such variants: the ``lognormal_median``
-  likelihood already integrates over each median's rounding interval.
+* **Reported precision.** The bundled percentages are whole numbers. By default the
+  binomial likelihood treats each count given only as a percentage as unknown within the
+  counts whose percentage rounds to the reported one (two neighbours for a GRIM failure;
+  :func:`srsbayes.families.binomial.count_set`). The "nearest count" variant instead
+  takes the nearest whole count as if reported (the analysis before the rounding-aware
+  likelihood), so the sweep shows what the latent counts change. Medians need no such
+  variant: the ``lognormal_median`` likelihood already integrates over each median's
+  rounding interval.
+* **Rate type.** Reported rates may be Kaplan-Meier estimates rather than crude
+  proportions. The "all rates Kaplan-Meier" variant widens the count set of every arm
+  given as a percentage as for a row marked ``rate_type = km``, so the sweep shows how
+  much the conclusion depends on reading the rates as crude.
 * **Power scaling.** The default fit's posterior is reweighted as if the prior (or the
   likelihood) were raised to a power near 1 (Pareto-smoothed importance sampling, no
   refit). A sensitivity above 0.05 to the prior flags an informative prior; above 0.05
@@ -33,22 +36,19 @@ anomalies in the reporting of results in psychology. Soc Psychol Personal Sci 8:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from ..families import ARMS, FAMILIES
+from ..families import ARMS, FAMILIES, get_family
 from ..priors.distributions import Prior
 
 PSENSE_THRESHOLD = 0.05
 """Sensitivity above which a parameter is flagged (Kallioinen et al. 2024)."""
-
-PERCENT_RULE = "nearest count"
-"""Prefix of ``events_rule`` for counts that :mod:`srsbayes.data` rebuilt from a percentage."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,12 @@ class DataVariant:
 
     key: str
     label: str
-    kind: str  # "leave-one-out" or "rounding"
+    kind: str  # "leave-one-out", "rounding", "rate type" or "coding"
     wide: pd.DataFrame
     detail: str = ""
     left_out: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Model data replaced after ``model_data(wide)``, e.g. ``{"arm_coding": 0.0}``."""
 
 
 # -- leave one study out -----------------------------------------------------------------------
@@ -78,103 +80,83 @@ def leave_one_out(wide: pd.DataFrame) -> list[DataVariant]:
     return out
 
 
-# -- reported precision ------------------------------------------------------------------------
+# -- reported precision and rate type -------------------------------------------------------
 
 
-def count_bounds(percent: float, n: int) -> tuple[int, int]:
-    """The whole counts just below and above ``percent`` % of ``n`` (equal when exact).
+def _from_percent(models: list[str]) -> list[bool]:
+    return [m != "exact" for m in models]
 
-    >>> count_bounds(11, 48)   # 5.28 events
-    (5, 6)
-    >>> count_bounds(12.5, 40)  # exactly 5
-    (5, 5)
+
+def _recode(fam: Any, wide: pd.DataFrame, to: str, label: str
+            ) -> tuple[pd.DataFrame, list[str]]:
+    """A copy of ``wide`` whose arms given as a percentage all use count model ``to``, and
+    the arms that changed ("Study A postop")."""
+    new, changed = wide.copy(), []
+    for arm in ARMS:
+        models = fam.count_models(wide, arm)
+        recoded = [to if pc else m for m, pc in zip(models, _from_percent(models), strict=True)]
+        changed += [f"{s} {arm}" for s, m, r in zip(wide["study"], models, recoded, strict=True)
+                    if m != r]
+        new[f"count_model_{arm}"] = recoded
+        new[f"events_rule_{arm}"] = [
+            f"{r} ({label}, sensitivity)" if pc else r
+            for r, pc in zip(wide[f"events_rule_{arm}"], _from_percent(models), strict=True)]
+    return new, changed
+
+
+def nearest_count_variant(fam: Any, wide: pd.DataFrame) -> list[DataVariant]:
+    """The counts given as percentages taken as the nearest whole count, as if reported.
+
+    The default likelihood sums over every count that reproduces the reported percentage
+    (:func:`srsbayes.families.binomial.count_set`); this row fixes each at the nearest one
+    (``events_rule`` "nearest count ..."), which is what the analysis did before. None when
+    no arm's count set has more than that one count (the row would equal the default).
+    ``fam`` is the family module (``count_models``, ``model_data``).
     """
-    x = percent * n / 100.0
-    # A tolerance so that e.g. 7 % of 100 (7.000000000000001) counts as exact.
-    lo = math.floor(x + 1e-9)
-    hi = math.ceil(x - 1e-9)
-    return int(lo), int(hi)
-
-
-def _direction(arm: str, sign: int, against: bool) -> int:
-    # +1 pushes the arm's value up. Against preop: preop moves opposite to benefit
-    # (-sign), postop with it (+sign); in favour of preop the other way round.
-    d = -sign if arm == "preop" else sign
-    return d if against else -d
-
-
-ROUNDING = {
-    "against": "counts against preop",
-    "for": "counts for preop",
-    "floor": "counts rounded down",
-    "ceil": "counts rounded up",
-}
-"""Count variants: key -> label (a variant equal to an earlier one or to the data is dropped)."""
-
-
-def _from_percent(wide: pd.DataFrame, arm: str, i: int) -> bool:
-    rule = wide[f"events_rule_{arm}"].iloc[i]
-    return isinstance(rule, str) and rule.startswith(PERCENT_RULE)
-
-
-def count_variants(wide: pd.DataFrame, sign: int) -> list[DataVariant]:
-    """Event counts rebuilt from percentages by floor, ceiling, and the two extremes.
-
-    Only arms whose count came from a percentage (``events_rule`` "nearest count ...")
-    change; reported counts stay. Variants identical to the nearest-count data or to an
-    earlier variant are dropped, so a table with exact counts yields none.
-
-    Parameters
-    ----------
-    wide
-        :func:`srsbayes.data.outcome_table` of a binary outcome.
-    sign
-        ``spec.sign``: +1 when more events favour preop, -1 when fewer do.
-    """
-    if not all(f"percent_{a}" in wide and f"events_rule_{a}" in wide for a in ARMS):
+    if not all(f"events_rule_{a}" in wide for a in ARMS):
         return []
-    base = {a: np.asarray(wide[f"events_{a}"], dtype=float) for a in ARMS}
-    out: list[DataVariant] = []
-    seen: list[list[tuple]] = []
-    for key, label in ROUNDING.items():
-        new = wide.copy()
-        changed = []
-        for arm in ARMS:
-            events = base[arm].copy()
-            for i in range(len(wide)):
-                if not _from_percent(wide, arm, i):
-                    continue
-                lo, hi = count_bounds(float(wide[f"percent_{arm}"].iloc[i]),
-                                      int(wide[f"n_{arm}"].iloc[i]))
-                if key in ("floor", "ceil"):
-                    pick = lo if key == "floor" else hi
-                else:
-                    pick = hi if _direction(arm, sign, key == "against") > 0 else lo
-                if pick != events[i]:
-                    changed.append(f"{wide['study'].iloc[i]} {arm} {int(events[i])}->{pick}")
-                events[i] = pick
-            new[f"events_{arm}"] = events
-            new[f"events_rule_{arm}"] = [
-                f"{label} (sensitivity)" if _from_percent(wide, arm, i) else r
-                for i, r in enumerate(wide[f"events_rule_{arm}"])]
-        counts = [tuple(new[f"events_{a}"]) for a in ARMS]
-        if changed and counts not in seen:
-            seen.append(counts)
-            out.append(DataVariant(f"counts:{key}", label, "rounding", new, "; ".join(changed)))
-    return out
+    new, _ = _recode(fam, wide, "exact", "taken as exact")
+    data = fam.model_data(wide)
+    wider = [f"{s} {arm}" for arm in ARMS
+             for s, w in zip(wide["study"], data[f"k_width_{arm}"], strict=True) if w > 1]
+    if not wider:
+        return []
+    return [DataVariant("counts:nearest", "nearest counts as reported", "rounding", new,
+                        "nearest count taken as exact where the percentage allows "
+                        "several counts: " + ", ".join(wider))]
+
+
+def rate_type_variant(fam: Any, wide: pd.DataFrame) -> list[DataVariant]:
+    """Every rate given as a percentage read as a Kaplan-Meier rate (``rate_type = km``).
+
+    Widens each such arm's count set by the design effect of censoring
+    (:func:`srsbayes.families.binomial.count_set`). None when no arm is given as a
+    percentage or all already are Kaplan-Meier.
+    """
+    if not all(f"events_rule_{a}" in wide for a in ARMS):
+        return []
+    new, changed = _recode(fam, wide, "km", "Kaplan-Meier")
+    if not changed:
+        return []
+    return [DataVariant("rates:km", "all rates Kaplan-Meier", "rate type", new,
+                        "count set widened as for a Kaplan-Meier rate for " + ", ".join(changed))]
 
 
 def rounding_variants(wide: pd.DataFrame, family: str, sign: int) -> list[DataVariant]:
-    """The reported-precision variants that apply to ``family``'s data.
+    """The reported-precision and rate-type variants that apply to ``family``'s data.
 
     Only families of event counts (:attr:`srsbayes.families.FamilyInfo.count_data`) have
-    any: the ``lognormal_median`` likelihood already treats each median as unknown within
-    its reported precision (an interval likelihood), so moving the medians would count the
-    rounding twice.
+    any, and their module provides ``count_models(wide, arm)`` and count sets in
+    ``model_data`` (``k_width_<arm>``; see :mod:`srsbayes.families.binomial`): the
+    ``lognormal_median`` likelihood already treats each median as unknown within its
+    reported precision (an interval likelihood). ``sign`` is unused: the count sets have
+    no direction (kept for the sweep's call).
     """
-    if FAMILIES[family].count_data:
-        return count_variants(wide, sign)
-    return []
+    del sign
+    if not FAMILIES[family].count_data:
+        return []
+    fam = get_family(family)
+    return nearest_count_variant(fam, wide) + rate_type_variant(fam, wide)
 
 
 # -- power scaling ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ KIND_WORDS = {
     "leave-one-out": "leaving out one study",
     "rounding": "the rounding of the counts",
     "coding": "the coding of the arms",
+    "rate type": "reading the rates as Kaplan-Meier estimates",
 }
 """What a row kind varies, for "not robust to ..." (other kinds read "the KIND rows")."""
 

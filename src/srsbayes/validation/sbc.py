@@ -3,7 +3,7 @@
 For each simulated data set the parameters are drawn from the priors, data are drawn
 from the likelihood with the design of the bundled studies (four studies, the bundled
 arm sizes and follow-up), and the model is fitted exactly as ``fit`` does it (the
-compiled model of :mod:`srsbayes.fitting`, the convergence gate and its one retry).
+compiled model of :mod:`srsbayes.inference.fitting`, the convergence gate and its one retry).
 The rank of each true value among ``L`` thinned posterior draws is then uniform on
 ``0..L`` if, and only if on average over the prior, the computed posterior is the true
 one (Talts et al. 2018). Uniformity is tested with the simultaneous ECDF test of
@@ -14,7 +14,12 @@ detects errors that the marginal parameter ranks miss.
 
 The data are simulated here, from the model equations written out in each family's
 docstring, not by the family's own ``simulate``: a likelihood coded wrongly in both
-places would otherwise go unnoticed.
+places would otherwise go unnoticed. Binary data are reported as the bundled data report
+them, as whole percentages, and the model sees only the counts those allow.
+
+How small an error the test can see is measured, not assumed: a negative control fits the
+same simulations with a τ prior :data:`TAU_CONTROL_FACTOR` times wider than the one they
+were simulated from (:func:`widened`), which a test of adequate power rejects.
 
 References
 ----------
@@ -45,7 +50,9 @@ import xarray as xr
 from scipy import stats
 from scipy.special import bdtr, bdtrc, expit
 
-from ..families import get_family
+from ..families import FAMILIES, get_family
+from ..families.binomial import ARM_CODINGS
+from ..families.lognormal_median import SE_INFLATION_MIN
 from ..inference.fitting import FitSettings, ModelCache, sample_gated
 from ..priors.distributions import Prior
 
@@ -58,9 +65,10 @@ ALPHA = 0.01
 N_NULL = 20_000
 """Simulated uniform rank sets that calibrate the ECDF test's p-value."""
 
-SBC_SETTINGS = FitSettings(draws=1000, tune=1000, chains=4, cores=1)
-"""The ``fit`` defaults (4 chains x 1000 draws). Chains run one after another: for these small
-models that is faster than starting threads for every fit (0.4 s vs 0.65 s per fit)."""
+SBC_SETTINGS = replace(FitSettings(), cores=1)
+"""The ``fit`` defaults (draws, tuning, chains, target acceptance), taken from
+:class:`FitSettings` so SBC follows any change to them. Chains run one after another: for
+these small models that is faster than starting threads for every fit (0.4 s vs 0.65 s)."""
 
 
 # -- uniformity tests ------------------------------------------------------------------------
@@ -163,23 +171,64 @@ def _draw(prior: Prior, rng: np.random.Generator, size: int | None = None):
     return prior.scipy().rvs(size=size, random_state=rng)
 
 
+def _draw_above(prior: Prior, rng: np.random.Generator, bound: float) -> float:
+    """One draw of ``prior`` truncated to ``(bound, inf)``, by rejection."""
+    while True:
+        x = float(_draw(prior, rng))
+        if x > bound:
+            return x
+
+
+def reported_percent(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Whole percentages as a paper reports ``k`` events of ``n``: ``100 k / n`` rounded,
+    halves up (exact, in integers)."""
+    return (200 * k + n) // (2 * n)
+
+
+def percent_count_set(percent: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(k_lo, k_hi)``: every count whose percentage of ``n`` rounds to the whole
+    ``percent`` (``|100 k / n - percent| <= 1/2``, inclusive as in the fitted model), found by
+    enumerating ``0..n``; written out here, not taken from the family (see the module
+    docstring). Never empty: the simulated count is in it."""
+    lo, hi = np.empty_like(n), np.empty_like(n)
+    for i, (p, m) in enumerate(zip(percent, n, strict=True)):
+        k = np.arange(m + 1)
+        ok = np.abs(200 * k - 2 * p * m) <= m
+        lo[i], hi[i] = k[ok].min(), k[ok].max()
+    return lo, hi
+
+
 def simulate_binomial(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.random.Generator
                       ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parameters from the priors and event counts from the binomial-normal model.
+    """Parameters from the priors, event counts from the binomial-normal model, and the
+    counts reported as the bundled data report them: as whole percentages.
 
-    ``logit p_postop = alpha_i``, ``logit p_preop = alpha_i + theta + tau * z_i``
-    (see :mod:`srsbayes.families.binomial`); arm sizes are those of ``wide``.
+    ``logit p_postop = alpha_i - (theta + tau z_i) / 2``, ``logit p_preop = alpha_i +
+    (theta + tau z_i) / 2`` (the default arm coding of :mod:`srsbayes.families.binomial`);
+    arm sizes are those of ``wide``. Each count ``k ~ Binomial(n, p)`` is reported as its
+    rounded percentage (:func:`reported_percent`), and the data the model sees are those of
+    that percentage: the nearest count ``y`` and the set ``K`` of counts that reproduce it
+    (:func:`percent_count_set`), so SBC checks the rounding-aware likelihood that ``fit``
+    uses for rows that give only a percentage.
     """
     k = len(wide)
     theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
     alpha = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
     z = rng.standard_normal(k)
     delta = tau * z
-    sim = wide.copy()
-    sim["events_postop"] = rng.binomial(wide["n_postop"].astype(int), expit(alpha))
-    sim["events_preop"] = rng.binomial(wide["n_preop"].astype(int), expit(alpha + theta + delta))
-    truth = {"effect": theta, "tau": tau, "baseline": alpha, "z": z, "delta": delta}
-    return truth, get_family("binomial").model_data(sim)
+    c = ARM_CODINGS["symmetric"]
+    logits = {"postop": alpha - c * (theta + delta), "preop": alpha + (1 - c) * (theta + delta)}
+    data: dict[str, np.ndarray] = {}
+    for arm in ("postop", "preop"):
+        n = wide[f"n_{arm}"].to_numpy().astype(np.int64)
+        pc = reported_percent(rng.binomial(n, expit(logits[arm])), n)
+        y = (2 * pc * n + 100) // 200  # nearest count to the percentage, halves up
+        lo, hi = percent_count_set(pc, n)
+        data |= {f"n_{arm}": n, f"y_{arm}": y, f"k_below_{arm}": y - lo,
+                 f"k_width_{arm}": hi - lo + 1}
+    truth = {"effect": theta, "tau": tau, "baseline": alpha, "z": z, "delta": delta,
+             "logit_postop": logits["postop"]}
+    return truth, data
 
 
 def report_rounded(m: np.ndarray) -> np.ndarray:
@@ -213,7 +262,7 @@ def simulate_lognormal_median(wide: pd.DataFrame, priors: dict[str, Prior],
     k = len(wide)
     theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
     mu = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
-    lam = float(_draw(priors["se_inflation"], rng))
+    lam = float(_draw_above(priors["se_inflation"], rng, SE_INFLATION_MIN))
     z = rng.standard_normal(k)
     delta = tau * z
     sim = wide.copy()
@@ -254,15 +303,12 @@ def quantities(family: str, values: dict[str, Any] | xr.Dataset,
         post = values
     out = {"effect": post["effect"], "tau": post["tau"],
            "baseline[0]": post["baseline"].isel(study=0)}
-    for name in EXTRA_QUANTITIES.get(family, ()):
+    for name in FAMILIES[family].extra_quantities:
         out[name] = post[name]
     loglik = sum(v.sum("study") for v in fam.loglik(post, data).values())
     out["loglik"] = loglik
     return {k: np.asarray(v.transpose("chain", "draw"), dtype=float).ravel()
             for k, v in out.items()}
-
-
-EXTRA_QUANTITIES: dict[str, tuple[str, ...]] = {"lognormal_median": ("se_inflation",)}
 
 
 def thin(draws: np.ndarray, n_keep: int = L_DRAWS) -> np.ndarray:
@@ -291,6 +337,8 @@ class SBCResult:
     thinned: dict[str, np.ndarray]  # (sims, L) per quantity, for the negative controls
     fits: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    fit_priors: dict[str, Prior] | None = None
+    """Priors fitted with when they differ from ``priors`` (a negative control)."""
 
     @property
     def n_sims(self) -> int:
@@ -335,7 +383,8 @@ class SBCResult:
 def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Prior], *,
             n_sims: int, seed: int, settings: FitSettings = SBC_SETTINGS,
             cache: ModelCache | None = None,
-            progress: Callable[[int, int], None] | None = None) -> SBCResult:
+            progress: Callable[[int, int], None] | None = None,
+            fit_priors: dict[str, Prior] | None = None) -> SBCResult:
     """Simulate ``n_sims`` data sets from the priors and rank the truths among the posteriors.
 
     Parameters
@@ -345,7 +394,7 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
     outcome
         Id of the outcome whose design (``wide``) and priors are used, for the record.
     wide
-        The design: :func:`srsbayes.data.outcome_table` of the bundled data, whose arm
+        The design: :func:`srsbayes.inputs.data.outcome_table` of the bundled data, whose arm
         sizes and follow-up every simulated data set keeps.
     priors
         The priors simulated from and fitted with.
@@ -353,6 +402,9 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
         Number of data sets, and the seed everything is derived from.
     settings
         Sampler settings; the gate and its one retry are applied as in ``fit``.
+    fit_priors
+        Priors to fit with, when they differ from those simulated from: a negative
+        control (:func:`widened`), whose ranks the test should reject.
 
     Returns
     -------
@@ -373,7 +425,7 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
         truth, data = simulate(wide, priors, rng)
         fit_seed = int(rng.integers(2**31))
         # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
-        idata, diag, _ = sample_gated(family, data, priors,
+        idata, diag, _ = sample_gated(family, data, fit_priors or priors,
                                       replace(settings, seed=fit_seed), cache)
         post = idata["posterior"].to_dataset()
         draws = quantities(family, post, data)
@@ -400,8 +452,34 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
         ranks={q: np.asarray(v) for q, v in ranks.items()},
         truths={q: np.asarray(v) for q, v in truths.items()},
         thinned={q: np.vstack(v) for q, v in thinned.items()},
-        fits=fits, seconds=time.perf_counter() - start,
+        fits=fits, seconds=time.perf_counter() - start, fit_priors=fit_priors,
     )
+
+
+TAU_CONTROL_FACTOR = 1.5
+"""Negative control of ``validate``: fit with a τ prior this many times wider than the one
+the data are simulated from (the size of error an earlier suite's SBC let pass)."""
+
+
+def widened(prior: Prior, factor: float) -> Prior:
+    """``prior`` for ``factor`` times the parameter: the distribution of ``factor * x``.
+
+    Scale families multiply their scale; a log-normal or Turner prior (on ``log x`` or
+    ``log x**2``) shifts its location by ``log factor`` or ``2 log factor``.
+    """
+    d, pr = prior.dist, prior.params
+    if d in ("halfnormal", "halfcauchy"):
+        params: tuple[float, ...] = (pr[0] * factor,)
+    elif d == "halfstudentt":
+        params = (pr[0], pr[1] * factor)
+    elif d == "uniform":
+        params = (pr[0] * factor, pr[1] * factor)
+    elif d in ("lognormal", "turner"):
+        params = (pr[0] + (1.0 if d == "lognormal" else 2.0) * float(np.log(factor)), pr[1])
+    else:
+        raise ValueError(f"cannot widen a {d} prior (resolve uisd priors first)")
+    # 12 significant digits: 0.3 * 1.5 is recorded as 0.45, not 0.44999999999999996
+    return Prior(d, tuple(float(f"{x:.12g}") for x in params))
 
 
 def plot_ecdf_difference(result: SBCResult, path_writer: Callable[[Any], None]) -> None:
