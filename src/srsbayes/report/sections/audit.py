@@ -18,16 +18,20 @@ SHORT_CHECK = {
     "grim": "{n} percentages that no whole count of patients reproduces",
     "events": "impossible event counts",
     "arms": "missing arms",
+    "poolable": "outcomes with a single study",
     "identification": "studies that cannot be identified",
     "follow_up": "follow-up that differs between studies or is missing",
     "homogeneity": "studies that agree more closely than chance allows ({n} outcomes)",
     "pooled_mean": "'pooled' values that are plain means",
     "pooled_weighted": "pooled values",
     "pooled_n": "pooled sizes",
-    "pooled_follow_up": "a pooled follow-up matching no study summary",
+    "pooled_follow_up": "a pooled follow-up that is no summary of the studies' (e.g. the "
+                        "midrange of the shortest and longest)",
     "claim": "claims without supporting statistics",
     "reporting": "methods claimed but not reported",
     "references": "an off-topic reference list",
+    "contrast_ci_asymmetry": "confidence intervals asymmetric on the log scale",
+    "contrast_p_ci": "p-values that disagree with their confidence intervals",
 }
 """Plain names of the audit's checks for the bottom line (``{n}``: number of findings)."""
 
