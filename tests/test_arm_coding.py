@@ -54,3 +54,30 @@ def test_reference_coding_is_not_invariant(lmd):
     m, e = _theta(data, priors, ARM_CODINGS["postop_reference"])
     m_s, e_s = _theta(swapped, priors, ARM_CODINGS["postop_reference"])
     assert abs(m_s + m) > 10 * np.hypot(e, e_s)
+
+
+def test_reference_coding_is_a_spec_option(specs, tmp_path):
+    """``[model] arm_coding = "postop_reference"`` in a spec selects the 0/1 coding; an
+    unknown choice or option is a one-line error naming the key."""
+    import pandas as pd
+
+    from srsbayes.errors import InputError
+    from srsbayes.inference.fitting import model_data
+    from srsbayes.inputs.specs import load_spec_file
+    from srsbayes.resources import BUNDLED_MODELS
+
+    text = (BUNDLED_MODELS / "lmd.toml").read_text()
+    path = tmp_path / "lmd.toml"
+    path.write_text(text + '\n[model]\narm_coding = "postop_reference"\n')
+    spec = load_spec_file(path)
+    assert spec.model_options == {"arm_coding": 0.0}
+    assert specs["lmd"].model_options == {}
+    wide = pd.DataFrame({"study": ["A"], "n_preop": [10], "n_postop": [10],
+                         "events_preop": [1], "events_postop": [2]})
+    assert float(model_data(spec, wide)["arm_coding"]) == 0.0  # what fit and sweeps sample
+    path.write_text(text + '\n[model]\narm_coding = "treated"\n')
+    with pytest.raises(InputError, match=r"model\.arm_coding.*symmetric, postop_reference"):
+        load_spec_file(path)
+    path.write_text(text + '\n[model]\ncentering = 1\n')
+    with pytest.raises(InputError, match="unknown model option"):
+        load_spec_file(path)

@@ -132,6 +132,10 @@ ARM_CODINGS = {"symmetric": 0.5, "postop_reference": 0.0}
 """Share ``c`` of the study's effect taken off the postop arm: ±1/2 coding, or 0/1 coding
 with postop as the reference arm."""
 
+MODEL_OPTIONS = {"arm_coding": ARM_CODINGS}
+"""A spec's ``[model]`` choices: ``arm_coding = "symmetric"`` (default) or
+``"postop_reference"`` (the 0/1 coding)."""
+
 MODEL_VARIANTS = {
     "coding:0/1": ("0/1 arm coding (postop reference)", "coding",
                    "baseline prior on the postop arm only (the coding before ±1/2)",

@@ -61,6 +61,9 @@ class OutcomeSpec:
     """Contrast family: the measure of its rows (``odds_ratio``, ...); ``""`` otherwise."""
     approximate_measures: tuple[str, ...] = ()
     """Contrast family: codes of other measures accepted on the same scale (rare events)."""
+    model_options: dict[str, float] = field(default_factory=dict)
+    """``[model]`` table: modelling choices the family offers (its ``MODEL_OPTIONS``), as
+    the model-data values they set, e.g. ``{"arm_coding": 0.0}``."""
 
     @property
     def sign(self) -> int:
@@ -69,7 +72,8 @@ class OutcomeSpec:
 
 
 _REQUIRED = ("id", "label", "family", "benefit", "priors")
-_KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep", "indirectness"}
+_KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep", "indirectness",
+          "model"}
 _FAMILY_KEYS = ("measure", "approximate_measures")
 """Keys a family module takes with its ``spec_keys(raw, file)`` (the contrast family)."""
 _KNOWN |= set(_FAMILY_KEYS)
@@ -192,8 +196,29 @@ def load_spec_file(path: str | Path) -> OutcomeSpec:
         event=str(raw.get("event", raw["label"])).lower(), benefit=raw["benefit"],
         decision_probability=float(dp), thresholds=tuple(thresholds), priors=priors,
         rationales=rationales, path=f, text=text,
-        indirectness=_indirectness(raw.get("indirectness"), f), **family_keys,
+        indirectness=_indirectness(raw.get("indirectness"), f),
+        model_options=_model_options(family, raw.get("model"), f), **family_keys,
     )
+
+
+def _model_options(family: str, entry: object, f: str) -> dict[str, float]:
+    """The optional ``[model]`` table, checked against the family's ``MODEL_OPTIONS``
+    (option -> {choice name: model-data value}), e.g. ``arm_coding = "postop_reference"``."""
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict):
+        raise InputError("must be a table of model options", file=f, column="model")
+    offered = getattr(get_family(family), "MODEL_OPTIONS", {})
+    out = {}
+    for key, value in entry.items():
+        if key not in offered:
+            raise InputError(f"unknown model option; family {family!r} offers: "
+                             + (", ".join(offered) or "none"), file=f, column=f"model.{key}")
+        if not isinstance(value, str) or value not in offered[key]:
+            raise InputError(f"must be one of {', '.join(offered[key])}", file=f,
+                             column=f"model.{key}")
+        out[key] = float(offered[key][value])
+    return out
 
 
 def _family_keys(family: str, raw: dict, f: str) -> dict:
