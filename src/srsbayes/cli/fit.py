@@ -59,7 +59,7 @@ def settings_from_args(args: argparse.Namespace) -> FitSettings:
     from ..inference.fitting import FitSettings
 
     for opt in ("draws", "tune", "chains"):
-        if getattr(args, opt) < 1:
+        if getattr(args, opt) is not None and getattr(args, opt) < 1:
             raise InputError(f"must be >= 1, got {getattr(args, opt)}", column=f"--{opt}")
     return FitSettings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
 

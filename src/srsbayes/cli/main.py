@@ -26,7 +26,9 @@ def _common_data(p: argparse.ArgumentParser) -> None:
 
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
     p.add_argument("--draws", type=int, default=draws, help="draws per chain (default %(default)s)")
-    p.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    p.add_argument("--tune", type=int, default=None,
+                   help="tuning steps per chain (default: the family's, e.g. 300 for binary "
+                        "outcomes, 1000 for median OS)")
     p.add_argument("--chains", type=int, default=4, help="number of chains")
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
 

@@ -87,6 +87,10 @@ class FamilyInfo:
     scale) and a tuple of ``tau`` priors from small to large."""
     extra_quantities: tuple[str, ...] = ()
     """Parameters beyond θ, τ and a baseline whose SBC ranks are checked."""
+    tune: int = 1000
+    """Tuning steps per chain when the sampler settings leave ``tune`` unset: the shortest
+    whose first-attempt gate failure rate did not rise, measured on the bundled data, SBC
+    and prior simulations (``benchmarks/bench_scaling.py``)."""
 
 
 FAMILIES: dict[str, FamilyInfo] = {}
@@ -110,7 +114,7 @@ register_family(FamilyInfo(
     axis_label="Odds ratio",
     title="Binary outcomes: binomial-normal random-effects model",
     audit_column="percent", audit_unit="%", audit_kind="percentages", count_data=True,
-    sbc_outcome="lmd",
+    sbc_outcome="lmd", tune=300,
     default_grid={
         "sceptical": "normal(0, 0.35)",
         "vague": "normal(0, 10)",

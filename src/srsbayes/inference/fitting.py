@@ -12,6 +12,7 @@ Hoffman MD, Gelman A (2014). The No-U-Turn sampler. JMLR 15:1593-1623.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,38 +21,87 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_with
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
+from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
+from .exact import with_exact_check
+from .summaries import Estimates, estimates, summarise
+
+PPC_STREAM = 2
+"""Random stream ``default_rng([seed, PPC_STREAM])`` of the replicated data."""
 
 _PLACEHOLDER = {"real": Prior("normal", (0.0, 1.0)), "positive": Prior("halfnormal", (1.0,))}
 
 
+DEFAULT_TUNE = 1000
+"""Tuning steps of a family whose ``FamilyInfo`` names no ``tune``."""
+FAMILY_TUNE_MAX_K = 100
+"""Most studies for which a family's own (shorter) tuning length was measured to suffice."""
+
+
 @dataclass(frozen=True)
 class FitSettings:
-    """Sampler settings. ``retry()`` is what a fit that failed its gate is rerun with."""
+    """Sampler settings. ``retry()`` is what a fit that failed its gate is rerun with.
+
+    ``tune=None`` (the default) takes the family's tuning length, ``FamilyInfo.tune``
+    (:data:`DEFAULT_TUNE` for a family that declares none); an explicit ``tune`` is used
+    as given. Per-family lengths were chosen by measurement (issue 15,
+    ``benchmarks/bench_scaling.py``): the gate's first-attempt failure rate at 300 tuning
+    steps was no higher than at 1000 for the binomial family (LMD: 0/40 seeds on the
+    bundled data, 1/120 vs 2/120 data sets simulated from the priors) but was for the
+    log-normal median family (OS: 4/160 vs 1/160), which therefore keeps 1000. The
+    family's length applies up to :data:`FAMILY_TUNE_MAX_K` studies: at k = 1000 300 steps
+    adapted worse than 1000 (R-hat 1.030 vs 1.007).
+    """
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int | None = None
     chains: int = 4
     seed: int = 20260226
     target_accept: float = 0.95
     cores: int | None = None
+    adaptation: str = "diag"
+    """nutpie's mass-matrix adaptation: ``diag``, ``low_rank`` (learns the few correlated
+    directions of the posterior), or ``auto``, chosen from the number of studies by
+    :func:`choose_adaptation`."""
+
+    def resolved(self, family: str, k: int) -> FitSettings:
+        """These settings with ``tune`` made concrete for ``k`` studies of ``family``."""
+        if self.tune is not None:
+            return self
+        tune = FAMILIES[family].tune
+        return replace(self, tune=tune if k <= FAMILY_TUNE_MAX_K else max(tune, DEFAULT_TUNE))
 
     def retry(self) -> FitSettings:
+        """Safer settings for the one rerun of a fit that failed its gate.
+
+        A smaller step size (target acceptance 0.99) and at least twice the tuning address
+        divergences and poor adaptation; twice the draws address a low ESS, which grows
+        about linearly with the number of draws once the chains mix (Vehtari et al. 2021,
+        Bayesian Anal 16:667), whereas more tuning alone rarely lifts it past the gate.
+        """
         return replace(self, target_accept=max(self.target_accept, 0.99),
-                       tune=max(2 * self.tune, 2000))
+                       tune=max(2 * (self.tune or 0), 2000), draws=2 * self.draws)
 
 
 class ModelCache:
-    """Compiled models keyed by (family, number of studies); compile each once per process."""
+    """Compiled models keyed by (family, number of studies); compile each once per process.
 
-    def __init__(self) -> None:
+    Compilation goes through :func:`.compile_cache.compile_model`, so a structure compiled
+    by any earlier process of the same user (same graph, same package versions) is loaded
+    from disk instead of compiled again.
+    """
+
+    def __init__(self, root: Path | str | None = "default") -> None:
         self._compiled: dict[tuple[str, int], Any] = {}
+        self._root = root
+        """Disk cache folder; ``"default"`` reads ``$SRSBAYES_CACHE_DIR``, ``None`` = off."""
 
     def __len__(self) -> int:
         return len(self._compiled)
@@ -59,14 +109,13 @@ class ModelCache:
     def get(self, family: str, k: int):
         key = (family, k)
         if key not in self._compiled:
-            import nutpie
+            from .compile_cache import compile_model
 
             fam = get_family(family)
             slots = FAMILIES[family].slots
             model = fam.build_model(k, {s: _PLACEHOLDER[sup] for s, sup in slots.items()})
-            # Default freezing keeps pm.Data swappable (checked in tests) and compiles faster
-            # than freeze_model=False.
-            self._compiled[key] = nutpie.compile_pymc_model(model)
+            # nutpie's default (no freezing) keeps pm.Data swappable (checked in tests).
+            self._compiled[key] = compile_model(model, self._root)
         return self._compiled[key]
 
 
@@ -84,12 +133,19 @@ def resolve_priors(spec: OutcomeSpec, wide: pd.DataFrame,
     return merged
 
 
+def model_data(spec: OutcomeSpec, wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The family's ``pm.Data`` values for ``wide``, with the spec's ``[model]`` choices."""
+    data = get_family(spec.family).model_data(wide)
+    return {**data, **{k: np.asarray(v) for k, v in spec.model_options.items()}}
+
+
 def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str, Prior],
                      settings: FitSettings, cache: ModelCache | None = None) -> xr.DataTree:
     """One NUTS run of the compiled model for ``family`` on ``data`` under ``priors``."""
     import nutpie
 
     k = len(next(iter(data.values())))
+    settings = settings.resolved(family, k)
     values = dict(data)
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
@@ -97,20 +153,35 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                          chains=settings.chains, seed=settings.seed, cores=settings.cores,
                          progress_bar=False, target_accept=settings.target_accept,
-                         save_warmup=False)
+                         save_warmup=False, adaptation=choose_adaptation(settings, k))
+
+
+def choose_adaptation(settings: FitSettings, k: int) -> str:
+    """nutpie's ``adaptation`` for a fit of ``k`` studies (``settings.adaptation`` unless
+    it is ``auto``)."""
+    if settings.adaptation != "auto":
+        return settings.adaptation
+    return "diag"
 
 
 def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Prior],
                  settings: FitSettings, cache: ModelCache | None = None
                  ) -> tuple[xr.DataTree, Diagnostics, FitSettings]:
-    """Sample, apply the convergence gate, and retry once with safer settings if it fails."""
+    """Sample, apply the convergence gate, and retry once with safer settings if it fails.
+
+    The settings returned are the ones used, with ``tune`` resolved for the family."""
+    settings = settings.resolved(family, len(next(iter(data.values()), ())))
     fam = get_family(family)
     idata = sample_posterior(family, data, priors, settings, cache)
-    diag = check_convergence(idata, fam.DIAGNOSTIC_VARS)
+    # Families with an exact posterior (the normal-normal contrast model) also fail the
+    # gate when NUTS disagrees with it beyond Monte Carlo error.
+    diag = with_exact_check(check_convergence(idata, fam.DIAGNOSTIC_VARS), fam, idata, data,
+                            priors)
     if not diag.ok:
         settings = settings.retry()
         idata = sample_posterior(family, data, priors, settings, cache)
-        diag = check_convergence(idata, fam.DIAGNOSTIC_VARS, attempts=2)
+        diag = with_exact_check(check_convergence(idata, fam.DIAGNOSTIC_VARS, attempts=2), fam,
+                                idata, data, priors)
     return idata, diag, settings
 
 
@@ -124,7 +195,10 @@ class FitResult:
     idata: xr.DataTree
     diagnostics: Diagnostics
     settings: FitSettings
+    estimates: Estimates | None = None
+    """The headline numbers; ``None`` when the fit failed its convergence gate."""
     summary: dict = field(default_factory=dict)
+    """``summary.json``: a serialisation of the above."""
 
     @property
     def ok(self) -> bool:
@@ -135,7 +209,8 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 priors: dict[str, Prior] | None = None,
                 settings: FitSettings | None = None,
                 cache: ModelCache | None = None,
-                checks: bool = True) -> FitResult:
+                checks: bool = True,
+                baselines: Sequence[float] = ()) -> FitResult:
     """Fit one outcome's random-effects model.
 
     Parameters
@@ -152,31 +227,39 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         Compiled-model cache to reuse across fits (a process-wide one by default).
     checks
         Add the posterior-predictive, log-likelihood and LOO checks (sweeps skip them).
+    baselines
+        Stated control-arm levels (postop risks for binary outcomes, postop median months
+        for OS) at which absolute effects are also reported.
 
     Returns
     -------
     FitResult
         ``result.summary`` is the dict written to ``summary.json``; ``result.ok`` is the gate.
     """
-    from .summaries import summarise
-
     settings = settings or FitSettings()
     fam = get_family(spec.family)
+    for b in baselines:
+        if (why := fam.check_stated_baseline(b)) is not None:
+            raise InputError(why, column="--baseline")
     wide = outcome_table(table, spec)
     merged = resolve_priors(spec, wide, priors)
-    data = fam.model_data(wide)
+    data = model_data(spec, wide)
     idata, diag, used = sample_gated(spec.family, data, merged, settings, cache)
     studies = list(wide["study"])
     post = idata["posterior"].to_dataset()
     if "study" in post.dims:  # compiled models are labelled 0..k-1
         post = post.assign_coords(study=studies)
         idata["posterior"] = post
-    rng = np.random.default_rng([used.seed, 1])
+    result = FitResult(spec, merged, wide, idata, diag, used)
+    if diag.ok:  # an unconverged fit gets no derived quantity and no estimate
+        derived = derive(post, data, merged, spec, used.seed, baselines)
+        idata["derived"] = derived
+        result.estimates = estimates(spec, post, derived)
     checks_out: dict[str, Any] = {}
     if checks:
         obs = fam.observed(data)
         log_lik = fam.loglik(post, data)
-        rep = fam.simulate(post, data, rng)
+        rep = fam.simulate(post, data, np.random.default_rng([used.seed, PPC_STREAM]))
         idata["observed_data"] = xr.Dataset(
             {k: ("study", np.asarray(v)) for k, v in obs.items()}, coords={"study": studies})
         idata["constant_data"] = xr.Dataset(
@@ -184,8 +267,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
         checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo_by_study(post, log_lik)}
-    result = FitResult(spec, merged, wide, idata, diag, used)
-    result.summary = summarise(result, post, data, rng, checks_out, table)
+    result.summary = summarise(result, data, checks_out, table)
     idata.attrs.update(provenance_attrs(result, table))
     return result
 

@@ -15,7 +15,7 @@ This module runs the rows and writes the results; the grids are in
 re-exported here).
 
 Every model structure (family × number of studies) is compiled once: priors and data
-are ``pm.Data`` swapped into the compiled model (see :mod:`srsbayes.fitting`). The
+are ``pm.Data`` swapped into the compiled model (see :mod:`srsbayes.inference.fitting`). The
 k − 1 structure for leave-one-out is compiled in a background thread while the k-study
 settings sample (nutpie samples without holding the GIL), and settings run in parallel
 threads, one chain-thread each.
@@ -50,12 +50,20 @@ import xarray as xr
 from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..inference.derived import derive
-from ..inference.fitting import DEFAULT_CACHE, FitSettings, ModelCache, resolve_priors, sample_gated
+from ..inference.fitting import (
+    DEFAULT_CACHE,
+    FitSettings,
+    ModelCache,
+    model_data,
+    resolve_priors,
+    sample_gated,
+)
 from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_text, write_with
 from ..priors.distributions import Prior
+from .coding import model_variants
 from .grid import Grid, Setting, default_grid, load_grid, short_label
 from .variants import DataVariant, leave_one_out, psense_report, rounding_variants
 from .verdict import BORDERLINE_MCSE, conclusion_text, indicator_mcse, verdict
@@ -84,8 +92,8 @@ def threshold_column(measure: str, threshold: float) -> str:
 
 
 def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
-         priors: dict[str, Prior], idata: xr.DataTree, diag, used: FitSettings,
-         n_studies: int) -> dict[str, Any]:
+         priors: dict[str, Prior], data: dict[str, np.ndarray], idata: xr.DataTree, diag,
+         used: FitSettings, n_studies: int) -> dict[str, Any]:
     """One table row; effect numbers are left empty when the gate failed."""
     row: dict[str, Any] = {
         "setting": setting.label,
@@ -112,7 +120,7 @@ def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
     if diag.ok:
         # The same functions as fit_outcome, on the same draws: the default row equals
         # `fit`'s summary exactly.
-        est = estimates(spec, post, derive(post, spec, used.seed))
+        est = estimates(spec, post, derive(post, data, priors, spec, used.seed))
         stats.update({
             "effect_median": est.effect.median, "effect_lo": est.effect.ci95[0],
             "effect_hi": est.effect.ci95[1],
@@ -276,6 +284,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
     fam = get_family(spec.family)
     wide = outcome_table(table, spec)
     k = len(wide)
+    settings = settings.resolved(spec.family, k)  # the tuning length it records is the one used
     base_priors = resolve_priors(spec, wide)
 
     prior_settings = list(grid.settings)
@@ -289,14 +298,16 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
 
     variants: list[DataVariant] = []
     if data_level:
-        variants = rounding_variants(wide, spec.family, spec.sign) + leave_one_out(wide)
+        variants = (rounding_variants(wide, spec.family, spec.sign)
+                    + model_variants(wide, spec.family) + leave_one_out(wide))
     ref_label_priors = resolved[ref_idx]
     jobs: list[_Job] = []
     for s, pri in zip(prior_settings, resolved, strict=True):
-        jobs.append(_Job(len(jobs), s, None, pri, fam.model_data(wide), k))
+        jobs.append(_Job(len(jobs), s, None, pri, model_data(spec, wide), k))
     for v in variants:
         s = Setting(v.label, {}, kind=v.kind, variant=v.key)
-        jobs.append(_Job(len(jobs), s, v, ref_label_priors, fam.model_data(v.wide), len(v.wide)))
+        data = {**model_data(spec, v.wide), **{n: np.asarray(x) for n, x in v.overrides.items()}}
+        jobs.append(_Job(len(jobs), s, v, ref_label_priors, data, len(v.wide)))
     labels = [j.setting.label for j in jobs]
     dup = next((x for x in labels if labels.count(x) > 1), None)
     if dup is not None:
@@ -333,7 +344,8 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
             pending[job.k].result()  # wait for (and re-raise errors of) the compile
         t1 = time.perf_counter()
         idata, diag, used = sample_gated(spec.family, job.data, job.priors, settings, cache)
-        row = _row(job.setting, job.variant, spec, job.priors, idata, diag, used, job.k)
+        row = _row(job.setting, job.variant, spec, job.priors, job.data, idata, diag, used,
+                   job.k)
         row["seconds"] = time.perf_counter() - t1
         results[job.index] = row
         if job.index == ref_idx:
@@ -365,7 +377,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         idata, diag = fits[ref_idx]
         if diag.ok:
             post = idata["posterior"].to_dataset()
-            data = fam.model_data(wide)
+            data = model_data(spec, wide)
             ps = psense_report(post, ref_label_priors, fam.loglik(post, data))
             ps["setting"] = reference
         else:

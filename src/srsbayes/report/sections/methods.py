@@ -98,12 +98,19 @@ def methods_section(report: Report) -> list[Block]:
     return [Section("sec-methods", blocks)]
 
 
+def _tune(st: Any) -> str:
+    """The tuning length: as set, or each family's own (``FamilyInfo.tune``)."""
+    if st.tune is not None:
+        return str(st.tune)
+    return "the family's (" + ", ".join(f"{n} {f.tune}" for n, f in FAMILIES.items()) + ")"
+
+
 def provenance(report: Report) -> list[Block]:
     """Seed, sampler, data and spec hashes, the command, and software versions."""
     st = report.settings
     rows: list[list[Inline]] = [
         ["Seed", str(st.seed)],
-        ["Sampler", f"{st.chains} chains × {st.draws} draws, {st.tune} tuning steps, "
+        ["Sampler", f"{st.chains} chains × {st.draws} draws, {_tune(st)} tuning steps, "
                     f"target acceptance {st.target_accept} (retry: target acceptance "
                     f"{st.retry().target_accept}, {st.retry().tune} tuning steps, "
                     f"{st.retry().draws} draws per chain)"],

@@ -1,0 +1,83 @@
+"""A fit of many studies passes the convergence gate with ``fit``'s default settings (issue 15).
+
+k = 100 simulated studies (k = 1000 is in ``benchmarks/bench_scaling.py``, too slow for the
+suite) shaped like the bundled LMD outcome: its arm sizes, its priors, and counts reported
+as whole percentages (:func:`srsbayes.validation.sbc.simulate_binomial`), so the
+rounding-aware likelihood is exercised too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srsbayes.families import FAMILIES, get_family
+from srsbayes.inference.diagnostics import check_convergence
+from srsbayes.inference.fitting import (
+    DEFAULT_TUNE,
+    FitSettings,
+    choose_adaptation,
+    resolve_priors,
+    sample_posterior,
+)
+from srsbayes.inputs.data import StudyTable, outcome_table
+from srsbayes.inputs.specs import OutcomeSpec
+from srsbayes.validation.sbc import simulate_binomial
+
+K = 100
+SEED = 20261201
+BINOMIAL_TUNE = 300
+"""The binomial family's measured tuning length (``FamilyInfo.tune`` once registered)."""
+COVER_SDS = 3.0
+"""The true θ must lie within this many posterior SDs of the posterior mean (a 99.7%
+interval for a calibrated normal posterior)."""
+
+
+@pytest.fixture(scope="module")
+def simulated(specs: dict[str, OutcomeSpec], bundled_table: StudyTable):
+    """k = 100 studies whose arm sizes are drawn from the bundled LMD arms; the truth."""
+    spec = specs["lmd"]
+    wide = outcome_table(bundled_table, spec)
+    priors = resolve_priors(spec, wide)
+    rng = np.random.default_rng(SEED)
+    arms = np.concatenate([wide["n_postop"], wide["n_preop"]]).astype(int)
+    design = pd.DataFrame({"n_postop": rng.choice(arms, K), "n_preop": rng.choice(arms, K)})
+    truth, data = simulate_binomial(design, priors, rng)
+    return truth, data, priors
+
+
+@pytest.fixture(scope="module")
+def fitted(simulated):
+    _, data, priors = simulated
+    settings = FitSettings(seed=SEED, tune=BINOMIAL_TUNE)
+    idata = sample_posterior("binomial", data, priors, settings)
+    return idata, check_convergence(idata, get_family("binomial").DIAGNOSTIC_VARS)
+
+
+def test_k100_passes_gate_first_attempt(fitted) -> None:
+    _, diag = fitted
+    assert diag.ok, diag.failures
+
+
+def test_k100_theta_covers_truth(simulated, fitted) -> None:
+    truth, _, _ = simulated
+    idata, _ = fitted
+    theta = idata["posterior"]["effect"].values.ravel()
+    assert abs(theta.mean() - truth["effect"]) <= COVER_SDS * theta.std()
+    # 100 studies pin θ down far more than the prior N(0, 1.5) does.
+    assert theta.std() < 0.25
+
+
+def test_tune_explicit_or_from_family() -> None:
+    assert FitSettings(tune=123).resolved("binomial", 1000).tune == 123
+    family = getattr(FAMILIES["binomial"], "tune", DEFAULT_TUNE)
+    assert FitSettings().resolved("binomial", K).tune == family
+    assert FitSettings().resolved("binomial", 1000).tune == max(family, DEFAULT_TUNE)
+    assert FitSettings().retry().tune == 2000
+
+
+def test_adaptation_auto_and_explicit() -> None:
+    assert choose_adaptation(FitSettings(adaptation="low_rank"), 4) == "low_rank"
+    assert choose_adaptation(FitSettings(adaptation="diag"), 1000) == "diag"
+    assert choose_adaptation(FitSettings(), 4) == "diag"
