@@ -298,8 +298,11 @@ def test_default_sweep_needs_two_structures_and_compiles_nothing_else(
     assert len(cache) == 2 and set(cache._compiled) == {("binomial", 4), ("binomial", 3)}
     assert compiles == []  # every setting swapped data and priors into the two models
     rows = result.rows
-    assert len(rows) == 15 + 4 + 4  # 3 effect x 5 tau priors, 4 roundings, 4 left out
+    # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding; 4 studies left out
+    assert len(rows) == 15 + 3 + 4
     assert list(rows["kind"]).count("leave-one-out") == 4
+    assert sorted(rows.loc[~rows["kind"].isin(["prior", "leave-one-out"]), "kind"]) == [
+        "coding", "rate type", "rounding"]
     assert set(rows.loc[rows["kind"] == "leave-one-out", "n_studies"]) == {3}
     for r in rows.itertuples():  # unconverged rows carry no numbers, converged ones do
         assert r.ok == (r.failures == "")
