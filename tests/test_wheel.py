@@ -1,6 +1,7 @@
 """The package works when installed from a wheel, from any directory (no source tree).
 
-The wheel is built from this checkout and installed, without its dependencies, into a fresh
+The wheel is built from this checkout (hatchling) and installed with the project's uv,
+without its dependencies, into a fresh
 virtual environment whose only other path is this environment's site-packages (for PyMC
 and the rest); the commands run from an empty temporary directory.
 """
@@ -23,8 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory) -> Path:
     """Python of a fresh venv with only the wheel of srsbayes installed."""
     root = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(root / "dist"), str(REPO)], check=True)
+    # hatchling (a test dependency) builds the wheel the way a build front-end would
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d",
+                    str(root / "dist")], cwd=REPO, check=True, capture_output=True)
     (wheel,) = (root / "dist").glob("srsbayes-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for spec in ("lc", "lmd", "rn", "dbf", "os"):
@@ -38,8 +40,9 @@ def installed(tmp_path_factory) -> Path:
     # Dependencies from this environment; its editable srsbayes is not visible from there
     # (a path added by a .pth file does not process that folder's own .pth files).
     Path(site, "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q",
-                    "--no-deps", "--no-index", str(wheel)], check=True)
+    # the project's pinned uv installs it (the venvs here have no pip)
+    subprocess.run([str(REPO / "scripts" / "uv"), "pip", "install", "-q", "--python", str(py),
+                    "--no-deps", "--offline", str(wheel)], check=True)
     return py
 
 
