@@ -19,12 +19,11 @@ import json
 import math
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pytest
-import xarray as xr
 from scipy import stats
 
+from _exact_shared import Z, draws, exact_disagreements, mcse
 from srsbayes.cli.main import main
 from srsbayes.draws import central_interval
 from srsbayes.families import get_family
@@ -41,7 +40,6 @@ SCHOOLS_SE = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6])
 BAYESMETA_TAU = {"median": 4.758539, "mean": 5.884511, "q025": 0.2199559, "q975": 18.0531718}
 BAYESMETA_MU = {"median": 7.962961, "mean": 7.985729, "sd": 4.995762, "p_positive": 0.9487521}
 Z975 = float(stats.norm.ppf(0.975))
-Z = 3.5  # MCSEs per NUTS comparison (two-sided 5e-4)
 HEADER = "study,outcome,arm,measure,estimate,ci_low,ci_high,se"
 
 
@@ -139,12 +137,6 @@ def test_exact_posterior_from_rounded_hazard_ratio_cis_matches_bayesmeta(tmp_pat
 
 # -- NUTS against the exact posterior ------------------------------------------------------------
 
-def _mcse(x: np.ndarray, method: str) -> float:
-    return float(az.mcse(xr.Dataset({"x": (("chain", "draw"), x)}), method=method)["x"])
-
-
-def _draws(result, name: str) -> np.ndarray:
-    return np.asarray(result.idata["posterior"][name].transpose("chain", "draw"), dtype=float)
 
 
 @pytest.fixture(scope="module")
@@ -164,23 +156,15 @@ def test_nuts_fit_matches_the_exact_posterior_and_bayesmeta(schools_fit):
     data = fam.model_data(res.wide)
     ex = exact_reference(data["y"], data["s"], res.priors)
     assert exact_failures(fam, res.idata, data, res.priors) == []
-    theta, tau = _draws(res, "effect"), _draws(res, "tau")
-    checks = [
-        ("mu mean", theta.mean(), ex.mu_mean_total(), _mcse(theta, "mean")),
-        ("mu median", np.median(theta), ex.mu_quantile(0.5), _mcse(theta, "median")),
-        ("mu sd", theta.std(ddof=1), ex.mu_sd_total(), _mcse(theta, "sd")),
-        ("tau mean", tau.mean(), ex.tau_mean(), _mcse(tau, "mean")),
-        ("tau median", np.median(tau), float(ex.tau_quantile(0.5)), _mcse(tau, "median")),
-    ]
-    bad = [(n, ours, ref, Z * se + 1e-3) for n, ours, ref, se in checks
-           if abs(ours - ref) > Z * se + 1e-3]
+    theta, tau = draws(res, "effect"), draws(res, "tau")
+    bad = exact_disagreements(theta, tau, ex)
     assert not bad, bad
     # a difference is summarised on its own scale, not exponentiated
     s = res.summary
     assert s["measure"] == "mean_difference" and s["scale"] == "natural"
     assert s["effect"]["median"] == central_interval(theta)[1]
     assert s["effect"]["median"] == pytest.approx(BAYESMETA_MU["median"],
-                                                  abs=Z * _mcse(theta, "median") + 2e-3)
+                                                  abs=Z * mcse(theta, "median") + 2e-3)
     assert s["prob_benefit"] == pytest.approx(BAYESMETA_MU["p_positive"], abs=0.02)
     assert set(s["ppc"]["pvalues"]) == {"estimate"} and len(s["ppc"]["loo"]["pareto_k"]) == 8
     # a difference threshold reads the natural-scale benefit: P(theta >= 5) as exact
@@ -188,7 +172,7 @@ def test_nuts_fit_matches_the_exact_posterior_and_bayesmeta(schools_fit):
     assert (t["measure"], t["threshold"]) == ("difference", 5.0)
     p5 = 1 - ex.mu_cdf(5.0)
     ind = (theta >= 5).astype(float)
-    assert t["probability"] == pytest.approx(p5, abs=Z * _mcse(ind, "mean") + 1e-3)
+    assert t["probability"] == pytest.approx(p5, abs=Z * mcse(ind, "mean") + 1e-3)
     assert s["absolute"]["difference"]["median"] == s["effect"]["median"]
 
 

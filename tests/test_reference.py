@@ -23,6 +23,7 @@ import pytest
 import xarray as xr
 from scipy import optimize, stats
 
+from _exact_shared import Z, draws, exact_disagreements, mcse
 from srsbayes.families import get_family
 from srsbayes.inference.exact import normal_normal_posterior
 from srsbayes.inference.fitting import FitSettings, fit_outcome
@@ -30,7 +31,6 @@ from srsbayes.inputs.data import outcome_table, read_table
 from srsbayes.inputs.specs import load_specs
 
 DATA = Path(__file__).parent / "data"
-Z = 3.5  # two-sided 5e-4 per comparison
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +38,10 @@ def ref_specs():
     return load_specs(DATA / "models")
 
 
-def _draws(result, name: str) -> np.ndarray:
-    return np.asarray(result.idata["posterior"][name].transpose("chain", "draw"), dtype=float)
-
 
 def _ess(x: np.ndarray, method: str) -> float:
     return float(az.ess(xr.Dataset({"x": (("chain", "draw"), x)}), method=method)["x"])
 
-
-def _mcse(x: np.ndarray, method: str) -> float:
-    return float(az.mcse(xr.Dataset({"x": (("chain", "draw"), x)}), method=method)["x"])
 
 
 # -- 1. BUGS Blockers ---------------------------------------------------------------------------
@@ -140,7 +134,7 @@ def test_blockers_reproduce_multibugs(ref_specs):
     assert str(spec.priors["effect"]) == "normal(0, 1000)"
     res = fit_outcome(table, spec, settings=FitSettings(draws=2500, seed=1992), checks=False)
     assert res.ok, res.diagnostics
-    d, tau = _draws(res, "effect"), _draws(res, "tau")
+    d, tau = draws(res, "effect"), draws(res, "tau")
     mu, sig = spec.priors["tau"].params
     log_ratio = log_bugs_over_proposal(tau, mu, sig)
     lw, khat = array_stats.psislw(-log_ratio, r_eff=1.0, axis=(0, 1))  # takes -log ratios
@@ -271,16 +265,8 @@ def test_eight_schools_mcmc_of_the_median_family_matches_exact(ref_specs, tmp_pa
 
     res = fit_outcome(table, spec, settings=FitSettings(draws=2500, seed=1981), checks=False)
     assert res.ok, res.diagnostics
-    theta, tau = _draws(res, "effect") * SCALE, _draws(res, "tau") * SCALE
-    checks = [
-        ("mu mean", theta.mean(), ex.mu_mean_total(), _mcse(theta, "mean")),
-        ("mu median", np.median(theta), ex.mu_quantile(0.5), _mcse(theta, "median")),
-        ("mu sd", theta.std(ddof=1), ex.mu_sd_total(), _mcse(theta, "sd")),
-        ("tau mean", tau.mean(), ex.tau_mean(), _mcse(tau, "mean")),
-        ("tau median", np.median(tau), float(ex.tau_quantile(0.5)), _mcse(tau, "median")),
-    ]
-    bad = [(n, ours, ref, Z * se + 1e-3) for n, ours, ref, se in checks
-           if abs(ours - ref) > Z * se + 1e-3]
+    theta, tau = draws(res, "effect") * SCALE, draws(res, "tau") * SCALE
+    bad = exact_disagreements(theta, tau, ex)
     assert not bad, bad
 
 
@@ -383,13 +369,13 @@ def test_nsclc_posterior_matches_exact_and_the_published_analysis(nsclc, ref_spe
 
     res = fit_outcome(table, spec, settings=FitSettings(draws=2500, seed=2025), checks=False)
     assert res.ok, res.diagnostics
-    theta, tau = _draws(res, "effect"), _draws(res, "tau")
-    assert abs(theta.mean() - ex.mu_mean_total()) <= (Z * _mcse(theta, "mean")
+    theta, tau = draws(res, "effect"), draws(res, "tau")
+    assert abs(theta.mean() - ex.mu_mean_total()) <= (Z * mcse(theta, "mean")
                                                       + rounding["mean"])
-    assert abs(np.median(theta) - ex.mu_quantile(0.5)) <= (Z * _mcse(theta, "median")
+    assert abs(np.median(theta) - ex.mu_quantile(0.5)) <= (Z * mcse(theta, "median")
                                                            + rounding["median"])
-    assert abs(theta.std(ddof=1) - ex.mu_sd_total()) <= Z * _mcse(theta, "sd") + 1e-4
-    assert abs(np.median(tau) - float(ex.tau_quantile(0.5))) <= (Z * _mcse(tau, "median")
+    assert abs(theta.std(ddof=1) - ex.mu_sd_total()) <= Z * mcse(theta, "sd") + 1e-4
+    assert abs(np.median(tau) - float(ex.tau_quantile(0.5))) <= (Z * mcse(tau, "median")
                                                                 + rounding["tau"])
     # (ii) the published analysis: pooled ratio of medians exp(mu_REML)
-    assert abs(np.median(theta) - mu_reml) <= 0.1 * se_reml + Z * _mcse(theta, "median")
+    assert abs(np.median(theta) - mu_reml) <= 0.1 * se_reml + Z * mcse(theta, "median")
