@@ -1,9 +1,9 @@
 """The package works when installed from a wheel, from any directory (no source tree).
 
 The wheel is built from this checkout (hatchling) and installed with the project's uv,
-without its dependencies, into a fresh
-virtual environment whose only other path is this environment's site-packages (for PyMC
-and the rest); the commands run from an empty temporary directory.
+without its dependencies, into a fresh virtual environment whose only other path is this
+environment's site-packages (for PyMC and the rest); the commands run from an empty
+temporary directory.
 """
 
 from __future__ import annotations
