@@ -125,12 +125,13 @@ def naive_loop(outcome: str, draws: int, tune: int, chains: int, seed: int) -> N
 
 def _fifty(spec, table, seed: int) -> dict:
     """The 50-setting grid of one outcome (10 effect × 5 τ priors), without data-level rows."""
+    from srsbayes.families import FAMILIES
     from srsbayes.inference.fitting import FitSettings
     from srsbayes.priors.distributions import parse_prior
-    from srsbayes.sensitivity.sweep import DEFAULT_GRIDS, Grid, Setting, run_sweep
+    from srsbayes.sensitivity.sweep import Grid, Setting, run_sweep
 
     t0 = time.perf_counter()
-    taus = [parse_prior(t) for t in DEFAULT_GRIDS[spec.family]["tau"]]
+    taus = [parse_prior(t) for t in FAMILIES[spec.family].default_grid["tau"]]
     settings = [Setting(f"N(0, {s:g}) / {t}", {"effect": parse_prior(f"normal(0, {s})"),
                                               "tau": t})
                 for s in EFFECT_SDS for t in taus]

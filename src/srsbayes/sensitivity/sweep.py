@@ -36,7 +36,6 @@ import math
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -71,16 +70,6 @@ from .verdict import BORDERLINE_MCSE, conclusion_text, indicator_mcse, verdict
 __all__ = ["SWEEP_TARGET_ACCEPT", "Grid", "Setting", "SweepResult", "conclusion_text",
            "default_grid", "format_table", "load_grid", "run_sweep", "short_label",
            "threshold_column", "verdict"]
-
-
-def __getattr__(name: str) -> Any:
-    # DEFAULT_GRIDS moved into the family vocabulary; a view for old callers, not a copy.
-    if name == "DEFAULT_GRIDS":
-        warnings.warn("srsbayes.sensitivity.sweep.DEFAULT_GRIDS is deprecated; read "
-                      "srsbayes.families.FAMILIES[family].default_grid", DeprecationWarning,
-                      stacklevel=2)
-        return {f: info.default_grid for f, info in FAMILIES.items()}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- running ---------------------------------------------------------------------------------
