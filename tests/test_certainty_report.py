@@ -15,7 +15,7 @@ from srsbayes.certainty.weights import Criterion, NetBenefitSettings
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.report import render
 from srsbayes.report.build import Report, study_list
-from srsbayes.report.document import Document
+from srsbayes.report.document import Document, Fig, walk
 from srsbayes.report.sections import section_names
 from srsbayes.report.sections.certainty import certainty_blocks, certainty_section
 
@@ -74,3 +74,19 @@ def test_section_follows_the_bottom_line(result, bundled_table, specs):
         < page.index('id="sec-summary"')
     nav = re.search(r'<p class="nav">(.*?)</p>', page).group(1)
     assert '<a href="#certainty">' in nav
+
+
+def test_funnel_plot_appears_only_when_publication_bias_is_assessable(result, specs):
+    page = render.render_html(Document("t", certainty_blocks(result)))
+    assert "funnel plot" not in page.lower()  # 4 studies: not assessable
+    se = np.linspace(0.1, 1.0, 12)
+    studies = tuple(StudyInfo(f"S{i}", 100, "retrospective", "", 0.3 * s, s)
+                    for i, s in enumerate(se))
+    ev = replace(_evidence(specs["lmd"]), studies=studies)
+    settings = NetBenefitSettings((Criterion("lmd", 5),), {"lmd": 1.0}, {}, (0.5, 1.0),
+                                  0.95)
+    many = assess([ev], [], settings)
+    figs = [b for b in walk(certainty_blocks(many)) if isinstance(b, Fig)]
+    assert [f.key for f in figs] == ["lmd_funnel"]
+    assert figs[0].data[:4] == b"\x89PNG" and "Egger's test" in str(figs[0].caption)
+    assert "(12 studies)" in figs[0].alt

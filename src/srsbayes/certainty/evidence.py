@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class StudyInfo:
     """One study of an outcome: its patients (both arms), design and risk-of-bias
-    judgement (``""`` = not recorded), and its observed log effect with standard error."""
+    judgement (``""`` = not recorded), its observed log effect with standard error, and
+    its events (both arms; NaN when the study gives no counts)."""
 
     study: str
     n: int
@@ -32,6 +33,7 @@ class StudyInfo:
     rob: str = ""
     estimate: float = float("nan")
     se: float = float("nan")
+    events: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,18 @@ def studies_of(wide: pd.DataFrame, spec: OutcomeSpec) -> tuple[StudyInfo, ...]:
     obs = get_family(spec.family).observed_effects(wide)
     se = (obs["hi"] - obs["lo"]) / (2 * 1.959963984540054)
     n = np.nan_to_num(patients(wide))
-    return tuple(StudyInfo(str(s), int(k), d, r, float(e), float(v)) for s, k, d, r, e, v
+    return tuple(StudyInfo(str(s), int(k), d, r, float(e), float(v), float(ev))
+                 for s, k, d, r, e, v, ev
                  in zip(wide["study"], n, _text(wide, "design"), _text(wide, "rob"),
-                        obs["estimate"], se, strict=True))
+                        obs["estimate"], se, events(wide, spec), strict=True))
+
+
+def events(wide: pd.DataFrame, spec: OutcomeSpec) -> np.ndarray:
+    """Events per study, both arms, for count data (NaN where a study gives none)."""
+    if not FAMILIES[spec.family].count_data or "events_preop" not in wide.columns:
+        return np.full(len(wide), np.nan)
+    return (np.asarray(wide["events_preop"], dtype=float)
+            + np.asarray(wide["events_postop"], dtype=float))
 
 
 def patients(wide: pd.DataFrame) -> np.ndarray:

@@ -132,7 +132,9 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
         rate_imprecision(ci, threshold, unit),
         rate_publication_bias([st.study for st in ev.studies],
                               np.array([st.estimate for st in ev.studies]),
-                              np.array([st.se for st in ev.studies])),
+                              np.array([st.se for st in ev.studies]),
+                              np.array([st.n for st in ev.studies], dtype=float),
+                              np.array([st.events for st in ev.studies])),
         rate_source_audit(findings, spec.id),
     ]
     eligible = start == "low" and not any(d.change for d in domains)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...certainty.formatting import absolute_text
-from ..document import UL, Block, Box, Details, H, Inline, P, S, Section, Table
+from ..document import UL, Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 
 if TYPE_CHECKING:
     from ...certainty import CertaintyReport, SoFRow
@@ -87,8 +87,28 @@ def certainty_blocks(report: CertaintyReport) -> list[Block]:
         sof_table(report),
         Box("note", [P(net_benefit_statement(report.net_benefit))]),
         Details("Why each certainty rating", reasons(report)),
+        *funnel_figures(report),
         P([f"Certainty (GRADE) rates {TARGET}. ", refs], "small"),
     ])]
+
+
+def funnel_figures(report: CertaintyReport) -> list[Block]:
+    """A funnel plot for every outcome whose publication bias could be assessed (>= 10
+    studies; :mod:`srsbayes.plots.funnel`), with the asymmetry test as its caption."""
+    from ...plots.funnel import funnel_png
+
+    figs: list[Block] = []
+    for r in report.rows:
+        d = next((d for d in r.certainty.domains if d.name == "publication bias"), None)
+        if d is None or "funnel" not in d.values:
+            continue
+        test = d.reason.split(" (")[0]
+        axis = f"Observed {r.measure} (log scale for ratios)"
+        figs.append(Fig(f"{r.outcome}_funnel", funnel_png(d.values["funnel"], axis, test=test),
+                        f"Funnel plot of {r.label}: observed effects against their "
+                        f"standard errors ({d.values['n_studies']} studies)",
+                        f"{r.label}: funnel plot. {d.reason}."))
+    return figs
 
 
 def certainty_section(report: Report | Any) -> list[Block]:
