@@ -38,6 +38,7 @@ from scipy import stats
 from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES, FamilyInfo
+from .bias_term import study_deviation
 
 if TYPE_CHECKING:
     from ..inputs.specs import OutcomeSpec
@@ -182,9 +183,17 @@ def build_model(k: int, priors: dict[str, Prior]):
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")
         z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = pm.Deterministic("delta", tau * z, dims="study")
+        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
         pm.Normal("estimate", mu=theta + delta, sigma=s, observed=y, dims="study")
     return model
+
+
+def bias_scale(spec: OutcomeSpec) -> str | None:
+    """The scale a bias-adjustment prior (:mod:`srsbayes.priors.bias`, ratios of ratios)
+    is applied on: the log of a ratio measure; None for a difference, to which a ratio of
+    ratios does not translate."""
+    code = measure_code(spec.measure)
+    return f"log {WORDS[code][0]}" if code is not None and is_ratio(code) else None
 
 
 def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -196,8 +205,13 @@ def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def normal_normal(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Estimates and known standard errors of the NNHM, for the exact posterior
-    (:func:`srsbayes.inference.exact.exact_failures`)."""
-    return data["y"], data["s"]
+    (:func:`srsbayes.inference.exact.exact_failures`).
+
+    A bias term ``b_i ~ N(m_i, v_i)`` (:mod:`.bias_term`) folds into the NNHM exactly:
+    ``y_i - m_i ~ N(theta + delta_i, s_i^2 + v_i)``.
+    """
+    m, v = data.get("bias_mean", 0.0), np.square(data.get("bias_sd", 0.0))
+    return data["y"] - m, np.sqrt(np.square(data["s"]) + v)
 
 
 def observed(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

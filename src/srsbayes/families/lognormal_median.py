@@ -61,6 +61,7 @@ from ..draws import central_interval
 from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES, as_int
+from .bias_term import study_deviation
 
 if TYPE_CHECKING:
     from ..inputs.specs import OutcomeSpec
@@ -237,7 +238,7 @@ def build_model(k: int, priors: dict[str, Prior]):
         lam = prior_slot("se_inflation", priors["se_inflation"], "positive",
                          bound=SE_INFLATION_MIN)
         z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = pm.Deterministic("delta", tau * z, dims="study")
+        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
         for arm, eta in (("postop", mu), ("preop", mu + theta + delta)):
             y, half = d[f"y_{arm}"], d[f"half_{arm}"]
             sd = d[f"se_{arm}"] * pt.switch(pt.gt(d[f"inflate_{arm}"], 0.5), lam, 1.0)
@@ -245,6 +246,11 @@ def build_model(k: int, priors: dict[str, Prior]):
             hi = (y + pt.log1p(half) - eta) / sd
             pm.Potential(f"log_median_{arm}", log_interval_prob_pt(lo, hi).sum())
     return model
+
+
+def bias_scale(spec: OutcomeSpec) -> str:
+    """The scale a bias-adjustment prior (:mod:`srsbayes.priors.bias`) is applied on."""
+    return "log ratio of medians"
 
 
 def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:

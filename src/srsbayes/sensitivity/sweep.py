@@ -62,6 +62,7 @@ from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_text, write_with
 from ..priors.distributions import Prior
+from .bias import bias_variants
 from .coding import model_variants
 from .grid import Grid, Setting, default_grid, load_grid, short_label
 from .variants import DataVariant, leave_one_out, psense_report, rounding_variants
@@ -288,7 +289,8 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
     variants: list[DataVariant] = []
     if data_level:
         variants = (rounding_variants(wide, spec.family, spec.sign)
-                    + model_variants(wide, spec.family) + leave_one_out(wide))
+                    + model_variants(wide, spec.family) + bias_variants(wide, spec)
+                    + leave_one_out(wide))
     ref_label_priors = resolved[ref_idx]
     jobs: list[_Job] = []
     for s, pri in zip(prior_settings, resolved, strict=True):

@@ -43,6 +43,7 @@ KIND_WORDS = {
     "rounding": "the rounding of the counts",
     "coding": "the coding of the arms",
     "rate type": "reading the rates as Kaplan-Meier estimates",
+    "bias": "adjusting for bias as large as meta-epidemiology reports",
 }
 """What a row kind varies, for "not robust to ..." (other kinds read "the KIND rows")."""
 
