@@ -40,16 +40,18 @@ def test_bundled_rules_are_computed_from_the_numbers_they_quote():
 
 
 def test_studies_take_the_rule_of_their_design_and_judgement():
-    wide = pd.DataFrame({"study": list("ABCDE"),
-                         "design": ["rct", "rct", "retrospective", "", "prospective"],
-                         "rob": ["low", "serious", "critical", "", "low"]})
+    wide = pd.DataFrame({"study": list("ABCDEF"),
+                         "design": ["rct", "rct", "retrospective", "", "prospective", "rct"],
+                         "rob": ["low", "serious", "critical", "", "low", ""]})
     terms = study_bias(wide, -1, load_bias_priors())
     assert terms.rules == ("", "rct_high_risk", "observational", "observational",
-                           "observational")
+                           "observational", "rct_high_risk")
     # benefit is a lower effect (sign -1): the bias favouring preop is negative
     np.testing.assert_allclose(terms.mean, [0, math.log(0.89), -math.log(1.09),
-                                            -math.log(1.09), -math.log(1.09)], rtol=1e-12)
-    np.testing.assert_allclose(terms.sd, [0, 0.06] + [math.sqrt(0.021)] * 3, rtol=1e-12)
+                                            -math.log(1.09), -math.log(1.09), math.log(0.89)],
+                               rtol=1e-12)
+    np.testing.assert_allclose(terms.sd, [0, 0.06] + [math.sqrt(0.021)] * 3 + [0.06],
+                               rtol=1e-12)
     up = study_bias(wide.drop(columns=["design", "rob"]), +1, load_bias_priors())
     assert set(up.rules) == {"observational"} and (up.mean > 0).all()
 
@@ -86,10 +88,11 @@ def test_bias_row_needs_a_ratio_scale_and_a_covered_study(tmp_path):
     (row,) = bias_variants(hr, specs["schools_hr"])
     assert row.key == KEY and row.kind == "bias"
     assert "1 study by rule 'observational'" in row.detail
+    assert "2 studies by rule 'rct_high_risk'" in row.detail  # no judgement: "unclear"
     assert "log hazard ratio scale" in row.detail
-    np.testing.assert_allclose(row.overrides["bias_mean"], [0, -math.log(1.09), 0])
-    rcts = hr.assign(design="rct")
-    assert bias_variants(rcts, specs["schools_hr"]) == []  # RCTs without a judgement
+    np.testing.assert_allclose(row.overrides["bias_mean"],
+                               [math.log(0.89), -math.log(1.09), math.log(0.89)])
+    assert bias_variants(hr.assign(design="rct", rob="low"), specs["schools_hr"]) == []
 
 
 @pytest.mark.slow
