@@ -4,6 +4,7 @@ rating is known, the SoF arithmetic, the wording and the net benefit."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
@@ -374,3 +375,22 @@ def test_risk_of_bias_by_studies_when_patients_are_unknown():
                            StudyBias("C", "low", 900)])
     assert d.rating == "serious" and d.reason == (
         "67% of studies are at serious or critical risk")
+
+
+def test_published_ratios_are_rated_on_the_ratio_itself():
+    """A contrast HR outcome has no absolute scale: imprecision reads the benefit
+    sign * log HR and says it as the HR (lower HR = benefit: sign -1)."""
+    from dataclasses import replace as _replace
+
+    from srsbayes.certainty.grade import benefit_scale
+    from srsbayes.inputs.specs import Threshold, load_specs
+
+    spec = load_specs(Path(__file__).parent / "data" / "contrast_models")["schools_hr"]
+    spec = _replace(spec, thresholds=(Threshold("ratio", 0.8),))
+    scale, t = benefit_scale(spec)
+    assert t == pytest.approx(-math.log(0.8)) and scale.ratio == "HR"
+    # benefit -0.05 .. 0.36 is HR exp(0.05) = 1.05 .. exp(-0.36) = 0.70
+    d = rate_imprecision((-0.05, 0.36), t, scale)
+    assert (d.rating, d.change) == ("very serious", -2)
+    assert "the 95% CrI of the hazard ratio (relative effect; no absolute scale), 0.70 to " \
+           "1.05, includes no effect and a benefit of HR 0.80" in d.reason

@@ -178,3 +178,25 @@ def test_a_huge_cross_product_is_refused_before_it_is_expanded():
     grid = _load(f"[cross]\ntau = [{taus}]\neffect = [{effects}]\n".encode(), 0)
     assert isinstance(grid, Grid) and len(grid.settings) == MAX_SETTINGS == 1000
     assert grid.settings[-1].label == "τ HN(25), effect N(0, 40)"
+
+
+def test_a_difference_outcome_grid_is_scaled_by_its_smallest_important_difference():
+    """Mean difference of the eight schools (threshold 5 points): sceptical N(0, 5 / 1.96),
+    so 95% of the prior within ±5, vague N(0, 250); τ priors HN(2.5), HN(5), HN(10),
+    HC(5), in points."""
+    from dataclasses import replace
+
+    from srsbayes.sensitivity.grid import default_grid
+
+    spec = load_specs(Path(__file__).parent / "data" / "contrast_models")["schools"]
+    grid = default_grid(spec)
+    effects = {(p.dist, p.params) for p in (s.priors["effect"] for s in grid.settings)}
+    assert ("normal", (0.0, float(f"{5 / 1.959964:.6g}"))) in effects
+    assert ("normal", (0.0, 250.0)) in effects
+    taus = {(p.dist, p.params) for p in (s.priors["tau"] for s in grid.settings)}
+    assert {("halfnormal", (2.5,)), ("halfnormal", (5.0,)), ("halfnormal", (10.0,)),
+            ("halfcauchy", (5.0,))} <= taus
+    labels = " ".join(s.priors["effect"].label or "" for s in grid.settings)
+    assert "95% of mean differences within ±5" in labels and "0.5-2" not in labels
+    with pytest.raises(InputError, match="smallest important difference"):
+        default_grid(replace(spec, thresholds=()))

@@ -68,8 +68,10 @@ def check_events(inputs: AuditInputs) -> list[Finding]:
 
 @register_check("arms", "both arms present for every study × outcome", order=30)
 def check_arms(inputs: AuditInputs) -> list[Finding]:
-    """Exactly one preop and one postop row per study × outcome."""
+    """Exactly one preop and one postop row per study × outcome (contrast rows, with ``arm``
+    empty, compare the arms themselves and are not counted)."""
     frame = inputs.table.frame
+    frame = frame[frame["arm"] != ""]
     found: list[Finding] = []
     pairs = frame.groupby(["study", "outcome"], sort=False)["arm"]
     for (study, outcome), arms in pairs:
@@ -83,7 +85,7 @@ def check_arms(inputs: AuditInputs) -> list[Finding]:
             found.append(Finding(study, outcome, None, "arms", "error",
                                  f"{what}: a study contributes a comparison only with one row "
                                  "per arm"))
-    if not found:
+    if not found and pairs.ngroups:
         found.append(Finding(None, None, None, "arms", "info",
                              f"all {pairs.ngroups} study × outcome pairs have exactly one "
                              "preop and one postop row", values={"pairs": pairs.ngroups}))
@@ -129,13 +131,16 @@ def check_identification(inputs: AuditInputs) -> list[Finding]:
 
 @register_check("follow_up", "follow-up per outcome", order=50)
 def check_follow_up(inputs: AuditInputs) -> list[Finding]:
-    """Missing follow-up, follow-up borrowed from another table, and follow-up spreads
-    (longest ≥ :data:`FOLLOW_UP_RATIO` × shortest) that make estimates incomparable."""
+    """Missing follow-up of arm rows, follow-up borrowed from another table, and follow-up
+    spreads (longest ≥ :data:`FOLLOW_UP_RATIO` × shortest) that make estimates incomparable."""
     found: list[Finding] = []
     frame = inputs.table.frame
     for outcome in inputs.table.outcomes():
         rows = frame[frame["outcome"] == outcome]
-        for rec in rows[rows["follow_up_months"].isna()].to_dict("records"):
+        # a contrast row (arm empty) states its horizon, if any, in time_months; a hazard
+        # ratio has none, so only arm rows need a follow-up
+        arm_rows = rows[rows["arm"] != ""]
+        for rec in arm_rows[arm_rows["follow_up_months"].isna()].to_dict("records"):
             found.append(Finding(rec["study"], outcome, rec["arm"], "follow_up", "warning",
                                  "no follow-up: the time horizon of this estimate is unknown",
                                  int(rec["row"])))
@@ -195,7 +200,8 @@ def check_homogeneity(inputs: AuditInputs) -> list[Finding]:
             wide = outcome_table(inputs.table, spec)
         except InputError:
             continue  # fewer than two studies: the poolable check says so
-        if wide[[f"n_{arm}" for arm in ARMS]].isna().any(axis=None):
+        arms = [f"n_{arm}" for arm in ARMS]  # contrast rows have no arm sizes
+        if set(arms) <= set(wide.columns) and wide[arms].isna().any(axis=None):
             continue  # a study without one arm: the arms check says so
         eff = get_family(spec.family).observed_effects(wide)
         y = eff["estimate"].to_numpy(float)

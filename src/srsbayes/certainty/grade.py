@@ -21,13 +21,15 @@ minimally contextualized approach. J Clin Epidemiol 150:216-224.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..audit.findings import Finding
-from ..families import FAMILIES
+from ..families import FAMILIES, measure_info
+from ..inputs.specs import OutcomeSpec
 from .evidence import OutcomeEvidence
 from .imprecision import rate_imprecision
 from .inconsistency import rate_inconsistency
@@ -37,7 +39,7 @@ from .levels import Domain, final_level, start_level
 from .publication_bias import rate_publication_bias
 from .risk_of_bias import StudyBias, rate_risk_of_bias
 from .source_audit import rate_source_audit
-from .thresholds import absolute_threshold
+from .thresholds import BenefitScale, absolute_threshold
 
 NOT_CONVERGED = "not assessable: the fit did not converge"
 TARGET = ("the certainty that the true effect lies on the side of no effect and of the "
@@ -96,6 +98,22 @@ def unit_of(family: str) -> str:
     return UNITS.get(FAMILIES[family].absolute_measure, "")
 
 
+def benefit_scale(spec: OutcomeSpec) -> tuple[BenefitScale, float | None]:
+    """The scale imprecision and inconsistency rate the benefit on, and its threshold.
+
+    The family's absolute measure where it has one (a baseline model: percentage points,
+    months); for published ratios, which have none, the signed log ratio shown as the ratio,
+    with the spec's ratio threshold as ``|log threshold|``.
+    """
+    info = measure_info(spec.family, spec.measure)
+    if "baseline" in info.slots or not info.log_scale:
+        return BenefitScale(unit=unit_of(spec.family)), absolute_threshold(spec)
+    t = next((abs(math.log(t.threshold)) for t in spec.thresholds
+              if t.measure == "ratio" and t.threshold > 0 and t.threshold != 1), None)
+    return (BenefitScale(what=f"{info.measure_name} (relative effect; no absolute scale)",
+                         ratio=info.measure_abbrev, sign=spec.sign), t)
+
+
 def not_assessable(ev: OutcomeEvidence) -> Certainty:
     """The rating of an outcome whose fit failed its convergence gate."""
     start, why = start_level([s.design for s in ev.studies])
@@ -120,7 +138,7 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     if not ev.ok:
         return not_assessable(ev)
     s, spec = ev.summary, ev.spec
-    unit, threshold = unit_of(spec.family), absolute_threshold(spec)
+    unit, threshold = benefit_scale(spec)
     ci = tuple(s["absolute"]["benefit"]["ci95"])
     pred = tuple(s["absolute"]["benefit_new"]["ci95"])
     start, why = start_level([st.design for st in ev.studies])

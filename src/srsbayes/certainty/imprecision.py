@@ -10,13 +10,13 @@ frequentist ones (Guyatt et al. 2011, GRADE 6, J Clin Epidemiol 64:1283).
 from __future__ import annotations
 
 from .levels import NOT_SERIOUS, SERIOUS, VERY_SERIOUS, Domain, domain
-from .thresholds import crossed, describe, marks
+from .thresholds import BenefitScale, as_scale, crossed, describe, marks
 
 NAME = "imprecision"
 
 
 def rate_imprecision(ci95: tuple[float, float], threshold: float | None,
-                     unit: str) -> Domain:
+                     unit: str | BenefitScale) -> Domain:
     """Rate imprecision from the 95% CrI of the absolute benefit.
 
     Parameters
@@ -27,17 +27,19 @@ def rate_imprecision(ci95: tuple[float, float], threshold: float | None,
     threshold
         Smallest important benefit (and harm), positive; ``None``: no effect only.
     unit
-        Unit suffix for the reason, e.g. ``" percentage points"``.
+        Unit suffix for the reason, e.g. ``" percentage points"``, or the
+        :class:`~.thresholds.BenefitScale` (published ratios: shown as the ratio).
     """
+    scale = as_scale(unit)
     lo, hi = ci95
     hits = crossed(lo, hi, marks(threshold))
     rating = NOT_SERIOUS if not hits else SERIOUS if len(hits) == 1 else VERY_SERIOUS
-    shown = f"the 95% CrI of the absolute benefit, {lo:.1f} to {hi:.1f}{unit}"
+    shown = f"the 95% CrI of the {scale.what}, {scale.interval(lo, hi)}"
     if not hits:
         side = _side(lo, hi, threshold)
         reason = f"{shown}, lies {side}"
     else:
-        reason = f"{shown}, includes {describe(hits, unit)}"
+        reason = f"{shown}, includes {describe(hits, scale)}"
     return domain(NAME, rating, reason, ci95=[lo, hi], threshold=threshold,
                   thresholds_crossed=list(hits))
 

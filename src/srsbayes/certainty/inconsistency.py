@@ -11,14 +11,14 @@ is not rated down twice, once as imprecision and again as inconsistency.
 from __future__ import annotations
 
 from .levels import NOT_SERIOUS, SERIOUS, VERY_SERIOUS, Domain, domain
-from .thresholds import crossed, describe, marks
+from .thresholds import BenefitScale, as_scale, crossed, describe, marks
 
 NAME = "inconsistency"
 
 
 def rate_inconsistency(ci95: tuple[float, float], prediction95: tuple[float, float],
                        tau_median: float, tau_ci95: tuple[float, float],
-                       threshold: float | None, unit: str) -> Domain:
+                       threshold: float | None, unit: str | BenefitScale) -> Domain:
     """Rate inconsistency from τ and the prediction interval of the absolute benefit.
 
     Parameters
@@ -31,8 +31,9 @@ def rate_inconsistency(ci95: tuple[float, float], prediction95: tuple[float, flo
     threshold
         Smallest important benefit (and harm), positive; ``None``: no effect only.
     unit
-        Unit suffix for the reason.
+        Unit suffix for the reason, or the :class:`~.thresholds.BenefitScale`.
     """
+    scale = as_scale(unit)
     points = marks(threshold)
     pooled = set(crossed(*ci95, points))
     extra = tuple(p for p in crossed(*prediction95, points) if p not in pooled)
@@ -40,11 +41,12 @@ def rate_inconsistency(ci95: tuple[float, float], prediction95: tuple[float, flo
     lo, hi = prediction95
     tau = f"τ {tau_median:.2f} (95% CrI {tau_ci95[0]:.2f} to {tau_ci95[1]:.2f})"
     if extra:
-        reason = (f"{tau}: the 95% prediction interval of a new study's benefit, {lo:.1f} to "
-                  f"{hi:.1f}{unit}, also includes {describe(extra, unit)}, which the pooled "
-                  "interval excludes")
+        reason = (f"{tau}: the 95% prediction interval of a new study's benefit, "
+                  f"{scale.interval(lo, hi)}, also includes {describe(extra, scale)}, which "
+                  "the pooled interval excludes")
     else:
-        reason = (f"{tau}: the 95% prediction interval of a new study's benefit, {lo:.1f} to "
-                  f"{hi:.1f}{unit}, crosses no threshold that the pooled interval does not")
+        reason = (f"{tau}: the 95% prediction interval of a new study's benefit, "
+                  f"{scale.interval(lo, hi)}, crosses no threshold that the pooled interval "
+                  "does not")
     return domain(NAME, rating, reason, prediction95=[lo, hi], tau_median=tau_median,
                   tau_ci95=list(tau_ci95), extra_thresholds_crossed=list(extra))

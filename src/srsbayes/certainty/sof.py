@@ -11,7 +11,11 @@ risk r the preop risk is p_t = expit(logit(r) + θ) with θ the log odds ratio, 
 patients; for the median family the preop median is m·exp(θ) months. They are conditional
 on the baseline, which carries no uncertainty of its own; the default baseline is the
 pooled control-arm level of the studies, labelled so. The baselines are therefore chosen
-before the fit (:func:`outcome_baselines`) and passed to it.
+before the fit (:func:`outcome_baselines`) and passed to it. Published contrasts (HRs,
+mean differences, ...) carry no control-arm level, so their absolute effects are not
+estimable (:data:`NO_BASELINE`) rather than computed at an invented baseline; their
+relative effect is shown on its own scale (:func:`srsbayes.families.measure_info`: a
+ratio, or a difference as it is).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..families import FAMILIES, get_family
+from ..families import FAMILIES, get_family, measure_info
 from ..inference.summaries import DrawStats
 from ..inputs.specs import OutcomeSpec
 from .evidence import Baseline, OutcomeEvidence
@@ -97,11 +101,14 @@ class SoFRow:
     n_patients: int
     certainty: Certainty
     statement: str
+    absolute_note: str = ""
+    """Why there are no absolute effects (:data:`NO_BASELINE`), when there are none."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
                 "relative": None if self.relative is None else self.relative.as_dict(),
                 "absolute": [a.as_dict() for a in self.absolute],
+                "absolute_note": self.absolute_note,
                 "n_studies": self.n_studies, "n_patients": self.n_patients,
                 "certainty": self.certainty.as_dict(), "statement": self.statement}
 
@@ -116,7 +123,9 @@ def direction(ev: OutcomeEvidence) -> int:
     t = absolute_threshold(ev.spec)
     trivial = (abs(benefit["median"]) < t if t is not None
                else benefit["ci95"][0] <= 0 <= benefit["ci95"][1])
-    return 0 if trivial else int(np.sign(s[measure]["median"]))
+    # without an absolute measure (a published ratio), θ's sign is the outcome's direction
+    change = s[measure]["median"] if measure in s else ev.summary["log_effect"]["median"]
+    return 0 if trivial else int(np.sign(change))
 
 
 def running_text(label: str) -> str:
@@ -124,16 +133,22 @@ def running_text(label: str) -> str:
     return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
+NO_BASELINE = ("not estimable from contrasts: published estimates give no baseline risk "
+               "to apply them to")
+"""The absolute-effects cell of an outcome whose family has no baseline model."""
+
+
 def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]) -> SoFRow:
     """The SoF row of one outcome (no effect columns when its fit failed its gate)."""
-    info = FAMILIES[ev.spec.family]
+    info = measure_info(ev.spec.family, ev.spec.measure)
     label = running_text(ev.spec.label)
+    note = "" if "baseline" in info.slots else NO_BASELINE
     if not ev.ok:
         return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
                       len(ev.studies), ev.n_patients, certainty,
-                      plain_language(None, 0, label))
+                      plain_language(None, 0, label), note)
     absolute = tuple(absolute_at(ev, b) for b in baselines)
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
-                  DrawStats.of(np.exp(ev.log_effect)), absolute, len(ev.studies),
+                  DrawStats.of(info.shown(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,
-                  plain_language(certainty.level, direction(ev), label))
+                  plain_language(certainty.level, direction(ev), label), note)

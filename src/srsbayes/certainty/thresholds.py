@@ -10,6 +10,9 @@ Epidemiol 150:216-224.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from ..families import FAMILIES
 from ..inputs.specs import OutcomeSpec
 
@@ -40,10 +43,50 @@ def amount(x: float, unit: str) -> str:
     return f"{x:g}{unit[:-1] if x == 1 and unit.endswith('s') else unit}"
 
 
-def describe(points: tuple[float, ...], unit: str) -> str:
+@dataclass(frozen=True)
+class BenefitScale:
+    """How reasons show the benefit scale (positive favours preop) they rate on.
+
+    The absolute benefit (percentage points, months) is shown as it is. Published ratios
+    (the contrast family) have no absolute scale: their benefit is ``sign * log ratio``,
+    shown as the ratio itself (``ratio`` its abbreviation, e.g. "HR").
+    """
+
+    what: str = "absolute benefit"
+    unit: str = ""
+    ratio: str = ""
+    sign: int = 1
+
+    def value(self, x: float) -> str:
+        """A size on the benefit scale: ``"5 percentage points"``, ``"HR 0.80"``."""
+        if not self.ratio:
+            return amount(x, self.unit)
+        return f"{self.ratio} {math.exp(self.sign * x):.2f}"
+
+    def signed(self, p: float) -> str:
+        """A crossed point: no effect, a benefit of ..., a harm of ..."""
+        if p == 0:
+            return "no effect"
+        if self.ratio:
+            return f"{'a benefit' if p > 0 else 'a harm'} of {self.value(p)}"
+        return f"{'a benefit' if p > 0 else 'a harm'} of {self.value(abs(p))}"
+
+    def interval(self, lo: float, hi: float) -> str:
+        """An interval of the benefit: ``"-1.2 to 8.0 percentage points"``, ``"0.70 to 1.05"``."""
+        if not self.ratio:
+            return f"{lo:.1f} to {hi:.1f}{self.unit}"
+        a, b = sorted(math.exp(self.sign * v) for v in (lo, hi))
+        return f"{a:.2f} to {b:.2f}"
+
+
+def as_scale(unit: str | BenefitScale) -> BenefitScale:
+    """A unit suffix (``" months"``) as the absolute-benefit scale it names."""
+    return unit if isinstance(unit, BenefitScale) else BenefitScale(unit=unit)
+
+
+def describe(points: tuple[float, ...], unit: str | BenefitScale) -> str:
     """``"no effect and a benefit of 5 percentage points"`` for crossed points."""
-    words = ["no effect" if p == 0 else
-             f"{'a benefit' if p > 0 else 'a harm'} of {amount(abs(p), unit)}" for p in points]
+    words = [as_scale(unit).signed(p) for p in points]
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]

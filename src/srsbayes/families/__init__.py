@@ -28,7 +28,13 @@ A family module provides (``binomial.py`` is the reference implementation):
   effects at stated control-arm levels); ``MODEL_VARIANTS`` (sweep rows for modelling
   choices); ``extra_summary(wide, data, absolute)`` and ``posterior_summary(post)``
   (entries merged into ``summary.json``); ``normal_normal(data)`` (estimates and SEs
-  whose exact normal-normal posterior every NUTS fit is checked against).
+  whose exact normal-normal posterior every NUTS fit is checked against);
+  ``structure(data) -> dict``: keyword arguments of ``build_model`` that the data decide
+  (the binomial family's ``count_sets``: whether any count set holds more than one count),
+  so :class:`srsbayes.inference.fitting.ModelCache` compiles one model per (family, k,
+  structure); ``spec_keys(raw, file)`` (family-specific spec keys) and
+  ``contrast_measures(spec)`` (the measures of contrast rows the family accepts: the
+  contrast family, and the binomial family for mixed evidence).
 """
 
 from __future__ import annotations
@@ -91,6 +97,24 @@ class FamilyInfo:
     """Tuning steps per chain when the sampler settings leave ``tune`` unset: the shortest
     whose first-attempt gate failure rate did not rise, measured on the bundled data, SBC
     and prior simulations (``benchmarks/bench_scaling.py``)."""
+    log_scale: bool = True
+    """Whether θ is a log ratio, shown as exp θ on a log axis with no effect at 1, or a
+    difference, shown as it is with no effect at 0 (risk and mean differences of the
+    contrast family). Presentation reads it through :meth:`shown` and :attr:`null`."""
+    sbc_design: str = ""
+    """For a family with no bundled outcome of its own: the rule by which ``validate`` derives
+    its SBC design and priors from the ``sbc_outcome``'s bundled data (a key of
+    :data:`srsbayes.validation.sbc.DESIGN_RULES`). Empty: that outcome's own design and spec
+    priors."""
+
+    @property
+    def null(self) -> float:
+        """The effect of no difference on the shown scale: 1 for a ratio, 0 for a difference."""
+        return 1.0 if self.log_scale else 0.0
+
+    def shown(self, theta: Any) -> Any:
+        """θ (draws or a number) on the scale the effect is shown: exp θ for a ratio."""
+        return np.exp(theta) if self.log_scale else theta
 
 
 FAMILIES: dict[str, FamilyInfo] = {}
@@ -150,7 +174,7 @@ register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure)
     axis_label="Effect estimate",
     title="Published contrasts: normal-normal random-effects model",
     audit_column="estimate", audit_unit="", audit_kind="estimates", count_data=False,
-    sbc_outcome="",
+    sbc_outcome="lmd", sbc_design="log_or_se",  # SBC: SEs of the bundled LMD log ORs
     default_grid={  # on the analysis scale: log ratio (HR, OR, RR), or the difference itself
         "sceptical": "normal(0, 0.35)",
         "vague": "normal(0, 10)",
@@ -188,3 +212,23 @@ def as_int(x: Any) -> np.ndarray:
 def get_family(name: str) -> Any:
     """Import and return the family module (it provides ``build_model``, ``model_data``, ...)."""
     return import_module(FAMILIES[name].module)
+
+
+def measure_info(family: str, measure: str | None = None) -> FamilyInfo:
+    """The family's :class:`FamilyInfo` worded for one of its measures.
+
+    A family whose outcomes differ in measure (the contrast family: hazard ratios, mean
+    differences, ...) provides ``family_info(measure)``; ``measure`` is a fit's
+    ``summary["measure_code"]`` or a spec's ``measure``. Without one, or for a family that
+    has a single measure, this is the registered entry.
+    """
+    info = FAMILIES[family]
+    if not measure:
+        return info
+    worded = getattr(get_family(family), "family_info", None)
+    return worded(measure) if worded is not None else info
+
+
+def summary_info(summary: dict[str, Any]) -> FamilyInfo:
+    """:func:`measure_info` of a fit's ``summary.json`` dict (its family and measure)."""
+    return measure_info(summary["family"], summary.get("measure_code"))

@@ -92,14 +92,18 @@ def is_ratio(code: str) -> bool:
 def family_info(measure: str) -> FamilyInfo:
     """The contrast family's :class:`FamilyInfo` worded for one measure (code or spec name).
 
-    The registered entry is generic ("effect estimate"); wording code that knows a fit's
-    measure (``summary["measure_code"]``) can use this instead.
+    The registered entry is generic ("effect estimate"); presentation code reads this one
+    through :func:`srsbayes.families.measure_info` with a fit's ``summary["measure_code"]``
+    or a spec's ``measure``. It is the one place that decides the scale an outcome is shown
+    on: a ratio as exp θ (``log_scale``, no effect at 1), a difference as θ itself (no
+    effect at 0).
     """
     code = measure_code(measure) or measure
     name, abbrev, plural = WORDS[code]
     axis = name[0].upper() + name[1:]
     return replace(FAMILIES["contrast"], measure=MEASURES[code], measure_name=name,
-                   measure_abbrev=abbrev, measure_plural=plural, axis_label=axis)
+                   measure_abbrev=abbrev, measure_plural=plural, axis_label=axis,
+                   log_scale=is_ratio(code))
 
 
 # -- spec keys: srsbayes.inputs.specs calls spec_keys for a contrast spec ------------------------

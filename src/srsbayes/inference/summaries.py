@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from ..draws import central_interval
-from ..families import FAMILIES, get_family, threshold_probability
+from ..families import get_family, measure_info, threshold_probability
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
 from ..outputs import package_versions
@@ -159,9 +159,10 @@ def estimates(spec: OutcomeSpec, post: xr.Dataset, derived: xr.Dataset) -> Estim
                                                     spec.sign, theta, log_new, absolute),
                              t.rationale)
         for t in spec.thresholds)
+    shown = measure_info(spec.family, spec.measure).shown  # exp θ, or a difference as is
     return Estimates(
-        log_effect=DrawStats.of(theta), effect=DrawStats.of(np.exp(theta)),
-        tau=DrawStats.of(tau), prediction=DrawStats.of(np.exp(log_new)),
+        log_effect=DrawStats.of(theta), effect=DrawStats.of(shown(theta)),
+        tau=DrawStats.of(tau), prediction=DrawStats.of(shown(log_new)),
         prob_benefit=float((spec.sign * theta > 0).mean()),
         prob_benefit_new_study=float((spec.sign * log_new > 0).mean()),
         thresholds=thresholds,
@@ -213,7 +214,7 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
         "label": spec.label,
         "event": spec.event,
         "family": spec.family,
-        "measure": FAMILIES[spec.family].measure,
+        "measure": measure_info(spec.family, spec.measure).measure,
         "benefit": spec.benefit,
         "n_studies": int(result.wide.shape[0]),
         "studies": list(result.wide["study"]),
@@ -240,7 +241,8 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
     est = result.estimates
     assert est is not None  # a converged fit always has them
     observed = fam.observed_effects(result.wide)
-    shrunk = _per_study(np.exp(post["effect"] + post["delta"]))
+    shrunk = _per_study(measure_info(spec.family, spec.measure).shown(post["effect"]
+                                                                      + post["delta"]))
     summary.update(est.as_dict())
     summary["study_effects"] = [
         {"study": s, "observed": {"estimate": float(o.estimate),

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..families import FAMILIES, FamilyInfo
+from ..families import FamilyInfo, summary_info
 
 DPI = 100
 OBSERVED = "#000000"
@@ -41,7 +41,9 @@ study's empirical interval effectively unbounded)."""
 
 
 def _family(summary: dict[str, Any]) -> FamilyInfo:
-    return FAMILIES[summary["family"]]
+    """The summary's family worded for its measure; its ``log_scale`` says whether the
+    effect axis is a log ratio axis (no effect at 1) or a linear difference axis (at 0)."""
+    return summary_info(summary)
 
 
 def _pyplot():
@@ -71,7 +73,7 @@ def png_bytes(fig) -> bytes:
 
 
 def _sides(summary: dict[str, Any]) -> tuple[str, str]:
-    """Axis captions for ratios < 1 and > 1."""
+    """Axis captions for effects below and above no effect (a ratio of 1, a difference of 0)."""
     pre, post = "favours preop SRS", "favours postop SRS"
     return (pre, post) if summary["benefit"] == "lower" else (post, pre)
 
@@ -80,30 +82,56 @@ def _clip(x: float) -> float:
     return float(min(max(x, CLIP[0]), CLIP[1]))
 
 
-def _ratio_axis(ax, lo: float, hi: float, summary: dict[str, Any]) -> None:
-    ax.set_xscale("log")
-    lo, hi = max(lo, CLIP[0]), min(hi, CLIP[1])
-    span = (hi / lo) ** 0.06
-    ax.set_xlim(lo / span, hi * span)
-    ax.axvline(1.0, color=GREY, lw=0.8, zorder=0)
-    from matplotlib.ticker import FuncFormatter, LogLocator
+def _effect_axis(ax, lo: float, hi: float, summary: dict[str, Any]) -> None:
+    """The effect axis with its line of no effect: log ratio axis (1) or linear (0)."""
+    fam = _family(summary)
+    if fam.log_scale:
+        ax.set_xscale("log")
+        lo, hi = max(lo, CLIP[0]), min(hi, CLIP[1])
+        span = (hi / lo) ** 0.06
+        ax.set_xlim(lo / span, hi * span)
+        from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=()))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        from .sweep import ratio_ticks
+
+        a, b = lo / span, hi * span
+        decades = [m * 10.0**k for k in range(-3, 4) for m in (1.0, 2.0, 5.0)]
+        if sum(a <= v <= b for v in decades) < 3:  # narrow (HRs near 1): finer ticks
+            ax.xaxis.set_major_locator(FixedLocator(ratio_ticks(a, b)))
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_minor_locator(LogLocator(base=10, subs=()))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        pad = 0.06 * (hi - lo) or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+    null = fam.null
+    ax.axvline(null, color=GREY, lw=0.8, zorder=0)
     left, right = _sides(summary)
     # Direction captions sit inside the top of the panel, either side of the line of no
     # effect, where they cannot collide with tick labels or the axis label.
     trans = ax.get_xaxis_transform()
-    ax.text(1.0, 1.0, f"← {left}  ", transform=trans, ha="right", va="bottom", fontsize=8.5,
-            color=GREY)
-    ax.text(1.0, 1.0, f"  {right} →", transform=trans, ha="left", va="bottom", fontsize=8.5,
-            color=GREY)
+    ax.text(null, 1.0, f"← {left}  ", transform=trans, ha="right", va="bottom",
+            fontsize=8.5, color=GREY)
+    ax.text(null, 1.0, f"  {right} →", transform=trans, ha="left", va="bottom",
+            fontsize=8.5, color=GREY)
+
+
+def _scale_note(fam: FamilyInfo) -> str:
+    """`` (log scale)`` after the label of a log ratio axis."""
+    return " (log scale)" if fam.log_scale else ""
 
 
 def _interval(ax, y: float, lo: float, mid: float, hi: float, *, color: str, marker: str,
               filled: bool = True, ms: float = 6, label: str | None = None,
-              ls: str = "-") -> None:
+              ls: str = "-", clip: bool = True) -> None:
+    """One interval with its point; ratios (``clip``) beyond :data:`CLIP` end in an arrow."""
+    if not clip:  # a difference on a linear axis: drawn as it is
+        ax.plot([lo, hi], [y, y], color=color, lw=1.6, ls=ls, solid_capstyle="butt")
+        ax.plot([mid], [y], marker=marker, ms=ms, color=color, mfc=color if filled else "white",
+                mew=1.4, ls="none", label=label)
+        return
     clo, chi = _clip(lo), _clip(hi)
     ax.plot([clo, chi], [y, y], color=color, lw=1.6, ls=ls, solid_capstyle="butt")
     for edge, raw, sign in ((clo, lo, -1), (chi, hi, 1)):
@@ -124,20 +152,29 @@ def study_label(row: dict[str, Any]) -> str:
 
 
 def forest_plot(summary: dict[str, Any]) -> bytes:
-    """Forest plot of one outcome.
+    """:func:`forest_figure` as PNG bytes."""
+    return png_bytes(forest_figure(summary))
 
-    Each study shows its observed (empirical) ratio with a 95% interval (open square) and
+
+def forest_figure(summary: dict[str, Any]):
+    """Forest plot of one outcome (a matplotlib Figure; :func:`png_bytes` closes it).
+
+    Each study shows its observed (empirical) effect with a 95% interval (open square) and
     its shrunken random-effects estimate with a 95% credible interval (filled circle);
     below them the pooled effect (diamond) and the 95% prediction interval for a new
-    study (dashed).
+    study (dashed). Ratios are drawn on a log axis, differences on a linear one
+    (:attr:`srsbayes.families.FamilyInfo.log_scale`).
 
     Parameters
     ----------
     summary
-        A fit's ``summary.json`` dict (``study_effects`` observed values are on the log
-        scale; ``shrunken``, ``effect`` and ``prediction`` on the ratio scale).
+        A fit's ``summary.json`` dict (``study_effects`` observed values are on the
+        analysis scale, e.g. log OR; ``shrunken``, ``effect`` and ``prediction`` on the
+        shown scale: the ratio, or the difference itself).
     """
     plt = _pyplot()
+    fam = _family(summary)
+    log = fam.log_scale
     rows = summary["study_effects"]
     k = len(rows)
     fig, ax = plt.subplots(figsize=(7.2, 0.55 * (k + 3) + 1.0))
@@ -145,27 +182,29 @@ def forest_plot(summary: dict[str, Any]) -> bytes:
     values: list[float] = []
     for y, r in zip(ys, rows, strict=True):
         obs = r["observed"]
-        o = [float(np.exp(v)) for v in (obs["ci95"][0], obs["estimate"], obs["ci95"][1])]
+        o = [float(fam.shown(v)) for v in (obs["ci95"][0], obs["estimate"], obs["ci95"][1])]
         sh = r["shrunken"]
         s = [sh["ci95"][0], sh["median"], sh["ci95"][1]]
         _interval(ax, y + 0.15, *o, color=OBSERVED, marker="s", filled=False,
-                  label="Observed (95% CI)" if y == ys[0] else None)
+                  label="Observed (95% CI)" if y == ys[0] else None, clip=log)
         _interval(ax, y - 0.15, *s, color=SHRUNKEN, marker="o",
-                  label="Shrunken estimate (95% CrI)" if y == ys[0] else None)
+                  label="Shrunken estimate (95% CrI)" if y == ys[0] else None, clip=log)
         values += o + s
     e, p = summary["effect"], summary["prediction"]
     lo, mid, hi = e["ci95"][0], e["median"], e["ci95"][1]
-    ax.fill([_clip(lo), _clip(mid), _clip(hi), _clip(mid)], [1.5, 1.8, 1.5, 1.2],
+    edge = _clip if log else float
+    ax.fill([edge(lo), edge(mid), edge(hi), edge(mid)], [1.5, 1.8, 1.5, 1.2],
             color=POOLED, label="Pooled effect (95% CrI)", zorder=3)
     _interval(ax, 0.8, p["ci95"][0], p["median"], p["ci95"][1], color=PREDICT, marker="|",
-              ms=10, ls="--", label="New-study prediction (95%)")
+              ms=10, ls="--", label="New-study prediction (95%)", clip=log)
     values += [lo, hi, *p["ci95"]]
     ax.set_yticks([*ys, 1.5, 0.8])
     ax.set_yticklabels([study_label(r) for r in rows] + ["Pooled", "New study"])
     ax.set_ylim(0.3, ys[0] + 0.7)
-    finite = [v for v in values if np.isfinite(v) and v > 0]
-    _ratio_axis(ax, min([*finite, 0.9]), max([*finite, 1.1]), summary)
-    ax.set_xlabel(f"{_family(summary).axis_label}, preop vs postop (log scale)")
+    finite = [v for v in values if np.isfinite(v) and (v > 0 or not log)]
+    near = (0.9, 1.1) if log else (0.0, 0.0)  # keep the line of no effect in view
+    _effect_axis(ax, min([*finite, near[0]]), max([*finite, near[1]]), summary)
+    ax.set_xlabel(f"{fam.axis_label}, preop vs postop{_scale_note(fam)}")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -175,7 +214,7 @@ def forest_plot(summary: dict[str, Any]) -> bytes:
     fig.suptitle(f"{plain(summary['label'])}: study estimates and pooled effect", fontsize=11,
                  x=0.01, ha="left")
     fig.tight_layout()
-    return png_bytes(fig)
+    return fig
 
 
 def _density(ax, draws: np.ndarray, *, log: bool):
@@ -190,23 +229,56 @@ def _density(ax, draws: np.ndarray, *, log: bool):
     return (np.exp(grid) if log else grid), dens
 
 
-def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
+def _effect_thresholds(summary: dict[str, Any], fam: FamilyInfo
+                       ) -> list[tuple[float, str, dict[str, Any]]]:
+    """Thresholds drawn on the effect panel: (boundary on the shown scale, legend, entry).
+
+    A ratio threshold is a ratio (OR 0.8). A difference shown on its own scale carries the
+    family's absolute threshold too: a benefit of ``thr`` is the difference ``-thr`` when
+    fewer events are better, ``+thr`` when more are.
+    """
+    lower = summary["benefit"] == "lower"
+    out = []
+    for t in summary.get("thresholds", []):
+        m, thr = t["measure"], t["threshold"]
+        if m not in fam.thresholds:
+            continue
+        if m != fam.absolute_measure and fam.log_scale:
+            out.append((thr, f"{fam.measure_abbrev} beyond {thr:g}", t))
+        elif m == fam.absolute_measure and not fam.log_scale:
+            out.append((-thr if lower else thr, f"benefit ≥ {thr:g}", t))
+    return out
+
+
+def effect_plot(summary: dict[str, Any], effect_draws: np.ndarray,
                 absolute_draws: np.ndarray | None = None,
                 absolute_threshold: dict[str, Any] | None = None,
                 absolute_label: str = "") -> bytes:
-    """Posterior of the pooled effect with the benefit region shaded.
+    """:func:`effect_figure` as PNG bytes."""
+    return png_bytes(effect_figure(summary, effect_draws, absolute_draws, absolute_threshold,
+                                   absolute_label))
 
-    Left panel: the ratio (odds ratio or ratio of medians) on a log axis, the region
-    where preop SRS is better shaded and labelled with its probability. Right panel
-    (optional): the absolute benefit of preop SRS (percentage points or months, positive =
-    benefit), the clinically meaningful region shaded.
+
+def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
+                  absolute_draws: np.ndarray | None = None,
+                  absolute_threshold: dict[str, Any] | None = None,
+                  absolute_label: str = ""):
+    """Posterior of the pooled effect with the benefit region shaded (a matplotlib Figure;
+    :func:`png_bytes` closes it).
+
+    Left panel: the pooled effect, a ratio (odds ratio, hazard ratio, ratio of medians)
+    on a log axis or a difference on a linear one, the region where preop SRS is better
+    shaded and labelled with its probability. Right panel (optional): the absolute benefit
+    of preop SRS (percentage points or months, positive = benefit), the clinically
+    meaningful region shaded.
 
     Parameters
     ----------
     summary
         The fit's summary (for direction, labels and thresholds).
-    ratio_draws
-        Posterior draws of the pooled ratio ``exp(theta)``.
+    effect_draws
+        Posterior draws of the pooled effect on the shown scale: the ratio ``exp(theta)``,
+        or the difference ``theta`` (:meth:`srsbayes.families.FamilyInfo.shown`).
     absolute_draws
         Draws of the signed absolute benefit, or ``None`` for one panel.
     absolute_threshold
@@ -221,27 +293,25 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
     fig, axes = plt.subplots(1, 2 if two else 1, figsize=(9.6 if two else 5.4, 3.3))
     axes = np.atleast_1d(axes)
     ax = axes[0]
-    r = np.asarray(ratio_draws, dtype=float).ravel()
-    x, d = _density(ax, r, log=True)
-    # Density of log(ratio) drawn against the ratio on a log axis: areas read as
-    # probabilities.
+    fam = _family(summary)
+    r = np.asarray(effect_draws, dtype=float).ravel()
+    x, d = _density(ax, r, log=fam.log_scale)
+    # A ratio's density is that of log(ratio), drawn against the ratio on a log axis:
+    # areas read as probabilities on either axis.
     ax.plot(x, d, color="#333333", lw=1.4)
-    better = x < 1 if summary["benefit"] == "lower" else x > 1
+    lower = summary["benefit"] == "lower"
+    better = x < fam.null if lower else x > fam.null
     ax.fill_between(x, 0, d, where=better, color=BENEFIT, alpha=0.6, lw=0,
                     label=f"preop better: P = {_p(summary['prob_benefit'])}")
-    fam = _family(summary)
-    for t in summary.get("thresholds", []):
-        if t["measure"] in fam.thresholds and t["measure"] != fam.absolute_measure:
-            thr = t["threshold"]
-            strong = x <= thr if summary["benefit"] == "lower" else x >= thr
-            ax.fill_between(x, 0, d, where=strong, color=MEANINGFUL, alpha=0.55, lw=0,
-                            hatch="//", label=f"ratio beyond {thr:g}: P = "
-                                              f"{_p(t['probability'])}")
-    ax.axvline(1.0, color=GREY, lw=0.8)
+    for thr, what, t in _effect_thresholds(summary, fam):
+        strong = x <= thr if lower else x >= thr
+        ax.fill_between(x, 0, d, where=strong, color=MEANINGFUL, alpha=0.55, lw=0,
+                        hatch="//", label=f"{what}: P = {_p(t['probability'])}")
     ax.axvline(summary["effect"]["median"], color=POOLED, lw=1.2, ls="--",
                label=f"median {summary['effect']['median']:.2f}")
-    _ratio_axis(ax, float(x.min()), float(x.max()), summary)
-    ax.set_xlabel(f"Pooled {fam.axis_label.lower()} (log scale)")
+    _effect_axis(ax, float(x.min()), float(x.max()), summary)
+    ax.set_xlabel(f"Pooled {fam.axis_label[:1].lower() + fam.axis_label[1:]}"
+                  f"{_scale_note(fam)}")
     ax.set_yticks([])
     ax.set_ylabel("Posterior density")
     ax.legend(fontsize=8, frameon=False, loc="best")
@@ -274,7 +344,7 @@ def effect_plot(summary: dict[str, Any], ratio_draws: np.ndarray,
     fig.suptitle(f"{plain(summary['label'])}: posterior of the pooled effect", fontsize=11,
                  x=0.01, ha="left")
     fig.tight_layout()
-    return png_bytes(fig)
+    return fig
 
 
 def _p(p: float) -> str:
@@ -309,7 +379,7 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 0.8, 0.5 *
                                                       len(studies) + 1.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        scale, unit = _ppc_scale(name, const, len(studies))
+        scale, unit = _ppc_scale(name, const, len(studies), _family(summary))
         y = np.asarray(obs[name].values, dtype=float)
         r = rep[name].stack(sample=("chain", "draw")).transpose("study", "sample").values
         r = np.asarray(r, dtype=float)
@@ -339,21 +409,23 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
     return png_bytes(fig)
 
 
-def _ppc_scale(name: str, const, k: int) -> tuple[np.ndarray, str]:
-    """Factor turning observed values of ``name`` into a readable unit, and that unit."""
+def _ppc_scale(name: str, const, k: int, fam: FamilyInfo) -> tuple[np.ndarray, str]:
+    """Factor turning observed values of ``name`` into a readable unit, and that unit
+    (published estimates stay on their analysis scale, e.g. log hazard ratio)."""
     if const is not None and name.startswith("events_"):
         n = f"n_{name.removeprefix('events_')}"
         if n in const.data_vars:
             return 100.0 / np.asarray(const[n].values, dtype=float), "% of the arm"
     if name.startswith("log_median"):
         return np.ones(k), "median (months)"
-    return np.ones(k), "value"
+    return np.ones(k), f"log {fam.measure_name}" if fam.log_scale else fam.measure_name
 
 
 def _ppc_title(name: str) -> str:
     arm = "preop" if name.endswith("preop") else "postop" if name.endswith("postop") else ""
     base = name.removesuffix("_preop").removesuffix("_postop")
-    base = {"events": "patients with the event", "log_median": "median survival"}.get(
+    base = {"events": "patients with the event", "log_median": "median survival",
+            "estimate": "published estimate"}.get(
         base, base.replace("_", " "))
     return f"{arm.capitalize()} arm: {base}" if arm else base
 

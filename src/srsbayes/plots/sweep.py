@@ -2,10 +2,10 @@
 
 One line per setting (prior grid, then leave-one-out and rounding rows). Left panel:
 P(benefit) with the decision threshold as a vertical line; settings that reach it are
-filled, those that do not are open. Right panel: pooled effect (ratio scale, log axis)
-with its 95% credible interval and the line of no effect. Settings that failed the
-convergence gate show no numbers, only "not assessable". Colours are Okabe-Ito and every
-colour is doubled by a marker shape.
+filled, those that do not are open. Right panel: pooled effect (a ratio on a log axis, or
+a difference on a linear one) with its 95% credible interval and the line of no effect.
+Settings that failed the convergence gate show no numbers, only "not assessable". Colours
+are Okabe-Ito and every colour is doubled by a marker shape.
 
 References
 ----------
@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..families import FAMILIES
+from ..families import measure_info
 from ..inputs.specs import OutcomeSpec
 
 KIND_STYLE = {
@@ -65,18 +65,20 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
                                      gridspec_kw={"width_ratios": [1, 1.25], "wspace": 0.06})
     ys = list(range(n))[::-1]
     dp = spec.decision_probability
-    axis = FAMILIES[spec.family].axis_label
+    fam = measure_info(spec.family, spec.measure)
+    axis, log, null = fam.axis_label, fam.log_scale, fam.null
     effects = rows.loc[rows["ok"].astype(bool), ["effect_lo", "effect_hi"]]
-    lo = float(effects.min().min()) if len(effects) else 0.5
-    hi = float(effects.max().max()) if len(effects) else 2.0
-    lo, hi = min(lo, 0.9), max(hi, 1.1)
+    lo = float(effects.min().min()) if len(effects) else null - (0.5 if log else 1.0)
+    hi = float(effects.max().max()) if len(effects) else null + 1.0
+    lo, hi = (min(lo, 0.9), max(hi, 1.1)) if log else (min(lo, null), max(hi, null))
+    middle = math.sqrt(lo * hi) if log else (lo + hi) / 2
     pmin = float(rows.loc[rows["ok"].astype(bool), "prob_benefit"].min()) if len(effects) \
         else 0.5
     p_left = min(0.5, math.floor(pmin * 20) / 20)
     for y, r in zip(ys, rows.itertuples(), strict=True):
         color, marker, _ = KIND_STYLE.get(r.kind, KIND_STYLE["prior"])
         if not r.ok:
-            for ax, x in ((ax_p, p_left + 0.01), (ax_e, math.sqrt(lo * hi))):
+            for ax, x in ((ax_p, p_left + 0.01), (ax_e, middle)):
                 ax.text(x, y, "not assessable (failed convergence gate)", va="center",
                         ha="left" if ax is ax_p else "center", fontsize=7.5, color=GREY,
                         style="italic")
@@ -91,17 +93,10 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
               ha="right", va="bottom", fontsize=8)
     ax_p.set_xlim(p_left, 1.0 + (1.0 - p_left) * 0.03)
     ax_p.set_xlabel("P(benefit of preop SRS)")
-    ax_e.set_xscale("log")
-    span = (hi / lo) ** 0.05
-    ax_e.set_xlim(lo / span, hi * span)
-    ax_e.axvline(1.0, color=GREY, lw=0.8, zorder=0)
-    from matplotlib.ticker import FuncFormatter, NullLocator
-
-    ax_e.set_xticks(ratio_ticks(lo / span, hi * span))
-    ax_e.xaxis.set_minor_locator(NullLocator())
-    ax_e.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    _effect_axis(ax_e, lo, hi, log, null)
     # "Odds ratio" -> "pooled odds ratio"; acronyms such as "OS" keep their case
-    ax_e.set_xlabel(f"pooled {axis[:1].lower() + axis[1:]}, median and 95% CrI (log scale)")
+    ax_e.set_xlabel(f"pooled {axis[:1].lower() + axis[1:]}, median and 95% CrI"
+                    + (" (log scale)" if log else ""))
     left, right = ("favours preop", "favours postop") if spec.benefit == "lower" else (
         "favours postop", "favours preop")
     # Direction captions at the panel's top corners: the line of no effect may sit at
@@ -138,6 +133,23 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
                  y=1.0 - 0.2 / height, x=0.55)
     fig.subplots_adjust(top=1.0 - 0.75 / height, bottom=1.0 / height)
     return fig
+
+
+def _effect_axis(ax, lo: float, hi: float, log: bool, null: float) -> None:
+    """Limits, ticks and the line of no effect: a log ratio axis, or a linear one."""
+    if log:
+        ax.set_xscale("log")
+        span = (hi / lo) ** 0.05
+        ax.set_xlim(lo / span, hi * span)
+        from matplotlib.ticker import FuncFormatter, NullLocator
+
+        ax.set_xticks(ratio_ticks(lo / span, hi * span))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    else:
+        pad = 0.05 * (hi - lo) or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+    ax.axvline(null, color=GREY, lw=0.8, zorder=0)
 
 
 _COARSE = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0,

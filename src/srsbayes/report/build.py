@@ -44,7 +44,7 @@ from ..certainty.evidence import pooled_baseline
 from ..certainty.sof import outcome_baselines, sof_row
 from ..draws import central_interval
 from ..errors import InputError
-from ..families import FAMILIES, get_family
+from ..families import FAMILIES, get_family, measure_info
 from ..inference.fitting import (
     DEFAULT_CACHE,
     FitResult,
@@ -70,14 +70,18 @@ SWEEP_DPI = 100
 
 
 def derived_draws(result: FitResult) -> dict[str, np.ndarray]:
-    """Draws of the pooled ratio and of the family's absolute effects, flattened.
+    """Draws of the pooled effect and of the family's absolute effects, flattened.
 
-    Read from the fit's ``derived`` group (:mod:`srsbayes.inference.derived`), so the
-    report's figures and claims use exactly the draws behind ``summary.json``.
+    ``log_ratio`` is θ on the analysis scale (a log ratio, or a difference as it is);
+    ``effect`` is θ on the scale it is shown (:meth:`srsbayes.families.FamilyInfo.shown`:
+    the ratio exp θ, or the difference). Read from the fit's ``derived`` group
+    (:mod:`srsbayes.inference.derived`), so the report's figures and claims use exactly the
+    draws behind ``summary.json``.
     """
     derived = result.idata["derived"].to_dataset()
     theta = np.asarray(derived["log_effect"]).ravel()
-    out = {"log_ratio": theta, "ratio": np.exp(theta)}
+    info = measure_info(result.spec.family, result.spec.measure)
+    out = {"log_ratio": theta, "effect": np.asarray(info.shown(theta), dtype=float)}
     out.update({k: np.asarray(v).ravel() for k, v in derived.data_vars.items()
                 if k not in ("log_effect", "log_effect_new")})
     return out
@@ -87,8 +91,12 @@ def absolute_benefit(spec: OutcomeSpec, summary: dict[str, Any],
                      draws: dict[str, np.ndarray]
                      ) -> tuple[np.ndarray | None, dict[str, Any] | None, str]:
     """Signed absolute benefit draws (positive = preop better), the summary's clinical
-    threshold on that scale (if any), and an axis label."""
-    if "benefit" not in draws:
+    threshold on that scale (if any), and an axis label.
+
+    None for a family without a baseline model: an absolute effect needs a control-arm
+    level (published contrasts have none; a difference is shown as the effect itself).
+    """
+    if "benefit" not in draws or "baseline" not in FAMILIES[spec.family].slots:
         return None, None, ""
     measure = FAMILIES[spec.family].absolute_measure
     thr = {t["measure"]: t for t in summary.get("thresholds", [])}
@@ -183,7 +191,10 @@ def count_table(table: StudyTable, spec: OutcomeSpec) -> list[dict[str, Any]]:
     """Per study × arm: what was reported and what the model used (for Methods)."""
     rows = table.frame[table.frame["outcome"] == spec.id]
     cols = ("study", "arm", "n", "events", "percent", "median_months", "follow_up_months",
-            "deaths", "median_ci_low", "median_ci_high", "events_rule", "source", "row")
+            "deaths", "median_ci_low", "median_ci_high", "events_rule", "source", "row",
+            # contrast rows (arm empty): the published estimate and the SE the model used
+            "measure", "estimate", "ci_low", "ci_high", "ci_level", "se", "p_value",
+            "contrast_se", "contrast_rule", "adjusted", "design", "time_months")
     return [{c: rec.get(c) for c in cols} for rec in rows.to_dict("records")]
 
 
@@ -394,7 +405,7 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
         if "relative_risk" in draws:
             rep.derived["rrr"] = _stats(1 - draws["relative_risk"])
         rep.figures["forest"] = figures.forest_plot(s)
-        rep.figures["effect"] = figures.effect_plot(s, draws["ratio"], benefit, thr, label)
+        rep.figures["effect"] = figures.effect_plot(s, draws["effect"], benefit, thr, label)
         ppc = figures.ppc_plot(s, result.idata)
         if ppc is not None:
             rep.figures["ppc"] = ppc

@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..draws import pct
-from .vocabulary import MEASURES, absolute_wording, family_of
+from .vocabulary import (
+    MEASURES,
+    absolute_wording,
+    family_of,
+    has_absolute,
+    threshold_fields,
+)
 
 
 def interval(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
@@ -38,7 +44,8 @@ def headline(s: dict[str, Any]) -> str:
 
 def threshold_sentence(s: dict[str, Any], t: dict[str, Any]) -> str:
     m, thr = t["measure"], t["threshold"]
-    what = MEASURES[m].sentence.format(thr=thr)
+    what = MEASURES[m].sentence.format(**threshold_fields(thr, s["benefit"] == "lower",
+                                                          family_of(s)))
     return (f"P({what}) = {pct(t['probability'])} for the pooled effect, "
             f"{pct(t['probability_new_study'])} in a new setting like these studies.")
 
@@ -62,7 +69,7 @@ def describe_fit(s: dict[str, Any]) -> str:
     ]
     lines += ["  " + threshold_sentence(s, t) for t in s["thresholds"]]
     measure = family_of(s).absolute_measure
-    if measure in s["absolute"]:
+    if measure in s["absolute"] and has_absolute(s):
         lines.append("  " + MEASURES[measure].difference.format(
             interval(s["absolute"][measure], "{:+.1f}"))
             + " for a new population (postop level from the baseline model)")

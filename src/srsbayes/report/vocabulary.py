@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..families import FAMILIES, FamilyInfo
+from ..families import FamilyInfo, summary_info
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,10 @@ class MeasureWording:
     ``thr``, ``cmp`` (``≤`` or ``≥``, toward benefit), ``toward`` (``fewer``/``more``,
     toward benefit) and ``s`` (``"s"`` unless ``thr`` is 1); ``sentence`` (a P(...)
     phrase) and ``equivalence`` (a region of practical equivalence) take ``thr``, and
-    ratio measures' ``equivalence`` also ``lo`` and ``hi``.
+    ratio measures' ``equivalence`` also ``lo`` and ``hi``. Labels and sentences may also
+    name the outcome's measure (:func:`threshold_fields`): ``ratio`` (its short form,
+    "HR"), ``name`` ("hazard ratio"), ``bound`` ("at most"/"at least", toward benefit) and
+    ``signed`` (``thr`` as a difference toward benefit: ``-thr`` when lower is better).
 
     Absolute measures also say how a difference reads: ``more``/``fewer`` follow the
     number (``8.4 fewer``), then ``suffix`` (``per 100 patients``) in full statements and
@@ -78,19 +81,26 @@ register_measure("odds_ratio", MeasureWording(
     sentence="an odds ratio at least as favourable as {thr:g}",
     equivalence="the odds ratio lies between {lo:.2f} and {hi:.2f}"))
 register_measure("ratio", MeasureWording(
-    threshold="ratio {cmp} {thr:g}",
-    sentence="a ratio of medians of at least {thr:g}",
+    threshold="{ratio} {cmp} {thr:g}",
+    sentence="a {name} of {bound} {thr:g}",
     equivalence="the ratio lies between {lo:.2f} and {hi:.2f}"))
 register_measure("difference", MeasureWording(
-    threshold="≥ {thr:g} {toward}",
-    sentence="a difference of at least {thr:g}",
+    threshold="{ratio} {cmp} {signed:g}",
+    sentence="a {name} of at least {thr:g} in favour of preop SRS",
     equivalence="the difference is below {thr:g}",
     difference="difference (preop - postop): {}"))
 
 
 def family_of(s: dict[str, Any]) -> FamilyInfo:
-    """The family of a fit's summary (``s["family"]``)."""
-    return FAMILIES[s["family"]]
+    """The family of a fit's summary (``s["family"]``), worded for its measure (a contrast
+    outcome's ``s["measure_code"]``: "hazard ratio", "mean difference", ...)."""
+    return summary_info(s)
+
+
+def has_absolute(s: dict[str, Any]) -> bool:
+    """Whether the fit has absolute effects: they need a control-arm level, i.e. a
+    family with a baseline model (published contrasts have none)."""
+    return "baseline" in family_of(s).slots
 
 
 def absolute_wording(s: dict[str, Any]) -> MeasureWording:
@@ -98,7 +108,12 @@ def absolute_wording(s: dict[str, Any]) -> MeasureWording:
     return MEASURES[family_of(s).absolute_measure]
 
 
-def threshold_fields(thr: float, lower: bool) -> dict[str, Any]:
-    """Format fields of a threshold label: ``cmp``, ``toward`` and plural ``s``."""
+def threshold_fields(thr: float, lower: bool, fam: FamilyInfo) -> dict[str, Any]:
+    """Format fields of a threshold label: ``cmp``, ``toward``, plural ``s``, ``bound``,
+    ``signed`` and, from the outcome's family (worded for its measure), ``name`` and
+    ``ratio`` (an acronym such as "HR" as it is; a word such as "Ratio" in lower case)."""
+    abbrev = fam.measure_abbrev
     return {"thr": thr, "cmp": "≤" if lower else "≥", "toward": "fewer" if lower else "more",
-            "s": "s" if thr != 1 else ""}
+            "s": "s" if thr != 1 else "", "bound": "at most" if lower else "at least",
+            "signed": -thr if lower else thr, "name": fam.measure_name,
+            "ratio": abbrev.lower() if abbrev.istitle() else abbrev}

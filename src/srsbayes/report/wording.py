@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from .text import verb
-from .vocabulary import MEASURES, absolute_wording, family_of, threshold_fields
+from .vocabulary import (
+    MEASURES,
+    absolute_wording,
+    family_of,
+    has_absolute,
+    threshold_fields,
+)
 
 
 def ci(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
@@ -60,7 +66,7 @@ def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:
     """The absolute effect in words (e.g. per 100 patients and NNT, or months of median OS)."""
     a = s.get("absolute", {})
     measure = family_of(s).absolute_measure
-    if measure not in a:
+    if measure not in a or not has_absolute(s):
         return []
     w = absolute_wording(s)
     out = [directional(a[measure], w.more, w.fewer, label=label) + w.suffix]
@@ -73,7 +79,7 @@ def short_absolute(s: dict[str, Any]) -> str:
     """The median absolute effect for the bottom line (the ratio if there is none)."""
     a = s.get("absolute", {})
     measure = family_of(s).absolute_measure
-    if measure in a:
+    if measure in a and has_absolute(s):
         w = absolute_wording(s)
         return "about " + signed(a[measure]["median"], w.more, w.fewer) + w.short_suffix
     return f"{ratio_name(s)} {s['effect']['median']:.2f}"
@@ -84,7 +90,8 @@ def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:
     m, thr = t["measure"], t["threshold"]
     if m not in MEASURES:
         return f"{m} {thr:g}"
-    return MEASURES[m].threshold.format(**threshold_fields(thr, s["benefit"] == "lower"))
+    return MEASURES[m].threshold.format(**threshold_fields(thr, s["benefit"] == "lower",
+                                                           family_of(s)))
 
 
 def opposite(s: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..families import FAMILIES
+from ..families import FAMILIES, measure_info
 from ..inputs.specs import OutcomeSpec, read_toml
 from ..priors.distributions import Prior, Support, check_support, parse_prior
 
@@ -106,10 +106,14 @@ def short_label(prior: Prior) -> str:
     return str(prior)  # pragma: no cover
 
 
-def _ratio_range(sigma: float, family: str) -> str:
-    """Where 95% of a N(0, sigma) effect prior puts the ratio, in the family's words."""
+def _ratio_range(sigma: float, spec: OutcomeSpec) -> str:
+    """Where 95% of a N(0, sigma) effect prior puts the effect, in the measure's words
+    (a ratio range, or ± a difference)."""
+    info = measure_info(spec.family, spec.measure)
+    if not info.log_scale:
+        return f"95% of {info.measure_plural} within ±{1.959964 * sigma:.2g}"
     lo, hi = math.exp(-1.959964 * sigma), math.exp(1.959964 * sigma)
-    return f"95% of {FAMILIES[family].measure_plural} within {lo:.2g}-{hi:.2g}"
+    return f"95% of {info.measure_plural} within {lo:.2g}-{hi:.2g}"
 
 
 _TAU_WORDS = {0: "small", 2: "large"}
@@ -149,7 +153,7 @@ def _effect_priors(spec: OutcomeSpec, cfg: Mapping[str, Any]) -> list[tuple[str,
     sceptical = parse_prior(cfg["sceptical"])
     vague = parse_prior(cfg["vague"])
     default = spec.priors["effect"]
-    span = _ratio_range(sceptical.params[1], spec.family)
+    span = _ratio_range(sceptical.params[1], spec)
     return [
         ("sceptical", replace(sceptical, label=f"sceptical {short_label(sceptical)}: {span}")),
         ("weakly informative", replace(default, label=(
@@ -183,11 +187,45 @@ def default_grid(spec: OutcomeSpec) -> Grid:
     (``turner = "turner(infection, nonpharma_nonpharma)"``); without it the family's
     Turner prior (the marginal ``turner(general)`` for log odds ratios) is used.
     """
-    cfg = FAMILIES[spec.family].default_grid
+    info = measure_info(spec.family, spec.measure)
+    cfg = info.default_grid if info.log_scale else difference_grid(spec)
     settings = [Setting(f"{role} effect, τ {short_label(tau)}", {"effect": effect, "tau": tau})
                 for (role, effect), tau in itertools.product(_effect_priors(spec, cfg),
                                                              _tau_priors(spec, cfg))]
     return Grid(tuple(settings))
+
+
+DIFFERENCE_GRID = {"sceptical": 1 / 1.959964, "vague": 50.0,
+                   "tau": (("halfnormal", 0.5), ("halfnormal", 1.0), ("halfnormal", 2.0),
+                           ("halfcauchy", 1.0))}
+"""Multiples of the smallest important difference ``d`` for a difference measure: the
+sceptical effect prior puts 95% of its mass within ``± d`` (as the log-ratio grids put it
+within 0.5-2.0 for odds ratios; Spiegelhalter et al. 2004, 5.5), the vague one has SD
+``50 d``; τ priors half-normal ``d / 2``, ``d``, ``2 d`` and half-Cauchy ``d``."""
+
+
+def difference_grid(spec: OutcomeSpec) -> dict[str, Any]:
+    """The default grid of an outcome measured as a difference, in its own units.
+
+    A risk or mean difference has no unit-free scale such as a log ratio's, so its grid is
+    scaled by the spec's smallest important difference: its ``difference`` threshold
+    (:data:`DIFFERENCE_GRID`).
+
+    Raises
+    ------
+    InputError
+        The spec has no ``difference`` threshold (then give a grid file with ``--grid``).
+    """
+    d = next((t.threshold for t in spec.thresholds if t.measure == "difference"), None)
+    if d is None or not d > 0:
+        raise InputError("a difference outcome's default sweep grid is scaled by its smallest "
+                         "important difference: add [[thresholds]] measure = \"difference\" "
+                         "to the spec, or give a grid file with --grid", file=spec.path,
+                         column="thresholds")
+    g = DIFFERENCE_GRID
+    return {"sceptical": f"normal(0, {g['sceptical'] * d:.6g})",
+            "vague": f"normal(0, {g['vague'] * d:.6g})",
+            "tau": tuple(f"{dist}({m * d:.6g})" for dist, m in g["tau"])}
 
 
 # -- grid files ----------------------------------------------------------------------------------

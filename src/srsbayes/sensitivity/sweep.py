@@ -47,7 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
-from ..families import FAMILIES, get_family
+from ..families import get_family, measure_info
 from ..inference.derived import derive
 from ..inference.fitting import (
     DEFAULT_CACHE,
@@ -111,9 +111,13 @@ def _row(setting: Setting, variant: DataVariant | None, spec: OutcomeSpec,
         # The same functions as fit_outcome, on the same draws: the default row equals
         # `fit`'s summary exactly.
         est = estimates(spec, post, derive(post, data, priors, spec, used.seed))
+        # The effect on the scale it is shown (a ratio, or a difference as it is): the
+        # quantiles are order statistics, so exp of θ's equals the ratio's exactly.
+        shown = measure_info(spec.family, spec.measure).shown
+        (lo, hi), med = est.log_effect.ci95, est.log_effect.median
+        lo, med, hi = (float(shown(v)) for v in (lo, med, hi))
         stats.update({
-            "effect_median": est.effect.median, "effect_lo": est.effect.ci95[0],
-            "effect_hi": est.effect.ci95[1],
+            "effect_median": med, "effect_lo": lo, "effect_hi": hi,
             "tau_median": est.tau.median, "tau_lo": est.tau.ci95[0], "tau_hi": est.tau.ci95[1],
             "prob_benefit": est.prob_benefit,
             # The verdict calls a row borderline within 2 MCSE of the decision probability.
@@ -155,7 +159,8 @@ class SweepResult:
         """The content of ``sweep.json``."""
         return {
             "outcome": self.spec.id, "label": self.spec.label, "family": self.spec.family,
-            "measure": FAMILIES[self.spec.family].measure, "benefit": self.spec.benefit,
+            "measure": measure_info(self.spec.family, self.spec.measure).measure,
+            "benefit": self.spec.benefit,
             "decision_probability": self.spec.decision_probability,
             "reference_setting": self.reference,
             "verdict": self.verdict,
@@ -411,8 +416,9 @@ def format_table(rows: pd.DataFrame) -> str:
         if r.ok:
             mark = "~" if str(getattr(r, "conclusion", "")).startswith("borderline") else " "
             marked = marked or mark == "~"
+            sep = " to " if r.effect_lo < 0 else "-"  # a difference may be negative
             lines.append(f"{name:<{width}}  {r.prob_benefit:>9.3f}{mark}  "
-                         f"{r.effect_median:5.2f} ({r.effect_lo:.2f}-{r.effect_hi:.2f})  "
+                         f"{r.effect_median:5.2f} ({r.effect_lo:.2f}{sep}{r.effect_hi:.2f})  "
                          f"{r.tau_median:6.2f}   yes")
         else:
             lines.append(f"{name:<{width}}  {'-':>10}  {'not assessable':<21} {'-':>6}   NO")

@@ -29,12 +29,13 @@ LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "f
 def sof_row_cells(r: SoFRow) -> list[Inline]:
     """The cells of one outcome's row."""
     c = r.certainty
-    studies = f"{r.n_studies} ({r.n_patients})"
+    # n is optional on a contrast row: no patients counted means none reported
+    studies = f"{r.n_studies} ({r.n_patients or 'patients not reported'})"
     if not c.assessable or r.relative is None:
         return [r.label, "—", "—", studies, S(c.note, "fail"), r.statement]
     rel = (f"{r.measure} {r.relative.median:.2f} "
            f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
-    absolute: list[Inline] = []
+    absolute: list[Inline] = [r.absolute_note] if r.absolute_note else []
     for i, a in enumerate(r.absolute):
         absolute += (["; "] if i else []) + [absolute_text(a)]
     assert c.level is not None

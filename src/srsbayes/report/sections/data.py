@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...families import FAMILIES
+from ...inputs.contrasts import DEFAULT_LEVEL
 from ..document import Block, H, Inline, P, S, Table
 from ..wording import given, num
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 _COUNT_HEAD = ["Study", "Arm", "n", "Reported %", "Events used", "Rule", "Line"]
 _MEDIAN_HEAD = ["Study", "Arm", "n", "Median (months)", "Follow-up", "Deaths", "Median CI",
                 "Line"]
+_CONTRAST_HEAD = ["Study", "Measure", "Estimate", "CI", "SE", "p", "n", "SE used (analysis "
+                  "scale)", "Rule", "Line"]
 
 
 def _studies_table(report: Report) -> Table:
@@ -46,13 +49,46 @@ def _median_row(r: dict[str, Any]) -> list[Inline]:
             f"{num(cil)} to {num(cih)}" if given(cil) else "—", num(r["row"])]
 
 
-def outcome_data_table(o: OutcomeReport) -> Table:
+def _contrast_row(r: dict[str, Any]) -> list[Inline]:
+    lo, hi, level = r.get("ci_low"), r.get("ci_high"), r.get("ci_level")
+    level = level if given(level) else DEFAULT_LEVEL
+    ci = f"{num(lo)} to {num(hi)} ({num(level)}%)" if given(lo) else "—"
+    se = r.get("contrast_se")
+    return [str(r["study"]), str(r.get("measure") or ""), num(r.get("estimate")), ci,
+            num(r.get("se")), num(r.get("p_value")), num(r["n"]),
+            f"{se:.4g}" if given(se) else "—", str(r.get("contrast_rule") or ""),
+            num(r["row"])]
+
+
+def is_contrast_row(r: dict[str, Any]) -> bool:
+    """A published contrast (arm empty, a measure given) rather than one arm's data."""
+    return not r.get("arm") and given(r.get("measure"))
+
+
+def outcome_data_tables(o: OutcomeReport) -> list[Table]:
     """What each study reported for the outcome and what the model used: event counts
-    (count-data families) or medians with their follow-up and intervals."""
-    counts = FAMILIES[o.spec.family].count_data
-    row = _count_row if counts else _median_row
-    return Table(_COUNT_HEAD if counts else _MEDIAN_HEAD, [row(r) for r in o.count_table],
-                 cls="compact", caption=o.spec.label)
+    (count-data families) or medians with their follow-up and intervals, and published
+    contrasts (estimate, interval, SE or p) with the standard error each gave the model."""
+    arms = [r for r in o.count_table if not is_contrast_row(r)]
+    contrasts = [r for r in o.count_table if is_contrast_row(r)]
+    tables = []
+    if arms:
+        counts = FAMILIES[o.spec.family].count_data
+        row = _count_row if counts else _median_row
+        tables.append(Table(_COUNT_HEAD if counts else _MEDIAN_HEAD, [row(r) for r in arms],
+                            cls="compact", caption=o.spec.label))
+    if contrasts:
+        tables.append(Table(_CONTRAST_HEAD, [_contrast_row(r) for r in contrasts],
+                            cls="compact", caption=f"{o.spec.label}: published contrasts"))
+    return tables
+
+
+CONTRAST_SE_RULE = (
+    "Published contrasts: each estimate is analysed on its analysis scale (the log of a "
+    "ratio; a risk or mean difference as it is) with a standard error from the reported "
+    "SE, else from the confidence interval (its width on the analysis scale over 2 z), else "
+    "from a two-sided p-value as |estimate| / z_p (Altman & Bland 2011, BMJ 343:d2090); the "
+    "table gives the rule each row used.")
 
 
 def data_methods(report: Report) -> list[Block]:
@@ -67,12 +103,15 @@ def data_methods(report: Report) -> list[Block]:
           "(events = round_half_up(percent × n / 100)). The binomial models see these counts; "
           "the evidence audit lists the percentages no whole count reproduces."),
     ]
+    if any(is_contrast_row(r) for o in report.outcomes for r in o.count_table):
+        blocks.append(P(CONTRAST_SE_RULE))
     for o in report.outcomes:
         if not o.count_table:
             continue
-        blocks.append(outcome_data_table(o))
+        blocks += outcome_data_tables(o)
         se = (o.summary or {}).get("se_rules")
-        if se:
+        # a contrast row's SE and rule are in its table already
+        if se and not any(is_contrast_row(r) for r in o.count_table):
             blocks.append(se_rules_table(o.spec.label, se))
     return blocks
 

@@ -3,13 +3,12 @@ predictive check and diagnostics (or why there is no result)."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import pct, verb
-from ..vocabulary import family_of
+from ..vocabulary import family_of, has_absolute
 from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
 
 if TYPE_CHECKING:
@@ -20,9 +19,13 @@ _FOREST_CAPTION = (
     "study with a zero cell). Filled circles: the study's shrunken estimate from the model "
     "(95% CrI). Diamond: pooled effect. Dashed: 95% prediction interval for a new study.")
 _FOREST_CAPTION_CONTINUOUS = (
-    "Open squares: each study's observed ratio (95% CI). Filled circles: shrunken "
+    "Open squares: each study's observed {name} (95% CI). Filled circles: shrunken "
     "estimates (95% CrI). Diamond: pooled effect. Dashed: 95% prediction interval for a new "
     "study.")
+
+
+NO_ABSOLUTE = ("not estimable from contrasts: published estimates give no control-arm "
+               "risk to apply them to")
 
 
 def outcome_sections(report: Report) -> list[Block]:
@@ -57,8 +60,8 @@ def failed_blocks(s: dict[str, Any]) -> list[Block]:
 def forest_caption(s: dict[str, Any]) -> str:
     """How to read the forest plot (the observed interval depends on the data kind)."""
     fam = family_of(s)
-    return (_FOREST_CAPTION.format(name=fam.measure_name) if fam.count_data
-            else _FOREST_CAPTION_CONTINUOUS)
+    return (_FOREST_CAPTION if fam.count_data
+            else _FOREST_CAPTION_CONTINUOUS).format(name=fam.measure_name)
 
 
 def result_blocks(o: OutcomeReport) -> list[Block]:
@@ -109,14 +112,21 @@ def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
     return rows
 
 
+def tau_label(s: dict[str, Any]) -> str:
+    """What τ is measured in: the log scale of a ratio, or the units of a difference."""
+    fam = family_of(s)
+    scale = "log scale" if fam.log_scale else f"in the units of the {fam.measure_name}"
+    return f"Between-study heterogeneity τ ({scale})"
+
+
 def key_numbers(s: dict[str, Any]) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
     rows: list[list[Inline]] = [
         [f"Pooled {name} (preop vs postop)", ci(s["effect"])],
-        [f"{name.capitalize()} expected in a new study (95% prediction interval)",
+        [f"{name[:1].upper() + name[1:]} expected in a new study (95% prediction interval)",
          ci(s["prediction"])],
-        ["Between-study heterogeneity τ (log scale)", ci(s["tau"])],
+        [tau_label(s), ci(s["tau"])],
         *_absolute_rows(s),
     ]
     if "se_inflation" in s:
@@ -125,6 +135,8 @@ def key_numbers(s: dict[str, Any]) -> Table:
                      + ")", ci(s["se_inflation"])])
     for line in absolute_text(s):
         rows.append(["Absolute effect of preop SRS", line])
+    if not has_absolute(s):
+        rows.append(["Absolute effect of preop SRS", NO_ABSOLUTE])
     rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
     rows.append(["P(preop SRS is better) — in a new study",
                  pct(s["prob_benefit_new_study"])])
@@ -137,8 +149,9 @@ def key_numbers(s: dict[str, Any]) -> Table:
 
 
 def _forest_alt(s: dict[str, Any]) -> str:
+    shown = family_of(s).shown  # observed estimates are on the analysis scale
     studies = "; ".join(
-        f"{r['study']} observed {math.exp(r['observed']['estimate']):.2f}, shrunken "
+        f"{r['study']} observed {float(shown(r['observed']['estimate'])):.2f}, shrunken "
         f"{r['shrunken']['median']:.2f}" for r in s["study_effects"])
     return (f"Forest plot of {s['label']}: {studies}; pooled {ratio_name(s)} "
             f"{ci(s['effect'])}; new-study prediction {ci(s['prediction'])}.")
@@ -163,9 +176,11 @@ def sensitivity_blocks(o: OutcomeReport) -> list[Block]:
         blocks.append(Box("note", [P(f"Sensitivity analysis not available: {sw.note}.")]))
         return blocks
     rule = sw.overall.get("rule", f"P(benefit) >= {spec.decision_probability:g}")
+    rounded = (" and with the event counts rounded the other way"
+               if family_of(o.summary).count_data else "")
     blocks.append(P(f"The sweep refits the model under alternative priors and, at the "
-                    f"default priors, without each study in turn and with the event counts "
-                    f"rounded the other way; it asks whether the conclusion {rule} changes."))
+                    f"default priors, without each study in turn{rounded}; it asks whether "
+                    f"the conclusion {rule} changes."))
     blocks.append(P([verdict_badge(sw.robust, "priors"), " ", sw.text]))
     if sw.data_text:
         blocks.append(P([verdict_badge(sw.data_robust, "data"), " ", sw.data_text]))

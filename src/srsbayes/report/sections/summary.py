@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from ..document import Block, Box, H, Inline, P, S, Section, Table, join
 from ..text import pct, verb
-from ..vocabulary import family_of
-from ..wording import absolute_text, ci, opposite, short_absolute, threshold_label
+from ..vocabulary import family_of, has_absolute
+from ..wording import absolute_text, ci, given, opposite, short_absolute, threshold_label
 from .audit import checks_with_problems, severity_counts
 
 if TYPE_CHECKING:
@@ -20,9 +20,19 @@ SOURCE = ("Moghadam AM. Comparative Outcomes of Preoperative and Postoperative S
           "Review and Meta-Analysis (accepted 26.02.2026)")
 
 
-def n_patients(o: OutcomeReport) -> int:
-    """Patients in the outcome's studies (both arms)."""
-    return int(sum(r["n"] for r in o.count_table))
+def n_patients(o: OutcomeReport) -> int | None:
+    """Patients in the outcome's studies (both arms), or None when a row gives no ``n``
+    (it is optional on a contrast row)."""
+    ns = [r["n"] for r in o.count_table]
+    if not all(given(n) for n in ns):
+        return None
+    return int(sum(ns))
+
+
+def patients_text(o: OutcomeReport) -> str:
+    """The outcome's patients for a table cell: a count or "patients not reported"."""
+    n = n_patients(o)
+    return "patients not reported" if n is None else str(n)
 
 
 def n_studies(o: OutcomeReport) -> int:
@@ -76,8 +86,9 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     beyond the spec's decision probability), inconclusive outcomes, failed fits,
     robustness and the audit's caveat."""
     good, bad, unsure, broken = _outcome_groups(report)
-    n_pat = max((n_patients(o) for o in report.outcomes), default=0)
-    parts: list[Inline] = [f"Across {len(report.studies)} studies ({n_pat} patients), "
+    known = [n for n in map(n_patients, report.outcomes) if n is not None]
+    n_pat = f" ({max(known)} patients)" if known else ""
+    parts: list[Inline] = [f"Across {len(report.studies)} studies{n_pat}, "
                            "compared with postoperative SRS: "]
     clauses: list[Inline] = []
     for o in good:
@@ -154,7 +165,7 @@ def robust_badge(o: OutcomeReport) -> Inline:
 
 def _summary_row(o: OutcomeReport) -> list[Inline]:
     first: Inline = S(o.spec.label, "b", f"#{o.spec.id}")
-    size = f"{n_studies(o)} ({n_patients(o)})"
+    size = f"{n_studies(o)} ({patients_text(o)})"
     if not o.ok:
         why = ("NOT TRUSTWORTHY — did not converge; no result" if o.status == "failed"
                else f"not analysed: {o.message}")
@@ -163,7 +174,8 @@ def _summary_row(o: OutcomeReport) -> list[Inline]:
     s = o.summary
     thr = [f"{threshold_label(s, t)}: {pct(t['probability'])}" for t in s["thresholds"]]
     return [first, size, f"{family_of(s).measure_abbrev} {ci(s['effect'])}",
-            "; ".join(absolute_text(s, label="")) or "—",
+            "; ".join(absolute_text(s, label="")) or (
+                "—" if has_absolute(s) else "not estimable from contrasts"),
             S(pct(s["prob_benefit"]), "b"), "; ".join(thr) or "—",
             robust_badge(o), diag_badge(o)]
 
@@ -182,9 +194,23 @@ def summary_section(report: Report) -> list[Block]:
     return [Section("sec-summary", [
         H(2, "Summary", "summary"),
         summary_table(report),
-        P("Pooled effect: odds ratio (binary outcomes) or ratio of medians (overall "
-          "survival), preop vs postop; below 1 means fewer events (or shorter survival) "
-          "with preop SRS. P(benefit): posterior probability that preop SRS is better. "
+        P([pooled_effect_note(report), " P(benefit): posterior probability that preop SRS "
+           "is better. "
           "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
           "(see Methods). Robust: the sweep's verdict over alternative priors. "
-          "Diagnostics: the convergence gate.", "small")])]
+          "Diagnostics: the convergence gate."], "small")])]
+
+
+def pooled_effect_note(report: Report) -> str:
+    """What the table's pooled effects are, measure by measure: a ratio below 1, or a
+    difference below 0, means a lower value with preop SRS."""
+    seen: dict[str, str] = {}
+    for o in report.outcomes:
+        if o.ok:
+            fam = family_of(o.summary)
+            seen.setdefault(fam.measure_name, f"{fam.measure_abbrev} = {fam.measure_name}")
+    if not seen:
+        return "Pooled effect: preop vs postop."
+    return ("Pooled effect, preop vs postop (" + "; ".join(seen.values()) + "): a ratio "
+            "below 1, or a difference below 0, means a lower value with preop SRS (fewer "
+            "events, or shorter survival).")
