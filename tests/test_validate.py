@@ -131,10 +131,11 @@ def test_report_rounded_never_reports_zero():
 @pytest.mark.parametrize(("family", "outcome"), list(validate.FAMILY_OUTCOMES.items()))
 def test_simulators_draw_from_the_priors(family, outcome, specs, bundled_table):
     """Over 500 simulated data sets the true effect has the prior's mean and SD (+-4 Monte
-    Carlo SEs) and the data have the shapes ``model_data`` gives the bundled design."""
+    Carlo SEs) and the data have the shapes ``model_data`` gives the bundled design (for the
+    contrast family: the design its ``sbc_design`` rule derives from the outcome's data)."""
     spec = specs[outcome]
-    wide = outcome_table(bundled_table, spec)
-    priors = resolve_priors(spec, wide)
+    table_wide = outcome_table(bundled_table, spec)
+    wide, priors = sbc.sbc_design(family, table_wide, resolve_priors(spec, table_wide))
     rng = np.random.default_rng(6)
     sims = [sbc.SIMULATORS[family](wide, priors, rng) for _ in range(N_PRIOR)]
     theta = np.array([t["effect"] for t, _ in sims])
@@ -145,8 +146,11 @@ def test_simulators_draw_from_the_priors(family, outcome, specs, bundled_table):
     from srsbayes.families import get_family
 
     design = get_family(family).model_data(wide)
+    # the binomial simulator gives arm data only (studies without arm_rows report arms)
+    keys = ({k for k in design if k.startswith(("n_", "y_", "k_below_", "k_width_"))}
+            if family == "binomial" else set(design))
     for _, data in sims[:20]:
-        assert set(data) == set(design)
+        assert set(data) == keys
         assert all(np.shape(v) == np.shape(design[k]) for k, v in data.items())
     if family == "binomial":
         n = design["n_postop"]
@@ -161,6 +165,9 @@ def test_simulators_draw_from_the_priors(family, outcome, specs, bundled_table):
         for arm in ("preop", "postop"):
             assert all(np.all(d[f"k_width_{arm}"] == 1) and np.all(d[f"k_below_{arm}"] == 0)
                        for _, d in sims)
+    elif family == "contrast":
+        # known standard errors stay those of the design (tests/test_sbc_contrast.py)
+        assert all(np.array_equal(d["s"], design["s"]) for _, d in sims)
     else:
         # standard errors and inflation flags stay those of the design (see the docstring)
         assert all(np.array_equal(d["se_preop"], design["se_preop"]) for _, d in sims)
@@ -321,9 +328,22 @@ def test_validate_command_writes_outputs_and_exits_0(run_cli, tmp_path, monkeypa
     lmd = json.loads((tmp_path / "sbc_binomial.json").read_text())["negative_controls"]
     assert (lmd["tau_prior"]["simulated_prior"], lmd["tau_prior"]["fit_prior"]) == (
         "halfnormal(0.5)", "halfnormal(0.75)")
-    assert sum(line.endswith("PASS") for line in out.splitlines()) == 8
+    # the contrast family: design derived from the lmd data, and its exact-posterior SBC
+    # (real, not faked: 5 x 60 quadrature posteriors), with its own tau-prior control
+    con = json.loads((tmp_path / "sbc_contrast.json").read_text())
+    assert con["design"]["rule"] == "log_or_se" and len(con["design"]["contrast_se"]) == 4
+    assert con["priors"] == {"effect": "normal(0, 4)", "tau": "halfnormal(0.5)"}
+    exact = con["exact_posterior"]
+    assert exact["n_sims"] == validate.EXACT_SIMS_PER_SIM * 60 and exact["passed"] is True
+    assert set(exact["quantities"]) == {"effect", "tau"}
+    assert exact["negative_controls"]["tau_prior"]["rejected"] is True
+    assert exact["nuts_agreement"]["data_sets"] == 59  # the fake's fit 3 failed the gate
+    assert (tmp_path / "sbc_contrast_exact.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # 4 faked quantities for each of 3 families, and the 2 exact PITs
+    assert sum(line.endswith("PASS") for line in out.splitlines()) == 14
     assert "FAIL" not in out
-    assert out.count("negative control (tau prior 1.5x too wide") == 2
+    assert out.count("negative control (tau prior 1.5x too wide") == 4
+    assert "contrast exact posterior (log_or_se design from lmd): 300 data sets" in out
     assert "NOT rejected" in out
     assert "SBC PASSED" in out
 

@@ -1,11 +1,19 @@
-"""``python -m srsbayes validate``: simulation-based calibration of both model families.
+"""``python -m srsbayes validate``: simulation-based calibration of every model family.
 
 For each family the outcome whose priors and design are used is fixed
 (:data:`FAMILY_OUTCOMES`): the binomial-normal model with the ``lmd`` spec and the
 log-normal median model with the ``os`` spec, each with the four bundled studies' arm
-sizes and follow-up. Per family it writes ``sbc_<family>.json`` (ranks, p-values,
-negative controls, every fit's gate verdict, provenance) and ``sbc_<family>.png`` (ECDF
-difference plot), atomically, and prints one PASS/FAIL line per checked quantity.
+sizes and follow-up; the contrast (normal-normal) model, which has no bundled outcome,
+with the standard errors of the four bundled ``lmd`` log odds ratios and the priors of
+:data:`~srsbayes.validation.sbc.CONTRAST_SBC_PRIORS` (its ``sbc_design`` rule). Per family it
+writes ``sbc_<family>.json`` (ranks, p-values, negative controls, every fit's gate verdict,
+provenance) and ``sbc_<family>.png`` (ECDF difference plot), atomically, and prints one
+PASS/FAIL line per checked quantity.
+
+A family with an exact posterior (a ``normal_normal`` hook: the contrast family) also gets an
+exact-posterior SBC of :data:`EXACT_SIMS_PER_SIM` times as many data sets, the PIT of the
+truth under the quadrature posterior (``exact_posterior`` in its record,
+``sbc_<family>_exact.png``); it is part of the verdict.
 
 Its power is checked too: the same simulated data sets are fitted again with a τ prior
 :data:`~srsbayes.validation.sbc.TAU_CONTROL_FACTOR` (1.5) times wider than the one they were
@@ -36,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..families import FAMILIES
+from ..families import FAMILIES, get_family
 from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
 from ..outputs import command_line, package_versions, write_json, write_with
@@ -45,9 +53,13 @@ from .sbc import (
     N_NULL,
     SBC_SETTINGS,
     TAU_CONTROL_FACTOR,
+    ExactSBCResult,
     SBCResult,
+    nuts_exact_agreement,
     plot_ecdf_difference,
+    run_exact_sbc,
     run_sbc,
+    sbc_design,
     widened,
 )
 
@@ -56,9 +68,14 @@ EXIT_SBC_REJECTED = 4
 
 FAMILY_OUTCOMES = {name: info.sbc_outcome for name, info in FAMILIES.items()
                    if info.sbc_outcome}
-"""Family -> outcome whose spec priors and bundled design the family is calibrated with."""
+"""Family -> outcome whose spec priors and bundled design the family is calibrated with (or,
+for a family with an ``sbc_design`` rule, whose bundled data its design is derived from)."""
 
 MIN_SIMS = 10
+
+EXACT_SIMS_PER_SIM = 5
+"""Data sets of the exact-posterior SBC per NUTS data set (``--sims``): a quadrature
+posterior costs about 5 ms against 0.3 s for a NUTS fit."""
 
 
 def result_record(result: SBCResult, table: StudyTable, spec_text: str, spec_path: str,
@@ -129,7 +146,7 @@ def format_result(result: SBCResult) -> list[str]:
     """One line per quantity: ECDF and chi-square p-values and the verdict."""
     pv, passed = result.pvalues(), result.passed()
     failed = len(result.gate_failures())
-    lines = [f"{result.family} ({result.outcome} priors): {result.n_sims} data sets, "
+    lines = [f"{result.family} ({result.design}): {result.n_sims} data sets, "
              f"{result.max_rank + 1} rank values, gate failures {failed}, "
              f"test level {result.alpha_each:.4g} per quantity "
              f"(family-wise {ALPHA} Bonferroni)"]
@@ -139,13 +156,14 @@ def format_result(result: SBCResult) -> list[str]:
     return lines
 
 
-def prior_control_record(control: SBCResult, factor: float) -> dict[str, Any]:
+def prior_control_record(control: SBCResult | ExactSBCResult, factor: float) -> dict[str, Any]:
     """The power check of a run: SBC whose fit uses a τ prior ``factor`` times too wide.
 
     The same simulated data sets and fit seeds as the main run (same ``seed``), fitted with
     the widened prior (:func:`srsbayes.validation.sbc.widened`): the uniformity test should
     reject at the same Bonferroni level. ``rejected`` is False when SBC with this many data
-    sets cannot see an error of that size.
+    sets cannot see an error of that size. For an exact-posterior SBC the "fit" is the
+    exact posterior under the widened prior.
     """
     pv = control.pvalues()
     rejected_by = [q for q, p in pv.items() if p["ecdf"] < control.alpha_each]
@@ -161,7 +179,8 @@ def prior_control_record(control: SBCResult, factor: float) -> dict[str, Any]:
         "alpha_each": control.alpha_each,
         "rejected": bool(rejected_by),
         "rejected_by": rejected_by,
-        "gate_failed": len(control.gate_failures()),
+        **({"gate_failed": len(control.gate_failures())} if isinstance(control, SBCResult)
+           else {}),
         "ranks": {q: r.tolist() for q, r in control.ranks.items()},
     }
 
@@ -173,6 +192,52 @@ def format_control(rec: dict[str, Any]) -> str:
                "NOT rejected: SBC with this many data sets misses an error of this size")
     return (f"  negative control (tau prior {rec['factor']:g}x too wide, {rec['fit_prior']}): "
             f"smallest ECDF p = {smallest[1]:.2g} ({smallest[0]}), {verdict}")
+
+
+def exact_record(exact: ExactSBCResult, nuts: SBCResult,
+                 control: ExactSBCResult | None, factor: float | None) -> dict[str, Any]:
+    """The exact-posterior SBC of a family (``exact_posterior`` in ``sbc_<family>.json``)."""
+    pv, passed = exact.pvalues(), exact.passed()
+    rec: dict[str, Any] = {
+        "description": "PIT of the true theta and tau under the exact (quadrature) posterior "
+                       "of srsbayes.inference.exact, which the gate checks every NUTS fit "
+                       "of the family against; data set i is data set i of the NUTS run",
+        "passed": all(passed.values()),
+        "n_sims": exact.n_sims,
+        "test": {
+            "method": f"simultaneous ECDF test of the PIT in {exact.max_rank + 1} equal cells "
+                      "(the verdict); Kolmogorov-Smirnov test of the continuous PIT "
+                      "reported alongside",
+            "alpha_familywise": ALPHA,
+            "alpha_each": exact.alpha_each,
+            "bonferroni_over": list(exact.pit),
+        },
+        "quantities": {q: {"ecdf_p": pv[q]["ecdf"], "ks_p": pv[q]["ks"], "pass": passed[q],
+                           "pit": np.round(u, 6).tolist()} for q, u in exact.pit.items()},
+        "nuts_agreement": nuts_exact_agreement(nuts, exact),
+        "seconds": round(exact.seconds, 1),
+    }
+    if control is not None and factor:
+        rec["negative_controls"] = {"tau_prior": prior_control_record(control, factor)}
+    return rec
+
+
+def format_exact(exact: ExactSBCResult, rec: dict[str, Any]) -> list[str]:
+    """Printed lines of the exact-posterior SBC: per quantity, its control, NUTS agreement."""
+    lines = [f"{exact.family} exact posterior ({exact.design}): "
+             f"{exact.n_sims} data sets, PIT of the truth under the quadrature posterior, "
+             f"test level {exact.alpha_each:.4g} per quantity"]
+    for q, e in rec["quantities"].items():
+        lines.append(f"  {q:<14} ECDF p = {e['ecdf_p']:.3f}   KS p = {e['ks_p']:.3f}   "
+                     f"{'PASS' if e['pass'] else 'FAIL'}")
+    if "negative_controls" in rec:
+        lines.append(format_control(rec["negative_controls"]["tau_prior"]))
+    agree = rec["nuts_agreement"]
+    lines.append(f"  NUTS vs exact: {agree['data_sets']} converged fits, "
+                 f"{sum(agree['below_level'].values())} ranks unlikely under their exact PIT "
+                 f"at level {agree['level_each']:.2g} (smallest binomial p = "
+                 f"{agree['smallest_p']:.2g})")
+    return lines
 
 
 def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, seed: int,
@@ -195,8 +260,8 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
     all_passed = True
     for family, outcome in FAMILY_OUTCOMES.items():
         spec = specs[outcome]
-        wide = outcome_table(table, spec)
-        priors = resolve_priors(spec, wide)
+        table_wide = outcome_table(table, spec)
+        wide, priors = sbc_design(family, table_wide, resolve_priors(spec, table_wide))
         start = time.perf_counter()
 
         def progress(i: int, n: int, family: str = family, start: float = start) -> None:
@@ -207,8 +272,11 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
         result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
                          settings=SBC_SETTINGS, progress=progress)
         design = {"studies": list(wide["study"]),
+                  **({"rule": FAMILIES[family].sbc_design} if FAMILIES[family].sbc_design
+                     else {}),
                   **{c: wide[c].tolist() for c in wide.columns
-                     if c.startswith(("n_", "follow_up_months_", "median_months_"))}}
+                     if c.startswith(("n_", "events_", "follow_up_months_", "median_months_",
+                                      "contrast_"))}}
         record = result_record(result, table, spec.text, spec.path, design)
         control = None
         if control_factor:
@@ -218,10 +286,34 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
                         settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors),
                 control_factor)
             record["negative_controls"]["tau_prior"] = control
+        lines = format_result(result) + ([format_control(control)] if control else [])
+        if hasattr(get_family(family), "normal_normal"):  # the family has an exact posterior
+            exact, record["exact_posterior"] = exact_validation(
+                result, wide, priors, n_sims=EXACT_SIMS_PER_SIM * n_sims,
+                control_factor=control_factor)
+            record["passed"] = record["passed"] and record["exact_posterior"]["passed"]
+            write_with(out / f"sbc_{family}_exact.png",
+                       lambda tmp, r=exact: plot_ecdf_difference(
+                           r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
+            lines += format_exact(exact, record["exact_posterior"])
         write_json(out / f"sbc_{family}.json", record)
         write_with(out / f"sbc_{family}.png",
                    lambda tmp, r=result: plot_ecdf_difference(
                        r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
-        echo("\n".join(format_result(result) + ([format_control(control)] if control else [])))
+        echo("\n".join(lines))
         all_passed &= record["passed"]
     return all_passed
+
+
+def exact_validation(nuts: SBCResult, wide: Any, priors: dict, *, n_sims: int,
+                     control_factor: float | None) -> tuple[ExactSBCResult, dict[str, Any]]:
+    """The exact-posterior SBC of ``nuts``'s family (same seed, so its first data sets are
+    those of the NUTS run) and its τ-prior control; returns the result and its record."""
+    exact = run_exact_sbc(nuts.family, nuts.outcome, wide, priors, n_sims=n_sims,
+                          seed=nuts.seed)
+    control = None
+    if control_factor:
+        control = run_exact_sbc(
+            nuts.family, nuts.outcome, wide, priors, n_sims=n_sims, seed=nuts.seed,
+            fit_priors={**priors, "tau": widened(priors["tau"], control_factor)})
+    return exact, exact_record(exact, nuts, control, control_factor)

@@ -21,6 +21,14 @@ How small an error the test can see is measured, not assumed: a negative control
 same simulations with a τ prior :data:`TAU_CONTROL_FACTOR` times wider than the one they
 were simulated from (:func:`widened`), which a test of adequate power rejects.
 
+The contrast (normal-normal) family has no bundled outcome: its design is derived from the
+bundled LMD data by a stated rule (:func:`log_or_se_design`, named by its
+``FamilyInfo.sbc_design``), its priors are :data:`CONTRAST_SBC_PRIORS`. Its posterior also
+has an exact form (quadrature over τ), so besides the NUTS SBC it gets an exact-posterior
+SBC (:func:`run_exact_sbc`): the PIT of the truth under the exact posterior CDF, the
+continuous limit of the rank, which needs no sampling and so checks the quadrature itself
+on many data sets.
+
 References
 ----------
 Talts S, Betancourt M, Simpson D, Vehtari A, Gelman A (2018). Validating Bayesian
@@ -48,13 +56,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats
+from scipy.integrate import cumulative_trapezoid
 from scipy.special import bdtr, bdtrc, expit
 
 from ..families import FAMILIES, get_family
 from ..families.binomial import ARM_CODINGS
 from ..families.lognormal_median import SE_INFLATION_MIN
+from ..inference.exact import NormalNormalPosterior, exact_reference
 from ..inference.fitting import FitSettings, ModelCache, sample_gated
 from ..priors.distributions import Prior
+from ..priors.heterogeneity import log_or_se
 
 L_DRAWS = 99
 """Thinned posterior draws per fit: ranks take the values 0..99 (100 equally likely values)."""
@@ -209,7 +220,8 @@ def simulate_binomial(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.rand
     rounded percentage (:func:`reported_percent`), and the data the model sees are those of
     that percentage: the nearest count ``y`` and the set ``K`` of counts that reproduce it
     (:func:`percent_count_set`), so SBC checks the rounding-aware likelihood that ``fit``
-    uses for rows that give only a percentage.
+    uses for rows that give only a percentage. Only arm data are simulated: the family reads
+    data without its contrast-row keys (``arm_rows``, ...) as studies that all report arms.
     """
     k = len(wide)
     theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
@@ -278,18 +290,97 @@ def simulate_lognormal_median(wide: pd.DataFrame, priors: dict[str, Prior],
     return truth, data
 
 
+def simulate_contrast(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.random.Generator
+                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parameters from the priors and estimates from the normal-normal model.
+
+    ``y_i ~ Normal(theta + tau z_i, s_i)``, ``z_i ~ Normal(0, 1)``, with the known standard
+    errors ``s_i`` of the design (``wide["contrast_se"]``, held fixed as the model treats
+    them; see :mod:`srsbayes.families.contrast`).
+    """
+    s = np.asarray(wide["contrast_se"], dtype=float)
+    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
+    z = rng.standard_normal(len(s))
+    delta = tau * z
+    y = theta + delta + s * rng.standard_normal(len(s))
+    return {"effect": theta, "tau": tau, "z": z, "delta": delta}, {"y": y, "s": s}
+
+
 SIMULATORS: dict[str, Callable[..., tuple[dict[str, Any], dict[str, np.ndarray]]]] = {
     "binomial": simulate_binomial,
     "lognormal_median": simulate_lognormal_median,
+    "contrast": simulate_contrast,
 }
 """Simulators by family name: ``(design, priors, rng) -> (true parameters, model data)``."""
+
+
+# -- designs derived from bundled data (families without a bundled outcome of their own) ------
+
+CONTRAST_SBC_PRIORS: dict[str, Prior] = {"effect": Prior("normal", (0.0, 4.0)),
+                                         "tau": Prior("halfnormal", (0.5,))}
+"""Priors of the contrast family's SBC. The family has no bundled outcome, hence no spec
+priors; these are the minimal contrast spec's of issue 13 (``tests/data/
+contrast_minimal_ar.toml``): θ ~ normal(0, 4) on the log odds ratio, and τ ~ half-normal(0.5),
+the log-OR heterogeneity prior of the bundled ``lmd`` spec (Friede et al. 2017, Röver et al.
+2021) and the middle of the family's default sweep grid."""
+
+
+def log_or_se_design(wide: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Prior]]:
+    """Contrast design from a binary outcome: the SEs of its studies' empirical log odds ratios.
+
+    ``contrast_se`` is each study's Woolf (1955) standard error of the log odds ratio of
+    preop vs postop, ``sqrt(1/a + 1/b + 1/c + 1/d)`` with 0.5 added to every cell of a study
+    with a zero cell (:func:`srsbayes.priors.heterogeneity.log_or_se`), from the counts the
+    binomial family fits (``events_<arm>``: the nearest count to each bundled percentage).
+    ``contrast_y``, the empirical log odds ratio, is kept for the record only: SBC simulates
+    its own estimates with these standard errors. Priors: :data:`CONTRAST_SBC_PRIORS`.
+
+    References
+    ----------
+    Woolf B (1955). On estimating the relation between blood group and disease. Ann Hum
+    Genet 19:251-253.
+    """
+    a, n1 = wide["events_preop"].to_numpy(float), wide["n_preop"].to_numpy(float)
+    c, n2 = wide["events_postop"].to_numpy(float), wide["n_postop"].to_numpy(float)
+    b, d = n1 - a, n2 - c
+    cc = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
+    design = pd.DataFrame({
+        "study": wide["study"].to_numpy(),
+        **{col: wide[col].to_numpy() for col in ("n_preop", "events_preop", "n_postop",
+                                                 "events_postop")},
+        "contrast_y": np.log((a + cc) * (d + cc) / ((b + cc) * (c + cc))),
+        "contrast_se": log_or_se(a, n1, c, n2),
+    })
+    return design, dict(CONTRAST_SBC_PRIORS)
+
+
+DESIGN_RULES: dict[str, Callable[[pd.DataFrame], tuple[pd.DataFrame, dict[str, Prior]]]] = {
+    "log_or_se": log_or_se_design,
+}
+"""Rules named by :attr:`srsbayes.families.FamilyInfo.sbc_design`: ``sbc_outcome`` table ->
+(the family's SBC design, its SBC priors)."""
+
+
+def sbc_design(family: str, wide: pd.DataFrame, priors: dict[str, Prior]
+               ) -> tuple[pd.DataFrame, dict[str, Prior]]:
+    """The design and priors SBC uses for ``family``, given its ``sbc_outcome``'s table and
+    spec priors: those themselves, or what the family's ``sbc_design`` rule derives."""
+    rule = FAMILIES[family].sbc_design
+    return (wide, priors) if not rule else DESIGN_RULES[rule](wide)
+
+
+def _sim_rng(family: str, seed: int, i: int) -> np.random.Generator:
+    """The random stream of data set ``i`` (independent streams per family; the NUTS and the
+    exact-posterior SBC of a family simulate the same data sets)."""
+    return np.random.default_rng([seed, zlib.crc32(family.encode()), i])
 
 
 # -- the SBC loop ----------------------------------------------------------------------------
 
 def quantities(family: str, values: dict[str, Any] | xr.Dataset,
                     data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The checked quantities: θ, τ, the first study's baseline, family extras, log-likelihood.
+    """The checked quantities: θ, τ, the first study's baseline (if the family has baselines),
+    family extras and the log-likelihood.
 
     ``values`` is a posterior (dims chain, draw[, study]) or one set of true values.
     Returns flat arrays (one value per draw).
@@ -301,8 +392,9 @@ def quantities(family: str, values: dict[str, Any] | xr.Dataset,
                            for k, v in values.items()})
     else:
         post = values
-    out = {"effect": post["effect"], "tau": post["tau"],
-           "baseline[0]": post["baseline"].isel(study=0)}
+    out = {"effect": post["effect"], "tau": post["tau"]}
+    if "baseline" in FAMILIES[family].slots:  # the contrast family has none
+        out["baseline[0]"] = post["baseline"].isel(study=0)
     for name in FAMILIES[family].extra_quantities:
         out[name] = post[name]
     loglik = sum(v.sum("study") for v in fam.loglik(post, data).values())
@@ -343,6 +435,16 @@ class SBCResult:
     @property
     def n_sims(self) -> int:
         return len(self.fits)
+
+    @property
+    def design(self) -> str:
+        """Where the priors and design come from, in words (for printed lines and plots)."""
+        return design_words(self.family, self.outcome)
+
+    @property
+    def title(self) -> str:
+        return (f"SBC, {self.family} ({self.design}), {self.n_sims} data sets, "
+                f"L = {self.max_rank}")
 
     def pvalues(self) -> dict[str, dict[str, float]]:
         """ECDF and chi-square uniformity p-values per quantity."""
@@ -414,14 +516,13 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
         verdict on each.
     """
     simulate = SIMULATORS[family]
-    stream = zlib.crc32(family.encode())  # independent random streams per family
     ranks: dict[str, list[int]] = {}
     truths: dict[str, list[float]] = {}
     thinned: dict[str, list[np.ndarray]] = {}
     fits = []
     start = time.perf_counter()
     for i in range(n_sims):
-        rng = np.random.default_rng([seed, stream, i])
+        rng = _sim_rng(family, seed, i)
         truth, data = simulate(wide, priors, rng)
         fit_seed = int(rng.integers(2**31))
         # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
@@ -456,6 +557,165 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
     )
 
 
+def design_words(family: str, outcome: str) -> str:
+    """``"lmd priors"``, or for a derived design its rule: ``"log_or_se design from lmd"``."""
+    rule = FAMILIES[family].sbc_design
+    return f"{rule} design from {outcome}" if rule else f"{outcome} priors"
+
+
+# -- exact-posterior SBC (families whose posterior is the normal-normal one) --------------------
+
+def tau_cdf(post: NormalNormalPosterior, x: float) -> float:
+    """Marginal posterior CDF of τ at ``x``: the trapezoidal integral of the grid density, as
+    :meth:`NormalNormalPosterior.tau_quantile` inverts it."""
+    c = cumulative_trapezoid(post.density, post.tau, initial=0.0)
+    return float(np.interp(x, post.tau, c / c[-1]))
+
+
+def exact_pit(fam: Any, truth: dict[str, Any], data: dict[str, np.ndarray],
+              priors: dict[str, Prior]) -> dict[str, float]:
+    """PIT of the true θ and τ under the exact posterior: ``P(θ <= θ_true | y)`` and
+    ``P(τ <= τ_true | y)``, from the quadrature the convergence gate checks NUTS against
+    (:func:`srsbayes.inference.exact.exact_reference`, fed by the family's
+    ``normal_normal`` hook).
+
+    Raises
+    ------
+    ValueError
+        When the ``effect`` prior is not normal (there is then no exact posterior).
+    """
+    y, s = fam.normal_normal(data)
+    ex = exact_reference(np.asarray(y, float), np.asarray(s, float), priors)
+    if ex is None:
+        raise ValueError(f"no exact posterior for an effect prior {priors['effect']}")
+    return {"effect": ex.mu_cdf(float(truth["effect"])), "tau": tau_cdf(ex, float(truth["tau"]))}
+
+
+def pit_ranks(u: np.ndarray, max_rank: int = L_DRAWS) -> np.ndarray:
+    """PIT values in [0, 1] as ranks on ``0..max_rank``: ``floor(u (max_rank + 1))``.
+
+    A uniform PIT gives uniform ranks, so the discrete ECDF test of the NUTS SBC applies
+    unchanged (with ``max_rank + 1`` cells it loses only resolution finer than 1/100).
+    """
+    r = np.floor(np.asarray(u, dtype=float) * (max_rank + 1))
+    return np.clip(r, 0, max_rank).astype(np.int64)
+
+
+@dataclass
+class ExactSBCResult:
+    """PITs of the true θ and τ under the exact posterior, over simulated data sets.
+
+    Talts et al. (2018) rank the truth among posterior draws; with the posterior CDF in
+    closed form (up to quadrature) the rank's continuous limit, the PIT, needs no sampling.
+    Uniformity over data simulated from the priors checks the quadrature that the gate
+    holds every NUTS fit of the family to.
+    """
+
+    family: str
+    outcome: str
+    priors: dict[str, Prior]
+    seed: int
+    pit: dict[str, np.ndarray]
+    seconds: float = 0.0
+    fit_priors: dict[str, Prior] | None = None
+    """Priors of the posterior when they differ from those simulated from (a control)."""
+    max_rank: int = L_DRAWS
+
+    @property
+    def n_sims(self) -> int:
+        return len(next(iter(self.pit.values())))
+
+    @property
+    def ranks(self) -> dict[str, np.ndarray]:
+        """The PITs as ranks on ``0..max_rank`` (:func:`pit_ranks`)."""
+        return {q: pit_ranks(u, self.max_rank) for q, u in self.pit.items()}
+
+    @property
+    def alpha_each(self) -> float:
+        """Bonferroni level per quantity for a family-wise ``ALPHA``."""
+        return ALPHA / len(self.pit)
+
+    @property
+    def design(self) -> str:
+        """Where the priors and design come from, in words (as :attr:`SBCResult.design`)."""
+        return design_words(self.family, self.outcome)
+
+    @property
+    def title(self) -> str:
+        return (f"Exact-posterior SBC, {self.family} ({self.design}), {self.n_sims} data "
+                f"sets, PIT in {self.max_rank + 1} cells")
+
+    def pvalues(self) -> dict[str, dict[str, float]]:
+        """ECDF test of the PIT ranks (the verdict) and the Kolmogorov-Smirnov test of the
+        continuous PITs against U(0, 1), per quantity."""
+        return {q: {"ecdf": ecdf_uniformity_pvalue(self.ranks[q], self.max_rank),
+                    "ks": float(stats.kstest(u, "uniform").pvalue)}
+                for q, u in self.pit.items()}
+
+    def passed(self) -> dict[str, bool]:
+        """Whether each quantity's ECDF test keeps uniformity at the Bonferroni level."""
+        return {q: p["ecdf"] >= self.alpha_each for q, p in self.pvalues().items()}
+
+
+def run_exact_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Prior], *,
+                  n_sims: int, seed: int, fit_priors: dict[str, Prior] | None = None
+                  ) -> ExactSBCResult:
+    """Exact-posterior SBC: the PITs of :func:`exact_pit` for ``n_sims`` simulated data sets.
+
+    Data set ``i`` is the one :func:`run_sbc` simulates with the same ``seed`` (same
+    simulator, same random stream), so the first data sets of the two runs coincide and
+    each NUTS rank can be compared with its exact PIT. ``fit_priors``: priors of the exact
+    posterior when they differ from those simulated from (a negative control).
+    """
+    fam, simulate = get_family(family), SIMULATORS[family]
+    start = time.perf_counter()
+    pits: dict[str, list[float]] = {}
+    for i in range(n_sims):
+        truth, data = simulate(wide, priors, _sim_rng(family, seed, i))
+        for q, u in exact_pit(fam, truth, data, fit_priors or priors).items():
+            pits.setdefault(q, []).append(u)
+    return ExactSBCResult(family=family, outcome=outcome, priors=priors, seed=seed,
+                          pit={q: np.asarray(v) for q, v in pits.items()},
+                          seconds=time.perf_counter() - start, fit_priors=fit_priors)
+
+
+def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, Any]:
+    """Per data set, is the NUTS rank of the truth what its exact PIT predicts?
+
+    For the data sets both runs share (same seed, :func:`run_exact_sbc`) and whose fit passed
+    the gate, the rank ``r`` of the truth among ``L`` thinned draws from the exact posterior
+    would be Binomial(L, u) with ``u`` the exact PIT (the draws being independent, as the
+    thinning of :func:`thin` makes them). Returns the two-sided binomial p-value of every
+    rank, and how many fall below ``ALPHA`` Bonferroni-corrected over sets and quantities:
+    a check of each NUTS posterior against the exact one at the truth, beyond the gate's
+    mean and SD.
+
+    Raises
+    ------
+    ValueError
+        When ``exact`` has fewer data sets than ``nuts``.
+    """
+    if exact.n_sims < nuts.n_sims:
+        raise ValueError(f"the exact SBC has {exact.n_sims} data sets, fewer than the "
+                         f"{nuts.n_sims} of the NUTS run")
+    ok = np.array([f["ok"] for f in nuts.fits])
+    out: dict[str, Any] = {"data_sets": int(ok.sum()), "p": {}}
+    tests = 0
+    for q in exact.pit:
+        r = nuts.ranks[q][ok]
+        u = exact.pit[q][: nuts.n_sims][ok]
+        lower = bdtr(r, nuts.max_rank, u)
+        # P(R >= r); bdtrc(-1, ...) is NaN, and P(R >= 0) = 1
+        upper = np.where(r > 0, bdtrc(np.maximum(r - 1, 0), nuts.max_rank, u), 1.0)
+        out["p"][q] = np.minimum(1.0, 2 * np.minimum(lower, upper)).tolist()
+        tests += len(r)
+    out["level_each"] = ALPHA / max(tests, 1)
+    out["below_level"] = {q: int(np.sum(np.array(p) < out["level_each"]))
+                          for q, p in out["p"].items()}
+    out["smallest_p"] = min((min(p) for p in out["p"].values() if p), default=1.0)
+    return out
+
+
 TAU_CONTROL_FACTOR = 1.5
 """Negative control of ``validate``: fit with a τ prior this many times wider than the one
 the data are simulated from (the size of error an earlier suite's SBC let pass)."""
@@ -482,8 +742,11 @@ def widened(prior: Prior, factor: float) -> Prior:
     return Prior(d, tuple(float(f"{x:.12g}") for x in params))
 
 
-def plot_ecdf_difference(result: SBCResult, path_writer: Callable[[Any], None]) -> None:
+def plot_ecdf_difference(result: SBCResult | ExactSBCResult,
+                         path_writer: Callable[[Any], None]) -> None:
     """ECDF-difference plot per quantity with simultaneous 95% and test-level bands.
+
+    ``result`` is an :class:`SBCResult` or an :class:`ExactSBCResult`.
 
     ``path_writer(fig)`` saves the figure (so the caller controls atomic writing).
     """
@@ -514,8 +777,7 @@ def plot_ecdf_difference(result: SBCResult, path_writer: Callable[[Any], None]) 
         ax.set_xlabel("fractional rank")
     axes[0][0].set_ylabel("ECDF − uniform")
     axes[0][0].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"SBC, {result.family} ({result.outcome} priors), {n} data sets, "
-                 f"L = {result.max_rank}", fontsize=10)
+    fig.suptitle(result.title, fontsize=10)
     fig.tight_layout()
     try:
         path_writer(fig)
