@@ -340,3 +340,11 @@ def test_audit_of_contrast_rows_asks_for_no_arms_or_follow_up(built):
     checks = {(f.check, f.severity) for f in report.findings}
     assert ("arms", "error") not in checks
     assert not [f for f in report.findings if f.check == "follow_up" and f.severity == "warning"]
+
+
+def test_certainty_text_says_why_a_contrast_outcome_has_no_absolute_effect(built):
+    from srsbayes.certainty.formatting import format_text
+
+    report, _, _ = built
+    text = format_text(report.certainty)
+    assert text.count(f"absolute: {NO_BASELINE}") == 2  # MD and HR

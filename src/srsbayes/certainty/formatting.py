@@ -34,6 +34,8 @@ def row_text(r: SoFRow) -> list[str]:
     lines = [head, f"  relative effect: {r.measure} {r.relative.median:.2f} "
                    f"(95% CrI {_interval(*r.relative.ci95)})"]
     lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute]
+    if r.absolute_note:  # e.g. published contrasts: no baseline to compute them at
+        lines.append(f"  absolute: {r.absolute_note}")
     lines.append(f"  certainty: {c.level} (started {c.start}: {c.start_reason})")
     lines += [f"    - {reason}" for reason in c.reasons]
     noted = [d for d in c.domains if not d.change and d.rating not in ("not serious", "none")]
