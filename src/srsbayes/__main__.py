@@ -1,5 +1,5 @@
-"""``python -m srsbayes``."""
+"""``python -m srsbayes`` (exits without the slow interpreter teardown: ``cli.main.run``)."""
 
-from .cli import main
+from .cli.main import run
 
-raise SystemExit(main())
+run()

@@ -3,7 +3,9 @@ summary.json (both atomically), exit 3 when the convergence gate fails.
 
 A fit draws no figures, so the command imports nutpie (and through it ArviZ) with
 matplotlib hidden: ``arviz_plots`` then skips registering its matplotlib styles, which
-would otherwise import ``matplotlib.pyplot`` (about 0.4 s) into every ``fit``.
+would otherwise import ``matplotlib.pyplot`` (about 0.4 s) into every ``fit``. Nothing of
+the report, sweep, plotting or validation packages is imported before sampling
+(``tests/test_imports.py``); the summary's wording (``report.text``) is imported to print it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
 from ..priors.distributions import parse_assignment
-from ..report.text import describe_fit
 from ..resources import default_out
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ def cli_main(args: argparse.Namespace) -> int:
                          baselines=args.baseline)
     out = args.out or default_out(spec.id)
     write_fit(result, out)
+    from ..report.text import describe_fit  # the wording only; nothing else of the report
+
     print(describe_fit(result.summary))
     print(f"\nwrote {out / 'posterior.nc'} and {out / 'summary.json'}")
     return 0 if result.ok else EXIT_UNCONVERGED

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ..priors.distributions import Prior
 
@@ -95,8 +95,7 @@ def _binomial_baseline(events_t: tuple[float, ...], n_t: tuple[float, ...], mu_p
     emp = special.logit((events + 0.5) / (n + 1.0))
     mu = np.linspace(emp.min() - 4.0, emp.max() + 4.0, n_mu)
     sigma = _sigma_grid(sigma_prior, n_sigma)
-    loglik = sum(binomial_marginal_loglik(y, m, mu[:, None], sigma[None, :])
-                 for y, m in zip(events, n, strict=True))
+    loglik = binomial_marginal_loglik_sum(events, n, mu[:, None], sigma[None, :])
     return _grid(loglik, mu, sigma, mu_prior, sigma_prior)
 
 
@@ -104,13 +103,36 @@ def binomial_marginal_loglik(events: float, n: float, mu: np.ndarray, sigma: np.
                              ) -> np.ndarray:
     """log ∫ Binomial(events | n, expit(a)) Normal(a | mu, sigma²) da, by Gauss-Hermite
     quadrature (``mu`` and ``sigma`` broadcast)."""
+    return binomial_marginal_loglik_sum(np.atleast_1d(events), np.atleast_1d(n), mu, sigma)
+
+
+def binomial_marginal_loglik_sum(events: np.ndarray, n: np.ndarray, mu: np.ndarray,
+                                 sigma: np.ndarray) -> np.ndarray:
+    """Sum over studies of :func:`binomial_marginal_loglik` (``mu`` and ``sigma`` broadcast).
+
+    Every study is integrated at the same nodes ``a = mu + sigma * x_k``, so the one
+    transcendental term is computed once for all of them: with ``s = log1p(e^-a)``,
+    ``log p = -s`` and ``log(1 - p) = -s - a``, hence
+    ``log Binomial(y | n, expit(a)) = log C(n, y) - n s - (n - y) a`` (stable in both
+    tails). This equals the per-study sum to rounding (about 1e-13 in the log-likelihood).
+    """
     a = np.asarray(mu)[..., None] + np.asarray(sigma)[..., None] * _GH_NODES
-    # log Binomial(y | n, expit(a)) with log p = -log1p(e^-a), log(1 - p) = -log1p(e^a):
-    # stable in both tails and far cheaper than scipy.stats.binom on a large grid.
-    log_choose = special.gammaln(n + 1) - special.gammaln(events + 1) - special.gammaln(
-        n - events + 1)
-    lp = log_choose - events * np.logaddexp(0.0, -a) - (n - events) * np.logaddexp(0.0, a)
-    return special.logsumexp(lp + _GH_LOGW, axis=-1)
+    s = np.logaddexp(0.0, -a)
+    total = np.zeros(a.shape[:-1])
+    for y, m in zip(np.asarray(events, float), np.asarray(n, float), strict=True):
+        lp = (_GH_LOGW + _log_choose(m, y)) - m * s - (m - y) * a
+        total = total + _logsumexp_last(lp)
+    return total
+
+
+def _log_choose(n: float, k: float) -> float:
+    return float(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
+
+
+def _logsumexp_last(x: np.ndarray) -> np.ndarray:
+    """``log(sum(exp(x), axis=-1))`` for finite ``x`` (scipy's general one is ~3x slower)."""
+    top = x.max(axis=-1, keepdims=True)
+    return top[..., 0] + np.log(np.exp(x - top).sum(axis=-1))
 
 
 def normal_baseline(y: np.ndarray, se: np.ndarray, mu_prior: Prior, sigma_prior: Prior,
@@ -121,6 +143,7 @@ def normal_baseline(y: np.ndarray, se: np.ndarray, mu_prior: Prior, sigma_prior:
     spread = max(float(np.ptp(y)), float(se.max()))
     mu = np.linspace(y.min() - 4 * spread, y.max() + 4 * spread, n_mu)
     sigma = _sigma_grid(sigma_prior, n_sigma)
-    sd = np.sqrt(se[None, None, :] ** 2 + sigma[None, :, None] ** 2)
-    loglik = stats.norm.logpdf(y[None, None, :], mu[:, None, None], sd).sum(axis=-1)
+    var = se[None, None, :] ** 2 + sigma[None, :, None] ** 2
+    resid = y[None, None, :] - mu[:, None, None]
+    loglik = -0.5 * (np.log(2 * np.pi * var) + resid**2 / var).sum(axis=-1)  # normal log-density
     return _grid(loglik, mu, sigma, mu_prior, sigma_prior)

@@ -17,8 +17,10 @@ compiles them with numba's on-disk cache into a folder named by a hash of
   notice a changed callee).
 
 Beside numba's files the entry keeps ``layout.json`` (sizes, variable names and shapes,
-the shared-data layout), so a hit rebuilds nutpie's ``CompiledPyMCModel`` without
-PyTensor's graph rewriting (most of a warm compile) or any numba compilation.
+the shared-data layout) and, where it reproduces PyMC's bit for bit, a replay of the
+initial-point function (:func:`initial_point_replay`), so a hit rebuilds nutpie's
+``CompiledPyMCModel`` without PyTensor's graph rewriting (most of a warm compile), any numba
+compilation or, with the replay, compiling PyMC's initial-point function.
 
 Where it lives: ``$SRSBAYES_CACHE_DIR``, else ``$XDG_CACHE_HOME/srsbayes``, else
 ``~/.cache/srsbayes``; ``SRSBAYES_CACHE_DIR=off`` turns the cache off. An entry is written
@@ -434,6 +436,7 @@ def _build_entry(model, folder: Path, key: str):
     if saved:
         meta = {**layout, "record": str(user_data.dtype.descr), "key": key,
                 "pytensor_keys": [_graph_key(logp_pt), _graph_key(expand_pt)],
+                "initial_point": _replay_or_none(model, layout["names"]),
                 "versions": versions()}
         _atomic_write(folder / "layout.json", json.dumps(meta, indent=1).encode())
         _write_manifest(folder)
@@ -466,8 +469,11 @@ def _load_entry(model, folder: Path, key: str):
     if any(c.cache_hits != 1 for c in cfuncs):
         raise RuntimeError("numba did not load the cached wrappers")
     n_free = len(model.free_RVs)
+    replay = layout.get("initial_point")
+    points = (replayed_initial_point_fn(replay) if replay is not None
+              else _pymc_initial_point_fn(model))
     initial_point_fn = cp._rv_dict_to_flat_array_wrapper(
-        _pymc_initial_point_fn(model), names=layout["names"][:n_free],
+        points, names=layout["names"][:n_free],
         shapes=[tuple(s) for s in layout["shapes"][:n_free]])
     return _assemble(model, layout, var_keys, shared_data, user_data, cfuncs,
                      initial_point_fn, (None, None))
@@ -481,6 +487,95 @@ def _pymc_initial_point_fn(model):
     return cp._wrap_with_lock(make_initial_point_fn(
         model=model, overrides=None, default_strategy="support_point",
         jitter_rvs=set(model.free_RVs), return_transformed=True))
+
+
+REPLAY_CHECK_SEEDS = (0, 1, 7, 20260226, 2**32 + 5, 2**64 - 1)
+"""Seeds at which a replayed initial point must equal PyMC's bit for bit before an entry
+records it (nutpie passes a u64 per chain)."""
+
+
+def initial_point_replay(model, names: list[str]) -> dict[str, Any] | None:
+    """PyMC's initial-point function of ``model`` as data, or ``None`` if it is not
+    reproduced exactly.
+
+    nutpie's initial points are PyMC's ``support_point`` of every free variable (in the
+    unconstrained space) plus a ``Uniform(-1, 1)`` jitter drawn, for each variable, from one
+    of the streams ``SeedSequence(seed).spawn(n)`` (``pymc.pytensorf.reseed_rngs``). When
+    no support point depends on another variable's jittered value (as in a non-centred
+    model), the initial point is ``support + jitter`` with a fixed support and one stream
+    per variable: then the support values and stream indices replace the compiled PyTensor
+    function on a cache hit (0.1-0.25 s per process). The replay is recorded only if it
+    equals PyMC's function exactly at every seed of :data:`REPLAY_CHECK_SEEDS`.
+    """
+    import numpy as np
+    from pymc.initial_point import make_initial_point_fn
+
+    free = model.free_RVs
+    names = names[:len(free)]
+    pymc_fn = make_initial_point_fn(model=model, overrides=None,
+                                    default_strategy="support_point",
+                                    jitter_rvs=set(free), return_transformed=True)
+    support = make_initial_point_fn(model=model, overrides=None,
+                                    default_strategy="support_point", jitter_rvs=set(),
+                                    return_transformed=True)(0)
+    if sorted(support) != sorted(names) or any(
+            np.asarray(support[n]).dtype != np.float64 for n in names):
+        return None
+    replay = {"names": names, "n_streams": len(free),
+              "support": [np.asarray(support[n]).tolist() for n in names],
+              "shapes": [list(np.shape(support[n])) for n in names]}
+    first = pymc_fn(REPLAY_CHECK_SEEDS[1])
+    streams = []
+    for name, shape in zip(names, replay["shapes"], strict=True):
+        found = [j for j in range(len(free))
+                 if np.array_equal(first[name], np.asarray(support[name])
+                                   + _jitter(REPLAY_CHECK_SEEDS[1], len(free), j, shape))]
+        if len(found) != 1:
+            return None
+        streams.append(found[0])
+    replay["streams"] = streams
+    replayed = replayed_initial_point_fn(replay)
+    for seed in REPLAY_CHECK_SEEDS:
+        want, got = pymc_fn(seed), replayed(seed)
+        if not all(np.asarray(want[n]).tobytes() == np.asarray(got[n]).tobytes()
+                   and np.shape(want[n]) == np.shape(got[n]) for n in names):
+            return None
+    return replay
+
+
+def _replay_or_none(model, names: list[str]) -> dict[str, Any] | None:
+    """:func:`initial_point_replay`, or ``None`` (PyMC's function on hits) if it fails."""
+    try:
+        return initial_point_replay(model, names)
+    except Exception as exc:  # an optimisation only: never fail the entry for it
+        logger.info("initial-point replay not recorded: %s: %s", type(exc).__name__, exc)
+        return None
+
+
+def _jitter(seed, n_streams: int, stream: int, shape) -> Any:
+    """The ``Uniform(-1, 1)`` draw of ``pymc.pytensorf.reseed_rngs``' stream ``stream``."""
+    import numpy as np
+
+    sub = np.random.SeedSequence(seed).spawn(n_streams)[stream]
+    return np.random.Generator(np.random.PCG64(sub)).uniform(-1, 1, size=tuple(shape))
+
+
+def replayed_initial_point_fn(replay: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """The initial-point function recorded by :func:`initial_point_replay`."""
+    import numpy as np
+
+    support = [np.asarray(v, dtype=np.float64).reshape(shape)
+               for v, shape in zip(replay["support"], replay["shapes"], strict=True)]
+    parts = list(zip(replay["names"], support, replay["streams"], strict=True))
+    n_streams = int(replay["n_streams"])
+
+    def initial_point(seed) -> dict[str, Any]:
+        subs = np.random.SeedSequence(seed).spawn(n_streams)
+        return {name: np.asarray(base + np.random.Generator(np.random.PCG64(subs[j]))
+                                 .uniform(-1, 1, size=base.shape))
+                for name, base, j in parts}
+
+    return initial_point
 
 
 def _shared_by_name(model) -> dict[str, Any]:

@@ -30,12 +30,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import stats
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from scipy import stats
 
 Support = Literal["real", "positive"]
 
@@ -114,6 +116,8 @@ class Prior:
 
     def scipy(self) -> stats.rv_continuous:
         """The equivalent frozen :mod:`scipy.stats` distribution (for draws and log densities)."""
+        from scipy import stats  # 0.4-0.6 s to import; parsing and slots do not need it
+
         code, (a, b, c) = self.canonical()
         name = next(k for k, v in DISTRIBUTIONS.items() if v.code == code)
         match name:
@@ -138,6 +142,8 @@ class _HalfT:
     """Half-Student-t with the two methods srsbayes needs (scipy has no such family)."""
 
     def __init__(self, nu: float, sigma: float) -> None:
+        from scipy import stats
+
         self._t = stats.t(nu, scale=sigma)
 
     def rvs(self, size=None, random_state=None):
