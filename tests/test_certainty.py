@@ -4,8 +4,8 @@ rating is known, the SoF arithmetic, the wording and the net benefit."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
