@@ -26,6 +26,12 @@ et al. 2000; the default of metafor's ``rma.glmm``). With 0/1 coding (``c = 0``)
 on ``alpha[i]`` sits on the postop arm only and, with one or two preop events per study,
 where that prior sits moves the pooled odds ratio (:data:`ARM_CODINGS`).
 
+A study that publishes an odds ratio instead of arms (a contrast row,
+:mod:`srsbayes.inputs.contrasts`) enters the same model through ``y_j ~ Normal(theta +
+delta_j, s_j)`` on its log OR (mixed evidence, ``docs/methods/contrast.md``); the 0/1 data
+vector ``arm_rows`` selects each study's likelihood, so one compiled graph serves arm-only
+and mixed data.
+
 References
 ----------
 Smith TC, Spiegelhalter DJ, Thomas A (1995). Bayesian approaches to random-effects
@@ -67,13 +73,21 @@ OBSERVED = ("events_postop", "events_preop")
 DIAGNOSTIC_VARS = ("effect", "tau", "baseline", "z")
 
 
-def build_model(k: int, priors: dict[str, Prior]):
+def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
     """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later.
 
     Each arm's likelihood is :func:`_count_set_logp`: the probability that the event count
     lies in its set ``K`` (one count when events are reported). The set is given relative
     to ``y`` (``k_below``, ``k_width``), so data that leave them out (their defaults 0 and
-    1) get the exact binomial at ``y``.
+    1) get the exact binomial at ``y``. With ``count_sets=False`` (:func:`structure`: every
+    set holds one count) it is the binomial log-pmf itself, about 12 times cheaper to
+    differentiate than the incomplete beta function.
+
+    Studies that report a contrast instead of arms (``arm_rows`` 0; see :func:`model_data`)
+    enter through ``contrast_y ~ Normal(theta + delta, contrast_s)``, the contrast family's
+    likelihood, with the same ``theta``, ``tau`` and ``delta``; their arm likelihood (of
+    dummy data) is multiplied by 0, and so is the normal term of every arm study. The graph
+    is therefore the same for arm-only and mixed data (one compile, data swapped).
     """
     import pymc as pm
 
@@ -83,6 +97,9 @@ def build_model(k: int, priors: dict[str, Prior]):
         y = {arm: pm.Data(f"y_{arm}", zeros, dims="study") for arm in ARMS}
         below = {arm: pm.Data(f"k_below_{arm}", zeros, dims="study") for arm in ARMS}
         width = {arm: pm.Data(f"k_width_{arm}", zeros + 1, dims="study") for arm in ARMS}
+        arm_rows = pm.Data("arm_rows", np.ones(k), dims="study")
+        contrast_y = pm.Data("contrast_y", np.zeros(k), dims="study")
+        contrast_s = pm.Data("contrast_s", np.ones(k), dims="study")
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")
         c = pm.Data("arm_coding", ARM_CODINGS["symmetric"])
@@ -91,10 +108,44 @@ def build_model(k: int, priors: dict[str, Prior]):
         delta = pm.Deterministic("delta", tau * z, dims="study")
         logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
         logits = {"postop": logit_c, "preop": logit_c + theta + delta}
+        arm_logp = _count_set_logp if count_sets else _exact_count_logp
         for arm in ARMS:
-            pm.Potential(f"events_{arm}", _count_set_logp(
-                n[arm], y[arm] - below[arm], width[arm], logits[arm]).sum())
+            pm.Potential(f"events_{arm}", (arm_rows * arm_logp(
+                n[arm], y[arm] - below[arm], width[arm], logits[arm])).sum())
+        pm.Potential("estimate", ((1.0 - arm_rows) * _normal_logp(
+            contrast_y, theta + delta, contrast_s)).sum())
     return model
+
+
+def structure(data: dict[str, np.ndarray]) -> dict[str, bool]:
+    """The model structure ``data`` need (keyword arguments of :func:`build_model`).
+
+    ``count_sets``: whether some arm study's count set holds more than the reported count
+    (a percentage that several counts round to, a GRIM failure, a Kaplan-Meier rate).
+    When none does, the plain binomial log-pmf replaces :func:`_count_set_logp`; the two
+    agree on such data (``tests/test_mixed.py``).
+    """
+    arms = np.asarray(data.get("arm_rows", 1.0)) > 0
+    wider = [np.asarray(data.get(f"k_width_{a}", 1)) != 1 for a in ARMS]
+    shifted = [np.asarray(data.get(f"k_below_{a}", 0)) != 0 for a in ARMS]
+    return {"count_sets": bool(np.any(arms & np.logical_or.reduce([*wider, *shifted])))}
+
+
+def _exact_count_logp(n, k, width, logit_p):
+    """``log Binomial(k | n, expit(logit_p))``, per study (``width`` must be 1: a wider set
+    gives -inf, so data that need :func:`_count_set_logp` cannot be fitted silently)."""
+    import pytensor.tensor as pt
+
+    log_choose = pt.gammaln(n + 1.0) - pt.gammaln(k + 1.0) - pt.gammaln(n - k + 1.0)
+    lp = log_choose - k * pt.softplus(-logit_p) - (n - k) * pt.softplus(logit_p)
+    return pt.switch(pt.eq(width, 1), lp, -np.inf)
+
+
+def _normal_logp(y, mu, s):
+    """``log Normal(y | mu, s)`` elementwise (the contrast rows' likelihood)."""
+    import pytensor.tensor as pt
+
+    return -0.5 * ((y - mu) / s) ** 2 - pt.log(s) - 0.5 * np.log(2 * np.pi)
 
 
 MAX_COUNT_SET = 200
@@ -152,6 +203,11 @@ def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
     Per arm: ``n``, the event count ``y`` (reported, or the nearest count to the reported
     percentage), and its count set ``K = [y - k_below, y - k_below + k_width - 1]``
     (:func:`count_set`): the one reported count, or every count the reported rate allows.
+    Per study: ``arm_rows`` (1 for a study with arm rows, 0 for one with a contrast row)
+    and the contrast row's log odds ratio ``contrast_y`` and its standard error
+    ``contrast_s`` (:mod:`srsbayes.inputs.contrasts`). A contrast study gets dummy arms
+    (``n`` 1, ``y`` 0, one count) and an arm study ``contrast_y`` 0, ``contrast_s`` 1: the
+    model multiplies each by 0.
 
     Raises
     ------
@@ -159,7 +215,40 @@ def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
         A set of more than :data:`MAX_COUNT_SET` counts (a very large arm given as a
         percentage): report its events instead.
     """
+    is_contrast = contrast_rows(wide)
+    arm = ~is_contrast
+    data = {}
+    part = _arm_data(wide[arm].reset_index(drop=True)) if arm.any() else {}
+    for arm_name in ARMS:
+        for key, dummy in (("n", 1), ("y", 0), ("k_below", 0), ("k_width", 1)):
+            full = np.full(len(wide), dummy, dtype=np.int64)
+            if part:
+                full[arm] = part[f"{key}_{arm_name}"]
+            data[f"{key}_{arm_name}"] = full
+    y = _column(wide, "contrast_y")
+    s = _column(wide, "contrast_se")
+    data |= {"arm_rows": arm.astype(float),
+             "contrast_y": np.where(is_contrast, y, 0.0),
+             "contrast_s": np.where(is_contrast, s, 1.0)}
+    return data
 
+
+def contrast_rows(wide: pd.DataFrame) -> np.ndarray:
+    """Which studies of an outcome table report a contrast (a published odds ratio, ...)
+    instead of arms: those with an analysis-scale estimate ``contrast_y``."""
+    return ~np.isnan(_column(wide, "contrast_y"))
+
+
+def _column(wide: pd.DataFrame, col: str) -> np.ndarray:
+    """A numeric column of ``wide`` as floats; all NaN when the table has no such column
+    (an outcome table of arm rows has no contrast columns, one of contrast rows no arms)."""
+    if col not in wide.columns:
+        return np.full(len(wide), np.nan)
+    return np.asarray(wide[col], dtype=float)
+
+
+def _arm_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """:func:`model_data`'s arm values for a table of arm studies only."""
     data = {}
     for arm in ARMS:
         n, y = as_int(wide[f"n_{arm}"]), as_int(wide[f"events_{arm}"])
@@ -277,9 +366,40 @@ def count_set(percent: float, n: int, decimals: int, how: str = "rounded") -> tu
             max(hi, min(n, int(np.floor(n * (p + a) + 1e-9)))))
 
 
+EVENTS = {"events_postop": "postop", "events_preop": "preop"}
+"""Observed name of each arm's event count."""
+ESTIMATE = "estimate"
+"""Observed name of a contrast study's log odds ratio (as in the contrast family)."""
+
+
+def _arm_mask(data: dict[str, np.ndarray]) -> np.ndarray:
+    """Which studies have arm rows (data without ``arm_rows`` have only arm studies)."""
+    y = np.asarray(data["y_postop"])
+    return np.broadcast_to(np.asarray(data.get("arm_rows", 1.0)) > 0, y.shape)
+
+
+def _observed_names(data: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """The observed names ``data`` have a value for in at least one study."""
+    arm = _arm_mask(data)
+    return (*(EVENTS if arm.any() else ()), *((ESTIMATE,) if not arm.all() else ()))
+
+
+def _where_observed(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """``values`` with NaN (not observed) in the studies where ``observed`` is False; as
+    they are (integers stay integers) when every study is observed."""
+    return values if observed.all() else np.where(observed, values, np.nan)
+
+
 def observed(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Observed values by observed-variable name (the count ``y`` that stands for ``K``)."""
-    return {"events_postop": data["y_postop"], "events_preop": data["y_preop"]}
+    """Observed values by observed-variable name: each arm's count ``y`` (that stands for
+    ``K``) and, when some study reports a contrast, its log odds ratio ``estimate``; NaN
+    where a study has no such value."""
+    arm = _arm_mask(data)
+    values = {name: _where_observed(np.asarray(data[f"y_{a}"]), arm)
+              for name, a in EVENTS.items()}
+    if not arm.all():
+        values[ESTIMATE] = _where_observed(np.asarray(data["contrast_y"], float), ~arm)
+    return {name: values[name] for name in _observed_names(data)}
 
 
 def _probs(post: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
@@ -307,47 +427,80 @@ def _log_set_prob(p: np.ndarray, n: np.ndarray, lo: np.ndarray, hi: np.ndarray) 
     return logsumexp(np.where(lo[..., None] + j <= hi[..., None], lp, -np.inf), axis=-1)
 
 
+def _contrast_parts(post: xr.Dataset, data: dict[str, np.ndarray]
+                    ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    """Location ``theta + delta`` of each study's log odds ratio, and ``contrast_y`` and
+    ``contrast_s`` as study arrays."""
+    loc = post["effect"] + post["delta"]
+    y, s = (xr.DataArray(np.asarray(data[c], float), dims="study")
+            for c in ("contrast_y", "contrast_s"))
+    return loc, y, s
+
+
 def loglik(post: xr.Dataset, data: dict[str, np.ndarray]) -> dict[str, xr.DataArray]:
-    """Pointwise log-likelihood per study and arm: ``log P(count in K)``."""
+    """Pointwise log-likelihood per study and arm, ``log P(count in K)``, and per contrast
+    study, ``log Normal(y | theta + delta, s)``; NaN where a study has no such value (the
+    LOO of :func:`srsbayes.inference.diagnostics.loo_by_study` leaves those out)."""
     p_c, p_t = _probs(post)
+    arm = xr.DataArray(_arm_mask(data), dims="study")
     out = {}
-    for name, p, arm in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
-        lo, hi = _set_bounds(data, arm)
-        n, lo_x, hi_x = (xr.DataArray(v, dims="study") for v in (data[f"n_{arm}"], lo, hi))
-        out[name] = xr.apply_ufunc(_log_set_prob, p, n, lo_x, hi_x)
-    return out
+    for name, p, a in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
+        lo, hi = _set_bounds(data, a)
+        n, lo_x, hi_x = (xr.DataArray(v, dims="study") for v in (data[f"n_{a}"], lo, hi))
+        out[name] = xr.apply_ufunc(_log_set_prob, p, n, lo_x, hi_x).where(arm)
+    if not bool(arm.all()):
+        loc, y, s = _contrast_parts(post, data)
+        out[ESTIMATE] = xr.apply_ufunc(stats.norm.logpdf, y, loc, s).where(~arm)
+    return {name: out[name] for name in _observed_names(data)}
 
 
 def simulate(post: xr.Dataset, data: dict[str, np.ndarray], rng: np.random.Generator
              ) -> dict[str, xr.DataArray]:
-    """Replicated event counts per study and arm, one set per posterior draw, coarsened
-    like the data: a replicate inside the arm's count set ``K`` is recorded as the observed
-    ``y``, one outside it as itself. The posterior-predictive mid-p of
-    :func:`srsbayes.inference.diagnostics.ppc_pvalues` is then
-    ``P(k_rep > k_hi) + P(k_rep in K) / 2``, the exact-count mid-p applied to the interval
-    the data report (for a reported count, exactly the usual one)."""
+    """Replicated data per study, one set per posterior draw (NaN where a study has no such
+    value).
+
+    Event counts per arm are coarsened like the data: a replicate inside the arm's count
+    set ``K`` is recorded as the observed ``y``, one outside it as itself. The
+    posterior-predictive mid-p of :func:`srsbayes.inference.diagnostics.ppc_pvalues` is
+    then ``P(k_rep > k_hi) + P(k_rep in K) / 2``, the exact-count mid-p applied to the
+    interval the data report (for a reported count, exactly the usual one). A contrast
+    study's log odds ratio is replicated as ``theta + delta + s * N(0, 1)``.
+    """
     p_c, p_t = _probs(post)
+    arm = _arm_mask(data)
     out = {}
-    for name, p, arm in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
-        n = np.broadcast_to(data[f"n_{arm}"], p.shape)
+    for name, p, a in (("events_postop", p_c, "postop"), ("events_preop", p_t, "preop")):
+        n = np.broadcast_to(data[f"n_{a}"], p.shape)
         k = rng.binomial(n, p.values)
-        lo, hi = _set_bounds(data, arm)
+        lo, hi = _set_bounds(data, a)
         inside = (k >= lo) & (k <= hi)
-        out[name] = p.copy(data=np.where(inside, np.asarray(data[f"y_{arm}"]), k))
-    return out
+        rep = np.where(inside, np.asarray(data[f"y_{a}"]), k)
+        out[name] = p.copy(data=_where_observed(rep, np.broadcast_to(arm, rep.shape)))
+    if not arm.all():
+        loc, _, s = _contrast_parts(post, data)
+        rep = loc.values + np.broadcast_to(s.values, loc.shape) * rng.standard_normal(loc.shape)
+        out[ESTIMATE] = loc.copy(data=np.where(np.broadcast_to(~arm, rep.shape), rep, np.nan))
+    return {name: out[name] for name in _observed_names(data)}
 
 
 def observed_effects(wide: pd.DataFrame) -> pd.DataFrame:
-    """Each study's empirical log odds ratio with a 95% Wald interval (for forest plots only).
+    """Each study's empirical log odds ratio with a 95% interval (for forest plots only).
 
-    Adds 0.5 to every cell of a study with a zero cell (the model itself needs no correction).
+    Arm studies: the Wald interval of the log odds ratio from the counts, adding 0.5 to
+    every cell of a study with a zero cell (the model itself needs no correction). Contrast
+    studies: the reported log odds ratio ``y`` with ``y ± 1.96 s``.
     """
-    a, n1 = as_int(wide["events_preop"]), as_int(wide["n_preop"])
-    c, n2 = as_int(wide["events_postop"]), as_int(wide["n_postop"])
-    b, d = n1 - a, n2 - c
-    cc = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
-    est = np.log((a + cc) * (d + cc) / ((b + cc) * (c + cc)))
-    se = np.sqrt(1 / (a + cc) + 1 / (b + cc) + 1 / (c + cc) + 1 / (d + cc))
+    est, se = np.full(len(wide), np.nan), np.full(len(wide), np.nan)
+    arm = ~contrast_rows(wide)
+    if arm.any():
+        rows = wide[arm]
+        a, n1 = as_int(rows["events_preop"]), as_int(rows["n_preop"])
+        c, n2 = as_int(rows["events_postop"]), as_int(rows["n_postop"])
+        b, d = n1 - a, n2 - c
+        cc = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
+        est[arm] = np.log((a + cc) * (d + cc) / ((b + cc) * (c + cc)))
+        se[arm] = np.sqrt(1 / (a + cc) + 1 / (b + cc) + 1 / (c + cc) + 1 / (d + cc))
+    est[~arm], se[~arm] = _column(wide, "contrast_y")[~arm], _column(wide, "contrast_se")[~arm]
     return pd.DataFrame({"study": wide["study"], "estimate": est,
                          "lo": est - 1.959964 * se, "hi": est + 1.959964 * se})
 
@@ -359,8 +512,22 @@ for one procedure in one disease."""
 
 
 def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior]) -> BaselineModel:
-    """The postop arms' own hierarchical model (:mod:`srsbayes.families.baseline`)."""
-    return binomial_baseline(data["y_postop"], data["n_postop"], priors["baseline"],
+    """The postop arms' own hierarchical model (:mod:`srsbayes.families.baseline`), fitted
+    to the studies with arm rows (a published contrast has no postop arm).
+
+    Raises
+    ------
+    InputError
+        No study has arm rows: there is no postop risk to base absolute effects on (fit
+        such an outcome with ``family = "contrast"``).
+    """
+    arm = _arm_mask(data)
+    if not arm.any():
+        raise InputError("every study of this binary outcome reports a contrast; absolute "
+                         "effects need the postop arm of at least one study (or use family "
+                         "= \"contrast\")", column="arm")
+    return binomial_baseline(np.asarray(data["y_postop"])[arm],
+                             np.asarray(data["n_postop"])[arm], priors["baseline"],
                              BASELINE_SD_PRIOR)
 
 
@@ -415,30 +582,99 @@ def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
 
 
 def uisd(wide: pd.DataFrame) -> float:
-    """Unit-information SD of the studies' log odds ratios (Röver et al. 2021, eq. 6)."""
+    """Unit-information SD of the studies' log odds ratios (Röver et al. 2021, Res Synth
+    Methods 12:448, eq. 6): arm studies' SEs from their counts with ``n`` both arms'
+    patients, contrast studies' SEs as derived from the row with its ``n``.
+
+    Raises
+    ------
+    InputError
+        A contrast row without ``n``.
+    """
     from ..priors.heterogeneity import log_or_se, unit_information_sd
 
-    se = log_or_se(wide["events_preop"], wide["n_preop"], wide["events_postop"], wide["n_postop"])
-    return unit_information_sd(np.asarray(wide["n_preop"]) + np.asarray(wide["n_postop"]), se)
+    arm = ~contrast_rows(wide)
+    rows = wide[arm]
+    se = np.full(len(wide), np.nan)
+    n = np.full(len(wide), np.nan)
+    if arm.any():
+        se[arm] = log_or_se(rows["events_preop"], rows["n_preop"], rows["events_postop"],
+                            rows["n_postop"])
+        n[arm] = np.asarray(rows["n_preop"], float) + np.asarray(rows["n_postop"], float)
+    se[~arm], n[~arm] = _column(wide, "contrast_se")[~arm], _column(wide, "n")[~arm]
+    if np.isnan(n).any():
+        study = wide["study"][np.isnan(n)].iloc[0]
+        raise InputError(f"a uisd() prior needs n on every contrast row; study {study!r} "
+                         "has none", column="n")
+    return unit_information_sd(n, se)
 
 
 def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
                   absolute: dict[str, xr.DataArray]) -> dict:
-    """Number needed to treat (Altman 1998, BMJ 317:1309), and how counts were obtained.
+    """Number needed to treat (Altman 1998, BMJ 317:1309), and how the data were obtained.
 
     The NNT is 100 / absolute benefit of preop SRS (percentage points): an NNTB when the
     benefit is positive, an NNTH when it is negative, and an interval that includes no
     effect runs "NNTB x to ∞ to NNTH y" (:func:`srsbayes.families.nnt.nnt_summary`).
+    ``count_rules`` says how each arm study's counts were obtained. When some studies
+    report a contrast, ``se_rules``, ``ci_asymmetry`` and ``approximations`` describe
+    those rows as for the contrast family
+    (:func:`srsbayes.families.contrast.extra_summary`): ``approximations`` lists the rows
+    of another measure (e.g. a hazard ratio) pooled as log odds ratios, which the spec's
+    ``approximate_measures`` allows.
     """
     from .nnt import nnt_from_draws
 
     nnt = nnt_from_draws(np.asarray(absolute["benefit"]))
     nnt["note"] = ("patients treated with preop instead of postop SRS for one more to "
                    "benefit (NNTB) or to be harmed (NNTH)")
+    is_contrast = contrast_rows(wide)
     rules = [{"study": s, "arm": arm, "rule": wide[f"events_rule_{arm}"].iloc[i],
               "events": int(data[f"y_{arm}"][i]), "n": int(data[f"n_{arm}"][i])}
-             for i, s in enumerate(wide["study"]) for arm in ("preop", "postop")]
-    return {"nnt": nnt, "count_rules": rules}
+             for i, s in enumerate(wide["study"]) if not is_contrast[i]
+             for arm in ("preop", "postop")]
+    out = {"nnt": nnt, "count_rules": rules}
+    if is_contrast.any():
+        from . import contrast
+
+        rows = wide[is_contrast].assign(outcome_measure=CONTRAST_MEASURE)
+        extra = contrast.extra_summary(rows, {}, absolute)
+        out |= {k: extra[k] for k in ("se_rules", "ci_asymmetry", "approximations")}
+    return out
+
+
+# -- contrast rows and spec keys: srsbayes.inputs calls these for a binary outcome --------------
+
+CONTRAST_MEASURE = "or"
+"""The measure (CSV code) of a binary outcome's contrast rows: the model's log odds ratio."""
+
+
+def contrast_measures(spec: OutcomeSpec) -> tuple[str, ...]:
+    """CSV codes of the measures this outcome's contrast rows may report: ``or``, then the
+    spec's ``approximate_measures`` (ratio measures pooled as if they were odds ratios,
+    e.g. hazard ratios of a rare event)."""
+    return (CONTRAST_MEASURE, *spec.approximate_measures)
+
+
+def spec_keys(raw: dict, f: str) -> dict:
+    """The optional spec key of a binary outcome, ``approximate_measures``: ratio measures
+    whose contrast rows are pooled as log odds ratios, checked by the contrast family's
+    :func:`srsbayes.families.contrast.spec_keys`. The measure itself is the odds ratio,
+    so a ``measure`` key is not one of this family's.
+
+    Raises
+    ------
+    InputError
+        A ``measure`` key, or an unknown or non-ratio approximate measure.
+    """
+    from . import contrast
+
+    if "measure" in raw:
+        raise InputError("not a key of family 'binomial' (its measure is the odds ratio)",
+                         file=f, column="measure")
+    keys = contrast.spec_keys({"measure": contrast.MEASURES[CONTRAST_MEASURE],
+                               "approximate_measures": raw.get("approximate_measures", [])}, f)
+    return {"approximate_measures": keys["approximate_measures"]}
 
 
 # -- row validation: srsbayes.inputs.data.read_table calls check_row for every binary row ---

@@ -125,20 +125,35 @@ def ppc_pvalues(observed: dict[str, np.ndarray], replicated: dict[str, xr.DataAr
                 ) -> dict[str, list[float]]:
     """Posterior-predictive mid-p-values P(y_rep > y) + P(y_rep = y)/2 per study.
 
-    Values near 0 or 1 flag a study the model cannot reproduce.
+    Values near 0 or 1 flag a study the model cannot reproduce. A study with no value for
+    an observed name (NaN: e.g. a study that reports a contrast has no event counts) gets
+    NaN, written as null in ``summary.json``.
     """
     out = {}
     for name, y in observed.items():
         rep = replicated[name]
-        yy = xr.DataArray(np.asarray(y), dims="study")
+        yy = xr.DataArray(np.asarray(y, dtype=float), dims="study")
         p = (rep > yy).mean(("chain", "draw")) + 0.5 * (rep == yy).mean(("chain", "draw"))
-        out[name] = [float(v) for v in p.values]
+        out[name] = [float(v) for v in p.where(yy.notnull()).values]
     return out
 
 
+def _study_log_lik(log_lik: dict[str, xr.DataArray]) -> xr.DataArray:
+    """Each study's log-likelihood summed over observed names, leaving out a name that is
+    NaN in every draw of a study (not observed there, e.g. event counts of a study that
+    reports a contrast); a NaN in only some draws stays NaN (a numerical failure)."""
+    total = None
+    for da in log_lik.values():
+        sample_dims = [d for d in da.dims if d != "study"]
+        part = da.where(~da.isnull().all(sample_dims), 0.0)
+        total = part if total is None else total + part
+    assert total is not None, "no log-likelihood"
+    return total
+
+
 def loo_by_study(posterior: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> dict:
-    """PSIS-LOO with one study (both arms together) left out at a time."""
-    total = sum(log_lik.values())
+    """PSIS-LOO with one study (both arms together, or its contrast) left out at a time."""
+    total = _study_log_lik(log_lik)
     tree = xr.DataTree.from_dict({"posterior": posterior,
                                   "log_likelihood": xr.Dataset({"study": total})})
     with warnings.catch_warnings():

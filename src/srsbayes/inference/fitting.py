@@ -1,8 +1,11 @@
 """Fit an outcome: compile once per model structure, swap data and priors, gate, retry once.
 
-A model structure is a likelihood family and a number of studies; everything else
-(data, prior families and hyperparameters) lives in ``pm.Data`` and is swapped into the
-compiled nutpie model with ``with_data``, so refits cost a fraction of a second.
+A model structure is a likelihood family, a number of studies and, for a family with a
+``structure(data)`` hook, the keyword arguments of ``build_model`` that hook derives from
+the data (the binomial family's ``count_sets``: whether any count set is wider than one
+count); everything else (data, prior families and hyperparameters) lives in ``pm.Data``
+and is swapped into the compiled nutpie model with ``with_data``, so refits cost a
+fraction of a second.
 
 References
 ----------
@@ -90,8 +93,32 @@ class FitSettings:
                        tune=max(2 * (self.tune or 0), 2000), draws=2 * self.draws)
 
 
+Structure = tuple[tuple[str, Any], ...]
+"""A model structure's ``build_model`` keyword arguments, as sorted ``(name, value)`` pairs
+(hashable, so part of a cache key)."""
+
+
+def model_structure(family: str, data: dict[str, np.ndarray] | None = None) -> Structure:
+    """The structure of ``family``'s model that ``data`` need: the entries of the family's
+    ``structure(data)`` (keyword arguments of its ``build_model``) that differ from
+    ``build_model``'s defaults. ``()`` is the default structure: for a family without the
+    hook, when ``data`` is None, or when the data need the defaults, so that
+    ``ModelCache.get(family, k)`` is the model such data are fitted with."""
+    import inspect
+
+    fam = get_family(family)
+    hook = getattr(fam, "structure", None)
+    if hook is None or data is None:
+        return ()
+    defaults = inspect.signature(fam.build_model).parameters
+    return tuple(sorted((name, value) for name, value in hook(data).items()
+                        if value != defaults[name].default))
+
+
 class ModelCache:
-    """Compiled models keyed by (family, number of studies); compile each once per process.
+    """Compiled models keyed by (family, number of studies) and, for data that need a
+    structure other than the default (:func:`model_structure`), (family, number of
+    studies, structure); each compiled once per process.
 
     Compilation goes through :func:`.compile_cache.compile_model`, so a structure compiled
     by any earlier process of the same user (same graph, same package versions) is loaded
@@ -99,24 +126,37 @@ class ModelCache:
     """
 
     def __init__(self, root: Path | str | None = "default") -> None:
-        self._compiled: dict[tuple[str, int], Any] = {}
+        self._compiled: dict[tuple, Any] = {}
         self._root = root
         """Disk cache folder; ``"default"`` reads ``$SRSBAYES_CACHE_DIR``, ``None`` = off."""
 
     def __len__(self) -> int:
         return len(self._compiled)
 
-    def get(self, family: str, k: int):
-        key = (family, k)
+    def get(self, family: str, k: int, structure: Structure = ()):
+        """The compiled model of ``family`` for ``k`` studies with ``structure`` (``()``:
+        ``build_model``'s defaults)."""
+        key = (family, k, structure) if structure else (family, k)
         if key not in self._compiled:
             from .compile_cache import compile_model
 
             fam = get_family(family)
             slots = FAMILIES[family].slots
-            model = fam.build_model(k, {s: _PLACEHOLDER[sup] for s, sup in slots.items()})
+            model = fam.build_model(k, {s: _PLACEHOLDER[sup] for s, sup in slots.items()},
+                                    **dict(structure))
             # nutpie's default (no freezing) keeps pm.Data swappable (checked in tests).
             self._compiled[key] = compile_model(model, self._root)
         return self._compiled[key]
+
+    def for_data(self, family: str, data: dict[str, np.ndarray]):
+        """The compiled model that ``data`` (a family's ``model_data``) are fitted with."""
+        structure = model_structure(family, data)
+        return self.get(family, _n_studies(data), *((structure,) if structure else ()))
+
+
+def _n_studies(data: dict[str, np.ndarray]) -> int:
+    """The number of studies of a family's model data (the length of its first vector)."""
+    return len(next(iter(data.values())))
 
 
 DEFAULT_CACHE = ModelCache()
@@ -144,12 +184,14 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     """One NUTS run of the compiled model for ``family`` on ``data`` under ``priors``."""
     import nutpie
 
-    k = len(next(iter(data.values())))
+    k = _n_studies(data)
     settings = settings.resolved(family, k)
     values = dict(data)
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
-    compiled = (cache if cache is not None else DEFAULT_CACHE).get(family, k).with_data(**values)
+    cache = cache if cache is not None else DEFAULT_CACHE
+    structure = model_structure(family, data)  # () = the default: get(family, k) as before
+    compiled = cache.get(family, k, *((structure,) if structure else ())).with_data(**values)
     return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                          chains=settings.chains, seed=settings.seed, cores=settings.cores,
                          progress_bar=False, target_accept=settings.target_accept,

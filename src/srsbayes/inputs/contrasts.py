@@ -102,9 +102,10 @@ def _check_measure(rec: dict, spec: OutcomeSpec, f: str) -> str:
     r, text = rec["row"], str(rec.get("measure", "")).strip()
     accepted = getattr(get_family(spec.family), "contrast_measures", None)
     if accepted is None:
-        raise InputError(f"outcome {spec.id!r} (family {spec.family!r}) takes arm rows; a "
-                         "contrast row (arm empty) needs an outcome whose spec has family = "
-                         "\"contrast\"", file=f, row=r, column="arm")
+        raise InputError(f"outcome {spec.id!r} (family {spec.family!r}) takes arm rows only; "
+                         "a contrast row (arm empty) needs an outcome whose family takes "
+                         "published estimates (contrast, binomial)", file=f, row=r,
+                         column="arm")
     if text == "":
         raise InputError("empty value; a contrast row (arm empty) needs a measure: "
                          + ", ".join(MEASURES), file=f, row=r, column="measure")
@@ -114,8 +115,12 @@ def _check_measure(rec: dict, spec: OutcomeSpec, f: str) -> str:
                          file=f, row=r, column="measure")
     allowed = accepted(spec)
     if code not in allowed:
-        raise InputError(f"measure {code!r} does not match outcome {spec.id!r}, whose spec "
-                         f"has measure = {spec.measure!r} (accepted: {', '.join(allowed)})",
+        own = MEASURES[allowed[0]]
+        hint = ("" if not is_ratio(code) or not is_ratio(allowed[0]) else
+                f"; to pool it as an approximate {own}, list it in the spec's "
+                f"approximate_measures")
+        raise InputError(f"measure {code!r} does not match outcome {spec.id!r}, whose "
+                         f"measure is {own!r} (accepted: {', '.join(allowed)}){hint}",
                          file=f, row=r, column="measure")
     return code
 
@@ -432,21 +437,20 @@ WIDE = ("row", "measure", "estimate", "ci_low", "ci_high", "ci_level", "se", "p_
 
 
 def contrast_table(rows: pd.DataFrame, spec: OutcomeSpec, path: str,
-                   covariates: list[str]) -> pd.DataFrame:
-    """One row per study of a contrast outcome (what ``outcome_table`` returns for it).
+                   covariates: list[str], min_studies: int = 2) -> pd.DataFrame:
+    """One row per study of an outcome's contrast rows (what ``outcome_table`` returns for
+    a contrast outcome, and the contrast studies of a mixed one).
+
+    ``outcome_measure`` is the code of the measure the rows are pooled as: the outcome's
+    (the first of its family's ``contrast_measures``).
 
     Raises
     ------
     InputError
-        Fewer than two studies, or the outcome mixes contrast rows with arm rows (mixed
-        evidence in one model is not supported yet).
+        Fewer than ``min_studies`` studies (a meta-analysis needs >= 2; the contrast part
+        of a mixed outcome may have one).
     """
-    if (rows["arm"] != "").any():
-        rec = rows[rows["arm"] != ""].iloc[0]
-        raise InputError(f"outcome {spec.id!r} mixes arm rows and contrast rows; one model "
-                         "of both is not supported yet", file=path, row=int(rec["row"]),
-                         column="arm")
-    if len(rows) < 2:
+    if len(rows) < min_studies:
         raise InputError(f"outcome {spec.id!r} has {len(rows)} stud"
                          f"{'y' if len(rows) == 1 else 'ies'}; a meta-analysis needs >= 2",
                          file=path, column="study")
@@ -455,11 +459,7 @@ def contrast_table(rows: pd.DataFrame, spec: OutcomeSpec, path: str,
     for c in ("source", "adjusted", "design"):
         if c not in wide.columns:
             wide[c] = ""
-    code = measure_code(spec.measure)
-    wide["outcome_measure"] = code
-    wide["contrast_y"] = wide["contrast_y"].astype(float)
-    wide["contrast_se"] = wide["contrast_se"].astype(float)
-    wide["n"] = wide["n"].astype(float)
-    wide["time_months"] = wide["time_months"].astype(float)
+    wide["outcome_measure"] = get_family(spec.family).contrast_measures(spec)[0]
+    for c in ("contrast_y", "contrast_se", "n", "time_months"):
+        wide[c] = wide[c].astype(float)
     return wide
-

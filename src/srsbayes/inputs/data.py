@@ -391,19 +391,39 @@ def _check_covariates(frame: pd.DataFrame, f: str) -> None:
 def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
     """One row per study for ``spec.id``, arms side by side (``n_preop``, ``n_postop``, ...).
 
+    Studies that give a contrast row (arm empty) instead of arms get the columns of
+    :func:`srsbayes.inputs.contrasts.contrast_table` (``contrast_y``, ``contrast_se``,
+    ``measure``, ...) and NaN in the arm columns; arm studies NaN in the contrast columns.
+    Studies keep the order of their first row in the file.
+
     Raises
     ------
     InputError
         When fewer than two studies report the outcome.
     """
     rows = table.frame[table.frame["outcome"] == spec.id]
-    if (rows["arm"] == "").any():  # contrast rows: one per study already
+    is_contrast = rows["arm"] == ""
+    if is_contrast.all() and len(rows):  # contrast rows only: one per study already
         return contrasts.contrast_table(rows, spec, table.path, table.covariates)
     studies = list(dict.fromkeys(rows["study"]))
     if len(studies) < 2:
         raise InputError(f"outcome {spec.id!r} has {len(studies)} stud"
                          f"{'y' if len(studies) == 1 else 'ies'}; a meta-analysis needs >= 2",
                          file=table.path, column="study")
+    wide = _arm_table(rows[~is_contrast], table.covariates)
+    if is_contrast.any():  # mixed evidence: contrast studies beside the arm studies
+        part = contrasts.contrast_table(rows[is_contrast], spec, table.path, table.covariates,
+                                        min_studies=1)
+        order = {s: i for i, s in enumerate(studies)}
+        wide = pd.concat([wide, part], ignore_index=True)
+        wide = wide.iloc[wide["study"].map(order).argsort(kind="stable")]
+        wide = wide.reset_index(drop=True)
+    return wide
+
+
+def _arm_table(rows: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """One row per study of an outcome's arm rows, arms side by side."""
+    studies = list(dict.fromkeys(rows["study"]))
     wide = pd.DataFrame({"study": studies})
     value_cols = ["row", *NUMERIC, "events_rule", "source", "rate_type"]
     for arm in ARMS:
@@ -411,7 +431,7 @@ def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
         for col in value_cols:
             if col in part.columns:
                 wide[f"{col}_{arm}"] = part[col].to_numpy()
-    for cov in table.covariates:  # the loader checked that both arms agree
+    for cov in covariates:  # the loader checked that both arms agree
         wide[cov] = rows.groupby("study", sort=False)[cov].first().reindex(studies).to_numpy()
     for col in JUDGEMENTS:  # study-level; ``design`` is a known column, so no covariate
         if col in rows.columns and col not in wide.columns:

@@ -58,9 +58,12 @@ class OutcomeSpec:
     indirectness: Indirectness | None = None
     """``[indirectness]`` table of the spec; ``None`` = not declared."""
     measure: str = ""
-    """Contrast family: the measure of its rows (``odds_ratio``, ...); ``""`` otherwise."""
+    """Contrast family: the measure of its rows (``odds_ratio``, ...); a binomial spec may
+    state ``odds_ratio``; ``""`` otherwise."""
     approximate_measures: tuple[str, ...] = ()
-    """Contrast family: codes of other measures accepted on the same scale (rare events)."""
+    """Contrast and binomial families: codes of other measures whose contrast rows are
+    accepted as approximations on the same scale (e.g. hazard ratios for odds ratios of a
+    rare event); the summary lists the rows pooled so."""
     model_options: dict[str, float] = field(default_factory=dict)
     """``[model]`` table: modelling choices the family offers (its ``MODEL_OPTIONS``), as
     the model-data values they set, e.g. ``{"arm_coding": 0.0}``."""
@@ -75,7 +78,8 @@ _REQUIRED = ("id", "label", "family", "benefit", "priors")
 _KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep", "indirectness",
           "model"}
 _FAMILY_KEYS = ("measure", "approximate_measures")
-"""Keys a family module takes with its ``spec_keys(raw, file)`` (the contrast family)."""
+"""Keys a family module takes with its ``spec_keys(raw, file)`` (the contrast family; the
+binomial family for contrast rows in a binary outcome)."""
 _KNOWN |= set(_FAMILY_KEYS)
 _INDIRECTNESS_KEYS = {"rating", "reason"}
 _PRIOR_KEYS = {"dist", "rationale"}
