@@ -394,3 +394,24 @@ def test_published_ratios_are_rated_on_the_ratio_itself():
     assert (d.rating, d.change) == ("very serious", -2)
     assert "the 95% CrI of the hazard ratio (relative effect; no absolute scale), 0.70 to " \
            "1.05, includes no effect and a benefit of HR 0.80" in d.reason
+
+
+def test_bias_adjusted_analysis_that_changes_the_conclusion_rates_risk_of_bias_down():
+    from srsbayes.certainty.risk_of_bias import BiasAdjusted, with_bias_adjustment
+
+    judged = rate_risk_of_bias([StudyBias("A", "low", 60), StudyBias("B", "moderate", 40)])
+    assert (judged.rating, judged.change) == ("not serious", 0)
+    keeps = with_bias_adjustment(judged, BiasAdjusted(True, 0.97), 0.99, 0.95)
+    assert (keeps.rating, keeps.change) == ("not serious", 0)
+    assert "keeps the conclusion (P(benefit) 0.990 unadjusted, 0.970" in keeps.reason
+    flips = with_bias_adjustment(judged, BiasAdjusted(True, 0.93), 0.99, 0.95)
+    assert (flips.rating, flips.change) == ("serious", -1)
+    assert "changes the conclusion from benefit to inconclusive" in flips.reason
+    assert flips.values["bias_adjusted"]["prob_benefit"] == 0.93
+    # not additive with an unassessed judgement: still one level
+    unjudged = rate_risk_of_bias([StudyBias("A", "", 60)])
+    both = with_bias_adjustment(unjudged, BiasAdjusted(True, 0.5), 0.99, 0.95)
+    assert (both.rating, both.change) == ("serious", -1)
+    failed = with_bias_adjustment(judged, BiasAdjusted(False, math.nan), 0.99, 0.95)
+    assert failed.change == 0 and "did not converge" in failed.reason
+    assert with_bias_adjustment(judged, None, 0.99, 0.95) is judged

@@ -83,3 +83,23 @@ def test_provenance_records_the_lock(lmd_fit):
     want = hashlib.sha256(lock.read_bytes()).hexdigest()
     assert lmd_fit.summary["versions"]["uv.lock sha256"] == want
     assert json.loads(lmd_fit.idata.attrs["srsbayes_versions"])["uv.lock sha256"] == want
+
+
+def test_bias_adjusted_fit_sweep_row_and_certainty_agree(bundled_table, specs, report_dir):
+    """``fit --bias-adjusted`` and the report's risk-of-bias rating read one number: the
+    bias-adjusted fit's P(benefit) (same data, priors, bias terms and seed; the sweep's bias
+    row is the same fit: tests/test_sweep.py)."""
+    from srsbayes.priors.bias import load_bias_priors
+
+    adjusted = fit_outcome(bundled_table, specs["lmd"], settings=SETTINGS, checks=False,
+                           bias=load_bias_priors())
+    assert adjusted.ok
+    assert {s["rule"] for s in adjusted.summary["bias_adjustment"]["studies"]} == {
+        "observational"}  # the bundled data record no design
+    written = json.loads((report_dir / "lmd" / "summary.json").read_text())
+    rob = next(d for d in written["certainty"]["certainty"]["domains"]
+               if d["domain"] == "risk of bias")
+    # this report's grid has no data-level rows, so the report fitted it itself
+    assert rob["values"]["bias_adjusted"]["prob_benefit"] == adjusted.summary["prob_benefit"]
+    assert "bias-adjusted analysis keeps the conclusion" in rob["reason"] \
+        or "bias-adjusted analysis changes the conclusion" in rob["reason"]

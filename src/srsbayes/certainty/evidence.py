@@ -16,9 +16,11 @@ import pandas as pd
 
 from ..families import FAMILIES, get_family
 from ..inputs.specs import OutcomeSpec
+from .risk_of_bias import BiasAdjusted
 
 if TYPE_CHECKING:
-    from ..inference.fitting import FitResult
+    from ..inference.fitting import FitResult, FitSettings, ModelCache
+    from ..inputs.data import StudyTable
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class OutcomeEvidence:
     log_effect, benefit
         Flattened posterior draws of θ and of the absolute benefit (positive favours
         preop), in the same (chain, draw) order; empty when the fit failed.
+    bias_adjusted
+        The bias-adjusted analysis, read by the risk-of-bias rule.
     """
 
     spec: OutcomeSpec
@@ -74,6 +78,9 @@ class OutcomeEvidence:
     baseline: Baseline | None
     log_effect: np.ndarray = field(default_factory=lambda: np.empty(0))
     benefit: np.ndarray = field(default_factory=lambda: np.empty(0))
+    bias_adjusted: BiasAdjusted | None = None
+    """The bias-adjusted fit's verdict (:mod:`srsbayes.priors.bias`); None when not run
+    (no study is covered by a bias rule, or the measure is a difference)."""
 
     @property
     def n_patients(self) -> int:
@@ -118,24 +125,33 @@ def patients(wide: pd.DataFrame) -> np.ndarray:
 def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
     """The control-arm level of the studies: the pooled postop risk (events / patients)
     for count data, the patient-weighted mean postop level (e.g. median) for arm-level
-    data on a ratio scale; ``None`` when the table has no postop level."""
+    data on a ratio scale, over the studies that report one; ``None`` when none does."""
     level = f"{FAMILIES[spec.family].audit_column}_postop"
     if level not in wide.columns or "n_postop" not in wide.columns:
         return None
-    k = len(wide)
     n = np.asarray(wide["n_postop"], dtype=float)
+    known = np.isfinite(n)  # published contrasts of a mixed outcome have no postop arm
     if FAMILIES[spec.family].count_data:
         events = np.asarray(wide["events_postop"], dtype=float)
+        known &= np.isfinite(events)
+        if not known.any():
+            return None
+        k, events, n = int(known.sum()), events[known], n[known]
         r = events.sum() / n.sum()
         return Baseline(float(r), f"pooled postop risk of the {k} studies "
                         f"({events.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%)")
     m = np.asarray(wide[level], dtype=float)
+    known &= np.isfinite(m)
+    if not known.any():
+        return None
+    k, m, n = int(known.sum()), m[known], n[known]
     v = float((m * n).sum() / n.sum())
     return Baseline(v, f"patient-weighted mean postop median of the {k} studies "
                     f"({v:.1f} months)")
 
 
-def from_fit(result: FitResult) -> OutcomeEvidence:
+def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None
+             ) -> OutcomeEvidence:
     """The evidence of one fitted outcome (draws only when the fit passed its gate)."""
     spec, wide = result.spec, result.wide
     studies, base = studies_of(wide, spec), pooled_baseline(wide, spec)
@@ -144,4 +160,39 @@ def from_fit(result: FitResult) -> OutcomeEvidence:
     post, derived = result.idata["posterior"], result.idata["derived"]
     return OutcomeEvidence(spec, True, result.summary, studies, base,
                            np.asarray(post["effect"], dtype=float).ravel(),
-                           np.asarray(derived["benefit"], dtype=float).ravel())
+                           np.asarray(derived["benefit"], dtype=float).ravel(), bias_adjusted)
+
+
+def bias_adjusted_of(result: FitResult) -> BiasAdjusted:
+    """A bias-adjusted fit (``fit_outcome(..., bias=...)``) as the risk-of-bias rule reads it."""
+    adj = result.summary.get("bias_adjustment", {})
+    rules = "; ".join(f"{r['rule']} ({r['source']})" for r in adj.get("rules", []))
+    return BiasAdjusted(result.ok, float(result.summary["prob_benefit"]) if result.ok
+                        else float("nan"), rules)
+
+
+def bias_adjusted_of_row(row: dict[str, Any]) -> BiasAdjusted:
+    """The bias-adjusted row of a sweep (kind ``bias``) as the risk-of-bias rule reads it:
+    the same fit as :func:`bias_adjusted_of` of ``fit_outcome(..., bias=...)`` (same data,
+    priors, bias terms and seed)."""
+    ok = bool(row["ok"])
+    return BiasAdjusted(ok, float(row["prob_benefit"]) if ok else float("nan"),
+                        str(row.get("data_detail", "")))
+
+
+def bias_adjusted_fit(table: StudyTable, spec: OutcomeSpec, settings: FitSettings | None = None,
+                      cache: ModelCache | None = None) -> BiasAdjusted | None:
+    """Fit ``spec``'s outcome with the bundled bias priors and read its verdict; None when
+    no bias prior applies (a difference measure, or no study covered by a rule)."""
+    from ..families.bias_term import bias_scale, bias_terms
+    from ..inference.fitting import fit_outcome
+    from ..inputs.data import outcome_table
+    from ..priors.bias import load_bias_priors
+
+    if bias_scale(spec) is None:
+        return None
+    priors = load_bias_priors()
+    if not any(bias_terms(spec, outcome_table(table, spec), priors).rules):
+        return None
+    return bias_adjusted_of(fit_outcome(table, spec, settings=settings, cache=cache,
+                                        checks=False, bias=priors))

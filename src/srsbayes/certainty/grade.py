@@ -37,7 +37,7 @@ from .indirectness import rate_indirectness
 from .large_effect import rate_large_effect
 from .levels import Domain, final_level, start_level
 from .publication_bias import rate_publication_bias
-from .risk_of_bias import StudyBias, rate_risk_of_bias
+from .risk_of_bias import StudyBias, rate_risk_of_bias, with_bias_adjustment
 from .source_audit import rate_source_audit
 from .thresholds import BenefitScale, absolute_threshold
 
@@ -143,7 +143,9 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     pred = tuple(s["absolute"]["benefit_new"]["ci95"])
     start, why = start_level([st.design for st in ev.studies])
     domains = [
-        rate_risk_of_bias([StudyBias(st.study, st.rob, st.n) for st in ev.studies]),
+        with_bias_adjustment(
+            rate_risk_of_bias([StudyBias(st.study, st.rob, st.n) for st in ev.studies]),
+            ev.bias_adjusted, float(s.get("prob_benefit", math.nan)), spec.decision_probability),
         rate_inconsistency(ci, pred, s["tau"]["median"], tuple(s["tau"]["ci95"]),
                            threshold, unit),
         rate_indirectness(spec.indirectness),

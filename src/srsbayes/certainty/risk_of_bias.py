@@ -57,3 +57,57 @@ def rate_risk_of_bias(studies: list[StudyBias]) -> Domain:
         rating, why = NOT_SERIOUS, f"{1 - high:.0%} of {unit} at low or moderate risk"
     return domain(NAME, rating, why, judgements=judgements, share_high=high,
                   share_critical=critical)
+
+
+@dataclass(frozen=True)
+class BiasAdjusted:
+    """The bias-adjusted fit of an outcome (:mod:`srsbayes.priors.bias`), as the rule reads
+    it: whether it passed its gate and its P(benefit) (NaN when it did not)."""
+
+    ok: bool
+    prob_benefit: float
+    detail: str = ""
+
+
+def conclusion(p: float, decision_probability: float) -> str:
+    """What P(benefit) supports at the spec's decision probability."""
+    if p >= decision_probability:
+        return "benefit"
+    if p <= 1 - decision_probability:
+        return "harm"
+    return "inconclusive"
+
+
+def with_bias_adjustment(judged: Domain, adjusted: BiasAdjusted | None, p_unadjusted: float,
+                         decision_probability: float) -> Domain:
+    """Risk of bias from the judgements and from the bias-adjusted analysis.
+
+    When the bias-adjusted fit (study biases as large as meta-epidemiology reports) no
+    longer supports the conclusion the unadjusted fit supports — P(benefit) on another side
+    of the decision probability — bias that size would change the decision, so the domain
+    is at least serious (−1), whatever the judgements say (GRADE rates down for risk of bias
+    when it would change the conclusion: Guyatt et al. 2011, GRADE 4). The two concerns are
+    one domain, so they are not added.
+    """
+    if adjusted is None:
+        return judged
+    before = conclusion(p_unadjusted, decision_probability)
+    values = {**judged.values, "bias_adjusted": {
+        "ok": adjusted.ok, "prob_benefit": adjusted.prob_benefit,
+        "prob_benefit_unadjusted": p_unadjusted, "detail": adjusted.detail}}
+    if not adjusted.ok:
+        return Domain(judged.name, judged.rating, judged.change,
+                      f"{judged.reason}; the bias-adjusted fit did not converge, so it cannot "
+                      "inform the rating", values)
+    after = conclusion(adjusted.prob_benefit, decision_probability)
+    shift = (f"P(benefit) {p_unadjusted:.3f} unadjusted, {adjusted.prob_benefit:.3f} with "
+             "study biases as large as meta-epidemiology reports")
+    if after == before:
+        return Domain(judged.name, judged.rating, judged.change,
+                      f"{judged.reason}; the bias-adjusted analysis keeps the conclusion "
+                      f"({shift})", values)
+    change = min(judged.change, -1)
+    rating = judged.rating if judged.change <= -1 and judged.rating != NOT_ASSESSED else SERIOUS
+    return Domain(judged.name, rating, change,
+                  f"{judged.reason}; the bias-adjusted analysis changes the conclusion from "
+                  f"{before} to {after} ({shift})", values)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit.findings import Finding
 from ..inputs.data import outcome_table
 from ..outputs import write_json
-from .evidence import OutcomeEvidence, from_fit, pooled_baseline
+from .evidence import OutcomeEvidence, bias_adjusted_fit, from_fit, pooled_baseline
 from .grade import TARGET, rate_outcome
 from .net_benefit import NetBenefit, net_benefit
 from .sof import SoFRow, baselines_for, outcome_baselines, sof_row
@@ -92,8 +92,9 @@ def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
                  stated: dict[str | None, list[float]] | None = None
                  ) -> list[OutcomeEvidence]:
     """Fit every outcome of ``table`` that has a spec (without the posterior checks), with
-    its SoF baselines (:func:`~srsbayes.certainty.sof.outcome_baselines`), and reduce each
-    fit to its evidence."""
+    its SoF baselines (:func:`~srsbayes.certainty.sof.outcome_baselines`) and its
+    bias-adjusted refit (:func:`~srsbayes.certainty.evidence.bias_adjusted_fit`), and reduce
+    each fit to its evidence."""
     from ..inference.fitting import fit_outcome
 
     out = []
@@ -101,8 +102,10 @@ def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
         spec = specs[o]
         bases = outcome_baselines(spec, pooled_baseline(outcome_table(table, spec), spec),
                                   stated or {})
-        out.append(from_fit(fit_outcome(table, spec, settings=settings, cache=cache,
-                                        checks=False, baselines=[b.value for b in bases])))
+        result = fit_outcome(table, spec, settings=settings, cache=cache, checks=False,
+                             baselines=[b.value for b in bases])
+        adjusted = bias_adjusted_fit(table, spec, settings, cache) if result.ok else None
+        out.append(from_fit(result, adjusted))
     return out
 
 

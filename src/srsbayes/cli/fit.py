@@ -70,16 +70,25 @@ def cli_main(args: argparse.Namespace) -> int:
     spec = get_spec(args.outcome, args.models)
     overrides = dict(parse_assignment(a) for a in args.prior)
     table = default_table(specs, args.data)
+    bias = None
+    if args.bias_adjusted is not None:  # read (and checked) before anything is sampled
+        from ..priors.bias import load_bias_priors
+
+        bias = load_bias_priors(None if args.bias_adjusted == "bundled" else args.bias_adjusted)
     import_sampler()  # before anything imports ArviZ
     from ..inference.fitting import fit_outcome, write_fit
 
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings,
-                         baselines=args.baseline)
+                         baselines=args.baseline, bias=bias)
     out = args.out or default_out(spec.id)
     write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 
     print(describe_fit(result.summary))
+    if (adj := result.summary.get("bias_adjustment")) is not None:
+        rules = "; ".join(f"{r['rule']} ({r['source']}: mean {r['mean']:.3f}, SD {r['sd']:.3f})"
+                          for r in adj["rules"])
+        print(f"bias-adjusted on the {adj['scale']} scale, favouring preop: {rules}")
     print(f"\nwrote {out / 'posterior.nc'} and {out / 'summary.json'}")
     return 0 if result.ok else EXIT_UNCONVERGED

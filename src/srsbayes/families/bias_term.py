@@ -9,7 +9,17 @@ model without bias.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from ..errors import InputError
+from ..priors.bias import BiasPriors, BiasTerms, study_bias
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..inputs.specs import OutcomeSpec
 
 BIAS_DATA = ("bias_mean", "bias_sd")
 """The ``pm.Data`` a bias-adjusted analysis swaps in (dims ``study``)."""
@@ -29,3 +39,27 @@ def study_deviation(tau, z, k: int):
 def no_bias(k: int) -> dict[str, np.ndarray]:
     """Bias data that switch the adjustment off (every fit that is not bias-adjusted)."""
     return {name: np.zeros(k) for name in BIAS_DATA}
+
+
+def bias_scale(spec: OutcomeSpec) -> str | None:
+    """The scale ``spec``'s family applies a bias prior on (e.g. "log odds ratio"), or None
+    when it cannot: a difference measure, or a family without a bias term."""
+    from . import get_family
+
+    hook = getattr(get_family(spec.family), "bias_scale", None)
+    return None if hook is None else hook(spec)
+
+
+def bias_terms(spec: OutcomeSpec, wide: pd.DataFrame, priors: BiasPriors) -> BiasTerms:
+    """Each study's bias prior for a bias-adjusted fit of ``spec``'s outcome.
+
+    Raises
+    ------
+    InputError
+        The outcome's scale takes no ratio-of-ratios bias prior (a risk or mean difference).
+    """
+    if bias_scale(spec) is None:
+        raise InputError(f"outcome {spec.id!r} is measured as a difference: the bias priors "
+                         "(ratios of ratios) do not apply to it", file=spec.path,
+                         column="--bias-adjusted")
+    return study_bias(wide, spec.sign, priors)

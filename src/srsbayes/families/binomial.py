@@ -8,6 +8,8 @@ For study *i*::
     logit p_t[i] = alpha[i] + (1 - c) * (theta + delta[i])
     delta[i] = tau * z[i],  z[i] ~ Normal(0, 1)          (non-centred)
 
+(plus an additive bias per study in a bias-adjusted analysis: :mod:`.bias_term`)
+
 with priors ``effect`` (theta), ``tau`` and ``baseline`` (each alpha[i]) held in
 run-time prior slots. The likelihood is exact, so zero-event arms need no
 continuity correction.
@@ -64,6 +66,7 @@ from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
 from . import ARMS, FAMILIES, as_int
 from .baseline import BaselineModel, binomial_baseline
+from .bias_term import study_deviation
 
 if TYPE_CHECKING:
     from ..inputs.specs import OutcomeSpec
@@ -105,7 +108,7 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
         c = pm.Data("arm_coding", ARM_CODINGS["symmetric"])
         alpha = prior_slot("baseline", priors["baseline"], "real", dims="study")
         z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = pm.Deterministic("delta", tau * z, dims="study")
+        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
         logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
         logits = {"postop": logit_c, "preop": logit_c + theta + delta}
         arm_logp = _count_set_logp if count_sets else _exact_count_logp
@@ -115,6 +118,11 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
         pm.Potential("estimate", ((1.0 - arm_rows) * _normal_logp(
             contrast_y, theta + delta, contrast_s)).sum())
     return model
+
+
+def bias_scale(spec: OutcomeSpec) -> str:
+    """The scale a bias-adjustment prior (:mod:`srsbayes.priors.bias`) is applied on."""
+    return "log odds ratio"
 
 
 def structure(data: dict[str, np.ndarray]) -> dict[str, bool]:

@@ -26,9 +26,11 @@ import xarray as xr
 
 from ..errors import InputError
 from ..families import FAMILIES, get_family
+from ..families.bias_term import bias_scale, bias_terms
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_with
+from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
 from .derived import derive
@@ -252,7 +254,8 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 settings: FitSettings | None = None,
                 cache: ModelCache | None = None,
                 checks: bool = True,
-                baselines: Sequence[float] = ()) -> FitResult:
+                baselines: Sequence[float] = (),
+                bias: BiasPriors | None = None) -> FitResult:
     """Fit one outcome's random-effects model.
 
     Parameters
@@ -272,6 +275,10 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     baselines
         Stated control-arm levels (postop risks for binary outcomes, postop median months
         for OS) at which absolute effects are also reported.
+    bias
+        Bias-adjustment priors (:func:`srsbayes.priors.bias.load_bias_priors`): fit with an
+        additive bias per study (Turner et al. 2009; Welton et al. 2009), recorded in
+        ``summary["bias_adjustment"]``; None: the unadjusted model.
 
     Returns
     -------
@@ -286,6 +293,13 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     wide = outcome_table(table, spec)
     merged = resolve_priors(spec, wide, priors)
     data = model_data(spec, wide)
+    adjustment = None
+    if bias is not None:
+        terms = bias_terms(spec, wide, bias)
+        data = {**data, **terms.overrides()}
+        adjustment = {"file": bias.path, "scale": bias_scale(spec),
+                      "rules": [r.as_dict() for r in bias.rules if r.name in terms.rules],
+                      "studies": terms.as_dict()}
     idata, diag, used = sample_gated(spec.family, data, merged, settings, cache)
     studies = list(wide["study"])
     post = idata["posterior"].to_dataset()
@@ -310,7 +324,10 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         idata["posterior_predictive"] = xr.Dataset(rep)
         checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo_by_study(post, log_lik)}
     result.summary = summarise(result, data, checks_out, table)
+    if adjustment is not None:
+        result.summary["bias_adjustment"] = adjustment
     idata.attrs.update(provenance_attrs(result, table))
+    idata.attrs["srsbayes_bias_adjustment"] = json.dumps(adjustment or {})
     return result
 
 

@@ -40,7 +40,8 @@ from ..certainty import (
     rate_outcome,
     write_certainty,
 )
-from ..certainty.evidence import pooled_baseline
+from ..certainty.evidence import bias_adjusted_fit, bias_adjusted_of_row, pooled_baseline
+from ..certainty.risk_of_bias import BiasAdjusted
 from ..certainty.sof import outcome_baselines, sof_row
 from ..draws import central_interval
 from ..errors import InputError
@@ -378,16 +379,10 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
         with _quiet_libraries():
             result = fit_outcome(inputs.table, spec, settings=settings, cache=cache,
                                  baselines=[b.value for b in bases])
-        # Rated once here; summary.json, certainty.json and the report all read this row.
-        rep.evidence = from_fit(result)
-        rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings),
-                                bases)
-        result.summary["certainty"] = rep.certainty.as_dict()
-        if out is not None:
-            write_fit(result, out / spec.id)
     s = rep.summary = result.summary
     rep.status = "ok" if result.ok else "failed"
     if not result.ok:
+        _rate(rep, result, inputs, bases, None, out)
         rep.message = "; ".join(s["diagnostics"]["failures"])
         rep.sweep = SweepInfo(False, "not run: the main fit did not converge")
         progress.done += 1  # no sweep step
@@ -399,6 +394,13 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
                                           sweep_options, progress.update)
         else:
             rep.sweep = SweepInfo(False, "sensitivity analysis not run for this report")
+        # The sweep's bias-adjusted row is the bias-adjusted fit (same data, priors, seed);
+        # without a sweep (or with a grid without data-level rows) it is fitted here.
+        row = next((r for r in rep.sweep.rows if r.get("kind") == "bias"), None)
+        with _quiet_libraries():
+            adjusted = (bias_adjusted_of_row(row) if row is not None
+                        else bias_adjusted_fit(inputs.table, spec, settings, cache))
+        _rate(rep, result, inputs, bases, adjusted, out)
         draws = derived_draws(result)
         benefit, thr, label = absolute_benefit(spec, s, draws)
         rep.derived = {"equivalence": equivalence(spec, draws)}
@@ -414,6 +416,17 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
         rep.pooled = compare_pooled(spec, s, inputs.pooled)
         rep.claims = compare_claims(spec, s, draws, inputs.claims)
     return rep
+
+
+def _rate(rep: OutcomeReport, result: FitResult, inputs: Inputs, bases: list[Any],
+          adjusted: BiasAdjusted | None, out: Path | None) -> None:
+    """Rate the outcome's certainty once (summary.json, certainty.json and the report all
+    read this row) and write its posterior and summary."""
+    rep.evidence = from_fit(result, adjusted)
+    rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings), bases)
+    result.summary["certainty"] = rep.certainty.as_dict()
+    if out is not None:
+        write_fit(result, out / rep.spec.id)
 
 
 def build_report(inputs: Inputs, *, settings: FitSettings | None = None,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..families import get_family
-from ..priors.bias import BiasPriors, load_bias_priors, study_bias
+from ..families.bias_term import bias_scale, bias_terms
+from ..priors.bias import BiasPriors, load_bias_priors
 from .variants import DataVariant
 
 if TYPE_CHECKING:
@@ -24,13 +24,6 @@ LABEL = "bias-adjusted (meta-epidemiology)"
 KIND = "bias"
 
 
-def bias_scale(spec: OutcomeSpec) -> str | None:
-    """The scale the family applies a bias prior on, or None when it cannot (a difference
-    measure, or a family without a bias term)."""
-    hook = getattr(get_family(spec.family), "bias_scale", None)
-    return None if hook is None else hook(spec)
-
-
 def bias_variants(wide: pd.DataFrame, spec: OutcomeSpec, priors: BiasPriors | None = None
                   ) -> list[DataVariant]:
     """The bias-adjusted row (none when the outcome's scale takes no bias prior or no study
@@ -38,7 +31,7 @@ def bias_variants(wide: pd.DataFrame, spec: OutcomeSpec, priors: BiasPriors | No
     scale = bias_scale(spec)
     if scale is None:
         return []
-    terms = study_bias(wide, spec.sign, priors or load_bias_priors())
+    terms = bias_terms(spec, wide, priors or load_bias_priors())
     covered = [r for r in terms.rules if r]
     if not covered:
         return []
