@@ -15,6 +15,7 @@ from srsbayes.families import FAMILIES, get_family
 from srsbayes.inputs import contrasts
 from srsbayes.inputs.data import outcome_table, read_table
 from srsbayes.inputs.specs import load_spec_file, load_specs
+from srsbayes.resources import BUNDLED_MODELS
 
 # The minimal spec of issue 13, verbatim (tests/data/contrast_minimal_ar.toml).
 MINIMAL_SPEC = (Path(__file__).parent / "data" / "contrast_minimal_ar.toml").read_text(
@@ -42,6 +43,8 @@ def models(tmp_path: Path) -> Path:
     d.mkdir()
     (d / "ar.toml").write_text(MINIMAL_SPEC, encoding="utf-8")
     (d / "lmd.toml").write_text(LMD_SPEC, encoding="utf-8")
+    (d / "os.toml").write_text((BUNDLED_MODELS / "os.toml").read_text(encoding="utf-8"),
+                               encoding="utf-8")  # a family that takes arm rows only
     return d
 
 
@@ -231,7 +234,7 @@ def test_consistent_rows_give_no_p_finding(tmp_path, models):
     ("A,ar,,,,0.5,,,,0.3,", "measure", "needs a measure"),
     ("A,ar,,,or,,,,,0.3,", "estimate", "missing value"),
     ("A,ar,,2.5,or,0.5,,,,0.3,", "n", "whole number"),
-    ("A,lmd,,,or,0.5,,,,0.3,", "arm", "takes arm rows"),
+    ("A,os,,,ratio_of_medians,1.2,,,,0.3,", "arm", "takes arm rows"),
     ("A,xx,,,or,0.5,,,,0.3,", "outcome", "unknown outcome"),
     ("A,ar,preop,10,,,,,,,", "arm", "is a contrast outcome"),
 ])

@@ -274,18 +274,23 @@ class SharedCompileCache(ModelCache):
     """A fresh cache that records which structures a sweep asks for; compiled models come
     from DEFAULT_CACHE so the worker compiles each structure at most once."""
 
-    def get(self, family: str, k: int):
-        if (family, k) not in self._compiled:
-            self._compiled[(family, k)] = DEFAULT_CACHE.get(family, k)
-        return self._compiled[(family, k)]
+    def get(self, family: str, k: int, structure=()):
+        key = (family, k, *((structure,) if structure else ()))
+        if key not in self._compiled:
+            self._compiled[key] = DEFAULT_CACHE.get(family, k, structure)
+        return self._compiled[key]
 
 
-def test_default_sweep_needs_two_structures_and_compiles_nothing_else(
+def test_default_sweep_needs_three_structures_and_compiles_nothing_else(
         specs, bundled_table, monkeypatch):
+    """k = 4 and k = 3 (leave one out) with the count-set likelihood, and k = 4 with the
+    exact-count one (the "nearest counts as reported" row has no count set)."""
     import nutpie
 
+    exact = (("count_sets", False),)
     DEFAULT_CACHE.get("binomial", 4)
     DEFAULT_CACHE.get("binomial", 3)
+    DEFAULT_CACHE.get("binomial", 4, exact)
     compiles = []
     real = nutpie.compile_pymc_model
     monkeypatch.setattr(nutpie, "compile_pymc_model",
@@ -295,19 +300,30 @@ def test_default_sweep_needs_two_structures_and_compiles_nothing_else(
     result = run_sweep(bundled_table, specs["lmd"], settings=FitSettings(draws=100, tune=100,
                                                                           chains=2),
                        cache=cache, psense=False)
-    assert len(cache) == 2 and set(cache._compiled) == {("binomial", 4), ("binomial", 3)}
-    assert compiles == []  # every setting swapped data and priors into the two models
+    assert set(cache._compiled) == {("binomial", 4), ("binomial", 3), ("binomial", 4, exact)}
+    assert compiles == []  # every setting swapped data and priors into the three models
     rows = result.rows
-    # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding; 4 studies left out
-    assert len(rows) == 15 + 3 + 4
+    # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding, bias-adjusted;
+    # 4 studies left out
+    assert len(rows) == 15 + 4 + 4
     assert list(rows["kind"]).count("leave-one-out") == 4
     assert sorted(rows.loc[~rows["kind"].isin(["prior", "leave-one-out"]), "kind"]) == [
-        "coding", "rate type", "rounding"]
+        "bias", "coding", "rate type", "rounding"]
     assert set(rows.loc[rows["kind"] == "leave-one-out", "n_studies"]) == {3}
     for r in rows.itertuples():  # unconverged rows carry no numbers, converged ones do
         assert r.ok == (r.failures == "")
         assert math.isnan(r.prob_benefit) != bool(r.ok)
         assert (r.conclusion == "not assessable") != bool(r.ok)
+    # the bias row is fit --bias-adjusted: same data, priors, bias terms and seed
+    from srsbayes.priors.bias import load_bias_priors
+
+    (bias,) = rows[rows["kind"] == "bias"].itertuples()
+    fit = fit_outcome(bundled_table, specs["lmd"], settings=FitSettings(draws=100, tune=100,
+                                                                         chains=2),
+                      checks=False, bias=load_bias_priors())
+    assert bias.ok == fit.ok
+    if fit.ok:  # exact: one machine, one process, the same draws
+        assert bias.prob_benefit == fit.summary["prob_benefit"]
 
 
 def test_sweep_row_equals_fit_summary(specs, bundled_table):

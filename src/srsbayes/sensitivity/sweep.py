@@ -53,7 +53,9 @@ from ..inference.fitting import (
     DEFAULT_CACHE,
     FitSettings,
     ModelCache,
+    Structure,
     model_data,
+    model_structure,
     resolve_priors,
     sample_gated,
 )
@@ -310,20 +312,26 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         raise InputError(f"duplicate setting label {dup!r} (data-level rows use 'without "
                          "STUDY' and 'counts ...'; rename the grid setting)", column="label")
 
-    # Compile k now and every other structure in the background while k samples.
+    # Compile the reference structure now and every other one (k - 1 studies for
+    # leave-one-out; the exact-count likelihood for "nearest counts") in the background
+    # while the reference settings sample.
+    def key(job: _Job) -> tuple[int, Structure]:
+        return job.k, model_structure(spec.family, job.data)
+
+    first = key(jobs[ref_idx])
     t0 = time.perf_counter()
-    cache.get(spec.family, k)
-    compile_s = {str(k): time.perf_counter() - t0}
-    pending: dict[int, Future] = {}
-    others = sorted({j.k for j in jobs} - {k})
+    cache.get(spec.family, *first)
+    compile_s = {first: time.perf_counter() - t0}
+    pending: dict[tuple[int, Structure], Future] = {}
+    others = sorted({key(j) for j in jobs} - {first})
     lock = threading.Lock()
 
     def compile_rest() -> None:
         for kk in others:
             t1 = time.perf_counter()
-            cache.get(spec.family, kk)
+            cache.get(spec.family, *kk)
             with lock:
-                compile_s[str(kk)] = time.perf_counter() - t1
+                compile_s[kk] = time.perf_counter() - t1
 
     bg = None
     if others:
@@ -336,8 +344,8 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
     done = [0]
 
     def run(job: _Job) -> None:
-        if job.k in pending:
-            pending[job.k].result()  # wait for (and re-raise errors of) the compile
+        if key(job) in pending:
+            pending[key(job)].result()  # wait for (and re-raise errors of) the compile
         t1 = time.perf_counter()
         idata, diag, used = sample_gated(spec.family, job.data, job.priors, settings, cache)
         row = _row(job.setting, job.variant, spec, job.priors, job.data, idata, diag, used,
@@ -393,8 +401,9 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
                   "prior_labels": {s: p.display for s, p in j.priors.items()},
                   "overrides": {s: str(p) for s, p in j.setting.priors.items()},
                   "data": j.variant.key if j.variant else None} for j in jobs],
-        "compiled_structures": [{"family": spec.family, "n_studies": int(kk),
-                                 "compile_seconds": s} for kk, s in sorted(compile_s.items())],
+        "compiled_structures": [{"family": spec.family, "n_studies": kk,
+                                 "structure": dict(st), "compile_seconds": s}
+                                for (kk, st), s in sorted(compile_s.items())],
         "seconds": {"total": time.perf_counter() - t_start,
                     "per_setting": [float(x) for x in seconds]},
         "versions": package_versions(),
