@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import pct, verb
@@ -70,6 +71,7 @@ def result_blocks(o: OutcomeReport) -> list[Block]:
     blocks: list[Any] = [
         P(S(headline_sentence(s), "b"), "lead"),
         key_numbers(s),
+        *evidence_blocks(s),
         H(3, "Forest plot", f"{spec.id}-forest"),
         Fig(f"{spec.id}_forest", o.figures["forest"], _forest_alt(s), forest_caption(s)),
         H(3, "Posterior of the effect", f"{spec.id}-posterior"),
@@ -97,6 +99,64 @@ def headline_sentence(s: dict[str, Any]) -> str:
                 "compared with postoperative SRS.")
     return (f"There is a {pct(p)} probability that preoperative SRS {verb(s)} compared with "
             "postoperative SRS.")
+
+
+def _measure_word(code: str, plural: bool = False) -> str:
+    """A contrast row's measure in running text ("hazard ratio"), its code if unknown."""
+    words = WORDS.get(code)
+    return code if words is None else words[2 if plural else 0]
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article ("an odds ratio", "a risk ratio")."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _studies(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C`` (each study once, in order)."""
+    names = list(dict.fromkeys(names))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def mixed_sentence(s: dict[str, Any]) -> str:
+    """Which studies entered as arm counts and which as published estimates, for an
+    outcome with both kinds of row (``count_rules`` and ``se_rules`` both non-empty);
+    empty otherwise."""
+    arms = [str(r["study"]) for r in s.get("count_rules") or []]
+    contrasts = s.get("se_rules") or []
+    if not arms or not contrasts:
+        return ""
+    codes = list(dict.fromkeys(str(r.get("measure", "")) for r in contrasts))
+    if len(contrasts) == 1:
+        what = f"a published estimate ({_a(_measure_word(codes[0]))} with its standard error)"
+    else:
+        what = ("published estimates (" + " or ".join(_measure_word(c, plural=True)
+                                                     for c in codes)
+                + " with their standard errors)")
+    return (f"Mixed evidence: {_studies(arms)} entered as arm counts (events of n per arm), "
+            f"{_studies([str(r['study']) for r in contrasts])} as {what}; one model pools "
+            "both.")
+
+
+def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
+    """One sentence per contrast row pooled as another measure (``approximations``: the
+    spec's ``approximate_measures``, e.g. a hazard ratio pooled as an odds ratio, which
+    for a rare event are close)."""
+    return [[f"{r['study']}'s {_measure_word(str(r['measure']))} is pooled as "
+             f"{_a(_measure_word(str(r['pooled_as'])))} (the spec's ",
+             S("approximate_measures", "code"),
+             " accepts it as an approximation for a rare event)."]
+            for r in s.get("approximations") or []]
+
+
+def evidence_blocks(s: dict[str, Any]) -> list[Block]:
+    """How mixed evidence entered the model and which rows are approximations."""
+    blocks: list[Block] = []
+    if mixed := mixed_sentence(s):
+        blocks.append(P(mixed))
+    if approx := approximation_sentences(s):
+        blocks.append(Box("note", [P([S("Approximation. ", "b"), a]) for a in approx]))
+    return blocks
 
 
 def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
@@ -227,7 +287,8 @@ def sweep_table(rows: list[dict[str, Any]], reference: str = "") -> Table:
 
 def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
     k = loo.get("pareto_k", [])
-    ks = ", ".join(f"{st} {v:.2f}" for st, v in zip(s["studies"], k, strict=False))
+    ks = ", ".join(f"{st} {v:.2f}" for st, v in zip(s["studies"], k, strict=False)
+                   if given(v))
     note = f"Leave-one-study-out (PSIS-LOO) Pareto k: {ks}. "
     return note + (f"Values above {PARETO_K_WARN} mean a study is highly influential: with "
                    "so few studies, removing one changes the posterior noticeably."
@@ -242,7 +303,8 @@ def ppc_text(s: dict[str, Any]) -> list[Block]:
     flagged = []
     for name, ps in ppc.get("pvalues", {}).items():
         for study, p in zip(s["studies"], ps, strict=False):
-            if p < 0.05 or p > 0.95:
+            # NaN (None in a summary.json read from disk): the study has no value for name
+            if given(p) and (p < 0.05 or p > 0.95):
                 flagged.append(f"{study} ({name.replace('_', ' ')}: {p:.2f})")
     text = ("Posterior-predictive mid-p-values are all between 0.05 and 0.95: the model "
             "reproduces every study." if not flagged else
