@@ -161,21 +161,24 @@ def test_unknown_outcome_and_too_few_studies_exit_2(run_cli, tmp_path):
     assert status == 2 and "needs >= 2" in err and str(csv) in err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limitation: with 1,500 patients per arm and tau = 0.1 the non-centred random "
-    "effects diverge a few times under the default ±1/2 coding and the gate refuses the "
-    "fit (a centred parametrisation for very informative studies is not built yet); "
-    "strict, so this fails as soon as the default model recovers it"))
-@pytest.mark.parametrize("coding", ["symmetric"])
-def test_recovers_known_odds_ratio_default_coding(specs, tmp_path, coding):
-    _recovers_known_odds_ratio(specs, tmp_path, coding)
+def test_informative_studies_default_coding_recover_or_are_refused(specs, tmp_path):
+    """Known limitation: with 1,500 patients per arm and tau = 0.1 the non-centred random
+    effects may diverge a few times under the default ±1/2 coding (a centred
+    parametrisation for very informative studies is not built). Whether a given seed does
+    depends on the machine's last bits, so the test asserts what must hold either way: a
+    fit that passes its gate recovers the known odds ratio, and one that does not is refused
+    after its retry, its failures named and no estimate."""
+    res = _recovers_known_odds_ratio(specs, tmp_path, "symmetric", require_ok=False)
+    if not res.ok:
+        assert res.estimates is None and "effect" not in res.summary
+        assert res.diagnostics.failures and res.diagnostics.attempts == 2  # retried, named
 
 
 def test_recovers_known_odds_ratio_reference_coding(specs, tmp_path):
     _recovers_known_odds_ratio(specs, tmp_path, "postop_reference")
 
 
-def _recovers_known_odds_ratio(specs, tmp_path, coding):
+def _recovers_known_odds_ratio(specs, tmp_path, coding, require_ok=True):
     """Four large simulated studies with log OR = -0.7 and tau = 0.1.
 
     The pooled log OR is then known to within about 0.1 (posterior sd); the truth must lie
@@ -194,11 +197,13 @@ def _recovers_known_odds_ratio(specs, tmp_path, coding):
     table = read_table(path, specs)
     spec = replace(specs["lmd"], model_options={"arm_coding": ARM_CODINGS[coding]})
     res = fit_outcome(table, spec, settings=FitSettings(seed=3), checks=False)
-    assert res.ok, res.diagnostics.failures
-    s = res.summary["log_effect"]
-    assert s["ci95"][0] < theta < s["ci95"][1]
-    assert abs(s["median"] - theta) < 3 * s["sd"]
-    assert s["sd"] < 0.2
+    assert res.ok or not require_ok, res.diagnostics.failures
+    if res.ok:
+        s = res.summary["log_effect"]
+        assert s["ci95"][0] < theta < s["ci95"][1]
+        assert abs(s["median"] - theta) < 3 * s["sd"]
+        assert s["sd"] < 0.2
+    return res
 
 
 def test_threshold_probability_direction_and_measure():
