@@ -134,7 +134,10 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 def exit_now(status: int) -> NoReturn:
     """Run the exit handlers, flush stdout and stderr and end the process with ``status``."""
-    if threading.active_count() > 1:
+    # other threads alive, or a profiler/tracer (cProfile, coverage) that writes its results
+    # when the interpreter exits normally: exit normally
+    if threading.active_count() > 1 or sys.getprofile() is not None \
+            or sys.gettrace() is not None:
         raise SystemExit(status)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
