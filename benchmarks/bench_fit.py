@@ -93,7 +93,7 @@ def k_point(k: int, outcome: str) -> None:
     t2 = time.perf_counter()
     print(json.dumps({"k": k, "compile": t1 - t0, "sampling": t2 - t1, "ok": bool(diag.ok),
                       "cache": dict(compile_cache.STATS), "tune": used.tune,
-                      "retried": used.tune != FitSettings().tune}))
+                      "retried": used.tune != FitSettings().resolved(spec.family, k).tune}))
 
 
 def phases_point(outcome: str) -> None:

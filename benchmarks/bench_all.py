@@ -1,0 +1,372 @@
+"""Benchmark: every figure of issue 15 in one run, each with its target beside it.
+
+One table, ``measurement | median | runs | target | met?``, of whole processes started by
+this script (interpreter start, imports, compilation or cache load, sampling, writing):
+
+(a) ``python -c "import pymc"``, the floor the ``fit`` target is stated against;
+(b) ``python -m srsbayes fit OUTCOME`` with a warm compile cache, and (b)/(a) (target <= 3);
+(c) the same with an empty compile cache (a fresh ``$SRSBAYES_CACHE_DIR`` per run);
+brms (first fit and ``update()``) and metafor's ``rma.glmm`` on the same data, when
+``Rscript`` with both packages is installed; otherwise "not installed" and, labelled as
+quoted, the figures issue 15 gives, with (b) against brms' quoted first fit (target >= 10x);
+``python -m srsbayes report --out TMP`` (``make report``'s command), warm (target <= 45 s);
+``python -m srsbayes sweep OUTCOME`` (the default sweep);
+250 fits in one process (``bench_sweep.py``'s (d); target <= 60 s);
+the k series (``bench_fit.py``'s :func:`~bench_fit.k_point`: the binomial model on simulated
+data, compiled for the structure the data are fitted with, ``DEFAULT_CACHE.for_data``,
+and one gated fit) for k = 4, 22, 100 and, with ``--k1000``, 1000 (target: converges in
+<= 60 s, cache hit + sampling).
+
+"Warm" is the compile cache the commands use by default (``$SRSBAYES_CACHE_DIR`` as set, else
+``~/.cache/srsbayes``) after one unmeasured run of each command; the k series uses its own
+cache folder, filled by one unmeasured compile per k (whose time is printed as the cold
+compile). Runs are interleaved ((a), (b), (c), report, sweep, 250 fits, k series, then
+again) so slow drifts in machine load hit every measurement alike. The measuring code is
+``bench_fit.py``'s and ``bench_sweep.py``'s, imported. No test depends on a timing.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_all.py --quick            # 1 run, no cold fit, no 250 fits
+    .venv/bin/python benchmarks/bench_all.py --runs 3 --k1000 --k1000-runs 1 --json all.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import bench_fit  # the sibling scripts (this folder is on sys.path when run as a script)
+import bench_sweep
+from bench_fit import PY, env_with, timed
+
+TARGET_REPORT = 45.0
+TARGET_MANY = 60.0
+TARGET_BRMS = 10.0
+BRMS_QUOTED = {"first fit": [47.4, 47.8, 47.9], "update": [0.9, 1.3], "metafor": [0.09]}
+"""Issue 15's figures, measured by its author on this project's 2-core machine earlier
+(brms first fit min/median/max; ``update()`` range; metafor in process). Quoted, not
+measured here."""
+BRMS_QUOTED_MEDIAN = 47.8
+Runs = dict[str, list[Any]]
+
+
+# -- child mode: compile one k-series structure (fills the k series' cache) ----------------
+
+
+def compile_point(k: int) -> None:
+    """Compile (or load) the structure ``bench_fit.simulate(k)`` is fitted with; print seconds."""
+    from srsbayes.inference import compile_cache
+    from srsbayes.inference.fitting import DEFAULT_CACHE
+
+    data = bench_fit.simulate(k)
+    t0 = time.perf_counter()
+    DEFAULT_CACHE.for_data("binomial", data)
+    print(json.dumps({"k": k, "compile": time.perf_counter() - t0,
+                      "cache": dict(compile_cache.STATS)}))
+
+
+# -- R: brms and metafor, when installed --------------------------------------------------
+
+R_SCRIPT = r"""
+suppressMessages({library(brms); library(metafor)})
+d <- read.csv(commandArgs(TRUE)[1])
+d$study <- factor(d$study)
+pri <- c(prior(normal(0, 2.5), class = b), prior(normal(0, 1.5), class = b, coef = arm),
+         prior(normal(0, 0.5), class = sd))
+f <- bf(y | trials(n) ~ 0 + study + arm + (0 + arm | study))
+t0 <- proc.time()[["elapsed"]]
+fit <- brm(f, data = d, family = binomial(), prior = pri, chains = 4, iter = 2000,
+           seed = 20260226, refresh = 0, silent = 2)
+t1 <- proc.time()[["elapsed"]]
+fit2 <- update(fit, newdata = d, recompile = FALSE, seed = 20260227, refresh = 0, silent = 2)
+t2 <- proc.time()[["elapsed"]]
+w <- reshape(d, idvar = "study", timevar = "arm_name", direction = "wide",
+             drop = "arm")
+m <- rma.glmm(measure = "OR", ai = y.preop, n1i = n.preop, ci = y.postop, n2i = n.postop,
+              data = w, model = "UM.FS")
+t3 <- proc.time()[["elapsed"]]
+cat(sprintf('{"first fit": %.3f, "update": %.3f, "metafor": %.3f}\n', t1 - t0, t2 - t1,
+            t3 - t2))
+"""
+"""The same model as the binomial family (arms coded -1/2 and +1/2, a fixed log-odds per
+study, a normal random effect on the log odds ratio, the bundled LMD priors) on the
+nearest counts, in brms; ``update()`` reuses the compiled Stan model; metafor's
+``rma.glmm`` is the frequentist counterpart. Not run on the development machine (no R)."""
+
+
+def r_available() -> bool:
+    """Whether ``Rscript`` and the R packages brms and metafor are installed."""
+    if shutil.which("Rscript") is None:
+        return False
+    check = "quit(status = !all(sapply(c('brms', 'metafor'), requireNamespace, quietly = TRUE)))"
+    return subprocess.run(["Rscript", "-e", check], capture_output=True,
+                          check=False).returncode == 0
+
+
+def lmd_counts_csv(outcome: str, path: Path) -> None:
+    """The outcome's arms as ``study, arm_name, arm (-1/2, +1/2), n, y`` (nearest counts)."""
+    import csv
+
+    data = _model_data(outcome)
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["study", "arm_name", "arm", "n", "y"])
+        for i in range(len(data["n_preop"])):
+            for arm, code in (("postop", -0.5), ("preop", 0.5)):
+                out.writerow([f"s{i + 1}", arm, code, data[f"n_{arm}"][i], data[f"y_{arm}"][i]])
+
+
+def _model_data(outcome: str) -> dict[str, Any]:
+    """The bundled outcome's model data (``fit``'s ``model_data``)."""
+    from srsbayes.inference.fitting import model_data
+    from srsbayes.inputs.data import default_table, outcome_table
+    from srsbayes.inputs.specs import load_specs
+
+    specs = load_specs()
+    spec = specs[outcome]
+    return model_data(spec, outcome_table(default_table(specs), spec))
+
+
+# -- one round of every measurement -------------------------------------------------------
+
+
+def one_round(i: int, args: argparse.Namespace, tmp: Path, res: Runs, r: dict | None) -> None:
+    """Run (a), (b), (c), R, report, sweep, 250 fits and the k series once each.
+
+    A process that fails is reported and left out of its row (``res["failed"]``), so that
+    one failure (the checkout is shared) does not lose the rest of the run."""
+    fit = [PY, "-m", "srsbayes", "fit", args.outcome, "--out", str(tmp / "fit")]
+    warm = env_with()
+
+    def measure(name: str, cmd: list[str], env: dict[str, str], parse: bool = False) -> None:
+        try:
+            seconds, line = timed(cmd, env)
+        except SystemExit as exc:
+            print(f"  FAILED, left out: {name}: {str(exc)[:500]}", flush=True)
+            res.setdefault("failed", []).append(f"round {i + 1}: {name}")
+            return
+        res.setdefault(name, []).append(json.loads(line) if parse else seconds)
+        if parse and name == "250 fits info":
+            res.setdefault("250 fits", []).append(seconds)
+
+    measure("import pymc", [PY, "-c", "import pymc"], env_with())
+    measure("fit, warm", fit, warm)
+    if not args.quick:
+        measure("fit, cold", fit, env_with(SRSBAYES_CACHE_DIR=str(tmp / f"cold{i}")))
+    if r is not None:
+        measure("R", ["Rscript", str(r["script"]), str(r["csv"])], env_with(), parse=True)
+    measure("report", [PY, "-m", "srsbayes", "report", "--out", str(tmp / "report")], warm)
+    measure("sweep", [PY, "-m", "srsbayes", "sweep", args.outcome, "--out",
+                      str(tmp / "sweep")], warm)
+    if not args.quick:
+        measure("250 fits info", [PY, bench_sweep.__file__, "--mode", "many", "--seed",
+                                  str(args.seed)], warm, parse=True)
+    k_env = env_with(SRSBAYES_CACHE_DIR=str(tmp / "kseries"))
+    for k in ks(args, i):
+        measure(f"k={k}", [PY, bench_fit.__file__, "--child-k", str(k), "--outcome",
+                           args.outcome], k_env, parse=True)
+    print(f"  round {i + 1} done, {time.strftime('%H:%M:%S', time.gmtime())} UTC, load "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+
+
+def ks(args: argparse.Namespace, i: int) -> list[int]:
+    """The k series of round ``i``: k = 1000 only in the first ``--k1000-runs`` rounds."""
+    extra = [1000] if args.k1000 and i < args.k1000_runs else []
+    return [*bench_fit.K_SERIES, *extra]
+
+
+def warm_up(args: argparse.Namespace, tmp: Path) -> dict[int, dict]:
+    """Unmeasured runs that fill the compile caches; returns the k series' cold compiles."""
+    warm = env_with()
+    timed([PY, "-m", "srsbayes", "fit", args.outcome, "--out", str(tmp / "fit")], warm)
+    timed([PY, "-m", "srsbayes", "report", "--out", str(tmp / "report")], warm)
+    timed([PY, "-m", "srsbayes", "sweep", args.outcome, "--out", str(tmp / "sweep")], warm)
+    k_env = env_with(SRSBAYES_CACHE_DIR=str(tmp / "kseries"))
+    cold = {}
+    for k in ks(args, 0):
+        _, line = timed([PY, __file__, "--child-compile", str(k)], k_env)
+        cold[k] = json.loads(line)
+    print(f"  warm-up done, {time.strftime('%H:%M:%S', time.gmtime())} UTC", flush=True)
+    return cold
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def runs_text(values: list[float], digits: int = 2) -> str:
+    return ", ".join(f"{v:.{digits}f}" for v in values)
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def timing_row(name: str, values: list[float], target: str = "—", met: str = "—") -> list[str]:
+    return [name, f"{med(values):.2f} s", runs_text(values), target, met]
+
+
+def fit_rows(res: Runs, outcome: str) -> list[list[str]]:
+    """(a), (b), (b)/(a) and (c)."""
+    a, b = res["import pymc"], res["fit, warm"]
+    ratio = med(b) / med(a)
+    rows = [timing_row('(a) `python -c "import pymc"`', a),
+            timing_row(f"(b) `python -m srsbayes fit {outcome}`, warm cache", b,
+                       f"≤ 3 × (a) = {bench_fit.TARGET_RATIO * med(a):.2f} s",
+                       verdict(ratio <= bench_fit.TARGET_RATIO)),
+            [r"(b) / (a)", f"{ratio:.2f} ×", runs_text([y / x for x, y in zip(a, b, strict=False)]),
+             f"≤ {bench_fit.TARGET_RATIO:g} ×", verdict(ratio <= bench_fit.TARGET_RATIO)]]
+    if "fit, cold" in res:
+        rows.append(timing_row(f"(c) `fit {outcome}`, empty compile cache", res["fit, cold"]))
+    return rows
+
+
+def r_rows(res: Runs) -> list[list[str]]:
+    """brms and metafor: measured, or 'not installed' and issue 15's quoted figures."""
+    b = med(res["fit, warm"])
+    if "R" in res:
+        got = {name: [run[name] for run in res["R"]] for name in BRMS_QUOTED}
+        first = med(got["first fit"])
+        return [timing_row("brms first fit (Stan compile), in process", got["first fit"]),
+                timing_row("brms `update()`, no recompile, in process", got["update"]),
+                timing_row("metafor `rma.glmm`, in process", got["metafor"]),
+                ["brms first fit / (b)", f"{first / b:.1f} ×", "", f"≥ {TARGET_BRMS:g} ×",
+                 verdict(first / b >= TARGET_BRMS)]]
+    q = BRMS_QUOTED
+    ratio = BRMS_QUOTED_MEDIAN / b
+    return [["brms first fit (Stan compile)", "not installed",
+             f"*quoted from issue 15:* {runs_text(q['first fit'], 1)} s", "—", "—"],
+            ["brms `update()`, no recompile", "not installed",
+             f"*quoted from issue 15:* {q['update'][0]}–{q['update'][1]} s", "—", "—"],
+            ["metafor `rma.glmm`, in process", "not installed",
+             f"*quoted from issue 15:* {q['metafor'][0]} s", "—", "—"],
+            ["quoted brms first fit (47.8 s) / (b)", f"{ratio:.1f} ×",
+             "against the quoted figure, not a brms run here", f"≥ {TARGET_BRMS:g} ×",
+             verdict(ratio >= TARGET_BRMS)]]
+
+
+def rest_rows(res: Runs, outcome: str) -> list[list[str]]:
+    """report, sweep, 250 fits."""
+    rep = med(res["report"])
+    rows = [timing_row("`python -m srsbayes report --out TMP`, warm cache", res["report"],
+                       f"≤ {TARGET_REPORT:g} s", verdict(rep <= TARGET_REPORT)),
+            timing_row(f"`python -m srsbayes sweep {outcome}` (default grid)", res["sweep"])]
+    if "250 fits" in res:
+        info = res["250 fits info"]
+        conv = ", ".join(f"{d['converged']}/{d['fits']}" for d in info)
+        many = res["250 fits"]
+        rows.append(timing_row(f"250 fits, one process (converged: {conv})", many,
+                               f"≤ {TARGET_MANY:g} s", verdict(med(many) <= TARGET_MANY)))
+    return rows
+
+
+def first_tune(k: int) -> int:
+    """The tuning length of a first attempt at ``k`` binomial studies; the gate's retry uses
+    more (``FitSettings.retry``). (``bench_fit.py``'s own ``retried`` flag compares with
+    ``FitSettings().tune``, which is None since tuning became per family, so it is always set.)
+    """
+    from srsbayes.inference.fitting import FitSettings
+
+    return FitSettings().resolved("binomial", k).tune
+
+
+def k_rows(res: Runs, cold: dict[int, dict]) -> list[list[str]]:
+    """The k series: compile (cache hit; the cold compile in brackets), sampling, gate."""
+    rows = []
+    for k in sorted(int(n[2:]) for n in res if n.startswith("k=")):
+        pts = res[f"k={k}"]
+        comp, samp = [p["compile"] for p in pts], [p["sampling"] for p in pts]
+        total = [c + s for c, s in zip(comp, samp, strict=True)]
+        passed = sum(p["ok"] for p in pts)
+        retried = sum(p["tune"] != first_tune(k) for p in pts)
+        gate = f"gate {passed}/{len(pts)} passed, {retried} retried"
+        target, met = "—", gate
+        if k == 1000:
+            target = f"converges in ≤ {bench_fit.TARGET_K1000:g} s (hit + sampling)"
+            ok = passed == len(pts) and med(total) <= bench_fit.TARGET_K1000
+            met = f"{verdict(ok)} ({gate})"
+        rows.append([f"k = {k}: compile (cache hit) / sampling",
+                     f"{med(comp):.2f} s / {med(samp):.2f} s",
+                     f"compile {runs_text(comp)} (cold {cold[k]['compile']:.1f}); "
+                     f"sampling {runs_text(samp)}", target, met])
+    return rows
+
+
+def table(res: Runs, cold: dict[int, dict], outcome: str) -> str:
+    rows = fit_rows(res, outcome) + r_rows(res) + rest_rows(res, outcome) + k_rows(res, cold)
+    lines = ["| measurement | median | runs | target | met? |", "|---|---:|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def machine_line() -> str:
+    """Cores, CPU model, Python and the versions the timings depend on."""
+    versions = ", ".join(f"{p} {version(p)}" for p in ("nutpie", "pymc", "numba", "pytensor"))
+    return f"{bench_fit.machine()}; {versions}"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="1 run; no cold-cache fit, no 250 fits")
+    parser.add_argument("--k1000", action="store_true", help="add k = 1000 to the k series")
+    parser.add_argument("--k1000-runs", type=int, default=None,
+                        help="rounds with k = 1000 (default: all)")
+    parser.add_argument("--outcome", default="lmd")
+    parser.add_argument("--seed", type=int, default=20260226)
+    parser.add_argument("--json", type=Path, default=None, help="also write every run here")
+    parser.add_argument("--child-compile", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_compile is not None:
+        compile_point(args.child_compile)
+        return
+    if args.quick:
+        args.runs = 1
+    if args.k1000_runs is None:
+        args.k1000_runs = args.runs
+    print(f"machine: {machine_line()}\nload average before: {load()}", flush=True)
+    before = load()
+    res: Runs = {}
+    with tempfile.TemporaryDirectory(prefix="srsbayes-bench-all-") as tmpdir:
+        tmp = Path(tmpdir)
+        r = None
+        if r_available():
+            (tmp / "fit.R").write_text(R_SCRIPT)
+            lmd_counts_csv(args.outcome, tmp / "counts.csv")
+            r = {"csv": tmp / "counts.csv", "script": tmp / "fit.R"}
+        cold = warm_up(args, tmp)
+        for i in range(args.runs):
+            one_round(i, args, tmp, res, r)
+    after = load()
+    if args.json:  # the raw runs first, so that they survive any error in the table
+        args.json.write_text(json.dumps({"machine": machine_line(), "load_before": before,
+                                         "load_after": after, "runs": res,
+                                         "k_cold_compile": cold}, indent=1, default=str))
+    text = table(res, cold, args.outcome)
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine_line()}")
+    print(f"load average (1, 5, 15 min) before {before}, after {after}; "
+          f"R with brms and metafor: {'installed' if r else 'not installed'}\n")
+    print(text)
+    if res.get("failed"):
+        print("\nleft out (the process failed): " + "; ".join(res["failed"]))
+
+
+if __name__ == "__main__":
+    main()
