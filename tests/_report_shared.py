@@ -51,3 +51,26 @@ def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                   sweep_options=SWEEP_OPTIONS)
             status.write_text(str(report.exit_status))
     return out
+
+
+def assert_default_sweep_row_is_the_fit(sweep_dir: Path, summary: dict, page_section: str,
+                                        measure: str) -> dict:
+    """The sweep's default row is the fit (same draws): its effect and P(benefit) equal the
+    summary's exactly, on the measure's own scale, and the report's sweep table prints it.
+    Returns ``sweep.json``."""
+    import json
+
+    from srsbayes.draws import pct
+    from srsbayes.report.wording import ci
+
+    sw = json.loads((sweep_dir / "sweep.json").read_text(encoding="utf-8"))
+    assert sw["measure"] == measure
+    ref = next(r for r in sw["rows"] if r["setting"] == sw["reference_setting"])
+    e = summary["effect"]
+    assert [ref["effect_lo"], ref["effect_median"], ref["effect_hi"]] == [
+        e["ci95"][0], e["median"], e["ci95"][1]]
+    assert ref["prob_benefit"] == summary["prob_benefit"]
+    row = (f"| **{ref['setting']}** *(default)* | all studies | "
+           f"{pct(summary['prob_benefit'])} | {ci(e)} |")
+    assert row in page_section
+    return sw

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 from _exact_shared import Z
+from _report_shared import assert_default_sweep_row_is_the_fit
 from srsbayes.certainty.sof import NO_BASELINE
 from srsbayes.draws import central_interval, pct
 from srsbayes.families import get_family, measure_info
@@ -237,17 +238,8 @@ def test_the_fit_text_words_the_mean_difference(outcome):
 def test_the_sweep_shows_the_effect_on_the_measures_scale(built, outcome, page, oid, measure):
     """The default row of the sweep is the fit (same draws), so its effect is the summary's
     exactly, on the measure's own scale; the report's sweep table prints it."""
-    out = built[2]
-    s = outcome[oid].summary
-    sw = json.loads((out / oid / "sweep" / "sweep.json").read_text(encoding="utf-8"))
-    assert sw["measure"] == measure
-    ref = next(r for r in sw["rows"] if r["setting"] == sw["reference_setting"])
-    assert [ref["effect_lo"], ref["effect_median"], ref["effect_hi"]] == [
-        s["effect"]["ci95"][0], s["effect"]["median"], s["effect"]["ci95"][1]]
-    assert ref["prob_benefit"] == s["prob_benefit"]
-    row = (f"| **{ref['setting']}** *(default)* | all studies | {pct(s['prob_benefit'])} | "
-           f"{ci(s['effect'])} |")
-    assert row in _section(page, oid)
+    assert_default_sweep_row_is_the_fit(built[2] / oid / "sweep", outcome[oid].summary,
+                                        _section(page, oid), measure)
 
 
 @pytest.mark.parametrize("oid, scale, null, label", [

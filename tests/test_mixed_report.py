@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from srsbayes.draws import pct
+from _report_shared import assert_default_sweep_row_is_the_fit
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.inputs.data import read_table
 from srsbayes.inputs.specs import load_specs
@@ -185,14 +185,7 @@ def test_ppc_values_a_study_does_not_have_are_skipped(built):
 
 def test_the_sweeps_default_row_is_the_fit(built):
     _, _, files, out = built
-    s = _summary(out)
-    sw = json.loads((out / "lmd" / "sweep" / "sweep.json").read_text(encoding="utf-8"))
-    assert sw["measure"] == "odds_ratio"
+    sw = assert_default_sweep_row_is_the_fit(out / "lmd" / "sweep", _summary(out),
+                                             _section(files["index.md"].decode("utf-8")),
+                                             "odds_ratio")
     assert len(sw["rows"]) == 2
-    ref = next(r for r in sw["rows"] if r["setting"] == sw["reference_setting"])
-    assert [ref["effect_lo"], ref["effect_median"], ref["effect_hi"]] == [
-        s["effect"]["ci95"][0], s["effect"]["median"], s["effect"]["ci95"][1]]
-    assert ref["prob_benefit"] == s["prob_benefit"]
-    row = (f"| **{ref['setting']}** *(default)* | all studies | {pct(s['prob_benefit'])} | "
-           f"{ci(s['effect'])} |")
-    assert row in _section(files["index.md"].decode("utf-8"))
