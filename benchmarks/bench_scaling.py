@@ -131,15 +131,11 @@ def build_partial(k: int, priors: dict[str, Any], likelihood: str = "count_set")
     import pymc as pm
 
     from srsbayes.families import ARMS
-    from srsbayes.families.binomial import _count_set_logp
+    from srsbayes.families.binomial import _count_set_logp, arm_data
     from srsbayes.priors.distributions import prior_slot
 
-    zeros = np.zeros(k, dtype=np.int64)
     with pm.Model(coords={"study": np.arange(k)}) as model:
-        n = {arm: pm.Data(f"n_{arm}", zeros + 1, dims="study") for arm in ARMS}
-        y = {arm: pm.Data(f"y_{arm}", zeros, dims="study") for arm in ARMS}
-        below = {arm: pm.Data(f"k_below_{arm}", zeros, dims="study") for arm in ARMS}
-        width = {arm: pm.Data(f"k_width_{arm}", zeros + 1, dims="study") for arm in ARMS}
+        n, y, below, width = arm_data(k)
         w = pm.Data("centring", np.zeros(k), dims="study")
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")

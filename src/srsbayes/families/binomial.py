@@ -54,7 +54,7 @@ model 3 with the 1/2 coding used here; their model 4 has random intercepts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,16 @@ OBSERVED = ("events_postop", "events_preop")
 DIAGNOSTIC_VARS = ("effect", "tau", "baseline", "z")
 
 
+def arm_data(k: int) -> tuple[dict[str, Any], ...]:
+    """The per-arm ``pm.Data`` of ``k`` studies (inside a model's context): ``n``, the count
+    ``y`` and its count set ``K`` as ``k_below``/``k_width`` (defaults: one exact count)."""
+    import pymc as pm
+
+    zeros = np.zeros(k, dtype=np.int64)
+    return tuple({arm: pm.Data(f"{name}_{arm}", zeros + init, dims="study") for arm in ARMS}
+                 for name, init in (("n", 1), ("y", 0), ("k_below", 0), ("k_width", 1)))
+
+
 def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
     """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later.
 
@@ -94,12 +104,8 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
     """
     import pymc as pm
 
-    zeros = np.zeros(k, dtype=np.int64)
     with pm.Model(coords={"study": np.arange(k)}) as model:
-        n = {arm: pm.Data(f"n_{arm}", zeros + 1, dims="study") for arm in ARMS}
-        y = {arm: pm.Data(f"y_{arm}", zeros, dims="study") for arm in ARMS}
-        below = {arm: pm.Data(f"k_below_{arm}", zeros, dims="study") for arm in ARMS}
-        width = {arm: pm.Data(f"k_width_{arm}", zeros + 1, dims="study") for arm in ARMS}
+        n, y, below, width = arm_data(k)
         arm_rows = pm.Data("arm_rows", np.ones(k), dims="study")
         contrast_y = pm.Data("contrast_y", np.zeros(k), dims="study")
         contrast_s = pm.Data("contrast_s", np.ones(k), dims="study")
