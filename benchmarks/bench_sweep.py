@@ -143,18 +143,25 @@ def _fifty(spec, table, seed: int) -> dict:
 
 def many_fits(seed: int) -> None:
     """(d): 50 prior settings × 5 outcomes through run_sweep and one compiled-model cache."""
-    from srsbayes.inference.fitting import DEFAULT_CACHE
+    from srsbayes.inference.fitting import DEFAULT_CACHE, model_data, model_structure
     from srsbayes.inputs.data import default_table, outcome_table
     from srsbayes.inputs.specs import load_specs
 
     specs = load_specs()
     table = default_table(specs)
     t0 = time.perf_counter()
-    # One structure per family here (every outcome has 4 studies). The first is compiled
-    # now, the others in a background thread while the first family's outcomes sample
-    # (nutpie releases the GIL), as run_sweep does with its leave-one-out structure.
+    # One structure per family here (every outcome has 4 studies; the binomial ones all
+    # have count sets of at most two counts). The first is compiled now, the others in a
+    # background thread while the first family's outcomes sample (nutpie releases the
+    # GIL), as run_sweep does with its leave-one-out structure.
     order = sorted(specs.values(), key=lambda s: s.family != "binomial")
-    key = {s.id: (s.family, len(outcome_table(table, s))) for s in order}
+
+    def key_of(spec) -> tuple:
+        wide = outcome_table(table, spec)
+        structure = model_structure(spec.family, model_data(spec, wide))
+        return (spec.family, len(wide), *((structure,) if structure else ()))
+
+    key = {s.id: key_of(s) for s in order}
     structures = list(dict.fromkeys(key.values()))
     DEFAULT_CACHE.get(*structures[0])
     per_outcome = {}

@@ -278,7 +278,7 @@ def test_exact_count_structure_has_the_count_set_logp_on_exact_data(specs, bundl
     """All counts exact (the nearest counts taken as reported): the binomial log-pmf and
     the incomplete-beta count-set likelihood agree in logp and gradient."""
     data = FAM.model_data(outcome_table(bundled, specs["lmd"]))
-    assert FAM.structure(data) == {"count_sets": True}
+    assert FAM.structure(data) == {"count_sets": True, "pairs": True}
     exact = {**data, **{f"k_{w}_{a}": np.full(4, d) for w, d in (("below", 0), ("width", 1))
                         for a in ("preop", "postop")}}
     assert FAM.structure(exact) == {"count_sets": False}
@@ -302,12 +302,16 @@ def test_model_cache_keys_compiled_models_by_structure(monkeypatch, specs, bundl
     cache = ModelCache(root=None)
     data = FAM.model_data(outcome_table(bundled, specs["lmd"]))
     exact = {**data, "k_width_postop": np.ones(4, int), "k_below_postop": np.zeros(4, int)}
-    with_sets, plain = cache.for_data("binomial", data), cache.for_data("binomial", exact)
-    # the default structure (count sets) keeps the (family, k) key
-    assert set(cache._compiled) == {("binomial", 4), ("binomial", 4, (("count_sets", False),))}
+    wide_sets = {**data, "k_width_postop": np.array([3, 2, 2, 2])}
+    pairs, plain = cache.for_data("binomial", data), cache.for_data("binomial", exact)
+    with_sets = cache.for_data("binomial", wide_sets)
+    # the default structure (count sets of any width) keeps the (family, k) key
+    assert set(cache._compiled) == {("binomial", 4), ("binomial", 4, (("count_sets", False),)),
+                                    ("binomial", 4, (("pairs", True),))}
     assert cache.get("binomial", 4) is with_sets
-    assert "Betainc" in _ops(with_sets) and "Betainc" not in _ops(plain)
-    assert cache.for_data("binomial", data) is with_sets and len(cache) == 2
+    assert "Betainc" in _ops(with_sets)
+    assert "Betainc" not in _ops(plain) and "Betainc" not in _ops(pairs)
+    assert cache.for_data("binomial", data) is pairs and len(cache) == 3
     # a family without the hook keeps its (family, k) key
     assert model_structure("contrast", {"y": np.zeros(3), "s": np.ones(3)}) == ()
     cache.for_data("contrast", {"y": np.zeros(3), "s": np.ones(3)})

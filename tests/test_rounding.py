@@ -127,6 +127,42 @@ def test_compiled_set_logp_matches_scipy(mode):
     assert got[0] == pytest.approx(stats.binom.logpmf(41, 45, p[0]), rel=1e-10)
 
 
+@pytest.mark.parametrize("mode", ["FAST_RUN", "NUMBA"])
+def test_pair_form_matches_scipy_and_the_general_form(mode):
+    """Sets of one and two counts (the ``pairs`` structure): both tails, the whole of a
+    one-patient arm, a set ending at ``n`` and far tails, in value and gradient; a set of
+    three counts is refused (-inf)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    n = np.array([45, 48, 60, 7, 65, 65, 1, 52, 30])
+    lo = np.array([41, 5, 56, 0, 8, 0, 0, 51, 3])
+    width = np.array([1, 2, 2, 1, 2, 1, 2, 2, 3])
+    logit = np.array([2.1, -2.0, 2.6, 0.3, -8.0, 5.0, -1.0, 1.5, 0.0])
+    args = [pt.vector(dtype="int64") for _ in range(3)] + [pt.vector()]
+    pair, general = b._pair_logp(*args), b._count_set_logp(*args)
+    outs = [pair, general, pt.grad(pair[:-1].sum(), args[3]),
+            pt.grad(general[:-1].sum(), args[3])]
+    got, ref, g_pair, g_ref = pytensor.function(args, outs, mode=mode)(n, lo, width, logit)
+    p = 1 / (1 + np.exp(-logit))
+    want = [_set_logprob(*a) for a in zip(n[:-1], lo[:-1], (lo + width - 1)[:-1], p[:-1],
+                                          strict=True)]
+    np.testing.assert_allclose(got[:-1], want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got[:-1], ref[:-1], rtol=1e-9, atol=1e-12)
+    assert want[4] < -40 and abs(want[6]) < 1e-12 and got[-1] == -np.inf
+    np.testing.assert_allclose(g_pair, g_ref, rtol=1e-7, atol=1e-10)
+    assert np.all(np.isfinite(g_pair))
+
+
+def test_structure_picks_the_pair_form_only_for_sets_of_at_most_two_counts(specs,
+                                                                            bundled_table):
+    data = b.model_data(outcome_table(bundled_table, specs["lmd"]))
+    assert b.structure(data) == {"count_sets": True, "pairs": True}
+    assert int(np.max(data["k_width_postop"])) == 2
+    wider = {**data, "k_width_preop": np.array([1, 3, 1, 1])}
+    assert b.structure(wider) == {"count_sets": True, "pairs": False}
+
+
 def test_model_potentials_match_scipy_at_a_point():
     """The built model's likelihood terms, at its initial point, on constructed data."""
     import pymc as pm

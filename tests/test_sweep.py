@@ -2,7 +2,8 @@
 and small end-to-end runs.
 
 Only the binomial structures with 4 and 3 studies are compiled (the latter for
-leave-one-out), both through ``DEFAULT_CACHE`` so other tests in the worker share them.
+leave-one-out; the likelihood forms the default sweep's rows need), all through
+``DEFAULT_CACHE`` so other tests in the worker share them.
 """
 
 from __future__ import annotations
@@ -281,16 +282,18 @@ class SharedCompileCache(ModelCache):
         return self._compiled[key]
 
 
-def test_default_sweep_needs_three_structures_and_compiles_nothing_else(
+def test_default_sweep_needs_four_structures_and_compiles_nothing_else(
         specs, bundled_table, monkeypatch):
-    """k = 4 and k = 3 (leave one out) with the count-set likelihood, and k = 4 with the
-    exact-count one (the "nearest counts as reported" row has no count set)."""
+    """k = 4 and k = 3 (leave one out) with the pair likelihood (no set of more than two
+    counts), k = 4 with the exact-count one (the "nearest counts as reported" row has no
+    count set) and k = 4 with the general one (the "all rates KM" row widens the sets)."""
     import nutpie
 
-    exact = (("count_sets", False),)
-    DEFAULT_CACHE.get("binomial", 4)
-    DEFAULT_CACHE.get("binomial", 3)
-    DEFAULT_CACHE.get("binomial", 4, exact)
+    exact, pairs = (("count_sets", False),), (("pairs", True),)
+    needed = {("binomial", 4, pairs), ("binomial", 3, pairs), ("binomial", 4, exact),
+              ("binomial", 4)}
+    for key in needed:
+        DEFAULT_CACHE.get(*key)
     compiles = []
     real = nutpie.compile_pymc_model
     monkeypatch.setattr(nutpie, "compile_pymc_model",
@@ -300,8 +303,8 @@ def test_default_sweep_needs_three_structures_and_compiles_nothing_else(
     result = run_sweep(bundled_table, specs["lmd"], settings=FitSettings(draws=100, tune=100,
                                                                           chains=2),
                        cache=cache, psense=False)
-    assert set(cache._compiled) == {("binomial", 4), ("binomial", 3), ("binomial", 4, exact)}
-    assert compiles == []  # every setting swapped data and priors into the three models
+    assert set(cache._compiled) == needed
+    assert compiles == []  # every setting swapped data and priors into the four models
     rows = result.rows
     # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding, bias-adjusted;
     # 4 studies left out

@@ -86,15 +86,18 @@ def arm_data(k: int) -> tuple[dict[str, Any], ...]:
                  for name, init in (("n", 1), ("y", 0), ("k_below", 0), ("k_width", 1)))
 
 
-def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
+def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
+                pairs: bool = False):
     """The model for ``k`` studies; data and priors are ``pm.Data`` to be swapped later.
 
     Each arm's likelihood is :func:`_count_set_logp`: the probability that the event count
     lies in its set ``K`` (one count when events are reported). The set is given relative
     to ``y`` (``k_below``, ``k_width``), so data that leave them out (their defaults 0 and
-    1) get the exact binomial at ``y``. With ``count_sets=False`` (:func:`structure`: every
-    set holds one count) it is the binomial log-pmf itself, about 12 times cheaper to
-    differentiate than the incomplete beta function.
+    1) get the exact binomial at ``y``. Two cheaper forms give the same likelihood on the
+    data :func:`structure` chooses them for: with ``count_sets=False`` (every set holds one
+    count) it is the binomial log-pmf itself, and with ``pairs=True`` (no set holds more
+    than two counts: a percentage of an arm of fewer than a few hundred patients)
+    :func:`_pair_logp`; they cost about a third of the incomplete beta function's gradient.
 
     Studies that report a contrast instead of arms (``arm_rows`` 0; see :func:`model_data`)
     enter through ``contrast_y ~ Normal(theta + delta, contrast_s)``, the contrast family's
@@ -117,7 +120,8 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True):
         delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
         logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
         logits = {"postop": logit_c, "preop": logit_c + theta + delta}
-        arm_logp = _count_set_logp if count_sets else _exact_count_logp
+        arm_logp = (_exact_count_logp if not count_sets
+                    else _pair_logp if pairs else _count_set_logp)
         for arm in ARMS:
             pm.Potential(f"events_{arm}", (arm_rows * arm_logp(
                 n[arm], y[arm] - below[arm], width[arm], logits[arm])).sum())
@@ -137,12 +141,24 @@ def structure(data: dict[str, np.ndarray]) -> dict[str, bool]:
     ``count_sets``: whether some arm study's count set holds more than the reported count
     (a percentage that several counts round to, a GRIM failure, a Kaplan-Meier rate).
     When none does, the plain binomial log-pmf replaces :func:`_count_set_logp`; the two
-    agree on such data (``tests/test_mixed.py``).
+    agree on such data (``tests/test_mixed.py``). ``pairs``: whether every set holds at
+    most two counts, so :func:`_pair_logp` can replace it (``tests/test_rounding.py``).
     """
     arms = np.asarray(data.get("arm_rows", 1.0)) > 0
-    wider = [np.asarray(data.get(f"k_width_{a}", 1)) != 1 for a in ARMS]
+    widths = [np.asarray(data.get(f"k_width_{a}", 1)) for a in ARMS]
     shifted = [np.asarray(data.get(f"k_below_{a}", 0)) != 0 for a in ARMS]
-    return {"count_sets": bool(np.any(arms & np.logical_or.reduce([*wider, *shifted])))}
+    wider = [w != 1 for w in widths]
+    if not np.any(arms & np.logical_or.reduce([*wider, *shifted])):
+        return {"count_sets": False}
+    return {"count_sets": True, "pairs": bool(all(np.all(w[arms] <= 2) for w in widths))}
+
+
+def _log_pmf(n, k, logit_p):
+    """``log Binomial(k | n, expit(logit_p))`` elementwise, from the logit."""
+    import pytensor.tensor as pt
+
+    log_choose = pt.gammaln(n + 1.0) - pt.gammaln(k + 1.0) - pt.gammaln(n - k + 1.0)
+    return log_choose - k * pt.softplus(-logit_p) - (n - k) * pt.softplus(logit_p)
 
 
 def _exact_count_logp(n, k, width, logit_p):
@@ -150,9 +166,23 @@ def _exact_count_logp(n, k, width, logit_p):
     gives -inf, so data that need :func:`_count_set_logp` cannot be fitted silently)."""
     import pytensor.tensor as pt
 
-    log_choose = pt.gammaln(n + 1.0) - pt.gammaln(k + 1.0) - pt.gammaln(n - k + 1.0)
-    lp = log_choose - k * pt.softplus(-logit_p) - (n - k) * pt.softplus(logit_p)
-    return pt.switch(pt.eq(width, 1), lp, -np.inf)
+    return pt.switch(pt.eq(width, 1), _log_pmf(n, k, logit_p), -np.inf)
+
+
+def _pair_logp(n, k_lo, width, logit_p):
+    """``log P(k_lo <= X <= k_lo + width - 1)`` for sets of one or two counts, per study.
+
+    The pmf's ratio ``P(X = k + 1) / P(X = k) = (n - k) / (k + 1) * p / (1 - p)`` makes a
+    two-count set's probability ``P(X = k) (1 + exp(r + logit p))`` with
+    ``r = log((n - k) / (k + 1))``: the log-pmf plus one softplus, exact and with no
+    cancellation in either tail. A set of more than two counts gives -inf, so data that
+    need :func:`_count_set_logp` cannot be fitted with this form by mistake.
+    """
+    import pytensor.tensor as pt
+
+    second = pt.log(n - k_lo) - pt.log(k_lo + 1.0) + logit_p  # -inf when k_lo = n
+    lp = _log_pmf(n, k_lo, logit_p) + pt.switch(pt.eq(width, 2), pt.softplus(second), 0.0)
+    return pt.switch(pt.le(width, 2), lp, -np.inf)
 
 
 def _normal_logp(y, mu, s):
@@ -164,8 +194,8 @@ def _normal_logp(y, mu, s):
 
 MAX_COUNT_SET = 200
 """Most counts a set ``K`` may hold; :func:`model_data` rejects a wider one (an arm of more
-than 20 000 given as a whole percentage). The compiled likelihood's cost does not depend
-on the width, but :func:`loglik` sums the pmf over the set for every draw."""
+than 20 000 given as a whole percentage). The general compiled likelihood's cost does not
+depend on the width, but :func:`loglik` sums the pmf over the set for every draw."""
 
 
 def _count_set_logp(n, k_lo, width, logit_p):
