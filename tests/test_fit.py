@@ -19,7 +19,7 @@ from scipy.special import expit
 
 from conftest import nothing_written, write_csv
 from srsbayes.families.binomial import ARM_CODINGS
-from srsbayes.inference.diagnostics import check_convergence
+from srsbayes.inference.diagnostics import Diagnostics, check_convergence
 from srsbayes.inference.fitting import FitSettings, fit_outcome
 from srsbayes.inputs.data import read_table
 from srsbayes.outputs import write_json
@@ -300,9 +300,22 @@ def test_nan_energy_fails_bfmi():
 
 
 def test_retry_doubles_draws_and_tuning_and_raises_target_accept():
-    assert FitSettings().retry() == FitSettings(draws=2000, tune=2000, target_accept=0.99)
+    assert FitSettings(tune=300).retry() == FitSettings(draws=2000, tune=1000,
+                                                        target_accept=0.99)
+    assert FitSettings().retry() == FitSettings(draws=2000, tune=1000, target_accept=0.99)
     small = FitSettings(draws=300, tune=3000, target_accept=0.995, seed=5)
     assert small.retry() == FitSettings(draws=600, tune=6000, target_accept=0.995, seed=5)
+    # a divergence needs a smaller step, not more draws
+    assert small.retry(more_draws=False) == replace(small.retry(), draws=300)
+
+
+def test_only_a_mixing_failure_asks_for_more_draws():
+    def diag(rhat=1.0, bulk=1000.0, tail=1000.0, div=0, bfmi=1.0):
+        return Diagnostics(rhat, bulk, tail, div, bfmi, ("x",))
+
+    assert not diag(div=3).mixing_failed and not diag(bfmi=0.1).mixing_failed
+    assert diag(rhat=1.02).mixing_failed and diag(bulk=399.0).mixing_failed
+    assert diag(tail=100.0).mixing_failed and diag(rhat=float("nan")).mixing_failed
 
 
 def test_an_ess_failure_recovers_on_retry(monkeypatch):
@@ -323,6 +336,25 @@ def test_an_ess_failure_recovers_on_retry(monkeypatch):
     _, diag, used = fitting.sample_gated("binomial", {}, {}, FitSettings(draws=100))
     assert [c.draws for c in calls] == [100, 200] and used.draws == 200
     assert diag.ok and diag.attempts == 2, diag.failures
+
+
+def test_a_divergence_is_retried_with_a_smaller_step_and_the_same_draws(monkeypatch):
+    from srsbayes.inference import fitting
+
+    calls = []
+
+    def fake_sample(family, data, priors, settings, cache=None):
+        calls.append(settings)
+        tree = _tree(np.random.default_rng(settings.draws), draws=settings.draws)
+        if len(calls) == 1:
+            tree["sample_stats"]["diverging"][0, 7] = True
+        return tree
+
+    monkeypatch.setattr(fitting, "sample_posterior", fake_sample)
+    _, diag, used = fitting.sample_gated("binomial", {}, {}, FitSettings(draws=500, tune=300))
+    assert [(c.draws, c.tune, c.target_accept) for c in calls] == [(500, 300, 0.95),
+                                                                   (500, 1000, 0.99)]
+    assert diag.ok and diag.attempts == 2 and used == calls[1]
 
 
 # -- summaries: quantiles commute with monotone transforms ---------------------------------------

@@ -74,7 +74,8 @@ def test_tune_explicit_or_from_family() -> None:
     family = getattr(FAMILIES["binomial"], "tune", DEFAULT_TUNE)
     assert FitSettings().resolved("binomial", K).tune == family
     assert FitSettings().resolved("binomial", 1000).tune == max(family, DEFAULT_TUNE)
-    assert FitSettings().retry().tune == 2000
+    assert FitSettings().resolved("binomial", 1000).retry().tune == 2000
+    assert FitSettings().resolved("binomial", K).retry().tune == max(2 * family, 1000)
 
 
 def test_adaptation_auto_and_explicit() -> None:

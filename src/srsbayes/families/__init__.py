@@ -30,7 +30,8 @@ A family module provides (``binomial.py`` is the reference implementation):
   (entries merged into ``summary.json``); ``normal_normal(data)`` (estimates and SEs
   whose exact normal-normal posterior every NUTS fit is checked against);
   ``structure(data) -> dict``: keyword arguments of ``build_model`` that the data decide
-  (the binomial family's ``count_sets``: whether any count set holds more than one count),
+  (the binomial family's ``count_sets`` and ``pairs``: whether any count set holds more
+  than one count, and whether none holds more than two),
   so :class:`srsbayes.inference.fitting.ModelCache` compiles one model per (family, k,
   structure); ``spec_keys(raw, file)`` (family-specific spec keys) and
   ``contrast_measures(spec)`` (the measures of contrast rows the family accepts: the
@@ -154,7 +155,7 @@ register_family(FamilyInfo(
     axis_label="Ratio of median OS",
     title="Median overall survival: log-normal median model",
     audit_column="median_months", audit_unit=" months", audit_kind="medians", count_data=False,
-    sbc_outcome="os",
+    sbc_outcome="os", tune=300,
     default_grid={
         "sceptical": "normal(0, 0.1)",
         "vague": "normal(0, 10)",
@@ -174,7 +175,7 @@ register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure)
     axis_label="Effect estimate",
     title="Published contrasts: normal-normal random-effects model",
     audit_column="estimate", audit_unit="", audit_kind="estimates", count_data=False,
-    sbc_outcome="lmd", sbc_design="log_or_se",  # SBC: SEs of the bundled LMD log ORs
+    sbc_outcome="lmd", sbc_design="log_or_se", tune=300,  # SBC: SEs of the LMD log ORs
     default_grid={  # on the analysis scale: log ratio (HR, OR, RR), or the difference itself
         "sceptical": "normal(0, 0.35)",
         "vague": "normal(0, 10)",

@@ -16,6 +16,7 @@ Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importance sampling. JMLR 25:1-
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import arviz as az
 import numpy as np
 import xarray as xr
+from arviz_stats.base import array_stats
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -47,6 +49,13 @@ class Diagnostics:
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def mixing_failed(self) -> bool:
+        """Whether R-hat or an ESS failed (or is NaN): the chains mixed too little for the
+        draws, a failure more draws address, unlike a divergence or a low E-BFMI."""
+        return not (self.rhat_max <= RHAT_MAX and self.ess_bulk_min >= ESS_MIN
+                    and self.ess_tail_min >= ESS_MIN)
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d["failures"] = list(self.failures)
@@ -54,31 +63,56 @@ class Diagnostics:
         return d
 
 
-def _nan_names(ds: xr.Dataset) -> tuple[str, ...]:
-    """Every element of ``ds`` that is NaN, as ``name`` or ``name[i, ...]``."""
+_Gated = tuple[str, tuple[int, ...], np.ndarray]
+"""A gated variable: its name, its element shape and its draws (chain, draw, element)."""
+
+
+def _gated_draws(posterior: xr.DataTree, names: Sequence[str]) -> list[_Gated]:
+    """Each gated variable's name, element shape and draws as a (chain, draw, element)
+    array: its elements flattened in C order, the order ``np.argwhere`` names them in."""
     out = []
-    for name, v in ds.data_vars.items():
-        values = np.asarray(v.values, dtype=float)
-        if values.ndim == 0:
-            out.extend([str(name)] if np.isnan(values) else [])
-            continue
-        out.extend(f"{name}[{', '.join(str(i) for i in idx)}]"
-                   for idx in np.argwhere(np.isnan(values)))
+    for name in names:
+        values = posterior[name].transpose("chain", "draw", ...).values
+        shape = values.shape[2:]
+        out.append((name, shape, values.reshape(*values.shape[:2], math.prod(shape))))
+    return out
+
+
+def _per_element(statistic: Callable[[np.ndarray], np.ndarray],
+                 draws: Sequence[np.ndarray]) -> np.ndarray:
+    """``statistic`` of every element of ``draws`` (chain, draw, element), in one call.
+
+    Variables of different dtypes (a float32 beside a float64) are not stacked: promoting
+    float32 draws would change their ranks' ties and so the statistic."""
+    groups = ([list(draws)] if len({d.dtype for d in draws}) == 1
+              else [[d] for d in draws])
+    return np.concatenate([statistic(np.concatenate(g, axis=2)) for g in groups])
+
+
+def _element_names(gated: Sequence[_Gated], flat: np.ndarray) -> tuple[str, ...]:
+    """The names, ``name`` or ``name[i, ...]`` (positions, not coordinate labels), of the
+    elements at positions ``flat`` of the stacked elements of ``gated``."""
+    ends = np.cumsum([math.prod(shape) for _, shape, _ in gated])
+    out = []
+    for i in flat:
+        v = int(np.searchsorted(ends, i, side="right"))
+        name, shape, _ = gated[v]
+        local = int(i - (ends[v - 1] if v else 0))
+        out.append(f"{name}[{', '.join(str(j) for j in np.unravel_index(local, shape))}]"
+                   if shape else str(name))
     return tuple(out)
 
 
-def _extreme(tree: xr.DataTree, reduce: Callable[[np.ndarray], Any]
-             ) -> tuple[float, tuple[str, ...]]:
-    """``reduce`` (``np.max`` or ``np.min``) of a statistic over every variable and element,
-    with the elements where it is NaN.
+def _extreme(values: np.ndarray, reduce: Callable[[np.ndarray], Any],
+             gated: Sequence[_Gated]) -> tuple[float, tuple[str, ...]]:
+    """``reduce`` (``np.max`` or ``np.min``) of a statistic over every gated element, with
+    the elements where it is NaN.
 
     NaN propagates (``np.max``, not ``np.nanmax``): an R-hat or ESS that could not be
     computed (a chain stuck at one value, non-finite draws) must fail the gate, not be
     dropped while the other variables pass it.
     """
-    ds = tree.to_dataset()
-    values = [np.asarray(v.values, dtype=float).ravel() for v in ds.data_vars.values()]
-    return float(reduce(np.concatenate(values))), _nan_names(ds)
+    return float(reduce(values)), _element_names(gated, np.flatnonzero(np.isnan(values)))
 
 
 def _nan_failure(statistic: str, names: Sequence[str]) -> str:
@@ -102,13 +136,26 @@ def check_convergence(idata: xr.DataTree, var_names: Sequence[str], attempts: in
 
     A NaN statistic fails the gate with a message naming the statistic and the variables
     where it is NaN, and the reported extreme is then NaN too (``null`` in JSON).
+
+    The statistics are arviz_stats' array functions on the gated draws stacked into one
+    (chain, draw, element) array: the arithmetic of ``az.rhat(idata)``, ``az.ess`` and
+    ``az.bfmi`` (bit for bit), without their per-variable xarray wrapping.
     """
-    names = list(var_names)
-    rhat, rhat_nan = _extreme(az.rhat(idata, var_names=names), np.max)
-    ess_bulk, bulk_nan = _extreme(az.ess(idata, var_names=names, method="bulk"), np.min)
-    ess_tail, tail_nan = _extreme(az.ess(idata, var_names=names, method="tail"), np.min)
+    gated = _gated_draws(idata["posterior"], list(var_names))
+    draws = [d for _, _, d in gated]
+    axes = {"chain_axis": 0, "draw_axis": 1}
+    rhat, rhat_nan = _extreme(_per_element(
+        lambda a: array_stats.rhat(a, method="rank", **axes), draws), np.max, gated)
+    ess_bulk, bulk_nan = _extreme(_per_element(
+        lambda a: array_stats.ess(a, method="bulk", **axes), draws), np.min, gated)
+    # az.ess(method="tail") takes its probability from rcParams when none is given.
+    prob = az.rcParams["stats.ci_prob"]
+    ess_tail, tail_nan = _extreme(_per_element(
+        lambda a: array_stats.ess(a, method="tail", prob=prob, **axes), draws), np.min, gated)
     divergences = int(idata["sample_stats"]["diverging"].sum())
-    energy = np.asarray(az.bfmi(idata).to_dataset()["energy"].values, dtype=float).ravel()
+    energy = np.asarray(array_stats.bfmi(
+        idata["sample_stats"]["energy"].transpose("chain", "draw").values, **axes),
+        dtype=float).ravel()
     bfmi = float(np.min(energy))
     bfmi_nan = [f"chain {i}" for i in np.flatnonzero(np.isnan(energy))]
     failures = [

@@ -2,10 +2,10 @@
 
 A model structure is a likelihood family, a number of studies and, for a family with a
 ``structure(data)`` hook, the keyword arguments of ``build_model`` that hook derives from
-the data (the binomial family's ``count_sets``: whether any count set is wider than one
-count); everything else (data, prior families and hyperparameters) lives in ``pm.Data``
-and is swapped into the compiled nutpie model with ``with_data``, so refits cost a
-fraction of a second.
+the data (the binomial family's ``count_sets`` and ``pairs``: whether any count set is
+wider than one count, and whether none is wider than two); everything else (data, prior
+families and hyperparameters) lives in ``pm.Data`` and is swapped into the compiled nutpie
+model with ``with_data``, so refits cost a fraction of a second.
 
 References
 ----------
@@ -48,6 +48,12 @@ DEFAULT_TUNE = 1000
 """Tuning steps of a family whose ``FamilyInfo`` names no ``tune``."""
 FAMILY_TUNE_MAX_K = 100
 """Most studies for which a family's own (shorter) tuning length was measured to suffice."""
+RETRY_MIN_TUNE = 1000
+"""Fewest tuning steps of a retry. On the 250 bundled fits of ``benchmarks/bench_sweep.py``
+every first attempt that failed (1-3 divergent transitions) passed its retry with 600,
+1000 or 2000 steps; on four studies of 1500 patients per arm (``tests/test_fit.py``, the
+hardest geometry we know) the retry passed for 6/6 seeds and codings with 1000, against
+4/6 with 600 and 5/6 with 2000 (one R-hat 1.014) when it keeps the draws (issue 15)."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,12 @@ class FitSettings:
     as given. Per-family lengths were chosen by measurement (issue 15,
     ``benchmarks/bench_scaling.py``): the gate's first-attempt failure rate at 300 tuning
     steps was no higher than at 1000 for the binomial family (LMD: 0/40 seeds on the
-    bundled data, 1/120 vs 2/120 data sets simulated from the priors) but was for the
-    log-normal median family (OS: 4/160 vs 1/160), which therefore keeps 1000. The
-    family's length applies up to :data:`FAMILY_TUNE_MAX_K` studies: at k = 1000 300 steps
-    adapted worse than 1000 (R-hat 1.030 vs 1.007).
+    bundled data, 1/120 vs 2/120 data sets simulated from the priors) and for the
+    log-normal median family (OS, SBC data sets: 7/320 vs 15/320 over seeds 11 and 12,
+    none failing its retry, every uniformity test passed at both; an earlier run had
+    4/160 vs 1/160), and for the contrast family (0/160 at both, the exact-posterior check
+    included). The family's length applies up to :data:`FAMILY_TUNE_MAX_K` studies:
+    at k = 1000 300 steps adapted worse than 1000 (R-hat 1.030 vs 1.007).
     """
 
     draws: int = 1000
@@ -83,16 +91,19 @@ class FitSettings:
         tune = FAMILIES[family].tune
         return replace(self, tune=tune if k <= FAMILY_TUNE_MAX_K else max(tune, DEFAULT_TUNE))
 
-    def retry(self) -> FitSettings:
+    def retry(self, more_draws: bool = True) -> FitSettings:
         """Safer settings for the one rerun of a fit that failed its gate.
 
-        A smaller step size (target acceptance 0.99) and at least twice the tuning address
-        divergences and poor adaptation; twice the draws address a low ESS, which grows
-        about linearly with the number of draws once the chains mix (Vehtari et al. 2021,
-        Bayesian Anal 16:667), whereas more tuning alone rarely lifts it past the gate.
+        A smaller step size (target acceptance 0.99) and twice the tuning (at least
+        :data:`RETRY_MIN_TUNE`) address divergences and poor adaptation. Twice the draws
+        (``more_draws``: R-hat or an ESS failed, :attr:`Diagnostics.mixing_failed`) address
+        a low ESS, which grows about linearly with the number of draws once the chains mix
+        (Vehtari et al. 2021, Bayesian Anal 16:667), whereas more tuning alone rarely lifts
+        it past the gate; a divergence needs a smaller step, not more draws.
         """
         return replace(self, target_accept=max(self.target_accept, 0.99),
-                       tune=max(2 * (self.tune or 0), 2000), draws=2 * self.draws)
+                       tune=max(2 * (self.tune or 0), RETRY_MIN_TUNE),
+                       draws=2 * self.draws if more_draws else self.draws)
 
 
 Structure = tuple[tuple[str, Any], ...]
@@ -222,7 +233,7 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
     diag = with_exact_check(check_convergence(idata, fam.DIAGNOSTIC_VARS), fam, idata, data,
                             priors)
     if not diag.ok:
-        settings = settings.retry()
+        settings = settings.retry(more_draws=diag.mixing_failed)
         idata = sample_posterior(family, data, priors, settings, cache)
         diag = with_exact_check(check_convergence(idata, fam.DIAGNOSTIC_VARS, attempts=2), fam,
                                 idata, data, priors)

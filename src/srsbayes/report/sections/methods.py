@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ...families import FAMILIES, get_family
 from ...inference.derived import DERIVED_STREAM
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
-from ...inference.fitting import PPC_STREAM
+from ...inference.fitting import PPC_STREAM, RETRY_MIN_TUNE, FitSettings
 from ..document import Block, H, Inline, P, Pre, S, Section, Table
 from .data import data_methods
 
@@ -42,7 +42,9 @@ def _sampler_paragraph(report: Report) -> P:
         f"convergence gate: R-hat ≤ {RHAT_MAX}, bulk and tail ESS ≥ {ESS_MIN}, no "
         f"divergent transitions, E-BFMI ≥ {BFMI_MIN} (Vehtari et al. 2021; Betancourt "
         f"2016); a failing fit is rerun once with target acceptance {retry.target_accept} "
-        f"and {retry.tune} tuning steps, and if it still fails it is shown as NOT "
+        f"and {_retry_tune(report.settings)} (and twice the draws if R-hat or an ESS "
+        "failed), "
+        "and if it still fails it is shown as NOT "
         "TRUSTWORTHY.")
 
 
@@ -105,6 +107,13 @@ def _tune(st: Any) -> str:
     return "the family's (" + ", ".join(f"{n} {f.tune}" for n, f in FAMILIES.items()) + ")"
 
 
+def _retry_tune(st: FitSettings) -> str:
+    """The retry's tuning length in words (twice the family's when the settings name none)."""
+    if st.tune is not None:
+        return f"{st.retry().tune} tuning steps"
+    return f"twice the family's tuning steps (at least {RETRY_MIN_TUNE})"
+
+
 def provenance(report: Report) -> list[Block]:
     """Seed, sampler, data and spec hashes, the command, and software versions."""
     st = report.settings
@@ -112,8 +121,9 @@ def provenance(report: Report) -> list[Block]:
         ["Seed", str(st.seed)],
         ["Sampler", f"{st.chains} chains × {st.draws} draws, {_tune(st)} tuning steps, "
                     f"target acceptance {st.target_accept} (retry: target acceptance "
-                    f"{st.retry().target_accept}, {st.retry().tune} tuning steps, "
-                    f"{st.retry().draws} draws per chain)"],
+                    f"{st.retry().target_accept}, {_retry_tune(st)}, "
+                    f"{st.retry().draws} draws per chain if R-hat or an ESS failed, "
+                    f"{st.retry(more_draws=False).draws} otherwise)"],
         ["Derived draws", "new-study effect and the baseline model's postop level behind "
                           "every absolute effect, drawn once per fit and read by the summary, "
                           f"the sweep and the report: numpy default_rng([{st.seed}, "
