@@ -121,3 +121,23 @@ def test_threshold_wording_follows_the_measure():
         "the odds ratio lies between 0.80 and 1.25"
     assert equivalence_region({"measure": "risk_difference", "threshold": 5}) == \
         "the risks differ by less than 5 percentage points"
+
+
+@pytest.mark.parametrize(("settings", "tuning"), [
+    (FitSettings(), "twice the family's tuning steps (at least 1000)"),
+    (FitSettings(tune=800), "1600 tuning steps"),
+])
+def test_methods_state_the_retry_the_gate_runs(settings, tuning):
+    """The methods text is read from ``FitSettings.retry``, for both kinds of failure."""
+    from srsbayes.report.sections.methods import _sampler_paragraph
+
+    class Stub:  # _sampler_paragraph reads only the settings
+        pass
+
+    stub = Stub()
+    stub.settings = settings
+    text = _sampler_paragraph(stub).content
+    assert (f"rerun once with target acceptance {settings.retry().target_accept}, {tuning} "
+            "and, if R-hat or an ESS failed, twice the draws;") in text
+    assert settings.retry(more_draws=False).draws == settings.draws
+    assert settings.retry().draws == 2 * settings.draws

@@ -41,11 +41,9 @@ def _sampler_paragraph(report: Report) -> P:
         "(Higgins, Thompson & Spiegelhalter 2009). A fit is reported only if it passes the "
         f"convergence gate: R-hat ≤ {RHAT_MAX}, bulk and tail ESS ≥ {ESS_MIN}, no "
         f"divergent transitions, E-BFMI ≥ {BFMI_MIN} (Vehtari et al. 2021; Betancourt "
-        f"2016); a failing fit is rerun once with target acceptance {retry.target_accept} "
-        f"and {_retry_tune(report.settings)} (and twice the draws if R-hat or an ESS "
-        "failed), "
-        "and if it still fails it is shown as NOT "
-        "TRUSTWORTHY.")
+        f"2016); a failing fit is rerun once with target acceptance {retry.target_accept}, "
+        f"{_retry_tune(report.settings)} and, if R-hat or an ESS failed, twice the draws; "
+        "if it still fails it is shown as NOT TRUSTWORTHY.")
 
 
 def family_blocks(name: str) -> list[Block]:
