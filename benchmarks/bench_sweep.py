@@ -158,8 +158,7 @@ def many_fits(seed: int) -> None:
 
     def key_of(spec) -> tuple:
         wide = outcome_table(table, spec)
-        structure = model_structure(spec.family, model_data(spec, wide))
-        return (spec.family, len(wide), *((structure,) if structure else ()))
+        return (spec.family, len(wide), model_structure(spec.family, model_data(spec, wide)))
 
     key = {s.id: key_of(s) for s in order}
     structures = list(dict.fromkeys(key.values()))

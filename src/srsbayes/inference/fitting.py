@@ -163,8 +163,7 @@ class ModelCache:
 
     def for_data(self, family: str, data: dict[str, np.ndarray]):
         """The compiled model that ``data`` (a family's ``model_data``) are fitted with."""
-        structure = model_structure(family, data)
-        return self.get(family, _n_studies(data), *((structure,) if structure else ()))
+        return self.get(family, _n_studies(data), model_structure(family, data))
 
 
 def _n_studies(data: dict[str, np.ndarray]) -> int:
@@ -203,8 +202,7 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
     cache = cache if cache is not None else DEFAULT_CACHE
-    structure = model_structure(family, data)  # () = the default: get(family, k) as before
-    compiled = cache.get(family, k, *((structure,) if structure else ())).with_data(**values)
+    compiled = cache.for_data(family, data).with_data(**values)
     return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                          chains=settings.chains, seed=settings.seed, cores=settings.cores,
                          progress_bar=False, target_accept=settings.target_accept,
