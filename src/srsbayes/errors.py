@@ -1,4 +1,5 @@
-"""Input errors that every command reports as one line and exit status 2."""
+"""Errors that every command reports as one line: bad input (exit status 2) and outputs
+that could not be written (exit status 5)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ EXIT_INPUT = 2
 """Exit status for bad input (files, specs, priors, options)."""
 EXIT_UNCONVERGED = 3
 """Exit status when a fit fails its diagnostics gate."""
+EXIT_OUTPUT = 5
+"""Exit status when the outputs could not be written (disk full, I/O error); nothing of the
+run is left behind and earlier outputs are intact."""
+EXIT_INTERNAL = 1
+"""Exit status of an unexpected error (a bug: please report the traceback)."""
 
 
 class InputError(ValueError):
@@ -49,3 +55,15 @@ class InputError(ValueError):
         col = f"column '{self.column}': " if self.column is not None else ""
         # Every line separator (\r, \x0b, \u2028, ...), not only \n: one line means one line.
         return " ".join((where + col + self.message).splitlines())
+
+
+class OutputError(OSError):
+    """The outputs could not be written (the disk is full, an I/O error, ...).
+
+    Nothing of the run is left behind: the staged outputs are removed and the earlier
+    outputs are intact (:class:`srsbayes.outputs.OutputUnit`).
+    """
+
+    def oneline(self) -> str:
+        """The message on one line."""
+        return " ".join(str(self).splitlines())

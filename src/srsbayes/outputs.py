@@ -1,45 +1,25 @@
-"""Atomic writes and provenance: nothing half-written, every output says how it was made."""
+"""Atomic writes: no half-written file, and each command's outputs as one unit
+(:class:`OutputUnit`); the provenance every output records is :mod:`srsbayes.provenance`."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
-import platform
-import sys
+import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("srsbayes", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "numpy",
-            "scipy", "pandas", "xarray")
+from .errors import InputError, OutputError
+from .interrupts import checkpoint, deferred
+from .provenance import command_line, lock_sha256, package_versions
 
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape the numbers, and the lock's hash."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    out["uv.lock sha256"] = lock_sha256()
-    return out
-
-
-def lock_sha256() -> str:
-    """SHA-256 of the ``uv.lock`` the environment was installed from.
-
-    ``scripts/bootstrap`` installs a source checkout (editable) from its lock; an installed
-    wheel has no lock beside it, which is said instead of a hash (the versions still apply).
-    """
-    lock = Path(__file__).resolve().parents[2] / "uv.lock"  # src/srsbayes/ -> checkout
-    if lock.is_file():
-        return hashlib.sha256(lock.read_bytes()).hexdigest()
-    return "no lock file (not installed from uv.lock)"
+__all__ = ["OutputUnit", "atomic_path", "check_output_path", "command_line", "lock_sha256",
+           "package_versions", "verify_outputs", "write_json", "write_text", "write_with"]
 
 
 def _read_umask() -> int:
@@ -62,6 +42,10 @@ def atomic_path(path: str | Path):
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: name the output
+            exc.filename = str(path)
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -96,6 +80,252 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def command_line() -> str:
-    """How this process was invoked, for provenance."""
-    return " ".join([Path(sys.executable).name, *sys.argv])
+# -- output paths ------------------------------------------------------------------------------
+
+
+def check_output_path(out: str | Path, option: str = "--out") -> Path:
+    """Check, before any computation, that the folder ``out`` can be created or written.
+
+    Returns the nearest existing folder at or above ``out`` (where its outputs are staged).
+
+    Raises
+    ------
+    InputError
+        ``out`` or a folder above it is an existing file, or the nearest existing folder
+        is on a read-only file system or not writable by this user.
+    """
+    out = Path(out)
+    for p in (out, *out.absolute().parents):
+        if p.exists() or p.is_symlink():
+            break
+    if not p.is_dir():
+        raise InputError("output path is not a folder: " + (
+            "it is an existing file" if p == out else f"{p} is an existing file"),
+            file=out, column=option)
+    try:
+        read_only = bool(os.statvfs(p).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only or not os.access(p, os.W_OK | os.X_OK):
+        raise InputError(f"output folder cannot be written: {p} is "
+                         + ("on a read-only file system" if read_only else "not writable"),
+                         file=out, column=option)
+    return p
+
+
+# -- a command's outputs, written as one unit -------------------------------------------------
+
+STAGING_PREFIX = ".srsbayes-staging-"
+"""Name prefix of the folder a command's outputs are staged in before they move into place."""
+MANIFEST = "manifest-{command}.json"
+"""Name of a command's manifest in its output folder, written last."""
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class OutputUnit:
+    """The outputs of one command, staged in a hidden sibling folder and moved into place
+    together, or not at all.
+
+    ``with OutputUnit(out, "fit") as unit:`` writes into ``unit.folder()`` (a staging folder
+    that stands for ``out``). When the block ends without an error the unit is committed:
+    a manifest (``manifest-<command>.json``: each file's size and SHA-256, the run's
+    provenance) is staged, then — with SIGINT and SIGTERM held back
+    (:func:`srsbayes.interrupts.deferred`) — every manifest elsewhere that lists a file being
+    replaced is removed (it now describes a mixture), the staged files are renamed over the
+    old ones (``index.html`` and the manifest last), and files of this command's previous run
+    that this run does not write are removed. Renames need no disk space, so once every file
+    is staged the commit cannot run out of it. On any error, signal or ``KeyboardInterrupt``
+    the staging folder is removed and ``out`` is left as it was; an ``OSError`` while
+    writing becomes an :class:`~srsbayes.errors.OutputError` naming the output file.
+
+    A reader checks a folder with :func:`verify_outputs`: a file whose bytes differ from its
+    manifest's, or a folder without a manifest, is not (or not only) from one run.
+    """
+
+    def __init__(self, out: str | Path, command: str,
+                 provenance: dict[str, Any] | None = None) -> None:
+        self.out = Path(out)
+        self.command = command
+        self.provenance = provenance
+        self._root = check_output_path(self.out)
+        self._staging: Path | None = None
+
+    def folder(self, *parts: str) -> Path:
+        """The staging folder standing for ``out/parts`` (created on first use)."""
+        if self._staging is None:
+            _remove_orphans(self._root)
+            self._staging = Path(tempfile.mkdtemp(
+                prefix=f"{STAGING_PREFIX}{self.command}-{os.getpid()}-", dir=self._root))
+        folder = self._staging.joinpath(*parts)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def final(self, staged: str | Path) -> Path:
+        """Where a staged path will be once the unit is committed."""
+        assert self._staging is not None
+        return self.out / Path(staged).relative_to(self._staging)
+
+    def __enter__(self) -> OutputUnit:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 _tb: Any) -> None:
+        if kind is None:
+            try:
+                self.commit()
+                return
+            except BaseException as err:
+                exc = err
+        self.discard()
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise self._output_error(exc) from exc
+        if exc is not None and kind is None:
+            raise exc
+
+    def _output_error(self, exc: OSError) -> OutputError:
+        name = Path(exc.filename) if exc.filename else None
+        if name is not None and self._staging is not None and name.is_relative_to(self._staging):
+            name = self.final(name)
+        target = name or self.out
+        if exc.errno in _DISK_FULL:
+            err = OutputError(f"no space left on the device to write {target}; nothing of "
+                              "this run was written and earlier outputs are intact")
+        else:
+            err = OutputError(f"cannot write {target}: {exc.strerror or exc}; nothing of "
+                              "this run was written and earlier outputs are intact")
+        err.errno = exc.errno
+        return err
+
+    def discard(self) -> None:
+        """Remove the staging folder and everything in it."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    def commit(self) -> list[Path]:
+        """Move the staged outputs into place (see the class docstring); returns them."""
+        if self._staging is None:
+            return []
+        staged = _files_below(self._staging)
+        manifest_name = MANIFEST.format(command=self.command)
+        record = {"command": self.command,
+                  "files": {p.relative_to(self._staging).as_posix(): _file_record(p)
+                            for p in staged if p.name != manifest_name},
+                  "provenance": self.provenance}
+        own_manifest = self._staging / manifest_name
+        write_json(own_manifest, record)
+        # index.html (a report's entry point) and the manifest move last
+        staged = [*sorted((p for p in staged if p != own_manifest),
+                          key=lambda p: p.name == "index.html"), own_manifest]
+        finals = [self.final(p) for p in staged]
+        previous = _read_manifest(self.out / manifest_name)
+        checkpoint("staged")
+        with deferred():
+            _invalidate_manifests(self.out, finals)
+            for i, (src, dst) in enumerate(zip(staged, finals, strict=True)):
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                _move(src, dst)
+                if i == 0:
+                    checkpoint("commit")
+            for rel in previous.get("files", {}) if previous else {}:
+                old = self.out / rel
+                if old not in finals and old.is_file() and old.resolve().is_relative_to(
+                        self.out.resolve()):
+                    old.unlink()
+            self.discard()
+        return finals
+
+
+def _files_below(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("files"), dict) else None
+
+
+def _manifests(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.glob(MANIFEST.format(command="*")) if p.is_file()]
+    except OSError:
+        return []
+
+
+def _invalidate_manifests(out: Path, finals: list[Path]) -> None:
+    """Remove every manifest (in ``out``, above it, or in a folder this unit writes into)
+    that lists a file about to be replaced: it would describe a mixture of two runs."""
+    replaced = {p.resolve() for p in finals}
+    folders = {p.resolve() for p in (out, *out.absolute().parents)}
+    for f in finals:
+        folders.update(q.resolve() for q in f.parents if q.is_relative_to(out))
+    for folder in folders:
+        for m in _manifests(folder):
+            doc = _read_manifest(m)
+            listed = {(folder / rel).resolve() for rel in (doc or {}).get("files", {})}
+            if doc is None or listed & replaced:
+                m.unlink(missing_ok=True)
+
+
+def _move(src: Path, dst: Path) -> None:
+    try:
+        os.replace(src, dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:  # dst is on another file system (a mount inside out)
+            raise
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
+
+
+def _remove_orphans(root: Path) -> None:
+    """Remove staging folders of processes that no longer exist (killed with SIGKILL)."""
+    for p in root.glob(STAGING_PREFIX + "*"):
+        try:
+            pid = int(p.name[len(STAGING_PREFIX):].split("-")[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except (ValueError, IndexError, OSError):
+            continue
+
+
+def verify_outputs(out: str | Path) -> dict[str, list[str]]:
+    """Check a folder's manifests against its files.
+
+    Returns
+    -------
+    dict
+        For each manifest in ``out`` (by file name), the files whose size or SHA-256
+        differ from what it records (an empty list: every file is from that run). An
+        empty dict: ``out`` has no manifest (no complete run, or one whose files were
+        since overwritten by another command).
+    """
+    out = Path(out)
+    result = {}
+    for m in sorted(_manifests(out)):
+        doc = _read_manifest(m)
+        if doc is None:
+            result[m.name] = ["unreadable manifest"]
+            continue
+        bad = []
+        for rel, want in doc["files"].items():
+            p = out / rel
+            if not p.is_file() or _file_record(p) != want:
+                bad.append(rel)
+        result[m.name] = bad
+    return result

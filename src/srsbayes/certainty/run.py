@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..audit.findings import Finding
 from ..inputs.data import outcome_table
-from ..outputs import write_json
+from ..outputs import OutputUnit, write_json
+from ..provenance import provenance
 from .evidence import OutcomeEvidence, bias_adjusted_fit, from_fit, pooled_baseline
 from .grade import TARGET, rate_outcome
 from .net_benefit import NetBenefit, net_benefit
@@ -46,6 +47,8 @@ class CertaintyReport:
     rows: tuple[SoFRow, ...]
     net_benefit: NetBenefit
     weights_path: str = ""
+    provenance: dict[str, Any] | None = None
+    """How it was made (:func:`certainty_provenance`)."""
 
     @property
     def converged(self) -> bool:
@@ -60,7 +63,7 @@ class CertaintyReport:
         return {"target": TARGET, "references": list(REFERENCES),
                 "outcomes": {r.outcome: r.as_dict() for r in self.rows},
                 "net_benefit": self.net_benefit.as_dict(), "weights": self.weights_path,
-                "converged": self.converged}
+                "converged": self.converged, "provenance": self.provenance}
 
 
 def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
@@ -109,6 +112,19 @@ def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
     return out
 
 
+def certainty_provenance(table: StudyTable, evidence: list[OutcomeEvidence],
+                         settings: FitSettings) -> dict[str, Any]:
+    """The provenance block (:func:`srsbayes.provenance.provenance`) of ``certainty.json``:
+    the data, every spec fitted with its priors, the seed and the sampler settings."""
+    return provenance(table=table, specs=[ev.spec for ev in evidence],
+                      priors={ev.spec.id: ev.summary.get("priors", {}) for ev in evidence},
+                      seed=settings.seed,
+                      settings={k: getattr(settings, k)
+                                for k in ("draws", "tune", "chains", "target_accept")})
+
+
 def write_certainty(report: CertaintyReport, path: Path) -> None:
-    """Write ``certainty.json`` atomically."""
-    write_json(path, report.as_dict())
+    """Write ``certainty.json`` as one unit (:class:`srsbayes.outputs.OutputUnit`)."""
+    path = Path(path)
+    with OutputUnit(path.parent, "certainty", report.provenance) as unit:
+        write_json(unit.folder() / path.name, report.as_dict())

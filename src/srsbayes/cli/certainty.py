@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import DEFAULT_DATA, default_table
 from ..inputs.specs import OutcomeSpec, load_specs
+from ..outputs import check_output_path
 from ..resources import default_out
 
 if TYPE_CHECKING:
@@ -55,9 +56,12 @@ def fit_settings(seed: int) -> FitSettings:
 
 
 def cli_main(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from ..audit import run_audit
     from ..certainty import assess, fit_evidence, load_weights, write_certainty
     from ..certainty.formatting import format_text
+    from ..certainty.run import certainty_provenance
     from .fit import import_sampler
 
     specs = load_specs(args.models)
@@ -65,12 +69,13 @@ def cli_main(args: argparse.Namespace) -> int:
     stated = parse_baseline_risks(args.baseline_risk, specs)
     settings = load_weights(args.weights)
     out = Path(args.out) if args.out else default_out()
-    if out.exists() and not out.is_dir():
-        raise InputError("output path exists and is not a folder", file=out, column="--out")
+    check_output_path(out)  # before anything is fitted
     findings = run_audit(table, specs, compare_paper=_bundled(args.data))
     import_sampler()  # before anything imports ArviZ
-    evidence = fit_evidence(table, specs, fit_settings(args.seed), stated=stated)
+    fitting = fit_settings(args.seed)
+    evidence = fit_evidence(table, specs, fitting, stated=stated)
     report = assess(evidence, findings, settings, stated=stated, seed=args.seed)
+    report = replace(report, provenance=certainty_provenance(table, evidence, fitting))
     write_certainty(report, out / "certainty.json")
     if args.json:  # exactly the file's content
         print((out / "certainty.json").read_text(encoding="utf-8"), end="")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
+from ..outputs import check_output_path
 from ..priors.distributions import parse_assignment
 from ..resources import default_out
 
@@ -75,13 +76,14 @@ def cli_main(args: argparse.Namespace) -> int:
         from ..priors.bias import load_bias_priors
 
         bias = load_bias_priors(None if args.bias_adjusted == "bundled" else args.bias_adjusted)
+    out = args.out or default_out(spec.id)
+    check_output_path(out)  # before anything is sampled
     import_sampler()  # before anything imports ArviZ
     from ..inference.fitting import fit_outcome, write_fit
 
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings,
                          baselines=args.baseline, bias=bias)
-    out = args.out or default_out(spec.id)
     write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 

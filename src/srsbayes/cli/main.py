@@ -1,21 +1,29 @@
 """Command line: argument parsing and dispatch only; the work is in the API modules.
 
-Exit statuses: 0 success, 2 bad input (one line on stderr naming file, row and column,
-nothing written), 3 a fit failed its convergence gate (outputs say so prominently).
+Exit statuses (``docs/cli.md``): 0 success, 1 an unexpected error (a bug: a traceback),
+2 bad input or output path (one line on stderr naming file, row and column, nothing
+written), 3 a fit failed its convergence gate (outputs say so prominently), 4 ``validate``
+found a calibration failure, 5 the outputs could not be written (disk full; one line,
+nothing of the run left behind), 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM (nothing
+new written).
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import os
+import signal
 import sys
 import threading
 from importlib import import_module
 from pathlib import Path
 from typing import NoReturn
 
-from ..errors import EXIT_INPUT, InputError
+from .. import interrupts
+from ..errors import EXIT_INPUT, EXIT_OUTPUT, InputError, OutputError
+from ..provenance import recording_command
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
 COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
@@ -111,13 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    try:
-        module = import_module(f".{args.command}", __package__)
-        return int(module.cli_main(args))
-    except InputError as exc:
-        print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
-        return EXIT_INPUT
+    with interrupts.handling_signals(), recording_command(argv):
+        try:
+            module = import_module(f".{args.command}", __package__)
+            status = int(module.cli_main(args))
+            interrupts.check()  # a signal that arrived where nothing raised on it
+            return status
+        except InputError as exc:
+            print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
+            return EXIT_INPUT
+        except OutputError as exc:
+            print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
+            return EXIT_OUTPUT
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            print(f"srsbayes: error: no space left on the device ({exc.filename or exc}); "
+                  "earlier outputs are intact", file=sys.stderr)
+            return EXIT_OUTPUT
+        except (KeyboardInterrupt, interrupts.Interrupted) as exc:
+            signum = interrupts.received() or signal.SIGINT
+            done = getattr(exc, "outputs_complete", False)
+            print(f"srsbayes: interrupted by {signal.Signals(signum).name}; "
+                  + ("it arrived while the outputs were moved into place: they are complete"
+                     if done else "nothing new was written"), file=sys.stderr)
+            return 128 + signum
 
 
 def run(argv: list[str] | None = None) -> NoReturn:

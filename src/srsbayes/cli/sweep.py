@@ -7,6 +7,7 @@ import argparse
 from ..errors import EXIT_UNCONVERGED
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
+from ..outputs import check_output_path
 from ..resources import default_out
 from ..sensitivity.sweep import default_grid, format_table, load_grid, run_sweep
 from .fit import settings_from_args
@@ -20,8 +21,9 @@ def cli_main(args: argparse.Namespace) -> int:
     grid = load_grid(args.grid, spec) if args.grid else default_grid(spec)
     table = default_table(specs, args.data)
     settings = settings_from_args(args)
-    result = run_sweep(table, spec, grid, settings)
     out = args.out or default_out(spec.id, "sweep")
+    check_output_path(out)  # before anything is sampled
+    result = run_sweep(table, spec, grid, settings)
     paths = result.write(out)
     print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
           f"{result.verdict['rule']}")

@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .. import interrupts
 from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..families.bias_term import bias_scale, bias_terms
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import command_line, package_versions, write_json, write_with
+from ..outputs import OutputUnit, command_line, package_versions, write_json, write_with
 from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
@@ -203,10 +204,17 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
         values.update(slot_data(slot, prior))
     cache = cache if cache is not None else DEFAULT_CACHE
     compiled = cache.for_data(family, data).with_data(**values)
-    return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
-                         chains=settings.chains, seed=settings.seed, cores=settings.cores,
-                         progress_bar=False, target_accept=settings.target_accept,
-                         save_warmup=False, adaptation=choose_adaptation(settings, k))
+    interrupts.check()
+    interrupts.checkpoint("sampling")
+    idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                          chains=settings.chains, seed=settings.seed, cores=settings.cores,
+                          progress_bar=False, target_accept=settings.target_accept,
+                          save_warmup=False, adaptation=choose_adaptation(settings, k))
+    # nutpie answers Ctrl-C by returning the draws so far: never use a partial trace
+    interrupts.check()
+    if idata["posterior"].sizes.get("draw", 0) < settings.draws:
+        raise KeyboardInterrupt("sampling was interrupted")
+    return idata
 
 
 def choose_adaptation(settings: FitSettings, k: int) -> str:
@@ -321,7 +329,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         idata["derived"] = derived
         result.estimates = estimates(spec, post, derived)
     checks_out: dict[str, Any] = {}
-    if checks:
+    if checks and diag.ok:  # LOO and PPC describe a posterior: none for an unconverged fit
         obs = fam.observed(data)
         log_lik = fam.loglik(post, data)
         rep = fam.simulate(post, data, np.random.default_rng([used.seed, PPC_STREAM]))
@@ -331,7 +339,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
             {k: ("study", np.asarray(v)) for k, v in data.items()}, coords={"study": studies})
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
-        checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo_by_study(post, log_lik)}
+        checks_out = posterior_checks(obs, rep, post, log_lik)
     result.summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
         result.summary["bias_adjustment"] = adjustment
@@ -340,11 +348,36 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     return result
 
 
+def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
+                     post: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> dict[str, Any]:
+    """Posterior-predictive p-values and PSIS-LOO of a converged fit.
+
+    Either can fail on a posterior that passed the gate (PSIS needs a spread of tail
+    values: a study with a near-zero standard error, or very few draws, gives "All tail
+    values are the same"); the check is then left out and its error reported
+    (``summary.json`` → ``ppc.errors``), never raised: the checks describe the fit, they do
+    not decide it.
+    """
+    out: dict[str, Any] = {"errors": {}}
+    for name, check in (("ppc_pvalues", lambda: ppc_pvalues(obs, rep)),
+                        ("loo", lambda: loo_by_study(post, log_lik))):
+        try:
+            out[name] = check()
+        except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
+            out["errors"][name] = " ".join(f"{type(exc).__name__}: {exc}".splitlines())
+    return out
+
+
 def write_fit(result: FitResult, out: Path) -> None:
-    """Write ``posterior.nc`` and ``summary.json`` into ``out`` (each atomically)."""
-    write_with(out / "posterior.nc",
-               lambda tmp: result.idata.to_netcdf(tmp, engine="h5netcdf"))
-    write_json(out / "summary.json", result.summary)
+    """Write ``posterior.nc`` and ``summary.json`` into ``out`` as one unit
+    (:class:`srsbayes.outputs.OutputUnit`)."""
+    # to bytes in memory first: HDF5 writing into a full disk prints pages of errors and
+    # can crash the process; Python's own write raises one OSError
+    nc = bytes(result.idata.to_netcdf(engine="h5netcdf"))
+    with OutputUnit(out, "fit", result.summary.get("provenance")) as unit:
+        folder = unit.folder()
+        write_with(folder / "posterior.nc", lambda tmp: tmp.write_bytes(nc))
+        write_json(folder / "summary.json", result.summary)
 
 
 def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | int]:
@@ -362,4 +395,5 @@ def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | in
         "srsbayes_converged": int(result.ok),
         "srsbayes_versions": json.dumps(package_versions()),
         "srsbayes_command": command_line(),
+        "srsbayes_provenance": json.dumps(result.summary.get("provenance")),
     }

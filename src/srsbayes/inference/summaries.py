@@ -24,8 +24,8 @@ from ..draws import central_interval
 from ..families import get_family, measure_info, threshold_probability
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
-from ..outputs import package_versions
 from ..priors.distributions import Prior
+from ..provenance import package_versions, provenance
 from .derived import AT_BASELINE
 from .diagnostics import Diagnostics
 
@@ -232,6 +232,11 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
         "data": {"path": table.path, "sha256": table.sha256},
         "spec_path": spec.path,
         "versions": package_versions(),
+        "provenance": provenance(
+            table=table, specs=[spec], priors={spec.id: result.priors},
+            seed=result.settings.seed,
+            settings={k: getattr(result.settings, k)
+                      for k in ("draws", "tune", "chains", "target_accept")}),
     }
     if not result.ok:
         return summary
@@ -256,5 +261,6 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
     if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
         summary.update(fam.posterior_summary(post))
     if checks:
-        summary["ppc"] = {"pvalues": checks["ppc_pvalues"], "loo": checks["loo"]}
+        summary["ppc"] = {k: checks[c] for k, c in (("pvalues", "ppc_pvalues"), ("loo", "loo"),
+                                                    ("errors", "errors")) if checks.get(c)}
     return summary

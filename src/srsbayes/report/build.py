@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import shlex
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,7 +57,9 @@ from ..inference.fitting import (
 )
 from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import command_line, package_versions, write_with
+from ..outputs import OutputUnit, check_output_path, package_versions, write_with
+from ..provenance import provenance
+from ..resources import BUNDLED_MODELS, default_out
 from ..sensitivity import sweep
 from . import render
 from .model import OutcomeReport, Progress, Report, SweepInfo
@@ -328,12 +331,7 @@ def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path,
                          column="outcome")
     for spec in outcomes:
         outcome_table(table, spec)  # >= 2 studies, both arms
-    for p in (out, *out.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise InputError("output path exists and is not a folder", file=p,
-                                 column="--out")
-            break
+    check_output_path(out)
     if compare_paper is None:
         compare_paper = (is_bundled(table) or pooled_path is not None
                          or claims_path is not None)
@@ -447,12 +445,21 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
     weights = load_weights()
     benefits = {o.spec.id: o.evidence.benefit for o in outcomes
                 if o.evidence is not None and o.evidence.ok}
+    fitted = [o for o in outcomes if o.summary]
+    prov = provenance(table=table, specs=[o.spec for o in outcomes],
+                      priors={o.spec.id: o.summary.get("priors", {}) for o in fitted},
+                      seed=settings.seed,
+                      settings={k: getattr(settings, k)
+                                for k in ("draws", "tune", "chains", "target_accept")})
     certainty = CertaintyReport(tuple(o.certainty for o in outcomes if o.certainty is not None),
-                                net_benefit(benefits, weights, settings.seed), weights.path)
+                                net_benefit(benefits, weights, settings.seed), weights.path,
+                                provenance=prov)
     return Report(
         table=table, outcomes=outcomes, findings=inputs.findings, settings=settings,
-        specs=inputs.specs, studies=study_list(table), command=command_line(),
-        reproduce=reproduce_command(table, settings, bundled),
+        specs=inputs.specs, studies=study_list(table), command=prov["command"],
+        reproduce=reproduce_command(table, settings, bundled,
+                                    models=models_folder(inputs.specs), out=out),
+        provenance=prov,
         versions=_versions(outcomes), created=dt.datetime.now(dt.UTC).strftime(
             "%Y-%m-%d %H:%M UTC"), bundled=bundled, sweep_requested=sweep,
         paper_compared=inputs.compared, certainty=certainty)
@@ -474,13 +481,29 @@ def _versions(outcomes: list[OutcomeReport]) -> dict[str, str]:
     return v
 
 
-def reproduce_command(table: StudyTable, settings: FitSettings, bundled: bool) -> str:
-    """The command line that reproduces the report's numbers."""
-    parts = ["python -m srsbayes report"]
+def models_folder(specs: dict[str, OutcomeSpec]) -> Path | None:
+    """The folder of the outcome specs when it is not the bundled one (``--models``), else
+    None (the specs of one folder, as ``load_specs`` reads them)."""
+    folders = {Path(s.path).resolve().parent for s in specs.values() if s.path}
+    if not folders or folders == {BUNDLED_MODELS.resolve()}:
+        return None
+    return min(folders)
+
+
+def reproduce_command(table: StudyTable, settings: FitSettings, bundled: bool, *,
+                      models: Path | None = None, out: Path | None = None) -> str:
+    """The command line that reproduces the report's numbers: every option of the run
+    (``--data`` unless bundled, ``--models`` unless bundled, ``--seed``, ``--out`` unless
+    the default ``reports/``)."""
+    parts = ["python", "-m", "srsbayes", "report"]
     if not bundled:
-        parts.append(f"--data {table.path}")
-    parts.append(f"--seed {settings.seed}")
-    cmd = " ".join(parts)
+        parts += ["--data", str(table.path)]
+    if models is not None:
+        parts += ["--models", str(models)]
+    parts += ["--seed", str(settings.seed)]
+    if out is not None and Path(out).absolute() != default_out():
+        parts += ["--out", str(out)]
+    cmd = shlex.join(parts)
     default = FitSettings(seed=settings.seed)
     if settings != default:
         cmd += (f"  # sampler settings used: draws={settings.draws}, tune={settings.tune}, "
@@ -536,14 +559,22 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     if progress is None:
         progress = Progress(0, enabled=False)
     progress.total = 2 * len(inputs.outcomes) + 1
-    report = build_report(inputs, settings=settings, cache=cache, out=out, sweep=sweep,
-                          grid=grid, sweep_options=sweep_options, progress=progress)
-    with progress.step("writing the report"):
-        if report.certainty is not None:
-            write_certainty(report.certainty, out / "certainty.json")
-        files = render.report_files(report)  # one document tree for every file
-        for name, data in files.items():  # index.html last: it appears only when complete
-            write_with(out / name, _bytes_writer(data))
+    # every file (each outcome's fit and sweep, certainty.json, the report) is staged and
+    # moved into place together: never a new report beside an old outcome's files
+    with OutputUnit(out, "report") as unit:
+        stage = unit.folder()
+        report = build_report(inputs, settings=settings, cache=cache, out=stage, sweep=sweep,
+                              grid=grid, sweep_options=sweep_options, progress=progress)
+        report.reproduce = reproduce_command(
+            report.table, report.settings, report.bundled,
+            models=models_folder(inputs.specs), out=out)
+        unit.provenance = report.provenance
+        with progress.step("writing the report"):
+            if report.certainty is not None:
+                write_certainty(report.certainty, stage / "certainty.json")
+            files = render.report_files(report)  # one document tree for every file
+            for name, data in files.items():  # index.html last: it appears only when complete
+                write_with(stage / name, _bytes_writer(data))
     return report
 
 

@@ -150,6 +150,8 @@ class Report:
     paper_compared: bool = True
     certainty: CertaintyReport | None = None
     """Summary of findings, certainty ratings and the net clinical benefit."""
+    provenance: dict[str, Any] | None = None
+    """How the report was made (:func:`srsbayes.provenance.provenance`)."""
 
     @property
     def exit_status(self) -> int:

@@ -82,4 +82,7 @@ def describe_fit(s: dict[str, Any]) -> str:
     if s.get("ppc", {}).get("loo", {}).get("warning"):
         lines.append(f"  note: PSIS-LOO Pareto k up to {s['ppc']['loo']['pareto_k_max']:.2f} "
                      "(> 0.7): at least one study is highly influential.")
+    for name, error in s.get("ppc", {}).get("errors", {}).items():
+        lines.append(f"  note: the {'PSIS-LOO' if name == 'loo' else 'posterior-predictive'} "
+                     f"check could not be computed ({error}).")
     return "\n".join(lines)

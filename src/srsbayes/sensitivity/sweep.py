@@ -62,8 +62,9 @@ from ..inference.fitting import (
 from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import command_line, package_versions, write_json, write_text, write_with
+from ..outputs import OutputUnit, write_json, write_text, write_with
 from ..priors.distributions import Prior
+from ..provenance import provenance
 from .bias import bias_variants
 from .coding import model_variants
 from .grid import Grid, Setting, default_grid, load_grid, short_label
@@ -185,14 +186,16 @@ class SweepResult:
         return figure_png(self.figure(), dpi=dpi)
 
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``out`` (atomically)."""
+        """Write ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``out`` as one unit
+        (:class:`srsbayes.outputs.OutputUnit`); returns where they are."""
         out = Path(out)
-        paths = {"csv": out / "sweep.csv", "json": out / "sweep.json", "png": out / "sweep.png"}
-        write_text(paths["csv"], self.rows.to_csv(index=False, lineterminator="\n"))
-        write_json(paths["json"], self.as_dict())
-        png = self.figure_png()
-        write_with(paths["png"], lambda tmp: tmp.write_bytes(png))
-        return paths
+        png = self.figure_png()  # drawn before anything is written
+        with OutputUnit(out, "sweep", self.provenance) as unit:
+            folder = unit.folder()
+            write_text(folder / "sweep.csv", self.rows.to_csv(index=False, lineterminator="\n"))
+            write_json(folder / "sweep.json", self.as_dict())
+            write_with(folder / "sweep.png", lambda tmp: tmp.write_bytes(png))
+        return {"csv": out / "sweep.csv", "json": out / "sweep.json", "png": out / "sweep.png"}
 
 
 def _jsonable(v: Any) -> Any:
@@ -389,12 +392,12 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
                   "the default setting failed the convergence gate"}
 
     prov = {
-        "data": {"path": table.path, "sha256": table.sha256},
-        "spec_path": spec.path,
-        "seed": settings.seed,
-        "settings": {"draws": settings.draws, "tune": settings.tune, "chains": settings.chains,
-                     "target_accept": settings.target_accept, "cores": settings.cores,
-                     "workers": workers},
+        **provenance(table=table, specs=[spec], priors={spec.id: base_priors},
+                     seed=settings.seed,
+                     settings={"draws": settings.draws, "tune": settings.tune,
+                               "chains": settings.chains,
+                               "target_accept": settings.target_accept,
+                               "cores": settings.cores, "workers": workers}),
         "grid_source": grid.source,
         "grid": [{"setting": j.setting.label, "kind": j.setting.kind,
                   "priors": {s: str(p) for s, p in j.priors.items()},
@@ -406,8 +409,6 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
                                 for (kk, st), s in sorted(compile_s.items())],
         "seconds": {"total": time.perf_counter() - t_start,
                     "per_setting": [float(x) for x in seconds]},
-        "versions": package_versions(),
-        "command": command_line(),
     }
     return SweepResult(spec, rows, ver, ps, prov, reference)
 

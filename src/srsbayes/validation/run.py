@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,8 @@ from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
-from ..outputs import command_line, package_versions, write_json, write_with
+from ..outputs import OutputUnit, write_json, write_with
+from ..provenance import provenance
 from .sbc import (
     ALPHA,
     N_NULL,
@@ -130,14 +132,12 @@ def result_record(result: SBCResult, table: StudyTable, spec_text: str, spec_pat
         "settings": {**result.settings.__dict__, "thinned_draws": result.max_rank},
         "fits": result.fits,
         "provenance": {
-            "seed": result.seed,
-            "data_path": table.path,
-            "data_sha256": table.sha256,
-            "spec_path": spec_path,
-            "spec": spec_text,
+            **provenance(table=table,
+                         specs=[SimpleNamespace(id=result.outcome, path=spec_path,
+                                                text=spec_text)],
+                         priors={result.outcome: result.priors}, seed=result.seed,
+                         settings=result.settings.__dict__),
             "seconds": round(result.seconds, 1),
-            "versions": package_versions(),
-            "command": command_line(),
         },
     }
 
@@ -258,50 +258,55 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
     if n_sims < MIN_SIMS:
         raise InputError(f"must be >= {MIN_SIMS}, got {n_sims}", column="--sims")
     all_passed = True
-    for family, outcome in FAMILY_OUTCOMES.items():
-        spec = specs[outcome]
-        table_wide = outcome_table(table, spec)
-        wide, priors = sbc_design(family, table_wide, resolve_priors(spec, table_wide))
-        start = time.perf_counter()
+    # the files of every family appear together when the last one is done, or not at all
+    unit = OutputUnit(out, "validate", provenance(
+        table=table, specs=[specs[o] for o in FAMILY_OUTCOMES.values()], seed=seed))
+    with unit:
+        stage = unit.folder()
+        for family, outcome in FAMILY_OUTCOMES.items():
+            spec = specs[outcome]
+            table_wide = outcome_table(table, spec)
+            wide, priors = sbc_design(family, table_wide, resolve_priors(spec, table_wide))
+            start = time.perf_counter()
 
-        def progress(i: int, n: int, family: str = family, start: float = start) -> None:
-            if i % max(1, n // 10) == 0 or i == n:
-                print(f"  {family}: {i}/{n} fits ({time.perf_counter() - start:.0f} s)",
-                      file=sys.stderr, flush=True)
+            def progress(i: int, n: int, family: str = family, start: float = start) -> None:
+                if i % max(1, n // 10) == 0 or i == n:
+                    print(f"  {family}: {i}/{n} fits ({time.perf_counter() - start:.0f} s)",
+                          file=sys.stderr, flush=True)
 
-        result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
-                         settings=SBC_SETTINGS, progress=progress)
-        design = {"studies": list(wide["study"]),
-                  **({"rule": FAMILIES[family].sbc_design} if FAMILIES[family].sbc_design
-                     else {}),
-                  **{c: wide[c].tolist() for c in wide.columns
-                     if c.startswith(("n_", "events_", "follow_up_months_", "median_months_",
-                                      "contrast_"))}}
-        record = result_record(result, table, spec.text, spec.path, design)
-        control = None
-        if control_factor:
-            fit_priors = {**priors, "tau": widened(priors["tau"], control_factor)}
-            control = prior_control_record(
-                run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
-                        settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors),
-                control_factor)
-            record["negative_controls"]["tau_prior"] = control
-        lines = format_result(result) + ([format_control(control)] if control else [])
-        if hasattr(get_family(family), "normal_normal"):  # the family has an exact posterior
-            exact, record["exact_posterior"] = exact_validation(
-                result, wide, priors, n_sims=EXACT_SIMS_PER_SIM * n_sims,
-                control_factor=control_factor)
-            record["passed"] = record["passed"] and record["exact_posterior"]["passed"]
-            write_with(out / f"sbc_{family}_exact.png",
-                       lambda tmp, r=exact: plot_ecdf_difference(
+            result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
+                             settings=SBC_SETTINGS, progress=progress)
+            design = {"studies": list(wide["study"]),
+                      **({"rule": FAMILIES[family].sbc_design} if FAMILIES[family].sbc_design
+                         else {}),
+                      **{c: wide[c].tolist() for c in wide.columns
+                         if c.startswith(("n_", "events_", "follow_up_months_", "median_months_",
+                                          "contrast_"))}}
+            record = result_record(result, table, spec.text, spec.path, design)
+            control = None
+            if control_factor:
+                fit_priors = {**priors, "tau": widened(priors["tau"], control_factor)}
+                control = prior_control_record(
+                    run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
+                            settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors),
+                    control_factor)
+                record["negative_controls"]["tau_prior"] = control
+            lines = format_result(result) + ([format_control(control)] if control else [])
+            if hasattr(get_family(family), "normal_normal"):  # the family has an exact posterior
+                exact, record["exact_posterior"] = exact_validation(
+                    result, wide, priors, n_sims=EXACT_SIMS_PER_SIM * n_sims,
+                    control_factor=control_factor)
+                record["passed"] = record["passed"] and record["exact_posterior"]["passed"]
+                write_with(stage / f"sbc_{family}_exact.png",
+                           lambda tmp, r=exact: plot_ecdf_difference(
+                               r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
+                lines += format_exact(exact, record["exact_posterior"])
+            write_json(stage / f"sbc_{family}.json", record)
+            write_with(stage / f"sbc_{family}.png",
+                       lambda tmp, r=result: plot_ecdf_difference(
                            r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
-            lines += format_exact(exact, record["exact_posterior"])
-        write_json(out / f"sbc_{family}.json", record)
-        write_with(out / f"sbc_{family}.png",
-                   lambda tmp, r=result: plot_ecdf_difference(
-                       r, lambda fig: fig.savefig(tmp, format="png", dpi=110)))
-        echo("\n".join(lines))
-        all_passed &= record["passed"]
+            echo("\n".join(lines))
+            all_passed &= record["passed"]
     return all_passed
 
 

@@ -314,6 +314,9 @@ def ppc_text(s: dict[str, Any]) -> list[Block]:
     loo = ppc.get("loo") or {}
     if loo:
         blocks.append(P(_loo_note(s, loo), "small"))
+    for name, error in (ppc.get("errors") or {}).items():
+        blocks.append(P(f"The {'PSIS-LOO' if name == 'loo' else 'posterior-predictive'} "
+                        f"check could not be computed for this fit ({error}).", "small"))
     return blocks
 
 
