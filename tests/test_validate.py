@@ -247,7 +247,12 @@ def _check_run(res: sbc.SBCResult, extra: set[str], bundled_table, specs) -> Non
     assert back["passed"] is True and back["n_sims"] == N_SUITE
     assert back["quantities"]["effect"]["ranks"] == res.ranks["effect"].tolist()
     assert back["gate"]["failed"] == len(res.gate_failures())
-    assert back["provenance"]["data_sha256"] == bundled_table.sha256
+    assert back["provenance"]["data"]["sha256"] == bundled_table.sha256
+    # the one provenance block (srsbayes.provenance): spec text and hash, priors, lock
+    assert back["provenance"]["specs"][res.outcome]["text"] == spec.text
+    assert back["provenance"]["priors"][res.outcome] == {k: str(v)
+                                                         for k, v in res.priors.items()}
+    assert back["provenance"]["lock_sha256"] == back["provenance"]["versions"]["uv.lock sha256"]
 
 
 @pytest.mark.slow

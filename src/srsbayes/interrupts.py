@@ -14,7 +14,10 @@ library swallows it; the outputs being staged are discarded on the way out
 :func:`checkpoint` marks the points the interruption tests aim at (sampling, outputs staged,
 outputs being moved into place): with ``SRSBAYES_TEST_CHECKPOINTS=1`` it prints
 ``srsbayes-checkpoint: NAME`` on stderr, and with ``SRSBAYES_TEST_SIGNAL=NAME:SIGTERM`` the
-process sends itself that signal there. Neither variable is set in normal use.
+process sends itself that signal there. The names are ``sampling`` (before each nutpie
+run), ``staged-COMMAND`` (every output of a command's unit staged, none moved yet) and
+``commit-COMMAND`` (after the first file has moved into place). Neither variable is set in
+normal use.
 
 While :func:`deferred` is active (the few renames that move a command's finished outputs
 into place) a signal is only recorded; it is acted on when the block ends, so the outputs
@@ -108,6 +111,6 @@ def checkpoint(name: str) -> None:
     """A point an interruption test can aim at (see the module docstring)."""
     if os.environ.get("SRSBAYES_TEST_CHECKPOINTS"):
         print(f"srsbayes-checkpoint: {name}", file=sys.stderr, flush=True)
-    point, _, signame = os.environ.get("SRSBAYES_TEST_SIGNAL", "").partition(":")
+    point, _, signame = os.environ.get("SRSBAYES_TEST_SIGNAL", "").rpartition(":")
     if point == name and signame:
         os.kill(os.getpid(), signal.Signals[signame])

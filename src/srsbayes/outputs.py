@@ -176,9 +176,11 @@ class OutputUnit:
                 return
             except BaseException as err:
                 exc = err
+        error = (self._output_error(exc)
+                 if isinstance(exc, OSError) and not isinstance(exc, OutputError) else None)
         self.discard()
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise self._output_error(exc) from exc
+        if error is not None:
+            raise error from exc
         if exc is not None and kind is None:
             raise exc
 
@@ -219,14 +221,14 @@ class OutputUnit:
                           key=lambda p: p.name == "index.html"), own_manifest]
         finals = [self.final(p) for p in staged]
         previous = _read_manifest(self.out / manifest_name)
-        checkpoint("staged")
+        checkpoint(f"staged-{self.command}")
         with deferred():
             _invalidate_manifests(self.out, finals)
             for i, (src, dst) in enumerate(zip(staged, finals, strict=True)):
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 _move(src, dst)
                 if i == 0:
-                    checkpoint("commit")
+                    checkpoint(f"commit-{self.command}")
             for rel in previous.get("files", {}) if previous else {}:
                 old = self.out / rel
                 if old not in finals and old.is_file() and old.resolve().is_relative_to(
