@@ -46,12 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="audit the evidence: GRIM checks, pooled rows, follow-up")
     _common_data(p)
     p.add_argument("--pooled", type=Path, default=None,
-                   help="CSV of the paper's reported pooled values (default: bundled)")
+                   help="CSV of the paper's reported pooled values (default: the bundled "
+                        "paper's, for the bundled data only)")
+    p.add_argument("--claims", type=Path, default=None,
+                   help="CSV of the paper's claims (default: the bundled paper's, for the "
+                        "bundled data only)")
     p.add_argument("--json", action="store_true", help="print findings as a JSON list")
     p.add_argument("--paper", type=Path, default=None,
                    help="text of the source paper, to re-derive the facts the reference "
                         "and reporting checks use (default: the facts recorded from the "
-                        "bundled data's paper, data/paper_facts.toml)")
+                        "bundled paper, data/paper_facts.toml, for the bundled data only)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
     p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")

@@ -439,6 +439,15 @@ def _arm_table(rows: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
     return wide
 
 
+def is_bundled_table(table: StudyTable) -> bool:
+    """Whether ``table`` was read from the bundled ``studies.csv``: the data the bundled
+    paper's pooled rows, claims and text describe (a user's own studies never are)."""
+    try:
+        return Path(table.path).resolve() == DEFAULT_DATA.resolve() and DEFAULT_DATA.is_file()
+    except OSError:
+        return False
+
+
 def default_table(specs: dict[str, OutcomeSpec], path: str | Path | None = None) -> StudyTable:
     """Load ``path`` or the bundled data."""
     return read_table(path or DEFAULT_DATA, specs)
