@@ -297,6 +297,7 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
               "estimate": float(r.estimate), "rule": r.contrast_rule,
               "se": float(r.contrast_se), "detail": r.contrast_detail,
               "asymmetric_ci": bool(r.contrast_asymmetric),
+              "approximate": bool(getattr(r, "contrast_approximate", False)),
               "n": None if math.isnan(r.n) else int(r.n),
               "adjusted": r.adjusted, "design": r.design,
               "time_months": None if math.isnan(r.time_months) else float(r.time_months)}
@@ -311,6 +312,9 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
         # rows pooled as if they reported the outcome's measure (the spec allows it)
         "approximations": [{"study": r["study"], "row": r["row"], "measure": r["measure"],
                             "pooled_as": code} for r in rules if r["measure"] != code],
+        # rows whose SE rests on an approximation (a p-value on another test's scale, ...)
+        "se_approximations": [{"study": r["study"], "row": r["row"], "rule": r["rule"],
+                               "detail": r["detail"]} for r in rules if r["approximate"]],
     }
     if not is_ratio(code):
         for key, name in (("effect", "log_effect"), ("prediction", "log_effect_new")):

@@ -265,6 +265,7 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
         decimals = _decimals(rec.get("percent", ""))
         for col in NUMERIC:
             rec[col] = parse_number(rec.get(col, ""), f=f, row=rec["row"], col=col)
+        _one_horizon(rec, f)
         _check_sizes(rec, f)
         get_family(specs[rec["outcome"]].family).check_row(rec, f, decimals)
         records.append(rec)
@@ -316,6 +317,20 @@ def _check_judgements(rec: dict, f: str) -> None:
                              + ", ".join(allowed) + " (or leave it empty)",
                              file=f, row=rec["row"], column=col)
         rec[col] = value.lower()
+
+
+def _one_horizon(rec: dict, f: str) -> None:
+    """An arm row's horizon may be given as ``time_months`` (the contrast rows' name) as
+    well as ``follow_up_months``: one thing, so both must agree where both are given."""
+    if "time_months" not in rec:
+        return
+    t = parse_number(str(rec["time_months"]).strip(), f=f, row=rec["row"], col="time_months")
+    fu = rec["follow_up_months"]
+    if not math.isnan(t) and not math.isnan(fu) and t != fu:
+        raise InputError(f"time_months = {t:g} and follow_up_months = {fu:g} differ; both "
+                         "name the follow-up (horizon) of the row: give one of them", file=f,
+                         row=rec["row"], column="time_months")
+    rec["follow_up_months"] = rec["time_months"] = fu if math.isnan(t) else t
 
 
 def _check_sizes(rec: dict, f: str) -> None:
