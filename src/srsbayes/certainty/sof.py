@@ -60,6 +60,8 @@ def absolute_at(ev: OutcomeEvidence, baseline: Baseline) -> AbsoluteEffect:
     if at is None:
         raise ValueError(f"{ev.spec.id} was fitted without the baseline {baseline.value:g}; "
                          "pass outcome_baselines(...) to fit_outcome(baselines=...)")
+    if "(" in at.get("label", "") and "(" not in baseline.label:  # the assumption it rests on
+        baseline = Baseline(baseline.value, f"{baseline.label} ({at['label'].split('(', 1)[1]}")
     return AbsoluteEffect(baseline, fam.STATED_LEVEL_UNIT,
                           fam.STATED_LEVEL_SCALE * baseline.value,
                           DrawStats.from_dict(at["level_preop"]),
@@ -76,11 +78,18 @@ def outcome_baselines(spec: OutcomeSpec, pooled: Baseline | None,
     """The baselines of an outcome's row: risks stated for it (key = outcome id) or for
     every outcome (key ``None``) when its data are counts, else the data's pooled level
     (``pooled``; none at all when the data have no control-arm level)."""
-    if FAMILIES[spec.family].count_data:
+    if takes_stated_risk(spec):
         risks = stated.get(spec.id) or stated.get(None) or []
         if risks:
             return [stated_baseline(r) for r in risks]
     return [] if pooled is None else [pooled]
+
+
+def takes_stated_risk(spec: OutcomeSpec) -> bool:
+    """Whether a stated baseline risk gives the outcome absolute effects: count data, or a
+    published ratio whose family says how (a contrast OR, RR or HR: its ``takes_stated_risk``)."""
+    own = getattr(get_family(spec.family), "takes_stated_risk", None)
+    return FAMILIES[spec.family].count_data or (own is not None and own(spec))
 
 
 def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
@@ -134,7 +143,7 @@ def running_text(label: str) -> str:
 
 
 NO_BASELINE = ("not estimable from contrasts: published estimates give no baseline risk "
-               "to apply them to")
+               "to apply them to (for an OR, RR or HR, state one: --baseline-risk ID=R)")
 """The absolute-effects cell of an outcome whose family has no baseline model."""
 
 
@@ -142,7 +151,7 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
     """The SoF row of one outcome (no effect columns when its fit failed its gate)."""
     info = measure_info(ev.spec.family, ev.spec.measure)
     label = running_text(ev.spec.label)
-    note = "" if "baseline" in info.slots else NO_BASELINE
+    note = "" if "baseline" in info.slots or baselines else NO_BASELINE
     if not ev.ok:
         return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
                       len(ev.studies), ev.n_patients, certainty,

@@ -74,8 +74,10 @@ def describe_fit(s: dict[str, Any]) -> str:
             interval(s["absolute"][measure], "{:+.1f}"))
             + " for a new population (postop level from the baseline model)")
     for at in s.get("absolute_at_baseline", []):
-        lines.append("  " + MEASURES[measure].difference.format(
-            interval(at[measure], "{:+.1f}")) + " " + at["label"])
+        # a published ratio's absolute effect at a stated risk is a risk difference
+        key = "risk_difference" if "risk_difference" in at else measure
+        lines.append("  " + MEASURES[key].difference.format(
+            interval(at[key], "{:+.1f}")) + " " + at["label"])
     lines.append(f"  diagnostics: OK (R-hat {d['rhat_max']:.3f}, min ESS bulk "
                  f"{d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}, "
                  f"{d['divergences']} divergences, E-BFMI {d['bfmi_min']:.2f})")
