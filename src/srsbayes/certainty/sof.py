@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..families import FAMILIES, get_family, measure_info
+from ..families.contrast import pooled_note
 from ..inference.summaries import DrawStats
 from ..inputs.specs import OutcomeSpec
 from .evidence import Baseline, OutcomeEvidence
@@ -112,12 +113,15 @@ class SoFRow:
     statement: str
     absolute_note: str = ""
     """Why there are no absolute effects (:data:`NO_BASELINE`), when there are none."""
+    pooled_note: str = ""
+    """What was pooled when it is not simply the measure (e.g. hazard ratios as odds ratios;
+    :func:`srsbayes.families.contrast.pooled_note`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
                 "relative": None if self.relative is None else self.relative.as_dict(),
                 "absolute": [a.as_dict() for a in self.absolute],
-                "absolute_note": self.absolute_note,
+                "absolute_note": self.absolute_note, "pooled_note": self.pooled_note,
                 "n_studies": self.n_studies, "n_patients": self.n_patients,
                 "certainty": self.certainty.as_dict(), "statement": self.statement}
 
@@ -160,4 +164,5 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
                   DrawStats.of(info.shown(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,
-                  plain_language(certainty.level, direction(ev), label), note)
+                  plain_language(certainty.level, direction(ev), label), note,
+                  pooled_note(ev.summary))

@@ -266,6 +266,35 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     return out
 
 
+def pooled_note(summary: dict[str, Any]) -> str:
+    """What was pooled, when it is not simply the outcome's measure: rows of another measure
+    pooled as it (``approximations``, e.g. hazard ratios as odds ratios) and standard errors
+    that rest on an approximation (``se_approximations``); ``""`` when neither.
+
+    Read from a fit's ``summary.json`` entries, so the bottom line, the summary-of-findings
+    row and the CLI say the same.
+    """
+    parts = []
+    approx = summary.get("approximations") or []
+    k = summary.get("n_studies")
+    of = f" of {k}" if k else ""
+    if approx:
+        by: dict[str, int] = {}
+        for a in approx:
+            by[a["measure"]] = by.get(a["measure"], 0) + 1
+        pooled_as = WORDS.get(approx[0]["pooled_as"], (approx[0]["pooled_as"],) * 3)[2]
+        what = " and ".join(f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[2]}" if n > 1
+                            else f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[0]}"
+                            for m, n in by.items())
+        parts.append(f"{what} pooled as {pooled_as} (an approximation the spec allows)")
+    se = summary.get("se_approximations") or []
+    if se:
+        rules = sorted({r["rule"] for r in se})
+        parts.append(f"the standard error of {len(se)}{of} studies approximated "
+                     f"({', '.join(rules)})")
+    return "; ".join(parts)
+
+
 # -- absolute effects at a stated baseline risk (fit --baseline, certainty --baseline-risk) -------
 
 STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"

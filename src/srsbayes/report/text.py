@@ -29,8 +29,15 @@ def verb(s: dict[str, Any]) -> str:
     if wording:
         return wording.format(label=s["label"].lower())
     event = s.get("event") or s["label"].lower()
-    return (f"lowers the risk of {event}" if s["benefit"] == "lower"
-            else f"raises the rate of {event}")
+    lower = s["benefit"] == "lower"
+    # a contrast outcome's measure decides what its event is: a quantity (a mean
+    # difference: "increases score gain"), a median time, or a risk, rate or hazard
+    code = s.get("measure_code")
+    if code == "mean_difference":
+        return f"{'decreases' if lower else 'increases'} {event}"
+    if code == "ratio_of_medians":
+        return f"{'shortens' if lower else 'lengthens'} the median time to {event}"
+    return f"lowers the risk of {event}" if lower else f"raises the rate of {event}"
 
 
 def headline(s: dict[str, Any]) -> str:
