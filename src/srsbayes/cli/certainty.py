@@ -59,7 +59,7 @@ def cli_main(args: argparse.Namespace) -> int:
     table = default_table(specs, args.data)
     stated = parse_baseline_risks(args.baseline_risk, specs)
     settings = load_weights(args.weights)
-    out = Path(args.out) if args.out else default_out()
+    out = Path(args.out) if args.out else default_out(data=args.data)
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", file=out, column="--out")
     findings = run_audit(table, specs)  # the bundled paper only for the bundled data

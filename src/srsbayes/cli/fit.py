@@ -81,7 +81,7 @@ def cli_main(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings,
                          baselines=args.baseline, bias=bias)
-    out = args.out or default_out(spec.id)
+    out = args.out or default_out(spec.id, data=args.data)
     write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 

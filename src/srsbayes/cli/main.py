@@ -23,7 +23,9 @@ COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
 
 def _common_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None,
-                   help="study CSV (default: the bundled data/studies.csv)")
+                   help="study CSV (default: the bundled data/studies.csv), or 'real' for the "
+                        "bundled real-record dataset (data/real_record.csv with its specs); "
+                        "default outputs of other data go to reports/<file stem>/")
     p.add_argument("--models", type=Path, default=None,
                    help="folder of outcome specs (default: the bundled models/)")
 
@@ -116,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if hasattr(args, "data"):  # a bundled dataset by name (--data real) and its specs
+        from ..resources import dataset
+
+        args.data, args.models = dataset(args.data, args.models)
     try:
         module = import_module(f".{args.command}", __package__)
         return int(module.cli_main(args))

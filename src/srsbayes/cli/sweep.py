@@ -21,7 +21,7 @@ def cli_main(args: argparse.Namespace) -> int:
     table = default_table(specs, args.data)
     settings = settings_from_args(args)
     result = run_sweep(table, spec, grid, settings)
-    out = args.out or default_out(spec.id, "sweep")
+    out = args.out or default_out(spec.id, "sweep", data=args.data)
     paths = result.write(out)
     print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
           f"{result.verdict['rule']}")

@@ -277,21 +277,24 @@ def pooled_note(summary: dict[str, Any]) -> str:
     parts = []
     approx = summary.get("approximations") or []
     k = summary.get("n_studies")
-    of = f" of {k}" if k else ""
+    if k == 1:
+        parts.append("one study, not a meta-analysis")
+    of = f" of {k}" if k and k > 1 else ""
     if approx:
         by: dict[str, int] = {}
         for a in approx:
             by[a["measure"]] = by.get(a["measure"], 0) + 1
         pooled_as = WORDS.get(approx[0]["pooled_as"], (approx[0]["pooled_as"],) * 3)[2]
         what = " and ".join(f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[2]}" if n > 1
-                            else f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[0]}"
+                            else f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[0]}" if of
+                            else f"the study's {WORDS.get(m, (m,) * 3)[0]}"
                             for m, n in by.items())
         parts.append(f"{what} pooled as {pooled_as} (an approximation the spec allows)")
     se = summary.get("se_approximations") or []
     if se:
         rules = sorted({r["rule"] for r in se})
-        parts.append(f"the standard error of {len(se)}{of} studies approximated "
-                     f"({', '.join(rules)})")
+        whose = "its" if k == 1 else f"{len(se)}{of} studies'"
+        parts.append(f"{whose} standard error approximated ({', '.join(rules)})")
     return "; ".join(parts)
 
 

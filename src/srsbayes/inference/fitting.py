@@ -342,7 +342,9 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
             {k: ("study", np.asarray(v)) for k, v in data.items()}, coords={"study": studies})
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
-        checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo_by_study(post, log_lik)}
+        # leaving the only study out leaves nothing to predict it from: no LOO for one study
+        loo = loo_by_study(post, log_lik) if len(studies) > 1 else {}
+        checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo}
     result.summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
         result.summary["bias_adjustment"] = adjustment

@@ -411,20 +411,23 @@ def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
     ``measure``, ...) and NaN in the arm columns; arm studies NaN in the contrast columns.
     Studies keep the order of their first row in the file.
 
+    One study is analysed as one study (its effect, and the between-study prior's
+    prediction for a new setting), not as a meta-analysis; the outputs say so.
+
     Raises
     ------
     InputError
-        When fewer than two studies report the outcome.
+        When no study reports the outcome.
     """
     rows = table.frame[table.frame["outcome"] == spec.id]
     is_contrast = rows["arm"] == ""
     if is_contrast.all() and len(rows):  # contrast rows only: one per study already
-        return contrasts.contrast_table(rows, spec, table.path, table.covariates)
+        return contrasts.contrast_table(rows, spec, table.path, table.covariates,
+                                        min_studies=1)
     studies = list(dict.fromkeys(rows["study"]))
-    if len(studies) < 2:
-        raise InputError(f"outcome {spec.id!r} has {len(studies)} stud"
-                         f"{'y' if len(studies) == 1 else 'ies'}; a meta-analysis needs >= 2",
-                         file=table.path, column="study")
+    if not studies:
+        raise InputError(f"outcome {spec.id!r} has no study", file=table.path,
+                         column="outcome")
     wide = _arm_table(rows[~is_contrast], table.covariates)
     if is_contrast.any():  # mixed evidence: contrast studies beside the arm studies
         part = contrasts.contrast_table(rows[is_contrast], spec, table.path, table.covariates,

@@ -40,6 +40,19 @@ def verb(s: dict[str, Any]) -> str:
     return f"lowers the risk of {event}" if lower else f"raises the rate of {event}"
 
 
+ONE_STUDY = ("One study reports this outcome, so this is not a meta-analysis: the effect is "
+             "that study's estimate, shrunk toward no effect by the effect prior; one study "
+             "says nothing about heterogeneity (τ), so the prediction for a new setting comes "
+             "from the between-study prior alone. Bias adjustment and certainty treat it as "
+             "one study.")
+"""What a one-study outcome's results are (the CLI and the report)."""
+
+
+def one_study(s: dict[str, Any]) -> bool:
+    """Whether the fit rests on one study."""
+    return s.get("n_studies") == 1
+
+
 def headline(s: dict[str, Any]) -> str:
     """One sentence a clinician can read: the probability that preop SRS is better."""
     if not s["ok"]:
@@ -62,6 +75,9 @@ def describe_fit(s: dict[str, Any]) -> str:
     d = s["diagnostics"]
     lines = [f"{s['label']} ({s['outcome']}), {s['n_studies']} studies, "
              f"{s['family']} random-effects model"]
+    if one_study(s):
+        lines = [f"{s['label']} ({s['outcome']}), 1 study: NOT a meta-analysis "
+                 f"({s['family']} model of one study)", "  " + ONE_STUDY]
     if not s["ok"]:
         lines += ["", "!!! CONVERGENCE GATE FAILED - these numbers are NOT a result !!!",
                   "    " + "; ".join(d["failures"]),
@@ -69,7 +85,8 @@ def describe_fit(s: dict[str, Any]) -> str:
         return "\n".join(lines)
     unit = family_of(s).measure_name
     lines += [
-        f"  pooled {unit} (preop vs postop): {interval(s['effect'])}",
+        f"  {'estimated' if one_study(s) else 'pooled'} {unit} (preop vs postop): "
+        f"{interval(s['effect'])}",
         f"  heterogeneity tau: {interval(s['tau'])}",
         f"  {unit} in a new study: {interval(s['prediction'])}",
         "  " + headline(s),

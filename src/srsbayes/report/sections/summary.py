@@ -95,7 +95,8 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     good, bad, unsure, broken = _outcome_groups(report)
     known = [n for n in map(n_patients, report.outcomes) if n is not None]
     n_pat = f" ({max(known)} patients)" if known else ""
-    parts: list[Inline] = [f"Across {len(report.studies)} studies{n_pat}, "
+    k = len(report.studies)
+    parts: list[Inline] = [f"Across {k} stud{'y' if k == 1 else 'ies'}{n_pat}, "
                            "compared with postoperative SRS: "]
     clauses: list[Inline] = []
     for o in good:
