@@ -110,3 +110,23 @@ def test_cli_audit_of_real_data(run_cli):
     status, out, err = run_cli(["audit", "--data", "real", "--json"])
     assert status == 0, err
     assert {f["check"] for f in json.loads(out)} >= {"poolable", "contrast_se_approximation"}
+
+
+def test_report_of_real_data_renders_and_says_what_it_is(real, tmp_path):
+    from srsbayes.report.build import write_report
+
+    table, specs = real
+    out = tmp_path / "out"
+    write_report(table, specs, out, settings=FitSettings(draws=500, seed=3), sweep=False)
+    md = (out / "index.md").read_text(encoding="utf-8")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    bottom = md[md.index("## Bottom line"):md.index("## Summary of findings")]
+    assert "Across 1 study (180 patients)" in bottom
+    assert bottom.count("one study, not a meta-analysis") == 2  # LMD and RN
+    assert md.count("**One study.** One study reports this outcome, so this is not a "
+                    "meta-analysis") == 2
+    assert "Estimated risk ratio (preop vs postop; one study, not pooled)" in md
+    assert "log RR of the arms' rates at 24 months, 3.2% (n = 66) vs 16.6% (n = 114)" in md
+    # no finding about the bundled paper, no paper section comparing with it
+    assert "pooled_n" not in md and "reported_claims" not in md
+    assert "not a meta-analysis" in html
