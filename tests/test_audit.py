@@ -23,7 +23,7 @@ from srsbayes.audit import (
     run_audit,
 )
 from srsbayes.errors import InputError
-from srsbayes.inputs.data import StudyTable, read_table
+from srsbayes.inputs.data import DEFAULT_POOLED, StudyTable, read_table
 
 POOLED_HEADER = "outcome,arm,n,follow_up_months,value,measure,source\n"
 
@@ -385,6 +385,12 @@ def test_cli_user_data(run_cli, tmp_path, write_csv):
     rows = json.loads(out)
     assert not [r for r in rows if r["check"] == "identification"]
     assert not [r for r in rows if r["check"] == "grim"]  # counts given, no percentages
+    # the user's studies are not the bundled paper's: no pooled row is compared with them
+    assert not [r for r in rows if r["check"].startswith("pooled") or r["check"] == "claim"]
+    # unless the user asks for it (here, with the bundled paper's pooled rows)
+    status, out, _ = run_cli(["audit", "--data", path, "--pooled", DEFAULT_POOLED, "--json"])
+    assert status == 0
+    rows = json.loads(out)
     n = [r for r in rows if r["check"] == "pooled_n" and r["outcome"] == "lmd"]
     assert {(r["arm"], r["sum_n"], r["severity"]) for r in n} == {
         ("preop", 90, "warning"), ("postop", 90, "warning")}

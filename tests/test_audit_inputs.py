@@ -113,13 +113,15 @@ def test_single_study_outcome_is_a_finding(tmp_path, write_csv, run_cli):
     found = run_audit(read_table(path, SPECS), SPECS, compare_paper=False)
     (f,) = [x for x in found if x.check == "poolable"]
     assert (f.outcome, f.severity, f.values) == ("lmd", "warning", {"studies": 1})
-    assert f.detail == ("only 1 study (Smith 2020) reports this outcome: it cannot be pooled, "
-                        "as a meta-analysis needs at least two studies")
+    assert f.detail == ("only 1 study (Smith 2020) reports this outcome: it is analysed as "
+                        "one study, not a meta-analysis (a meta-analysis needs at least two "
+                        "studies); the prediction for a new setting comes from the "
+                        "between-study prior alone")
     assert {x.outcome for x in found if x.check == "homogeneity"} == {"rn"}
     status, out, _ = run_cli(["audit", "--data", path])
     assert status == 0
     assert "== poolable: enough studies to pool each outcome? (1 warning) ==" in out
-    assert "it cannot be pooled" in out
+    assert "not a meta-analysis" in out
     status, out, _ = run_cli(["audit", "--data", path, "--json"])
     assert [r["outcome"] for r in json.loads(out) if r["check"] == "poolable"] == ["lmd"]
 

@@ -17,7 +17,7 @@ from srsbayes.audit import (
 )
 
 BUILT_IN = ["grim", "events", "arms", "poolable", "identification", "contrast_ci_asymmetry",
-            "contrast_p_ci", "follow_up",
+            "contrast_p_ci", "contrast_se_approximation", "follow_up",
             "homogeneity", "pooled_mean", "pooled_weighted", "pooled_n", "pooled_follow_up",
             "claim", "reporting", "references"]
 

@@ -286,10 +286,9 @@ def test_arm_rows_of_other_outcomes_still_load_beside_contrast_rows(tmp_path, mo
     assert list(lmd["events_preop"]) == [3, 2] and list(lmd["n_postop"]) == [60, 45]
 
 
-def test_one_study_is_not_a_meta_analysis(tmp_path, models):
+def test_one_study_is_analysed_as_one_study(tmp_path, models):
     t = _table(tmp_path, models, "A,ar,,,or,0.5,,,,0.3,")
-    with pytest.raises(InputError, match="needs >= 2"):
-        outcome_table(t, load_specs(models)["ar"])
+    assert list(outcome_table(t, load_specs(models)["ar"])["study"]) == ["A"]
 
 
 # -- wording and data-scaled priors --------------------------------------------------------------

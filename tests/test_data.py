@@ -297,26 +297,22 @@ def test_good_table_loads(tmp_path, specs):
 ONE_STUDY_LMD = "\n".join([HEADER, *GOOD_ROWS[:2], *GOOD_ROWS[4:]]) + "\n"
 
 
-def test_outcome_table_needs_two_studies(tmp_path, specs):
+def test_outcome_table_of_one_study_is_one_row(tmp_path, specs):
+    # one study is analysed as one study (not a meta-analysis; issue 23.7)
     path = write_csv(tmp_path, ONE_STUDY_LMD)
-    table = read_table(path, specs)  # valid as a table ...
+    table = read_table(path, specs)
     assert len(outcome_table(table, specs["os"])) == 2
-    with pytest.raises(InputError) as info:  # ... but lmd cannot be meta-analysed
-        outcome_table(table, specs["lmd"])
-    assert info.value.file == str(path)
-    assert info.value.column == "study"
-    assert str(info.value) == (f"{path}: column 'study': outcome 'lmd' has 1 study; "
-                               "a meta-analysis needs >= 2")
+    assert len(outcome_table(table, specs["lmd"])) == 1
 
 
-def test_fit_cli_needs_two_studies(tmp_path, monkeypatch, run_cli):
+def test_fit_cli_outcome_without_study(tmp_path, monkeypatch, run_cli):
     path = write_csv(tmp_path, ONE_STUDY_LMD)
     monkeypatch.chdir(tmp_path)
-    status, _, err = run_cli(["fit", "lmd", "--data", path, "--out", tmp_path / "out",
+    status, _, err = run_cli(["fit", "rn", "--data", path, "--out", tmp_path / "out",
                               "--draws", "10", "--tune", "10", "--chains", "1"])
     assert status == EXIT_INPUT
-    assert err.strip().startswith(f"srsbayes: error: {path}: column 'study': ")
-    assert "needs >= 2" in err
+    assert err.strip() == (f"srsbayes: error: {path}: column 'outcome': outcome 'rn' has no "
+                           "study")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.csv"]
 
 

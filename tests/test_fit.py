@@ -155,10 +155,11 @@ def test_bad_prior_exits_2_and_writes_nothing(run_cli, tmp_path, prior, message)
 def test_unknown_outcome_and_too_few_studies_exit_2(run_cli, tmp_path):
     status, _, err = run_cli(["fit", "xyz", "--out", tmp_path / "o"])
     assert status == 2 and "unknown outcome 'xyz'" in err
-    csv = write_csv(tmp_path, "study,outcome,arm,n,events\nA,lmd,preop,10,1\nA,lmd,postop,10,2\n")
+    # one study is analysed as one study; an outcome no study reports is an input error
+    csv = write_csv(tmp_path, "study,outcome,arm,n,events\nA,rn,preop,10,1\nA,rn,postop,10,2\n")
     with nothing_written(tmp_path):
         status, _, err = run_cli(["fit", "lmd", "--data", csv, "--out", tmp_path / "o"])
-    assert status == 2 and "needs >= 2" in err and str(csv) in err
+    assert status == 2 and "outcome 'lmd' has no study" in err and str(csv) in err
 
 
 def test_informative_studies_default_coding_recover_or_are_refused(specs, tmp_path):

@@ -214,8 +214,8 @@ def test_a_contrast_row_alone_beside_arm_studies_is_enough(tmp_path, specs):
     assert list(wide["study"]) == ["Study A", "Study B"]
     one = _csv(tmp_path, drop="Study ")
     one.write_text(one.read_text() + MIXED.read_text().splitlines()[1] + "\n")
-    with pytest.raises(InputError, match="needs >= 2"):
-        outcome_table(read_table(one, specs), specs["lmd"])
+    # one contrast study alone is analysed as one study (issue 23.7)
+    assert list(outcome_table(read_table(one, specs), specs["lmd"])["study"]) == ["Study A"]
 
 
 # -- the model: masks, structures, compile cache -----------------------------------------------

@@ -144,6 +144,20 @@ def test_the_report_names_the_approximation_only_when_there_is_one(built):
             "<code>approximate_measures</code> accepts it" in html) is (measure == "hr")
 
 
+def test_bottom_line_and_sof_row_say_what_was_pooled(built):
+    """Issue 23.6: a hazard ratio pooled under an OR spec is named where the result is
+    stated (bottom line, summary-of-findings row), not only in the outcome's section."""
+    measure, report, files, _ = built
+    md = files["index.md"].decode("utf-8")
+    bottom = md[md.index("## Bottom line"):md.index("## Summary of findings")]
+    sof = md[md.index("## Summary of findings"):md.index('<a id="summary">')]
+    note = "1 of 4 studies' hazard ratio pooled as odds ratios (an approximation the spec allows)"
+    assert (note in bottom) is (measure == "hr")
+    assert (note in sof) is (measure == "hr")
+    (row,) = report.certainty.rows
+    assert row.pooled_note == (note if measure == "hr" else "")
+
+
 def test_the_forest_figure_has_four_studies(built):
     import matplotlib.pyplot as plt
 

@@ -279,13 +279,12 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, specs, run_cli):
     with nothing_written(tmp_path):
         status, _, err = run_cli(["report", "--data", tmp_path / "missing.csv", "--out", out])
     assert status == 2 and "file not found" in err
-    # an outcome reported by one study only
-    one = "\n".join(ln for ln in _lmd_csv(specs).splitlines() if "Study A" in ln
-                    or ln.startswith("study,")) + "\n"
-    data = write_csv(tmp_path, one, "one.csv")
+    # a published p-value without an estimate (it cannot be pooled)
+    data = write_csv(tmp_path, "study,outcome,arm,n,measure,estimate,p_value\n"
+                               "S,lmd,,120,or,,0.043\n", "p_only.csv")
     with nothing_written(tmp_path):
         status, _, err = run_cli(["report", "--data", data, "--out", out])
-    assert status == 2 and "needs >= 2" in err
+    assert status == 2 and "a p-value without an estimate cannot be pooled" in err
     # the output path is a file
     blocker = tmp_path / "blocker"
     blocker.write_text("x")

@@ -21,6 +21,29 @@ def default_models_dir() -> Path:
     return Path(os.environ.get("SRSBAYES_MODELS", BUNDLED_MODELS))
 
 
-def default_out(*parts: str) -> Path:
-    """``./reports/<parts>`` under the current working directory."""
+DATASETS: dict[str, tuple[Path, Path]] = {
+    "real": (BUNDLED_DATA / "real_record.csv", BUNDLED / "models_real"),
+}
+"""Bundled datasets besides the default, by the name ``--data`` accepts: (data, specs). ``real``
+is the public record's one comparative study with per-arm numbers (``data/README.md``)."""
+
+
+def dataset(data: Path | str | None, models: Path | str | None
+            ) -> tuple[Path | None, Path | None]:
+    """``--data`` and ``--models`` with a bundled dataset's name (``real``) resolved to its
+    files; the name's specs are used unless ``--models`` is given. A file of that name in
+    the current folder wins over the bundled dataset."""
+    if data is not None and str(data) in DATASETS and not Path(data).exists():
+        path, specs = DATASETS[str(data)]
+        return path, Path(models) if models is not None else specs
+    return (None if data is None else Path(data),
+            None if models is None else Path(models))
+
+
+def default_out(*parts: str, data: Path | str | None = None) -> Path:
+    """``./reports/<parts>`` under the current working directory for the bundled data;
+    ``./reports/<data file's stem>/<parts>`` for any other ``data``, so that analysing one's
+    own studies never overwrites the bundled report's outputs."""
+    if data is not None and Path(data).resolve() != (BUNDLED_DATA / "studies.csv").resolve():
+        return Path.cwd().joinpath("reports", Path(data).stem, *parts)
     return Path.cwd().joinpath("reports", *parts)

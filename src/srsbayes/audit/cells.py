@@ -46,6 +46,11 @@ def raw_cells(table: StudyTable, column: str) -> dict[int, str]:
 
 
 def count_rows(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[dict[str, Any]]:
-    """Rows of outcomes whose family's data are event counts (``count_data``)."""
+    """Arm rows of outcomes whose family's data are event counts (``count_data``).
+
+    A contrast row (``arm`` empty: a published OR, HR, ...) of such an outcome has no count
+    and no percentage to check; the contrast checks (:mod:`.contrast_checks`) read it.
+    """
     return [rec for rec in table.frame.to_dict("records")
-            if rec["outcome"] in specs and FAMILIES[specs[rec["outcome"]].family].count_data]
+            if rec["outcome"] in specs and FAMILIES[specs[rec["outcome"]].family].count_data
+            and str(rec.get("arm", "")) != ""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_POOLED, StudyTable
+from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_POOLED, StudyTable, is_bundled_table
 from ..inputs.specs import OutcomeSpec
 from .findings import Finding
 from .paper import read_facts, read_paper
@@ -15,8 +15,14 @@ from .registry import AuditInputs, run_checks
 def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
               pooled_path: str | Path | None = None, *,
               claims_path: str | Path | None = None, paper_path: str | Path | None = None,
-              compare_paper: bool = True) -> list[Finding]:
-    """Audit a study table and, by default, the paper's reported pooled values and claims.
+              compare_paper: bool | None = None) -> list[Finding]:
+    """Audit a study table and the paper that reported it, when there is one.
+
+    The bundled paper (its pooled rows, claims and recorded facts) describes the bundled
+    ``studies.csv`` only: a user's own studies are never judged by it. So, by default
+    (``compare_paper=None``), the paper-level checks run on the bundled paper when the table
+    is the bundled one, and otherwise only on what is given (``pooled_path``,
+    ``claims_path``, ``paper_path``, each on its own).
 
     Parameters
     ----------
@@ -33,7 +39,8 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
         checks derive their facts (:func:`srsbayes.audit.paper.derive_facts`). Default:
         the facts recorded from the bundled data's paper (``data/paper_facts.toml``).
     compare_paper
-        ``False`` runs only the checks of the table itself.
+        ``None`` (default): as above. ``True``: the bundled paper's files stand in for
+        those not given, whatever the table. ``False``: only the checks of the table itself.
 
     Returns
     -------
@@ -58,11 +65,19 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
     anomalies in the reporting of results in psychology. Soc Psychol Personal Sci
     8:363-369.
     """
-    if not compare_paper:
+    if compare_paper is False:
         return run_checks(AuditInputs(table, specs, files={"table": table.path}))
-    pooled_file, claims_file = pooled_path or DEFAULT_POOLED, claims_path or DEFAULT_CLAIMS
+    bundled = compare_paper is True or is_bundled_table(table)
+    pooled_file = pooled_path or (DEFAULT_POOLED if bundled else None)
+    claims_file = claims_path or (DEFAULT_CLAIMS if bundled else None)
+    files = {"table": table.path}
+    if pooled_file is not None:
+        files["pooled"] = str(pooled_file)
+    if claims_file is not None:
+        files["claims"] = str(claims_file)
+    paper = (read_paper(paper_path) if paper_path is not None
+             else read_facts() if bundled else None)
     inputs = AuditInputs(
-        table, specs, read_pooled(pooled_file, specs), read_claims(claims_file),
-        read_facts() if paper_path is None else read_paper(paper_path),
-        files={"table": table.path, "pooled": str(pooled_file), "claims": str(claims_file)})
+        table, specs, None if pooled_file is None else read_pooled(pooled_file, specs),
+        None if claims_file is None else read_claims(claims_file), paper, files=files)
     return run_checks(inputs)

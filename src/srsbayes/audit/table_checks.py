@@ -97,7 +97,7 @@ def check_poolable(inputs: AuditInputs) -> list[Finding]:
     """An outcome reported by fewer than two studies cannot be meta-analysed.
 
     Silent when every outcome has two or more studies; ``fit``, ``sweep`` and ``report``
-    refuse such an outcome as an input error, the audit says so as a finding.
+    analyse a one-study outcome as one study and say so, the audit as a finding.
     """
     frame = inputs.table.frame
     found: list[Finding] = []
@@ -107,8 +107,10 @@ def check_poolable(inputs: AuditInputs) -> list[Finding]:
             continue
         found.append(Finding(None, outcome, None, "poolable", "warning",
                              f"only {len(studies)} study ({', '.join(studies)}) reports this "
-                             "outcome: it cannot be pooled, as a meta-analysis needs at least "
-                             "two studies", values={"studies": len(studies)}))
+                             "outcome: it is analysed as one study, not a meta-analysis (a "
+                             "meta-analysis needs at least two studies); the prediction for a "
+                             "new setting comes from the between-study prior alone",
+                             values={"studies": len(studies)}))
     return found
 
 
@@ -199,7 +201,9 @@ def check_homogeneity(inputs: AuditInputs) -> list[Finding]:
         try:
             wide = outcome_table(inputs.table, spec)
         except InputError:
-            continue  # fewer than two studies: the poolable check says so
+            continue
+        if len(wide) < 2:
+            continue  # one study has no spread to test (the poolable check says so)
         arms = [f"n_{arm}" for arm in ARMS]  # contrast rows have no arm sizes
         if set(arms) <= set(wide.columns) and wide[arms].isna().any(axis=None):
             continue  # a study without one arm: the arms check says so

@@ -33,6 +33,8 @@ def row_text(r: SoFRow) -> list[str]:
     assert r.relative is not None
     lines = [head, f"  relative effect: {r.measure} {r.relative.median:.2f} "
                    f"(95% CrI {_interval(*r.relative.ci95)})"]
+    if r.pooled_note:  # e.g. hazard ratios pooled as odds ratios
+        lines.append(f"  pooled: {r.pooled_note}")
     lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute]
     if r.absolute_note:  # e.g. published contrasts: no baseline to compute them at
         lines.append(f"  absolute: {r.absolute_note}")

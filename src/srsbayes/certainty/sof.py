@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..families import FAMILIES, get_family, measure_info
+from ..families.contrast import pooled_note
 from ..inference.summaries import DrawStats
 from ..inputs.specs import OutcomeSpec
 from .evidence import Baseline, OutcomeEvidence
@@ -60,6 +61,8 @@ def absolute_at(ev: OutcomeEvidence, baseline: Baseline) -> AbsoluteEffect:
     if at is None:
         raise ValueError(f"{ev.spec.id} was fitted without the baseline {baseline.value:g}; "
                          "pass outcome_baselines(...) to fit_outcome(baselines=...)")
+    if "(" in at.get("label", "") and "(" not in baseline.label:  # the assumption it rests on
+        baseline = Baseline(baseline.value, f"{baseline.label} ({at['label'].split('(', 1)[1]}")
     return AbsoluteEffect(baseline, fam.STATED_LEVEL_UNIT,
                           fam.STATED_LEVEL_SCALE * baseline.value,
                           DrawStats.from_dict(at["level_preop"]),
@@ -76,11 +79,18 @@ def outcome_baselines(spec: OutcomeSpec, pooled: Baseline | None,
     """The baselines of an outcome's row: risks stated for it (key = outcome id) or for
     every outcome (key ``None``) when its data are counts, else the data's pooled level
     (``pooled``; none at all when the data have no control-arm level)."""
-    if FAMILIES[spec.family].count_data:
+    if takes_stated_risk(spec):
         risks = stated.get(spec.id) or stated.get(None) or []
         if risks:
             return [stated_baseline(r) for r in risks]
     return [] if pooled is None else [pooled]
+
+
+def takes_stated_risk(spec: OutcomeSpec) -> bool:
+    """Whether a stated baseline risk gives the outcome absolute effects: count data, or a
+    published ratio whose family says how (a contrast OR, RR or HR: its ``takes_stated_risk``)."""
+    own = getattr(get_family(spec.family), "takes_stated_risk", None)
+    return FAMILIES[spec.family].count_data or (own is not None and own(spec))
 
 
 def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
@@ -103,12 +113,15 @@ class SoFRow:
     statement: str
     absolute_note: str = ""
     """Why there are no absolute effects (:data:`NO_BASELINE`), when there are none."""
+    pooled_note: str = ""
+    """What was pooled when it is not simply the measure (e.g. hazard ratios as odds ratios;
+    :func:`srsbayes.families.contrast.pooled_note`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
                 "relative": None if self.relative is None else self.relative.as_dict(),
                 "absolute": [a.as_dict() for a in self.absolute],
-                "absolute_note": self.absolute_note,
+                "absolute_note": self.absolute_note, "pooled_note": self.pooled_note,
                 "n_studies": self.n_studies, "n_patients": self.n_patients,
                 "certainty": self.certainty.as_dict(), "statement": self.statement}
 
@@ -134,7 +147,7 @@ def running_text(label: str) -> str:
 
 
 NO_BASELINE = ("not estimable from contrasts: published estimates give no baseline risk "
-               "to apply them to")
+               "to apply them to (for an OR, RR or HR, state one: --baseline-risk ID=R)")
 """The absolute-effects cell of an outcome whose family has no baseline model."""
 
 
@@ -142,7 +155,7 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
     """The SoF row of one outcome (no effect columns when its fit failed its gate)."""
     info = measure_info(ev.spec.family, ev.spec.measure)
     label = running_text(ev.spec.label)
-    note = "" if "baseline" in info.slots else NO_BASELINE
+    note = "" if "baseline" in info.slots or baselines else NO_BASELINE
     if not ev.ok:
         return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
                       len(ev.studies), ev.n_patients, certainty,
@@ -151,4 +164,5 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
                   DrawStats.of(info.shown(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,
-                  plain_language(certainty.level, direction(ev), label), note)
+                  plain_language(certainty.level, direction(ev), label), note,
+                  pooled_note(ev.summary))

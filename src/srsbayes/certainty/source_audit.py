@@ -6,7 +6,9 @@ chance allows, and studies that cannot be identified are concerns about the evid
 itself, beyond the GRADE domains; they rate down one level. The audit's other warnings
 (e.g. pooled rows that are unweighted means, methods claimed but never reported) concern
 the paper's own analysis, which this re-analysis does not use: they are named, not
-counted.
+counted. Only findings about the data analysed (the checks of the study table itself, see
+:func:`about_the_data`) can rate down: a finding about a paper's pooled rows, claims or
+text never does, even when it is an error.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ from __future__ import annotations
 from collections import Counter
 
 from ..audit.findings import Finding
+from ..audit.registry import REGISTRY
 from .levels import NOT_SERIOUS, SERIOUS, Domain, domain
 
 NAME = "source audit"
 INTEGRITY_CHECKS = ("grim", "events", "homogeneity", "identification")
 """Audit checks whose warnings question the study data themselves."""
+
+
+def about_the_data(check: str) -> bool:
+    """Whether a check reads only the study table and specs (the data analysed), not a
+    paper's pooled rows, claims or text; an unregistered check id counts as about the data."""
+    c = REGISTRY.get(check)
+    return c is None or set(c.needs) <= {"table", "specs"}
 
 
 def relevant(findings: list[Finding], outcome: str) -> list[Finding]:
@@ -35,9 +45,9 @@ def rate_source_audit(findings: list[Finding], outcome: str) -> Domain:
     of them questions the data (:data:`INTEGRITY_CHECKS`, or any error)."""
     mine = relevant(findings, outcome)
     counts = Counter(f.check for f in mine)
-    integrity = {c: n for c, n in counts.items()
-                 if c in INTEGRITY_CHECKS or any(f.check == c and f.severity == "error"
-                                                 for f in mine)}
+    integrity = {c: n for c, n in counts.items() if about_the_data(c)
+                 and (c in INTEGRITY_CHECKS or any(f.check == c and f.severity == "error"
+                                                   for f in mine))}
     named = "; ".join(f"{c} ({n})" for c, n in counts.items())
     if integrity:
         shown = ", ".join(f"{c} ({n})" for c, n in integrity.items())

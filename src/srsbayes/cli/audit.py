@@ -11,9 +11,15 @@ from ..inputs.specs import load_specs
 
 
 def cli_main(args: argparse.Namespace) -> int:
-    """Print the findings as text or JSON; 0 whenever the audit ran."""
+    """Print the findings as text or JSON; 0 whenever the audit ran.
+
+    A user's own ``--data`` is audited on its own: the paper-level checks run on the
+    bundled paper only for the bundled data, otherwise on ``--pooled``, ``--claims`` and
+    ``--paper`` when given (:func:`srsbayes.audit.run_audit`).
+    """
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
-    findings = run_audit(table, specs, args.pooled, paper_path=args.paper)
+    findings = run_audit(table, specs, args.pooled, claims_path=args.claims,
+                         paper_path=args.paper)
     sys.stdout.write(format_json(findings) if args.json else format_text(findings, table))
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_UNCONVERGED, InputError
-from ..inputs.data import DEFAULT_DATA, default_table
+from ..inputs.data import default_table
 from ..inputs.specs import OutcomeSpec, load_specs
 from ..outputs import check_output_path
 from ..resources import default_out
@@ -43,11 +43,6 @@ def parse_baseline_risks(values: list[str], specs: dict[str, OutcomeSpec]
     return out
 
 
-def _bundled(data: Path | None) -> bool:
-    """Whether the data are the bundled ones, which the paper's pooled rows describe."""
-    return data is None or Path(data).resolve() == DEFAULT_DATA.resolve()
-
-
 def fit_settings(seed: int) -> FitSettings:
     """The sampler settings of every fit (the defaults of ``fit``, with ``--seed``)."""
     from ..inference.fitting import FitSettings
@@ -68,9 +63,9 @@ def cli_main(args: argparse.Namespace) -> int:
     table = default_table(specs, args.data)
     stated = parse_baseline_risks(args.baseline_risk, specs)
     settings = load_weights(args.weights)
-    out = Path(args.out) if args.out else default_out()
+    out = Path(args.out) if args.out else default_out(data=args.data)
     check_output_path(out)  # before anything is fitted
-    findings = run_audit(table, specs, compare_paper=_bundled(args.data))
+    findings = run_audit(table, specs)  # the bundled paper only for the bundled data
     import_sampler()  # before anything imports ArviZ
     fitting = fit_settings(args.seed)
     evidence = fit_evidence(table, specs, fitting, stated=stated)

@@ -76,7 +76,7 @@ def cli_main(args: argparse.Namespace) -> int:
         from ..priors.bias import load_bias_priors
 
         bias = load_bias_priors(None if args.bias_adjusted == "bundled" else args.bias_adjusted)
-    out = args.out or default_out(spec.id)
+    out = args.out or default_out(spec.id, data=args.data)
     check_output_path(out)  # before anything is sampled
     import_sampler()  # before anything imports ArviZ
     from ..inference.fitting import fit_outcome, write_fit

@@ -31,7 +31,9 @@ COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
 
 def _common_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None,
-                   help="study CSV (default: the bundled data/studies.csv)")
+                   help="study CSV (default: the bundled data/studies.csv), or 'real' for the "
+                        "bundled real-record dataset (data/real_record.csv with its specs); "
+                        "default outputs of other data go to reports/<file stem>/")
     p.add_argument("--models", type=Path, default=None,
                    help="folder of outcome specs (default: the bundled models/)")
 
@@ -54,12 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="audit the evidence: GRIM checks, pooled rows, follow-up")
     _common_data(p)
     p.add_argument("--pooled", type=Path, default=None,
-                   help="CSV of the paper's reported pooled values (default: bundled)")
+                   help="CSV of the paper's reported pooled values (default: the bundled "
+                        "paper's, for the bundled data only)")
+    p.add_argument("--claims", type=Path, default=None,
+                   help="CSV of the paper's claims (default: the bundled paper's, for the "
+                        "bundled data only)")
     p.add_argument("--json", action="store_true", help="print findings as a JSON list")
     p.add_argument("--paper", type=Path, default=None,
                    help="text of the source paper, to re-derive the facts the reference "
                         "and reporting checks use (default: the facts recorded from the "
-                        "bundled data's paper, data/paper_facts.toml)")
+                        "bundled paper, data/paper_facts.toml, for the bundled data only)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
     p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
@@ -121,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if hasattr(args, "data"):  # a bundled dataset by name (--data real) and its specs
+        from ..resources import dataset
+
+        args.data, args.models = dataset(args.data, args.models)
     with interrupts.handling_signals(), recording_command(argv):
         try:
             module = import_module(f".{args.command}", __package__)

@@ -17,7 +17,7 @@ def cli_main(args: argparse.Namespace) -> int:
     """0 when every fit converged, 3 when a fit failed its gate, 2 for bad input."""
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
-    out = args.out or default_out()
+    out = args.out or default_out(data=args.data)
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),

@@ -21,7 +21,7 @@ def cli_main(args: argparse.Namespace) -> int:
     grid = load_grid(args.grid, spec) if args.grid else default_grid(spec)
     table = default_table(specs, args.data)
     settings = settings_from_args(args)
-    out = args.out or default_out(spec.id, "sweep")
+    out = args.out or default_out(spec.id, "sweep", data=args.data)
     check_output_path(out)  # before anything is sampled
     result = run_sweep(table, spec, grid, settings)
     paths = result.write(out)

@@ -683,7 +683,8 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
 
         rows = wide[is_contrast].assign(outcome_measure=CONTRAST_MEASURE)
         extra = contrast.extra_summary(rows, {}, absolute)
-        out |= {k: extra[k] for k in ("se_rules", "ci_asymmetry", "approximations")}
+        out |= {k: extra[k] for k in ("se_rules", "ci_asymmetry", "approximations",
+                                      "se_approximations")}
     return out
 
 

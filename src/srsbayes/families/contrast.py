@@ -266,6 +266,111 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     return out
 
 
+def pooled_note(summary: dict[str, Any]) -> str:
+    """What was pooled, when it is not simply the outcome's measure: rows of another measure
+    pooled as it (``approximations``, e.g. hazard ratios as odds ratios) and standard errors
+    that rest on an approximation (``se_approximations``); ``""`` when neither.
+
+    Read from a fit's ``summary.json`` entries, so the bottom line, the summary-of-findings
+    row and the CLI say the same.
+    """
+    parts = []
+    approx = summary.get("approximations") or []
+    k = summary.get("n_studies")
+    if k == 1:
+        parts.append("one study, not a meta-analysis")
+    of = f" of {k}" if k and k > 1 else ""
+    if approx:
+        by: dict[str, int] = {}
+        for a in approx:
+            by[a["measure"]] = by.get(a["measure"], 0) + 1
+        pooled_as = WORDS.get(approx[0]["pooled_as"], (approx[0]["pooled_as"],) * 3)[2]
+        what = " and ".join(f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[2]}" if n > 1
+                            else f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[0]}" if of
+                            else f"the study's {WORDS.get(m, (m,) * 3)[0]}"
+                            for m, n in by.items())
+        parts.append(f"{what} pooled as {pooled_as} (an approximation the spec allows)")
+    se = summary.get("se_approximations") or []
+    if se:
+        rules = sorted({r["rule"] for r in se})
+        whose = "its" if k == 1 else f"{len(se)}{of} studies'"
+        parts.append(f"{whose} standard error approximated ({', '.join(rules)})")
+    return "; ".join(parts)
+
+
+# -- absolute effects at a stated baseline risk (fit --baseline, certainty --baseline-risk) -------
+
+STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
+"""What absolute effects at a stated baseline risk are conditional on (the risk in %); the
+assumption that carries the relative effect to it is added by
+:func:`stated_baseline_label`."""
+STATED_BASELINE_SCALE = 100.0
+STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 1,000 patients", 1000.0
+"""Unit of ``level_preop``/``difference`` at a stated baseline, as for binary outcomes."""
+RISK_ASSUMPTIONS: dict[str, str] = {
+    "or": "preop risk OR·p0 / (1 − p0 + OR·p0): the odds ratio applied to the baseline odds",
+    "rr": "preop risk RR·p0: the risk ratio taken as constant across baseline risks, capped "
+          "at 100%",
+    "hr": "preop risk 1 − (1 − p0)^HR by the horizon of p0: proportional hazards",
+    "shr": "preop cumulative incidence 1 − (1 − p0)^sHR by the horizon of p0: proportional "
+           "subdistribution hazards (Fine & Gray 1999)",
+}
+"""Measures whose pooled effect gives a preop risk at a stated postop risk p0, each with the
+assumption that does it (Guyatt et al. 2013, J Clin Epidemiol 66:158; GRADE absolute
+effects from relative effects and an assumed baseline risk)."""
+
+
+def takes_stated_risk(spec: OutcomeSpec) -> bool:
+    """Whether the outcome's measure gives absolute effects at a stated baseline risk."""
+    return measure_code(spec.measure) in RISK_ASSUMPTIONS
+
+
+def check_stated_baseline(value: float, spec: OutcomeSpec | None = None) -> str | None:
+    """Why ``value`` cannot be a stated postop risk of ``spec``'s measure, or None."""
+    code = None if spec is None else measure_code(spec.measure)
+    if spec is not None and code not in RISK_ASSUMPTIONS:
+        return (f"absolute effects at a stated baseline risk need a ratio of risks, odds or "
+                f"hazards (or, rr, hr, shr); outcome {spec.id!r} pools "
+                f"{WORDS[code][2] if code in WORDS else spec.measure}")
+    return None if 0 < value < 1 else f"a postop risk must lie in (0, 1), got {value:g}"
+
+
+def stated_baseline_label(value: float, spec: OutcomeSpec) -> str:
+    """The label of absolute effects at stated risk ``value``, with its assumption."""
+    code = measure_code(spec.measure)
+    return (STATED_BASELINE_LABEL.format(value * STATED_BASELINE_SCALE)
+            + f" ({RISK_ASSUMPTIONS[code]})")
+
+
+def preop_risk(code: str, log_ratio: Any, p0: Any) -> Any:
+    """The preop risk at postop risk ``p0`` for a log ratio of measure ``code``.
+
+    OR: ``OR p0 / (1 - p0 + OR p0)``; RR: ``min(RR p0, 1)``; HR (sHR) at the horizon of
+    ``p0``: ``1 - (1 - p0)^HR`` (proportional (subdistribution) hazards: ``S1 = S0^HR``).
+    Works on floats, numpy arrays and xarray objects alike.
+    """
+    ratio = np.exp(log_ratio)
+    if code == "or":
+        return ratio * p0 / (1 - p0 + ratio * p0)
+    if code == "rr":
+        return np.minimum(ratio * p0, 1.0)
+    if code in ("hr", "shr"):
+        return 1 - (1 - p0) ** ratio
+    raise ValueError(f"no absolute effect at a stated risk for measure {code!r}")
+
+
+def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
+                ) -> dict[str, xr.DataArray]:
+    """Absolute effects at stated postop risks ``baseline`` (dims ``baseline``): the preop
+    risk from the pooled ratio by the measure's assumption (:func:`preop_risk`), in % and
+    per 1,000, as the binomial family reports them."""
+    p_t = preop_risk(measure_code(spec.measure), theta, baseline)
+    return {"level_preop": STATED_LEVEL_SCALE * p_t,
+            "difference": STATED_LEVEL_SCALE * (p_t - baseline),
+            "risk_difference": 100 * (p_t - baseline),
+            "benefit": spec.sign * 100 * (p_t - baseline)}
+
+
 def uisd(wide: pd.DataFrame) -> float:
     """Unit-information SD of the estimates (Röver et al. 2021, Res Synth Methods 12:448,
     eq. 6); needs ``n`` on every contrast row."""
@@ -297,6 +402,7 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
               "estimate": float(r.estimate), "rule": r.contrast_rule,
               "se": float(r.contrast_se), "detail": r.contrast_detail,
               "asymmetric_ci": bool(r.contrast_asymmetric),
+              "approximate": bool(getattr(r, "contrast_approximate", False)),
               "n": None if math.isnan(r.n) else int(r.n),
               "adjusted": r.adjusted, "design": r.design,
               "time_months": None if math.isnan(r.time_months) else float(r.time_months)}
@@ -311,6 +417,9 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
         # rows pooled as if they reported the outcome's measure (the spec allows it)
         "approximations": [{"study": r["study"], "row": r["row"], "measure": r["measure"],
                             "pooled_as": code} for r in rules if r["measure"] != code],
+        # rows whose SE rests on an approximation (a p-value on another test's scale, ...)
+        "se_approximations": [{"study": r["study"], "row": r["row"], "rule": r["rule"],
+                               "detail": r["detail"]} for r in rules if r["approximate"]],
     }
     if not is_ratio(code):
         for key, name in (("effect", "log_effect"), ("prediction", "log_effect_new")):

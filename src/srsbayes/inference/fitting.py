@@ -14,6 +14,7 @@ Hoffman MD, Gelman A (2014). The No-U-Turn sampler. JMLR 15:1593-1623.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -266,6 +267,16 @@ class FitResult:
         return self.diagnostics.ok
 
 
+def _check_baseline(fam: Any, value: float, spec: OutcomeSpec) -> str | None:
+    """The family's ``check_stated_baseline``, given the spec when it takes one (a contrast
+    outcome's measure decides whether a stated risk applies); a family without absolute
+    effects at a stated level refuses every one."""
+    check = getattr(fam, "check_stated_baseline", None)
+    if check is None:
+        return f"outcome {spec.id!r} has no absolute effects at a stated baseline"
+    return check(value, spec) if len(inspect.signature(check).parameters) > 1 else check(value)
+
+
 def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 priors: dict[str, Prior] | None = None,
                 settings: FitSettings | None = None,
@@ -305,7 +316,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     settings = settings or FitSettings()
     fam = get_family(spec.family)
     for b in baselines:
-        if (why := fam.check_stated_baseline(b)) is not None:
+        if (why := _check_baseline(fam, b, spec)) is not None:
             raise InputError(why, column="--baseline")
     wide = outcome_table(table, spec)
     merged = resolve_priors(spec, wide, priors)
@@ -361,6 +372,9 @@ def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
     out: dict[str, Any] = {"errors": {}}
     for name, check in (("ppc_pvalues", lambda: ppc_pvalues(obs, rep)),
                         ("loo", lambda: loo_by_study(post, log_lik))):
+        if name == "loo" and post.sizes.get("study", 2) < 2:
+            out[name] = {}  # leaving the only study out leaves nothing to predict it from
+            continue
         try:
             out[name] = check()
         except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:

@@ -183,7 +183,9 @@ def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ..
     out = []
     for b in derived["baseline"].values:
         effects = {k[len(AT_BASELINE):]: DrawStats.of(derived[k].sel(baseline=b)) for k in names}
-        label = fam.STATED_BASELINE_LABEL.format(float(b) * fam.STATED_BASELINE_SCALE)
+        own = getattr(fam, "stated_baseline_label", None)  # a label with its assumption
+        label = (own(float(b), spec) if own is not None
+                 else fam.STATED_BASELINE_LABEL.format(float(b) * fam.STATED_BASELINE_SCALE))
         out.append(AtBaseline(float(b), label, effects))
     return tuple(out)
 

@@ -265,6 +265,7 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
         decimals = _decimals(rec.get("percent", ""))
         for col in NUMERIC:
             rec[col] = parse_number(rec.get(col, ""), f=f, row=rec["row"], col=col)
+        _one_horizon(rec, f)
         _check_sizes(rec, f)
         get_family(specs[rec["outcome"]].family).check_row(rec, f, decimals)
         records.append(rec)
@@ -316,6 +317,20 @@ def _check_judgements(rec: dict, f: str) -> None:
                              + ", ".join(allowed) + " (or leave it empty)",
                              file=f, row=rec["row"], column=col)
         rec[col] = value.lower()
+
+
+def _one_horizon(rec: dict, f: str) -> None:
+    """An arm row's horizon may be given as ``time_months`` (the contrast rows' name) as
+    well as ``follow_up_months``: one thing, so both must agree where both are given."""
+    if "time_months" not in rec:
+        return
+    t = parse_number(str(rec["time_months"]).strip(), f=f, row=rec["row"], col="time_months")
+    fu = rec["follow_up_months"]
+    if not math.isnan(t) and not math.isnan(fu) and t != fu:
+        raise InputError(f"time_months = {t:g} and follow_up_months = {fu:g} differ; both "
+                         "name the follow-up (horizon) of the row: give one of them", file=f,
+                         row=rec["row"], column="time_months")
+    rec["follow_up_months"] = rec["time_months"] = fu if math.isnan(t) else t
 
 
 def _check_sizes(rec: dict, f: str) -> None:
@@ -396,20 +411,23 @@ def outcome_table(table: StudyTable, spec: OutcomeSpec) -> pd.DataFrame:
     ``measure``, ...) and NaN in the arm columns; arm studies NaN in the contrast columns.
     Studies keep the order of their first row in the file.
 
+    One study is analysed as one study (its effect, and the between-study prior's
+    prediction for a new setting), not as a meta-analysis; the outputs say so.
+
     Raises
     ------
     InputError
-        When fewer than two studies report the outcome.
+        When no study reports the outcome.
     """
     rows = table.frame[table.frame["outcome"] == spec.id]
     is_contrast = rows["arm"] == ""
     if is_contrast.all() and len(rows):  # contrast rows only: one per study already
-        return contrasts.contrast_table(rows, spec, table.path, table.covariates)
+        return contrasts.contrast_table(rows, spec, table.path, table.covariates,
+                                        min_studies=1)
     studies = list(dict.fromkeys(rows["study"]))
-    if len(studies) < 2:
-        raise InputError(f"outcome {spec.id!r} has {len(studies)} stud"
-                         f"{'y' if len(studies) == 1 else 'ies'}; a meta-analysis needs >= 2",
-                         file=table.path, column="study")
+    if not studies:
+        raise InputError(f"outcome {spec.id!r} has no study", file=table.path,
+                         column="outcome")
     wide = _arm_table(rows[~is_contrast], table.covariates)
     if is_contrast.any():  # mixed evidence: contrast studies beside the arm studies
         part = contrasts.contrast_table(rows[is_contrast], spec, table.path, table.covariates,
@@ -437,6 +455,15 @@ def _arm_table(rows: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
         if col in rows.columns and col not in wide.columns:
             wide[col] = rows.groupby("study", sort=False)[col].first().reindex(studies).to_numpy()
     return wide
+
+
+def is_bundled_table(table: StudyTable) -> bool:
+    """Whether ``table`` was read from the bundled ``studies.csv``: the data the bundled
+    paper's pooled rows, claims and text describe (a user's own studies never are)."""
+    try:
+        return Path(table.path).resolve() == DEFAULT_DATA.resolve() and DEFAULT_DATA.is_file()
+    except OSError:
+        return False
 
 
 def default_table(specs: dict[str, OutcomeSpec], path: str | Path | None = None) -> StudyTable:

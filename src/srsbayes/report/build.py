@@ -55,7 +55,13 @@ from ..inference.fitting import (
     fit_outcome,
     write_fit,
 )
-from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_DATA, DEFAULT_POOLED, StudyTable, outcome_table
+from ..inputs.data import (
+    DEFAULT_CLAIMS,
+    DEFAULT_POOLED,
+    StudyTable,
+    is_bundled_table,
+    outcome_table,
+)
 from ..inputs.specs import OutcomeSpec
 from ..outputs import OutputUnit, check_output_path, package_versions, write_with
 from ..provenance import provenance
@@ -332,26 +338,25 @@ def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path,
     for spec in outcomes:
         outcome_table(table, spec)  # >= 2 studies, both arms
     check_output_path(out)
+    findings = run_audit(table, specs, pooled_path, claims_path=claims_path,
+                         paper_path=paper_path, compare_paper=compare_paper)
     if compare_paper is None:
         compare_paper = (is_bundled(table) or pooled_path is not None
                          or claims_path is not None)
-    pooled_file = pooled_path or DEFAULT_POOLED
-    claims_file = claims_path or DEFAULT_CLAIMS
-    findings = run_audit(table, specs, pooled_file, claims_path=claims_file,
-                         paper_path=paper_path, compare_paper=compare_paper)
     if not compare_paper:
         return Inputs(table, specs, outcomes, findings, [], [], compared=False)
-    return Inputs(table, specs, outcomes, findings, read_pooled(pooled_file, specs),
-                  read_claims(claims_file))
+    # the bundled paper's files stand in only for the bundled data (or when forced)
+    stand_in = is_bundled(table) or compare_paper is True
+    pooled_file = pooled_path or (DEFAULT_POOLED if stand_in else None)
+    claims_file = claims_path or (DEFAULT_CLAIMS if stand_in else None)
+    return Inputs(table, specs, outcomes, findings,
+                  [] if pooled_file is None else read_pooled(pooled_file, specs),
+                  [] if claims_file is None else read_claims(claims_file))
 
 
 def is_bundled(table: StudyTable) -> bool:
     """Whether ``table`` was read from the bundled data file."""
-    try:
-        return (Path(table.path).resolve() == DEFAULT_DATA.resolve()
-                and DEFAULT_DATA.is_file())
-    except OSError:
-        return False
+    return is_bundled_table(table)
 
 
 def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,

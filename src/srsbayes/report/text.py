@@ -29,8 +29,28 @@ def verb(s: dict[str, Any]) -> str:
     if wording:
         return wording.format(label=s["label"].lower())
     event = s.get("event") or s["label"].lower()
-    return (f"lowers the risk of {event}" if s["benefit"] == "lower"
-            else f"raises the rate of {event}")
+    lower = s["benefit"] == "lower"
+    # a contrast outcome's measure decides what its event is: a quantity (a mean
+    # difference: "increases score gain"), a median time, or a risk, rate or hazard
+    code = s.get("measure_code")
+    if code == "mean_difference":
+        return f"{'decreases' if lower else 'increases'} {event}"
+    if code == "ratio_of_medians":
+        return f"{'shortens' if lower else 'lengthens'} the median time to {event}"
+    return f"lowers the risk of {event}" if lower else f"raises the rate of {event}"
+
+
+ONE_STUDY = ("One study reports this outcome, so this is not a meta-analysis: the effect is "
+             "that study's estimate, shrunk toward no effect by the effect prior; one study "
+             "says nothing about heterogeneity (τ), so the prediction for a new setting comes "
+             "from the between-study prior alone. Bias adjustment and certainty treat it as "
+             "one study.")
+"""What a one-study outcome's results are (the CLI and the report)."""
+
+
+def one_study(s: dict[str, Any]) -> bool:
+    """Whether the fit rests on one study."""
+    return s.get("n_studies") == 1
 
 
 def headline(s: dict[str, Any]) -> str:
@@ -55,6 +75,9 @@ def describe_fit(s: dict[str, Any]) -> str:
     d = s["diagnostics"]
     lines = [f"{s['label']} ({s['outcome']}), {s['n_studies']} studies, "
              f"{s['family']} random-effects model"]
+    if one_study(s):
+        lines = [f"{s['label']} ({s['outcome']}), 1 study: NOT a meta-analysis "
+                 f"({s['family']} model of one study)", "  " + ONE_STUDY]
     if not s["ok"]:
         lines += ["", "!!! CONVERGENCE GATE FAILED - these numbers are NOT a result !!!",
                   "    " + "; ".join(d["failures"]),
@@ -62,7 +85,8 @@ def describe_fit(s: dict[str, Any]) -> str:
         return "\n".join(lines)
     unit = family_of(s).measure_name
     lines += [
-        f"  pooled {unit} (preop vs postop): {interval(s['effect'])}",
+        f"  {'estimated' if one_study(s) else 'pooled'} {unit} (preop vs postop): "
+        f"{interval(s['effect'])}",
         f"  heterogeneity tau: {interval(s['tau'])}",
         f"  {unit} in a new study: {interval(s['prediction'])}",
         "  " + headline(s),
@@ -74,8 +98,10 @@ def describe_fit(s: dict[str, Any]) -> str:
             interval(s["absolute"][measure], "{:+.1f}"))
             + " for a new population (postop level from the baseline model)")
     for at in s.get("absolute_at_baseline", []):
-        lines.append("  " + MEASURES[measure].difference.format(
-            interval(at[measure], "{:+.1f}")) + " " + at["label"])
+        # a published ratio's absolute effect at a stated risk is a risk difference
+        key = "risk_difference" if "risk_difference" in at else measure
+        lines.append("  " + MEASURES[key].difference.format(
+            interval(at[key], "{:+.1f}")) + " " + at["label"])
     lines.append(f"  diagnostics: OK (R-hat {d['rhat_max']:.3f}, min ESS bulk "
                  f"{d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}, "
                  f"{d['divergences']} divergences, E-BFMI {d['bfmi_min']:.2f})")

@@ -97,7 +97,8 @@ def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:
 def opposite(s: dict[str, Any]) -> str:
     """What harm means, as a verb phrase (the opposite of :func:`srsbayes.report.text.verb`)."""
     v = verb(s)
-    swaps = (("lowers", "raises"), ("raises", "lowers"), ("lengthens", "shortens"))
+    swaps = (("lowers", "raises"), ("raises", "lowers"), ("lengthens", "shortens"),
+             ("shortens", "lengthens"), ("increases", "decreases"), ("decreases", "increases"))
     for a, b in swaps:
         if v.startswith(a):
             return b + v[len(a):]

@@ -33,8 +33,10 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
     studies = f"{r.n_studies} ({r.n_patients or 'patients not reported'})"
     if not c.assessable or r.relative is None:
         return [r.label, "—", "—", studies, S(c.note, "fail"), r.statement]
-    rel = (f"{r.measure} {r.relative.median:.2f} "
-           f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
+    rel: Inline = (f"{r.measure} {r.relative.median:.2f} "
+                   f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
+    if r.pooled_note:  # e.g. hazard ratios pooled as odds ratios
+        rel = [rel, S(f" ({r.pooled_note})", "muted")]
     absolute: list[Inline] = [r.absolute_note] if r.absolute_note else []
     for i, a in enumerate(r.absolute):
         absolute += (["; "] if i else []) + [absolute_text(a)]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
-from ..text import pct, verb
+from ..text import ONE_STUDY, one_study, pct, verb
 from ..vocabulary import family_of, has_absolute
 from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
 
@@ -152,6 +152,11 @@ def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
 def evidence_blocks(s: dict[str, Any]) -> list[Block]:
     """How mixed evidence entered the model and which rows are approximations."""
     blocks: list[Block] = []
+    if one_study(s):
+        blocks.append(Box("note", [P([S("One study. ", "b"), ONE_STUDY])]))
+    for r in s.get("se_approximations") or []:
+        blocks.append(P([S("Approximate standard error. ", "b"),
+                         f"{r['study']}: {r['rule']}: {r['detail']}."], "small"))
     if mixed := mixed_sentence(s):
         blocks.append(P(mixed))
     if approx := approximation_sentences(s):
@@ -183,7 +188,8 @@ def key_numbers(s: dict[str, Any]) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
     rows: list[list[Inline]] = [
-        [f"Pooled {name} (preop vs postop)", ci(s["effect"])],
+        [f"{'Estimated' if one_study(s) else 'Pooled'} {name} (preop vs postop"
+         f"{'; one study, not pooled' if one_study(s) else ''})", ci(s["effect"])],
         [f"{name[:1].upper() + name[1:]} expected in a new study (95% prediction interval)",
          ci(s["prediction"])],
         [tau_label(s), ci(s["tau"])],

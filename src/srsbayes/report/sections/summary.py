@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ...families.contrast import pooled_note
 from ..document import Block, Box, H, Inline, P, S, Section, Table, join
 from ..text import pct, verb
 from ..vocabulary import family_of, has_absolute
@@ -81,6 +82,12 @@ def _robustness_parts(report: Report) -> list[Inline]:
     return ["Sensitivity was not assessed for every outcome. "]
 
 
+def _pooled(s: dict) -> str:
+    """``; <what was pooled>`` when it is not simply the outcome's measure, else ``""``."""
+    note = pooled_note(s)
+    return f"; {note}" if note else ""
+
+
 def bottom_line_parts(report: Report) -> list[Inline]:
     """The bottom line as one paragraph: convincing benefits and harms (P(benefit) at or
     beyond the spec's decision probability), inconclusive outcomes, failed fits,
@@ -88,17 +95,20 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     good, bad, unsure, broken = _outcome_groups(report)
     known = [n for n in map(n_patients, report.outcomes) if n is not None]
     n_pat = f" ({max(known)} patients)" if known else ""
-    parts: list[Inline] = [f"Across {len(report.studies)} studies{n_pat}, "
+    k = len(report.studies)
+    parts: list[Inline] = [f"Across {k} stud{'y' if k == 1 else 'ies'}{n_pat}, "
                            "compared with postoperative SRS: "]
     clauses: list[Inline] = []
     for o in good:
         s = o.summary
         clauses.append([S(f"a {pct(s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {verb(s)} ({short_absolute(s)})"])
+                        f" that preoperative SRS {verb(s)} ({short_absolute(s)}"
+                        f"{_pooled(s)})"])
     for o in bad:
         s = o.summary
         clauses.append([S(f"a {pct(1 - s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {opposite(s)} ({short_absolute(s)})"])
+                        f" that preoperative SRS {opposite(s)} ({short_absolute(s)}"
+                        f"{_pooled(s)})"])
     if clauses:
         parts += ["there is ", *join(clauses), ". "]
     if unsure:
@@ -106,8 +116,8 @@ def bottom_line_parts(report: Report) -> list[Inline]:
         below = f" (probability of benefit below {pct(dps.pop())})" if len(dps) == 1 else ""
         parts.append(("The evidence is inconclusive" if clauses
                       else "the evidence is inconclusive") + f"{below} for ")
-        parts += join([f"{o.spec.label.lower()} ({pct(o.summary['prob_benefit'])})"
-                       for o in unsure])
+        parts += join([f"{o.spec.label.lower()} ({pct(o.summary['prob_benefit'])}"
+                       f"{_pooled(o.summary)})" for o in unsure])
         parts.append(". ")
     if broken:
         parts += ["No result for ", *join([o.spec.label.lower() for o in broken]), ": ",
