@@ -67,6 +67,10 @@ def cli_main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload, indent=2))
         return 0
+    if design is not None and spec.id not in design.outcomes:
+        print(f"note: {design.id}'s primary endpoint is not {spec.id} (its outcomes: "
+              f"{', '.join(design.outcomes) or 'none listed'}); this is a secondary analysis",
+              file=sys.stderr)
     if design is not None and design.endpoint_match:
         print(f"{design.id}: {design.endpoint_match}.")
     print(f"Trial size: {n_preop} + {n_postop} patients ({how}).")

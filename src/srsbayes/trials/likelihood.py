@@ -14,7 +14,7 @@ exact Bayesian update and the post-trial P(benefit) is a martingale:
   vectors on the grid of ``eta = a + theta'`` (no transcendental function per pair), and
   the outer one a product with the fixed matrix of cell probabilities
   ``Phi((t_{g+1/2} - theta_j) / tau_j) - Phi((t_{g-1/2} - theta_j) / tau_j)`` (exact as
-  ``tau_j -> 0``), one matrix product per chunk of trials.
+  ``tau_j -> 0``), one matrix-vector product per trial.
 
 References
 ----------
@@ -99,7 +99,9 @@ def count_loglik(grid: CountGrid, setup: TrialSetup, sims: Simulated) -> np.ndar
         mu_, mv = lu.max(), lv.max()
         rows[k] = np.correlate(np.exp(lv - mv), np.exp(lu - mu_), mode="valid")
         offsets[k] = mu_ + mv
-    lik = rows @ grid.cells.T  # (trials, draws)
+    # one matrix-vector product per trial: a chunk's result does not depend on its size
+    # (a matrix-matrix product would block the sums differently, changing the last bits)
+    lik = np.stack([grid.cells @ r for r in rows])  # (trials, draws)
     m = np.maximum(lik.max(axis=1, keepdims=True), _TINY)
     return np.log(np.maximum(lik / m, _TINY)) + np.log(m) + offsets[:, None]
 

@@ -24,6 +24,7 @@ medical decision modeling. Med Decis Making 24:207-227 (the preposterior by rewe
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,7 +48,12 @@ def psis_weights(loglik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     from arviz_stats.base import array_stats
 
-    lw, khat = array_stats.psislw(-loglik, r_eff=1.0, axis=-1)
+    # a degenerate row (a trial far more informative than the posterior) overflows inside
+    # the Pareto fit; its k̂ is then large or NaN, which flags it for a refit
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lw, khat = array_stats.psislw(-loglik, r_eff=1.0, axis=-1)
+    khat = np.where(np.isfinite(khat), khat, np.inf)
     w = np.exp(lw - lw.max(axis=-1, keepdims=True))
     return w / w.sum(axis=-1, keepdims=True), np.asarray(khat, float)
 
@@ -102,9 +108,11 @@ def update(spec: OutcomeSpec, post: Posterior, loglik: np.ndarray, sims: Simulat
     n = sims.index.size
     benefit_ind = (post.sign * post.theta > 0).astype(float)
     thr = threshold_indicators(spec, post).astype(float)
-    p_benefit = weights @ benefit_ind
-    p_thr = thr @ weights.T
-    mean_benefit = weights @ post.benefit
+    # row by row (vector dot products), so that a trial's numbers do not depend on how many
+    # trials share its chunk: identical results for any split of the simulations
+    p_benefit = np.array([w @ benefit_ind for w in weights])
+    p_thr = np.array([[w @ t for w in weights] for t in thr]).reshape(len(thr), n)
+    mean_benefit = np.array([w @ post.benefit for w in weights])
     refitted = np.zeros(n, dtype=bool)
     failed = np.zeros(n, dtype=bool)
     for k in np.flatnonzero(khat > KHAT_MAX):

@@ -16,7 +16,7 @@ def headline(d: dict[str, Any]) -> str:
     """One sentence: how likely the trial is to show a benefit."""
     who = d["design"]["id"] if d.get("design") else "A trial"
     return (f"{who} ({d['n_preop']} preop, {d['n_postop']} postop patients) has a "
-            f"{_pm(d['assurance'])} chance of showing that preop SRS reduces "
+            f"{_pm(d['assurance'])} chance of showing a benefit of preop SRS on "
             f"{d['label'].lower()} ({d['success_rule']['meaning']}), given what the studies "
             "show today (assurance).")
 
