@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--trials", nargs="?", const="bundled", default=None, metavar="FILE",
+                   help="add 'The trials under way': assurance, preposterior and EVSI of each "
+                        "trial of the trials file (the bundled data/trials.toml, or FILE)")
+    p.add_argument("--trial-size", action="append", default=[], metavar="ID=N_PREOP,N_POSTOP",
+                   help="patients per arm of a trial whose size is not public (repeatable)")
+    p.add_argument("--trial-sims", type=int, default=1000,
+                   help="simulated trials per trial and outcome (default %(default)s)")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")

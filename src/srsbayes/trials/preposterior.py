@@ -54,6 +54,8 @@ def psis_weights(loglik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)
         lw, khat = array_stats.psislw(-loglik, r_eff=1.0, axis=-1)
     khat = np.where(np.isfinite(khat), khat, np.inf)
+    bad = ~np.isfinite(lw).all(axis=-1)
+    lw[bad] = loglik[bad]  # no smoothing possible: the raw weights (k̂ = inf flags them)
     w = np.exp(lw - lw.max(axis=-1, keepdims=True))
     return w / w.sum(axis=-1, keepdims=True), np.asarray(khat, float)
 

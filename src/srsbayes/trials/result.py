@@ -105,8 +105,12 @@ class TrialResult:
     def khat(self) -> dict[str, Any]:
         u = self.updated
         above = u.khat > KHAT_MAX
-        return {"threshold": KHAT_MAX, "max": float(u.khat.max()),
-                "median": float(np.median(u.khat)), "n_above": int(above.sum()),
+        finite = u.khat[np.isfinite(u.khat)]
+        return {"threshold": KHAT_MAX,
+                "max": float(finite.max()) if finite.size else None,
+                "median": float(np.median(finite)) if finite.size else None,
+                "n_undefined": int((~np.isfinite(u.khat)).sum()),
+                "n_above": int(above.sum()),
                 "n_refitted": int(u.refitted.sum()), "n_refit_failed": int(u.failed.sum()),
                 "n_above_not_refitted": int((above & ~u.refitted).sum())}
 

@@ -23,7 +23,7 @@ from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions
 from .assurance import Proportion, SuccessRule, parse_rule
-from .design import TrialDesign
+from .design import TrialDesign, arm_sizes
 from .likelihood import TrialLikelihood
 from .preposterior import concat, update
 from .refit import can_refit, refitter
@@ -273,3 +273,41 @@ def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: Outcom
 def outcomes_of(designs: Sequence[TrialDesign], outcome: str) -> list[TrialDesign]:
     """The designs whose endpoint corresponds to ``outcome``."""
     return [d for d in designs if outcome in d.outcomes]
+
+
+REPORT_SIMS = 1000
+"""Simulated trials per trial and outcome in the report (``trial`` itself: 2000)."""
+REPORT_REFITS = 10
+"""Most refits per trial and outcome in the report."""
+
+
+def run_designs(fits: dict[str, Any], table: StudyTable, specs: dict[str, OutcomeSpec],
+                designs: Sequence[TrialDesign], sizes: dict[str, tuple[int, int]] | None = None,
+                *, sims: int = REPORT_SIMS, max_refits: int = REPORT_REFITS,
+                seed: int | None = None) -> list[dict[str, Any]]:
+    """Every design against every converged fit of an outcome its endpoint covers, for the
+    report's section "The trials under way".
+
+    A design whose size is not public and not in ``sizes`` gets an entry without numbers
+    (``missing``) instead of a default size. Returns one dict per design and outcome: the
+    :meth:`TrialResult.as_dict`, or ``{"design", "outcome", "label", "missing"}``.
+    """
+    sizes = {k.casefold(): v for k, v in (sizes or {}).items()}
+    out: list[dict[str, Any]] = []
+    for d in designs:
+        given = next((sizes[n.casefold()] for n in d.names() if n.casefold() in sizes), None)
+        for outcome in d.outcomes:
+            fit = fits.get(outcome)
+            if fit is None or not fit.ok:
+                continue
+            if given is None and d.enrollment is None:
+                out.append({"design": d.as_dict(), "outcome": outcome,
+                            "label": fit.spec.label,
+                            "missing": f"the size of {d.id} is not public: give it with "
+                                       f"--trial-size {d.id}=N_PREOP,N_POSTOP"})
+                continue
+            n1, n2, how = arm_sizes(d, given)
+            res = run_trial(fit, table, specs, n_preop=n1, n_postop=n2, size_source=how,
+                            design=d, sims=sims, max_refits=max_refits, seed=seed)
+            out.append(res.as_dict())
+    return out
