@@ -312,3 +312,48 @@ def test_contrast_outcome_needs_se(schools):
     fit = schools[2]
     with pytest.raises(InputError, match="--se"):
         setup_for(fit, 100, 100, None)
+
+
+# -- the report section -------------------------------------------------------------------------
+
+def test_report_shows_the_trials_under_way_when_asked(tmp_path):
+    """A report of the bundled LMD rows only (copied from the bundled table), with two
+    designs: one with a public size, one without (listed, no number, no default size)."""
+    from srsbayes.inputs.data import DEFAULT_DATA
+    from srsbayes.report.build import write_report
+
+    specs = load_specs(None)
+    lines_ = DEFAULT_DATA.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "lmd.csv"
+    path.write_text("\n".join([lines_[0]] + [r for r in lines_[1:] if ",lmd," in r]) + "\n",
+                    encoding="utf-8")
+    table = read_table(path, specs)
+    designs = [get_design("NCT03741673"), get_design("NRG-BN012")]
+    out = tmp_path / "r"
+    report = write_report(table, specs, out, settings=FitSettings(draws=500, seed=3),
+                          sweep=False, trials={"designs": designs, "sims": 200,
+                                               "max_refits": 0})
+    assert report.exit_status == 0
+    rows = json.loads((out / "trials.json").read_text(encoding="utf-8"))
+    assert [(r["design"]["id"], r["outcome"]) for r in rows] == [("NCT03741673", "lmd"),
+                                                                 ("NRG-BN012", "lmd")]
+    assert "missing" in rows[1] and "--trial-size NRG-BN012" in rows[1]["missing"]
+    md = (out / "index.md").read_text(encoding="utf-8")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for page in (md, html):
+        assert "The trials under way" in page
+        assert "NCT03741673" in page and "size of NRG-BN012 is not public" in page
+    assurance = rows[0]["assurance"]["value"]
+    assert f"{100 * assurance:.0f}%" in md
+    assert md.index("The trials under way") < md.index("## Methods")
+
+
+def test_report_has_no_trial_section_unless_asked():
+    from types import SimpleNamespace
+
+    from srsbayes.report.sections import section_names
+    from srsbayes.report.sections.trials import trials_section
+
+    assert "trials" in section_names()
+    assert trials_section(SimpleNamespace(trials=None)) == []
+    assert trials_section(SimpleNamespace(trials=[])) == []
