@@ -26,7 +26,7 @@ from ..errors import EXIT_INPUT, EXIT_OUTPUT, InputError, OutputError
 from ..provenance import recording_command
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
-COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
+COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty", "trial")
 
 
 def _common_data(p: argparse.ArgumentParser) -> None:
@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--trials", nargs="?", const="bundled", default=None, metavar="FILE",
+                   help="add 'The trials under way': assurance, preposterior and EVSI of each "
+                        "trial of the trials file (the bundled data/trials.toml, or FILE)")
+    p.add_argument("--trial-size", action="append", default=[], metavar="ID=N_PREOP,N_POSTOP",
+                   help="patients per arm of a trial whose size is not public (repeatable)")
+    p.add_argument("--trial-sims", type=int, default=1000,
+                   help="simulated trials per trial and outcome (default %(default)s)")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")
@@ -120,7 +127,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
+    _trial_parser(sub)
     return parser
+
+
+def _trial_parser(sub) -> None:
+    p = sub.add_parser("trial", help="assurance, preposterior and value of information (EVSI, "
+                                     "EVPI) of a randomised trial, from the meta-analysis")
+    p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
+    _common_data(p)
+    p.add_argument("--design", default=None, metavar="ID",
+                   help="a trial of the trials file by registry id or alias, e.g. NCT03741673 "
+                        "(its public size; a size that is not public must be given)")
+    p.add_argument("--trials", type=Path, default=None, metavar="FILE",
+                   help="trials file (default: the bundled data/trials.toml)")
+    p.add_argument("--n-per-arm", type=int, nargs=2, default=None,
+                   metavar=("N_PREOP", "N_POSTOP"), help="patients per arm")
+    p.add_argument("--se", type=float, default=None,
+                   help="expected standard error of the trial's estimate on the analysis "
+                        "scale (log scale for a ratio); needed for outcomes without counts")
+    p.add_argument("--success", default="p<0.05",
+                   help="success rule: 'p<0.05' (two-sided test) or 'P>0.95' (the trial's "
+                        "posterior probability of benefit); default %(default)s")
+    p.add_argument("--bias-adjusted", nargs="?", const="bundled", default=None, metavar="FILE",
+                   help="bias-adjust the observational evidence (as fit --bias-adjusted)")
+    p.add_argument("--sims", type=int, default=2000, help="simulated trials (default "
+                                                          "%(default)s)")
+    p.add_argument("--max-refits", type=int, default=50,
+                   help="most refits of simulated trials whose Pareto k > 0.7 (default "
+                        "%(default)s)")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="net-benefit weights TOML (default: the bundled data/net_benefit.toml)")
+    p.add_argument("--patients-per-year", type=float, default=None,
+                   help="patients a year the decision concerns (for population EVSI/EVPI)")
+    p.add_argument("--horizon-months", type=float, default=None,
+                   help="months over which the decision applies (for population EVSI/EVPI)")
+    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--json", action="store_true", help="print trial.json instead of text")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default reports/OUTCOME/trial)")
 
 
 def main(argv: list[str] | None = None) -> int:

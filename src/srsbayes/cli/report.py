@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from ..errors import InputError
 from ..inference.fitting import FitSettings
 from ..inputs.data import default_table
 from ..inputs.specs import load_specs
@@ -18,13 +20,41 @@ def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
     out = args.out or default_out(data=args.data)
+    trials = trial_options(args)
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),
-                          progress=progress)
+                          progress=progress, trials=trials)
     progress.close()
     failed = [o.spec.id for o in report.outcomes if not o.ok]
     print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")
     if failed:
         print("NOT TRUSTWORTHY (no result reported): " + ", ".join(failed), file=sys.stderr)
     return report.exit_status
+
+
+def trial_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``write_report``'s ``trials`` from ``--trials``, ``--trial-size`` and ``--trial-sims``
+    (checked before anything is fitted or written)."""
+    if getattr(args, "trials", None) is None:
+        if getattr(args, "trial_size", []):
+            raise InputError("needs --trials", column="--trial-size")
+        return None
+    from ..trials.design import load_designs
+
+    designs = load_designs(None if args.trials == "bundled" else args.trials)
+    sizes: dict[str, tuple[int, int]] = {}
+    for text in args.trial_size:
+        name, _, value = text.partition("=")
+        parts = value.split(",")
+        if not name or len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0
+                                                  for p in parts):
+            raise InputError(f"must be ID=N_PREOP,N_POSTOP with sizes >= 1, got {text!r}",
+                             column="--trial-size")
+        known = {n.casefold() for d in designs.values() for n in d.names()}
+        if name.casefold() not in known:
+            raise InputError(f"no trial {name!r} in the trials file", column="--trial-size")
+        sizes[name] = (int(parts[0]), int(parts[1]))
+    if args.trial_sims < 100:
+        raise InputError(f"must be >= 100, got {args.trial_sims}", column="--trial-sims")
+    return {"designs": list(designs.values()), "sizes": sizes, "sims": args.trial_sims}

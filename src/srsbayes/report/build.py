@@ -63,7 +63,7 @@ from ..inputs.data import (
     outcome_table,
 )
 from ..inputs.specs import OutcomeSpec
-from ..outputs import OutputUnit, check_output_path, package_versions, write_with
+from ..outputs import OutputUnit, check_output_path, package_versions, write_json, write_with
 from ..provenance import provenance
 from ..resources import BUNDLED_MODELS, default_out
 from ..sensitivity import sweep
@@ -383,6 +383,7 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
             result = fit_outcome(inputs.table, spec, settings=settings, cache=cache,
                                  baselines=[b.value for b in bases])
     s = rep.summary = result.summary
+    rep.fit = result
     rep.status = "ok" if result.ok else "failed"
     if not result.ok:
         _rate(rep, result, inputs, bases, None, out)
@@ -436,9 +437,12 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
                  cache: ModelCache | None = None, out: Path | None = None,
                  sweep: bool = True, grid: Any = None,
                  sweep_options: dict[str, Any] | None = None,
-                 progress: Progress | None = None) -> Report:
+                 progress: Progress | None = None,
+                 trials: dict[str, Any] | None = None) -> Report:
     """Analyse every outcome of validated ``inputs`` (writing per-outcome files to ``out``
-    when given) and collect what the report shows."""
+    when given) and collect what the report shows; ``trials`` (keyword arguments of
+    :func:`srsbayes.trials.run.run_designs`: ``designs``, ``sizes``, ...) adds the trials
+    under way."""
     settings = settings or FitSettings()
     cache = cache or DEFAULT_CACHE
     progress = progress or Progress(0, enabled=False)
@@ -459,7 +463,15 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
     certainty = CertaintyReport(tuple(o.certainty for o in outcomes if o.certainty is not None),
                                 net_benefit(benefits, weights, settings.seed), weights.path,
                                 provenance=prov)
+    trial_rows = None
+    if trials is not None:
+        from ..trials.run import run_designs
+
+        with progress.step("simulating the trials under way"):
+            trial_rows = run_designs({o.spec.id: o.fit for o in outcomes if o.fit is not None},
+                                     table, inputs.specs, **trials)
     return Report(
+        trials=trial_rows,
         table=table, outcomes=outcomes, findings=inputs.findings, settings=settings,
         specs=inputs.specs, studies=study_list(table), command=prov["command"],
         reproduce=reproduce_command(table, settings, bundled,
@@ -523,7 +535,8 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                  sweep_options: dict[str, Any] | None = None,
                  progress: Progress | None = None,
                  pooled_path: Path | None = None, claims_path: Path | None = None,
-                 paper_path: Path | None = None) -> Report:
+                 paper_path: Path | None = None,
+                 trials: dict[str, Any] | None = None) -> Report:
     """Validate, fit, sweep and write ``out/index.html``, ``out/index.md`` (with
     ``out/figures/*.png``) and each outcome's ``posterior.nc`` / ``summary.json``.
 
@@ -547,6 +560,10 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
         Progress bar (none by default).
     pooled_path, claims_path, paper_path
         The paper's pooled rows, claims and text (see :func:`srsbayes.audit.run_audit`).
+    trials
+        Add the section "The trials under way": keyword arguments of
+        :func:`srsbayes.trials.run.run_designs` (``designs`` and optionally ``sizes``,
+        ``sims``, ``max_refits``).
 
     Returns
     -------
@@ -563,13 +580,14 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                              claims_path=claims_path, paper_path=paper_path)
     if progress is None:
         progress = Progress(0, enabled=False)
-    progress.total = 2 * len(inputs.outcomes) + 1
+    progress.total = 2 * len(inputs.outcomes) + 1 + (trials is not None)
     # every file (each outcome's fit and sweep, certainty.json, the report) is staged and
     # moved into place together: never a new report beside an old outcome's files
     with OutputUnit(out, "report") as unit:
         stage = unit.folder()
         report = build_report(inputs, settings=settings, cache=cache, out=stage, sweep=sweep,
-                              grid=grid, sweep_options=sweep_options, progress=progress)
+                              grid=grid, sweep_options=sweep_options, progress=progress,
+                              trials=trials)
         report.reproduce = reproduce_command(
             report.table, report.settings, report.bundled,
             models=models_folder(inputs.specs), out=out)
@@ -577,6 +595,8 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
         with progress.step("writing the report"):
             if report.certainty is not None:
                 write_certainty(report.certainty, stage / "certainty.json")
+            if report.trials is not None:
+                write_json(stage / "trials.json", report.trials)
             files = render.report_files(report)  # one document tree for every file
             for name, data in files.items():  # index.html last: it appears only when complete
                 write_with(stage / name, _bytes_writer(data))

@@ -125,6 +125,9 @@ class OutcomeReport:
     """What the certainty rating reads of the fit (also for a fit that failed its gate)."""
     certainty: SoFRow | None = None
     """The outcome's summary-of-findings row with its GRADE rating."""
+    fit: Any = None
+    """The outcome's :class:`~srsbayes.inference.fitting.FitResult` (the trials under way are
+    simulated from it)."""
 
     @property
     def ok(self) -> bool:
@@ -152,6 +155,8 @@ class Report:
     """Summary of findings, certainty ratings and the net clinical benefit."""
     provenance: dict[str, Any] | None = None
     """How the report was made (:func:`srsbayes.provenance.provenance`)."""
+    trials: list[dict[str, Any]] | None = None
+    """The trials under way (``TrialResult.as_dict`` per trial and outcome); None: not asked."""
 
     @property
     def exit_status(self) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..document import Block, Document, H, Inline, P, S, Section
-from . import audit, certainty, methods, outcome, summary
+from . import audit, certainty, methods, outcome, summary, trials
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -139,4 +139,5 @@ register_section("summary", summary.summary_section)
 register_section("contents", _contents)
 register_section("outcomes", outcome.outcome_sections)
 register_section("audit", audit.audit_section)
+register_section(trials.NAME, trials.trials_section, after="audit")
 register_section("methods", methods.methods_section)

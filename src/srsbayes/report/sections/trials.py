@@ -1,0 +1,66 @@
+"""The trials under way: for each randomised trial of the trials file and each outcome its
+endpoint covers, how likely it is to show a benefit (assurance, power), what the
+meta-analysis would say after it (preposterior) and what its information is worth
+(EVSI against EVPI). Shown when the report is asked for trials (``report --trials``),
+from ``report.trials`` (the ``TrialResult.as_dict`` of :mod:`srsbayes.trials`); methods in
+``docs/methods/trial.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...draws import pct
+from ...trials.wording import lines
+from ..document import Block, Details, H, Inline, P, S, Section, Table
+
+if TYPE_CHECKING:
+    from ..model import Report
+
+NAME = "trials"
+HEAD = ["Trial", "Outcome", "Patients (preop + postop)", "Assurance", "P(preop better) today",
+        "After the trial (90% of trials)", "Reading changes", "EVSI / EVPI per patient"]
+INTRO = ("Three randomised trials of preop vs postop SRS are recruiting and none has reported. "
+         "For each, and each outcome its primary endpoint covers, the table gives the chance "
+         "that it shows a benefit of preop SRS given today's evidence (assurance: its power "
+         "averaged over what the studies say the effect may be, heterogeneity included), "
+         "where today's probability that preop is better would stand once its result is "
+         "added to the meta-analysis, how often that would change today's reading, and the "
+         "expected value of its information (EVSI) against the value of knowing the effect "
+         "exactly (EVPI), in LMD-equivalent events avoided per patient. A small EVPI means "
+         "that no trial could change the decision much; an EVSI close to the EVPI, that this "
+         "trial resolves most of the decision's uncertainty.")
+
+
+def _row(d: dict[str, Any]) -> list[Inline]:
+    design = d["design"]
+    trial: Inline = S(design["id"], "", design["source"]) if design["source"].startswith(
+        "http") else design["id"]
+    if "missing" in d:
+        return [trial, d["label"], S(d["missing"], "warn"), "—", "—", "—", "—", "—"]
+    a, post, val = d["assurance"], d["post_trial"], d["value_of_information"]
+    q = post["p_benefit_quantiles"]
+    return [trial, d["label"], f"{d['n_preop']} + {d['n_postop']}",
+            f"{pct(a['value'])} (±{100 * a['mcse']:.1f})", pct(d["today"]["p_benefit"]),
+            f"{pct(q['0.05'])} to {pct(q['0.95'])}", pct(post["p_verdict_changes"]),
+            f"{val['evsi_per_patient']:.2g} / {val['evpi_per_patient']:.2g}"]
+
+
+def trials_section(report: Report) -> list[Block]:
+    """The section, or nothing when the report was not asked for trials."""
+    trials = getattr(report, "trials", None)
+    if not trials:
+        return []
+    blocks: list[Block] = [H(2, "The trials under way", "trials"), P(INTRO),
+                           Table(HEAD, [_row(d) for d in trials], "trials",
+                                 "Randomised trials of preop vs postop SRS: what they may show")]
+    for d in trials:
+        if "missing" in d:
+            continue
+        design = d["design"]
+        detail: list[Block] = [P(f"Primary endpoint (verbatim): {design['endpoint']}"),
+                               P(f"How it is simulated: {design['endpoint_match']}; "
+                                 f"{d['trial_result']}; size: {d['size_source']}.")]
+        detail += [P(x) for x in lines(d)]
+        blocks.append(Details(f"{design['id']}: {d['label']}", detail))
+    return [Section("sec-trials", blocks)]

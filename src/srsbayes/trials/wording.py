@@ -1,0 +1,68 @@
+"""What a trial analysis means, in sentences for a tumour board (the ``trial`` command's text
+and the report's section "The trials under way" both read :meth:`TrialResult.as_dict`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..draws import pct
+
+
+def _pm(p: dict[str, Any]) -> str:
+    return f"{pct(p['value'])} (Monte Carlo error ±{100 * p['mcse']:.1f} points)"
+
+
+def headline(d: dict[str, Any]) -> str:
+    """One sentence: how likely the trial is to show a benefit."""
+    who = d["design"]["id"] if d.get("design") else "A trial"
+    return (f"{who} ({d['n_preop']} preop, {d['n_postop']} postop patients) has a "
+            f"{_pm(d['assurance'])} chance of showing a benefit of preop SRS on "
+            f"{d['label'].lower()} ({d['success_rule']['meaning']}), given what the studies "
+            "show today (assurance).")
+
+
+def lines(d: dict[str, Any]) -> list[str]:
+    """The result as short paragraphs of plain text."""
+    out = [headline(d)]
+    for p in d["power"]:
+        if p["power"] is None:
+            out.append(f"Power at the {p['at']}: not available ({p['note']}).")
+        else:
+            risk = ("" if p["control_risk"] is None
+                    else f", postop risk {100 * p['control_risk']:.1f}%")
+            out.append(f"Power if the true effect were the {p['at']} ({p['shown']:.3g}{risk}): "
+                       f"{_pm(p['power'])}.")
+    today, post = d["today"], d["post_trial"]
+    q = post["p_benefit_quantiles"]
+    v = post["verdicts"]
+    out.append(
+        f"Today P(preop better) = {pct(today['p_benefit'])} ({today['verdict']} at the "
+        f"decision probability {today['decision_probability']:g}). Once the trial is added to "
+        f"the meta-analysis it would lie between {pct(q['0.05'])} and {pct(q['0.95'])} in 90% "
+        f"of the simulated trials (median {pct(q['0.5'])}); the reading would be preop better "
+        f"in {pct(v['preop better'])}, inconclusive in {pct(v['inconclusive'])} and postop "
+        f"better in {pct(v['postop better'])} of them: the trial changes today's reading with "
+        f"probability {pct(post['p_verdict_changes'])}.")
+    for t in post["thresholds"]:
+        out.append(f"P(benefit reaches {t['measure'].replace('_', ' ')} {t['threshold']:g}): "
+                   f"{pct(t['today'])} today, {pct(t['post_trial_mean'])} on average after the "
+                   f"trial (90% of trials: {pct(t['post_trial_quantiles']['0.05'])} to "
+                   f"{pct(t['post_trial_quantiles']['0.95'])}).")
+    m = post["martingale"]
+    out.append(f"Check: the mean post-trial P(preop better), {m['mean_post_trial']:.4f}, equals "
+               f"today's {m['today']:.4f} within Monte Carlo error ({m['z']:+.1f} MCSE), as it "
+               "must.")
+    k = post["pareto_k"]
+    out.append(f"Reweighting: Pareto k above {k['threshold']} in {k['n_above']} of {d['sims']} "
+               f"simulated trials; {k['n_refitted']} refitted ({k['n_refit_failed']} failed the "
+               f"convergence gate), {k['n_above_not_refitted']} not refitted (over the cap).")
+    val = d["value_of_information"]
+    pop = ("" if val["population"] is None else
+           f" For {val['population']:,.0f} patients: EVSI {val['evsi_population']:.3g}, "
+           f"EVPI {val['evpi_population']:.3g}.")
+    out.append(f"Value of the trial's information ({val['units']}; {val['weighting']}): "
+               f"EVSI {val['evsi_per_patient']:.3g} (±{val['evsi_mcse']:.2g}) against EVPI "
+               f"{val['evpi_per_patient']:.3g} per patient; today's choice is "
+               f"{val['decision_today']}, and the trial would change it with probability "
+               f"{pct(val['p_choice_changes'])}.{pop}")
+    return out
