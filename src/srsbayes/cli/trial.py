@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
-from ..outputs import write_json
+from ..outputs import OutputUnit, check_output_path, write_json
 from ..resources import default_out
 from .fit import import_sampler
 
@@ -31,6 +32,8 @@ def cli_main(args: argparse.Namespace) -> int:
     n_preop, n_postop, how = arm_sizes(design, tuple(args.n_per_arm) if args.n_per_arm
                                        else None)
     rule = parse_rule(args.success)
+    out = Path(args.out or default_out(spec.id, "trial", data=args.data))
+    check_output_path(out)  # before anything is sampled
     weights = load_weights(args.weights)
     if args.sims < 100:
         raise InputError(f"must be >= 100, got {args.sims}", column="--sims")
@@ -61,9 +64,9 @@ def cli_main(args: argparse.Namespace) -> int:
               + "; ".join(fit.diagnostics.as_dict().get("failures", [])) + "); no trial "
               "analysis is reported", file=sys.stderr)
         return EXIT_UNCONVERGED
-    out = args.out or default_out(spec.id, "trial")
     payload = result.as_dict()
-    write_json(out / "trial.json", payload)
+    with OutputUnit(out, "trial", payload["provenance"]) as unit:
+        write_json(unit.folder() / "trial.json", payload)
     if args.json:
         print(json.dumps(payload, indent=2))
         return 0

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..families import FAMILIES, measure_info
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
-from ..outputs import command_line, package_versions
+from ..provenance import provenance
 from .assurance import Proportion, SuccessRule, parse_rule
 from .design import TrialDesign, arm_sizes
 from .likelihood import TrialLikelihood
@@ -245,15 +245,16 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
 
 def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
                 max_refits: int) -> dict[str, Any]:
+    """The shared provenance block (:func:`srsbayes.provenance.provenance`) of the fit the
+    trial is simulated from, with what only a trial analysis adds."""
     s = fit.summary
-    return {"data": {"path": table.path, "sha256": table.sha256},
-            "spec_path": fit.spec.path, "priors": s.get("priors", {}),
-            "fit_seed": fit.settings.seed, "trial_seed": seed,
-            "fit_settings": {"draws": fit.settings.draws, "chains": fit.settings.chains,
-                             "tune": fit.settings.tune},
-            "weights_file": weights.path, "max_refits": max_refits,
-            "bias_adjustment": s.get("bias_adjustment"),
-            "versions": package_versions(), "command": command_line()}
+    st = fit.settings
+    return {**provenance(table=table, specs=[fit.spec], priors={fit.spec.id: s.get("priors", {})},
+                         seed=st.seed, settings={"draws": st.draws, "tune": st.tune,
+                                                 "chains": st.chains,
+                                                 "target_accept": st.target_accept}),
+            "trial_seed": seed, "weights_file": weights.path, "max_refits": max_refits,
+            "bias_adjustment": s.get("bias_adjustment")}
 
 
 def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: OutcomeSpec, *,
