@@ -335,9 +335,37 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     result.summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
         result.summary["bias_adjustment"] = adjustment
+    elif checks and diag.ok:
+        result.summary.update(bias_tipping(spec, wide, merged, post))
     idata.attrs.update(provenance_attrs(result, table))
     idata.attrs["srsbayes_bias_adjustment"] = json.dumps(adjustment or {})
     return result
+
+
+def bias_tipping(spec: OutcomeSpec, wide: pd.DataFrame, priors: dict[str, Prior],
+                 post: xr.Dataset) -> dict[str, Any]:
+    """``tipping_points`` and ``reverse_bayes`` of an unadjusted fit
+    (:mod:`srsbayes.inference.tipping`): the shared bias, and the sceptical prior, at which
+    P(benefit) falls below the decision probability. The SD tipping point is taken at the
+    mean of the bundled bias prior of the outcome's studies (0 when none applies)."""
+    from ..priors.bias import load_bias_priors
+    from .tipping import reverse_bayes, tipping_points
+
+    theta = np.asarray(post["effect"], dtype=float).ravel()
+    scale = bias_scale(spec)
+    mean = 0.0
+    if scale is not None:
+        terms = bias_terms(spec, wide, load_bias_priors())
+        covered = [spec.sign * m for m, r in zip(terms.mean, terms.rules, strict=True) if r]
+        mean = float(np.mean(covered)) if covered else 0.0
+    tp = tipping_points(theta, priors["effect"], spec.sign, spec.decision_probability, mean)
+    tp["scale"] = scale or "the effect's own scale"
+    if scale is None:  # a difference: no ratio of ratios
+        tp["mean_ratio"] = tp["sd_at_mean_ratio"] = None
+    rb = reverse_bayes(theta, priors["effect"], spec.sign, spec.decision_probability)
+    if scale is None:
+        rb["sceptical_limit"] = None
+    return {"tipping_points": tp, "reverse_bayes": rb}
 
 
 def write_fit(result: FitResult, out: Path) -> None:
