@@ -31,7 +31,7 @@ from ..audit.findings import Finding
 from ..families import FAMILIES, measure_info
 from ..inputs.specs import OutcomeSpec
 from .evidence import OutcomeEvidence
-from .imprecision import rate_imprecision
+from .imprecision import information_size, rate_imprecision
 from .inconsistency import rate_inconsistency
 from .indirectness import rate_indirectness
 from .large_effect import rate_large_effect
@@ -116,8 +116,32 @@ def benefit_scale(spec: OutcomeSpec) -> tuple[BenefitScale, float | None]:
 
 def not_assessable(ev: OutcomeEvidence) -> Certainty:
     """The rating of an outcome whose fit failed its convergence gate."""
-    start, why = start_level([s.design for s in ev.studies])
+    start, why = start_level([s.design for s in ev.studies], [s.rob for s in ev.studies])
     return Certainty(ev.spec.id, None, start, why, (), NOT_CONVERGED)
+
+
+def tau_prior95(summary: dict[str, Any]) -> tuple[float, float] | None:
+    """The central 95% interval of the fit's prior on τ (``summary["priors"]``), or None."""
+    from ..errors import InputError
+    from ..priors.distributions import parse_prior
+
+    text = summary.get("priors", {}).get("tau")
+    if not text:
+        return None
+    try:
+        dist = parse_prior(text).scipy()
+    except (InputError, ValueError, KeyError, TypeError):
+        return None
+    return float(dist.ppf(0.025)), float(dist.ppf(0.975))
+
+
+def _information_size(ev: OutcomeEvidence):
+    """The OIS check's numbers for count data (None otherwise)."""
+    events = np.array([st.events for st in ev.studies], dtype=float)
+    if (not FAMILIES[ev.spec.family].count_data or ev.baseline is None
+            or not np.isfinite(events).all()):
+        return None
+    return information_size(ev.n_patients, float(events.sum()), ev.baseline.value)
 
 
 def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
@@ -141,21 +165,26 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     unit, threshold = benefit_scale(spec)
     ci = tuple(s["absolute"]["benefit"]["ci95"])
     pred = tuple(s["absolute"]["benefit_new"]["ci95"])
-    start, why = start_level([st.design for st in ev.studies])
+    start, why = start_level([st.design for st in ev.studies], [st.rob for st in ev.studies])
+    inconsistency = rate_inconsistency(
+        [st.estimate for st in ev.studies], [st.se for st in ev.studies], ci, pred,
+        s["tau"]["median"], tuple(s["tau"]["ci95"]), tau_prior95(s), threshold, unit)
     domains = [
         with_bias_adjustment(
-            rate_risk_of_bias([StudyBias(st.study, st.rob, st.n) for st in ev.studies]),
+            rate_risk_of_bias([StudyBias(st.study, st.rob, st.n, st.design)
+                               for st in ev.studies]),
             ev.bias_adjusted, float(s.get("prob_benefit", math.nan)), spec.decision_probability),
-        rate_inconsistency(ci, pred, s["tau"]["median"], tuple(s["tau"]["ci95"]),
-                           threshold, unit),
+        inconsistency,
         rate_indirectness(spec.indirectness),
-        rate_imprecision(ci, threshold, unit),
+        rate_imprecision(ci, threshold, unit, _information_size(ev)),
         rate_publication_bias([st.study for st in ev.studies],
                               np.array([st.estimate for st in ev.studies]),
                               np.array([st.se for st in ev.studies]),
                               np.array([st.n for st in ev.studies], dtype=float),
                               np.array([st.events for st in ev.studies])),
-        rate_source_audit(findings, spec.id),
+        # never rated down for both too much and too little spread
+        rate_source_audit(findings, spec.id,
+                          exclude=("homogeneity",) if inconsistency.change else ()),
     ]
     eligible = start == "low" and not any(d.change for d in domains)
     domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),

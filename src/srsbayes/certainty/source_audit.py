@@ -3,10 +3,13 @@
 Data that cannot be what they claim (percentages no whole count gives: GRIM, Brown &
 Heathers 2017, Soc Psychol Personal Sci 8:363), studies that agree more closely than
 chance allows, and studies that cannot be identified are concerns about the evidence
-itself, beyond the GRADE domains; they rate down one level. The audit's other warnings
-(e.g. pooled rows that are unweighted means, methods claimed but never reported) concern
-the paper's own analysis, which this re-analysis does not use: they are named, not
-counted.
+itself, beyond the GRADE domains; they rate down one level. Only findings about the data
+being analysed count: those of checks that read the study table (``rows_in == "table"``
+in the audit's registry). The audit's other findings, errors included (e.g. pooled rows
+that are unweighted means, claims in the text, methods claimed but never reported),
+concern the paper's own analysis, which this re-analysis does not use: they are named, not
+counted. When inconsistency is rated down for too much spread, the ``homogeneity``
+finding (too little spread) is named but not counted: never both.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..audit.findings import Finding
+from ..audit.registry import REGISTRY
 from .levels import NOT_SERIOUS, SERIOUS, Domain, domain
 
 NAME = "source audit"
@@ -30,14 +34,24 @@ def relevant(findings: list[Finding], outcome: str) -> list[Finding]:
             and (f.outcome == outcome or (f.outcome is None and f.check not in per_outcome))]
 
 
-def rate_source_audit(findings: list[Finding], outcome: str) -> Domain:
+def about_data(check: str) -> bool:
+    """Whether a check's findings are about the study table being analysed (a check the
+    registry does not know, e.g. from an older audit file, is taken by its id)."""
+    entry = REGISTRY.get(check)
+    return entry.rows_in == "table" if entry is not None else check in INTEGRITY_CHECKS
+
+
+def rate_source_audit(findings: list[Finding], outcome: str, exclude: tuple[str, ...] = ()
+                      ) -> Domain:
     """Name the audit's errors and warnings for ``outcome``; rate down one level when any
-    of them questions the data (:data:`INTEGRITY_CHECKS`, or any error)."""
+    of them questions the data analysed (:data:`INTEGRITY_CHECKS`, or an error, of a check
+    that reads the study table), except the checks in ``exclude`` (named, not counted)."""
     mine = relevant(findings, outcome)
     counts = Counter(f.check for f in mine)
     integrity = {c: n for c, n in counts.items()
-                 if c in INTEGRITY_CHECKS or any(f.check == c and f.severity == "error"
-                                                 for f in mine)}
+                 if c not in exclude and about_data(c)
+                 and (c in INTEGRITY_CHECKS or any(f.check == c and f.severity == "error"
+                                                   for f in mine))}
     named = "; ".join(f"{c} ({n})" for c, n in counts.items())
     if integrity:
         shown = ", ".join(f"{c} ({n})" for c, n in integrity.items())
