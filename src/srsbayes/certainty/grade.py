@@ -40,6 +40,7 @@ from .publication_bias import rate_publication_bias
 from .risk_of_bias import StudyBias, rate_risk_of_bias, with_bias_adjustment
 from .source_audit import rate_source_audit
 from .thresholds import BenefitScale, absolute_threshold
+from .tipping import reverse_bayes_sentence, tipping_sentence
 
 NOT_CONVERGED = "not assessable: the fit did not converge"
 TARGET = ("the certainty that the true effect lies on the side of no effect and of the "
@@ -71,6 +72,10 @@ class Certainty:
     start_reason: str
     domains: tuple[Domain, ...]
     note: str = ""
+    tolerance: dict[str, Any] | None = None
+    """How much bias, and how sceptical a prior, the conclusion tolerates: the fit's
+    ``tipping_points`` and ``reverse_bayes`` with their sentences
+    (:mod:`srsbayes.certainty.tipping`); None when the fit carries none."""
 
     @property
     def assessable(self) -> bool:
@@ -86,7 +91,7 @@ class Certainty:
         return {"outcome": self.outcome, "level": self.level, "assessable": self.assessable,
                 "start": self.start, "start_reason": self.start_reason, "target": TARGET,
                 "reasons": self.reasons, "domains": [d.as_dict() for d in self.domains],
-                "note": self.note}
+                "note": self.note, **(self.tolerance or {})}
 
 
 UNITS = {"risk_difference": " percentage points", "months": " months"}
@@ -190,4 +195,14 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),
                                      FAMILIES[spec.family].measure_abbrev, eligible))
     level = final_level(start, [d.change for d in domains])
-    return Certainty(spec.id, level, start, why, tuple(domains))
+    return Certainty(spec.id, level, start, why, tuple(domains), tolerance=tolerance(s))
+
+
+def tolerance(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The fit's tipping points and reverse-Bayes prior, with their sentences."""
+    if "tipping_points" not in summary:
+        return None
+    return {"tipping_points": summary["tipping_points"],
+            "reverse_bayes": summary.get("reverse_bayes"),
+            "tipping_text": tipping_sentence(summary),
+            "reverse_bayes_text": reverse_bayes_sentence(summary)}

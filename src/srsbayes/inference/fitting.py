@@ -264,7 +264,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 cache: ModelCache | None = None,
                 checks: bool = True,
                 baselines: Sequence[float] = (),
-                bias: BiasPriors | None = None) -> FitResult:
+                bias: BiasPriors | None = None, tipping: bool | None = None) -> FitResult:
     """Fit one outcome's random-effects model.
 
     Parameters
@@ -288,6 +288,9 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         Bias-adjustment priors (:func:`srsbayes.priors.bias.load_bias_priors`): fit with an
         additive bias per study (Turner et al. 2009; Welton et al. 2009), recorded in
         ``summary["bias_adjustment"]``; None: the unadjusted model.
+    tipping
+        Add the bias tipping points and the reverse-Bayes prior (:func:`bias_tipping`) to
+        an unadjusted converged fit's summary; default: as ``checks`` (sweep rows skip it).
 
     Returns
     -------
@@ -335,7 +338,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     result.summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
         result.summary["bias_adjustment"] = adjustment
-    elif checks and diag.ok:
+    elif (checks if tipping is None else tipping) and diag.ok:
         result.summary.update(bias_tipping(spec, wide, merged, post))
     idata.attrs.update(provenance_attrs(result, table))
     idata.attrs["srsbayes_bias_adjustment"] = json.dumps(adjustment or {})
