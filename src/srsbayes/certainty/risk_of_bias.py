@@ -75,9 +75,9 @@ def rate_risk_of_bias(studies: list[StudyBias]) -> Domain:
                           "trials start high on a presumption of low risk nobody has checked",
                           change=-1, judgements=judgements)
         return domain(NAME, NOT_ASSESSED,
-                      f"not assessed: no risk-of-bias judgement (column rob) for {who}; the "
-                      "evidence starts low as observational, which already accounts for "
-                      "it (GRADE 18), so no further level is taken", change=0,
+                      f"no risk-of-bias judgement (column rob) for {who}; the evidence "
+                      "starts low as observational, which already accounts for it (GRADE "
+                      "18), so no further level is taken", change=0,
                       judgements=judgements)
     known = all(s.n > 0 for s in studies)
     w = {s.study: s.n if known else 1 for s in studies}
