@@ -320,7 +320,12 @@ def test_default_sweep_needs_four_structures_and_compiles_nothing_else(
     # the bias row is fit --bias-adjusted: same data, priors, bias terms and seed
     from srsbayes.priors.bias import load_bias_priors
 
-    bias, wide = rows[rows["kind"] == "bias"].itertuples()
+    ref_ok = bool(rows.loc[rows["setting"] == result.reference, "ok"].iloc[0])
+    # sweep.json carries the reference fit's tipping points and reverse-Bayes prior
+    assert (result.tolerance is not None) == ref_ok
+    if ref_ok:
+        assert {"tipping_points", "reverse_bayes"} <= set(result.as_dict())
+        bias, wide = rows[rows["kind"] == "bias"].itertuples()
     for row, which in ((bias, "bundled"), (wide, "wide")):
         fit = fit_outcome(bundled_table, specs["lmd"],
                           settings=FitSettings(draws=100, tune=100, chains=2),
