@@ -21,7 +21,7 @@ from srsbayes.inference.fitting import FitSettings, outcome_table, resolve_prior
 from srsbayes.inputs.data import read_table
 from srsbayes.inputs.specs import load_specs
 from srsbayes.priors.bias import DEFAULT_BIAS_PRIORS, load_bias_priors, study_bias
-from srsbayes.sensitivity.bias import KEY, bias_variants
+from srsbayes.sensitivity.bias import KEY, WIDE_KEY, bias_variants
 
 MODELS = Path(__file__).parent / "data" / "contrast_models"
 
@@ -33,7 +33,7 @@ def test_bundled_rules_are_computed_from_the_numbers_they_quote():
     assert "was 1.09 (" in obs.quote and "τ2=0.021" in obs.quote
     assert "ROR 0.89 (0.81, 0.99) tau 0.06" in rct.quote
     assert obs.mean == pytest.approx(math.log(1.09), rel=1e-12)
-    assert obs.sd == pytest.approx(math.sqrt(0.021), rel=1e-12)
+    assert obs.shared > math.sqrt(0.021) and obs.sd == 0.0  # shared (Welton et al. 2009)
     assert rct.mean == pytest.approx(-math.log(0.89), rel=1e-12) and rct.sd == 0.06
     assert obs.designs == ("prospective", "retrospective", "") and rct.rob != ()
     assert "Schwingshackl" in obs.source and "BRANDO" in rct.source
@@ -50,8 +50,10 @@ def test_studies_take_the_rule_of_their_design_and_judgement():
     np.testing.assert_allclose(terms.mean, [0, math.log(0.89), -math.log(1.09),
                                             -math.log(1.09), -math.log(1.09), math.log(0.89)],
                                rtol=1e-12)
-    np.testing.assert_allclose(terms.sd, [0, 0.06] + [math.sqrt(0.021)] * 3 + [0.06],
-                               rtol=1e-12)
+    np.testing.assert_allclose(terms.sd, [0, 0.06, 0, 0, 0, 0.06], rtol=1e-12)
+    obs = load_bias_priors().rules[0].shared
+    np.testing.assert_allclose(terms.shared, [0, terms.shared[1]] + [obs] * 3
+                               + [terms.shared[1]], rtol=1e-12)
     up = study_bias(wide.drop(columns=["design", "rob"]), +1, load_bias_priors())
     assert set(up.rules) == {"observational"} and (up.mean > 0).all()
 
@@ -60,7 +62,11 @@ def test_studies_take_the_rule_of_their_design_and_judgement():
     (lambda s: s.replace('source = "Schwingshackl et al. 2021, BMJ 374:n1864"\n', ""),
      "observational.source"),
     (lambda s: s.replace("ratio = 1.09", "ratio = -1.09"), "observational.ratio"),
-    (lambda s: s.replace("tau2 = 0.021", "tau2 = 0.021\ntau = 0.1"), "observational.tau"),
+    (lambda s: s.replace("phi2 = 0.021", "phi2 = 0.021\nphi = 0.1"), "observational.phi"),
+    (lambda s: s.replace("phi2 = 0.021", "tau2 = 0.021"), "observational.tau2"),
+    (lambda s: s.replace("ci = [1.04, 1.14]", "ci = [1.14, 1.04]"), "observational.ci"),
+    (lambda s: s.replace("by_outcome.mortality]", "by_outcome.death]"),
+     "rct_high_risk.by_outcome"),
     (lambda s: s.replace('applies_to = ["rct"]', 'applies_to = ["cohort"]'),
      "rct_high_risk.applies_to"),
     (lambda s: s.replace('rob = ["moderate"', 'rob = ["high"'), "rct_high_risk.rob"),
@@ -85,8 +91,9 @@ def test_bias_row_needs_a_ratio_scale_and_a_covered_study(tmp_path):
     md = outcome_table(table, specs["schools"])
     assert bias_variants(md, specs["schools"]) == []  # a difference takes no ratio of ratios
     hr = outcome_table(table, specs["schools_hr"])
-    (row,) = bias_variants(hr, specs["schools_hr"])
-    assert row.key == KEY and row.kind == "bias"
+    row, wide_row = bias_variants(hr, specs["schools_hr"])
+    assert row.key == KEY and row.kind == "bias" and wide_row.key == WIDE_KEY
+    assert "'observational_either_direction' (mean +0.000, shared SD 0.193" in wide_row.detail
     assert "1 study by rule 'observational'" in row.detail
     assert "2 studies by rule 'rct_high_risk'" in row.detail  # no judgement: "unclear"
     assert "log hazard ratio scale" in row.detail

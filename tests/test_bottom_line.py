@@ -29,6 +29,16 @@ def test_names_the_kind_of_row_that_flipped():
     assert "lc" not in text
 
 
+def test_names_the_range_and_the_settings_that_flip():
+    report = SimpleNamespace(outcomes=[_outcome(
+        "LMD", robust=False, flip_what="the choice of priors",
+        range_text="P(benefit) 0.898 to 0.999 across 22 settings; below 0.95 only with "
+                   "'sceptical' (0.898)")])
+    text = _text(_robustness_parts(report))
+    assert "lmd (P(benefit) 0.898 to 0.999 across 22 settings; below 0.95 only with " \
+           "'sceptical' (0.898))" in text and "flips with" not in text
+
+
 def test_no_every_when_settings_failed_the_gate():
     done = SimpleNamespace(outcomes=[_outcome("LC", robust=True, n_failed=0)])
     assert "every sensitivity setting tried" in _text(_robustness_parts(done))

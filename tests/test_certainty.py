@@ -72,33 +72,49 @@ def test_imprecision_reason_names_what_is_crossed_in_words():
     ((2.0, 12.0), (-1.0, 14.0), "serious", [0.0]),
 ])
 def test_inconsistency_counts_only_thresholds_beyond_the_pooled_interval(ci, pi, rating, extra):
-    d = rate_inconsistency(ci, pi, 0.3, (0.02, 0.9), 5.0, PP)
+    # consistent estimates; tau's posterior (width 0.88) is less than half its prior's (2.0):
+    # informed by the data, so the prediction interval is read
+    d = rate_inconsistency([-0.5, -0.4, -0.6], [0.3, 0.3, 0.3], ci, pi, 0.3, (0.02, 0.9),
+                           (0.0, 2.0), 5.0, PP)
     assert (d.rating, d.values["extra_thresholds_crossed"]) == (rating, extra)
     assert "τ 0.30 (95% CrI 0.02 to 0.90)" in d.reason
 
 # -- risk of bias -----------------------------------------------------------------------------
 
 
-def test_risk_of_bias_not_assessed_counts_against_certainty():
+def test_risk_of_bias_not_assessed_is_counted_once():
+    # observational evidence without judgements starts low: "not assessed", no level taken
     d = rate_risk_of_bias([StudyBias("A", "", 100), StudyBias("B", "low", 100)])
+    assert (d.rating, d.change) == ("not assessed", 0)
+    assert "1 of 2 studies (A)" in d.reason and "already accounts for it" in d.reason
+    # randomised trials start high: an unchecked presumption of low risk takes one level
+    d = rate_risk_of_bias([StudyBias("A", "", 100, "rct"), StudyBias("B", "low", 100, "rct")])
     assert (d.rating, d.change) == ("not assessed", -1)
-    assert "1 of 2 studies (A)" in d.reason
 
 
-@pytest.mark.parametrize(("robs", "rating", "change"), [
-    (("low", "moderate", "moderate"), "not serious", 0),
-    (("serious", "low", "low"), "not serious", 0),       # 100 of 300 patients
-    (("serious", "critical", "low"), "serious", -1),     # 200 of 300
-    (("critical", "critical", "low"), "very serious", -2),
+@pytest.mark.parametrize(("robs", "design", "rating", "change"), [
+    # ROBINS-I (GRADE 18): moderate / serious / critical count 1 / 2 / 3 levels
+    (("low", "low", "moderate"), "retrospective", "not serious", 0),   # 100 of 300
+    (("low", "moderate", "moderate"), "retrospective", "serious", -1),
+    (("serious", "serious", "low"), "prospective", "very serious", -2),
+    (("critical", "critical", "serious"), "", "extremely serious", -3),
+    (("serious", "critical", "low"), "retrospective", "very serious", -2),  # 200 at >= 2
+    # RoB 2 (GRADE 4): some concerns 0, high 1, critical 2
+    (("low", "moderate", "moderate"), "rct", "not serious", 0),
+    (("serious", "low", "low"), "rct", "not serious", 0),       # 100 of 300 patients
+    (("serious", "critical", "low"), "rct", "serious", -1),     # 200 of 300
+    (("critical", "critical", "low"), "rct", "very serious", -2),
 ])
-def test_risk_of_bias_by_share_of_patients_at_high_risk(robs, rating, change):
-    d = rate_risk_of_bias([StudyBias(s, r, 100) for s, r in zip("ABC", robs, strict=True)])
+def test_risk_of_bias_by_share_of_patients_at_each_level(robs, design, rating, change):
+    d = rate_risk_of_bias([StudyBias(s, r, 100, design)
+                           for s, r in zip("ABC", robs, strict=True)])
     assert (d.rating, d.change) == (rating, change)
 
 
 def test_risk_of_bias_weights_by_patients():
-    # one small study at critical risk is not most of the evidence
-    d = rate_risk_of_bias([StudyBias("A", "critical", 40), StudyBias("B", "low", 60)])
+    # one small trial at critical risk is not most of the evidence
+    d = rate_risk_of_bias([StudyBias("A", "critical", 40, "rct"),
+                           StudyBias("B", "low", 60, "rct")])
     assert d.rating == "not serious" and math.isclose(d.values["share_critical"], 0.4)
 
 # -- publication bias --------------------------------------------------------------------------
@@ -176,6 +192,9 @@ def test_start_and_final_levels():
         "low", "observational evidence (1 rct, 1 retrospective)")
     assert start_level(["", ""])[0] == "low"
     assert start_level(["rct", ""])[1] == "observational evidence (1 rct, 1 not recorded)"
+    # ROBINS-I judgements for every study: non-randomised evidence starts high (GRADE 18)
+    assert start_level(["retrospective", ""], ["low", "serious"])[0] == "high"
+    assert start_level(["retrospective", ""], ["low", ""])[0] == "low"
     assert final_level("low", [-1, -2]) == "very low"
     assert final_level("high", [-1]) == "moderate"
     assert final_level("low", [2]) == "high"
@@ -210,13 +229,14 @@ def test_observational_evidence_loses_a_level_per_concern(specs):
     ev = _evidence(lmd, ci=(2.0, 12.0), design="retrospective", rob="", ratio=(0.3, 0.9))
     c = rate_outcome(ev, [_f("grim", "lmd")])
     assert c.start == "low" and c.level == "very low"
-    assert [d.name for d in c.domains if d.change] == [
-        "risk of bias", "imprecision", "source audit"]
-    assert len(c.reasons) == 3 and c.reasons[0].startswith("rated down 1 for risk of bias")
+    # risk of bias not assessed: shown, but the low start already counts it
+    assert [d.name for d in c.domains if d.change] == ["imprecision", "source audit"]
+    assert c.domains[0].rating == "not assessed" and c.domains[0].change == 0
+    assert len(c.reasons) == 2 and c.reasons[0].startswith("rated down 1 for imprecision")
 
 
 def test_observational_evidence_rated_up_for_a_large_effect(specs):
-    ev = _evidence(specs["lmd"], design="prospective", ratio=(0.10, 0.45))
+    ev = _evidence(specs["lmd"], design="prospective", rob="", ratio=(0.10, 0.45))
     c = rate_outcome(ev, [])
     assert (c.start, c.level) == ("low", "moderate")
     assert c.reasons == ["rated up 1 for large effect: OR 95% CrI 0.10 to 0.45 is wholly "
@@ -371,10 +391,11 @@ def test_no_baseline_without_arm_level_data(specs):
 
 
 def test_risk_of_bias_by_studies_when_patients_are_unknown():
-    d = rate_risk_of_bias([StudyBias("A", "serious", 0), StudyBias("B", "serious", 500),
-                           StudyBias("C", "low", 900)])
+    d = rate_risk_of_bias([StudyBias("A", "serious", 0, "rct"),
+                           StudyBias("B", "serious", 500, "rct"),
+                           StudyBias("C", "low", 900, "rct")])
     assert d.rating == "serious" and d.reason == (
-        "67% of studies are at serious or critical risk")
+        "67% of studies are judged at a risk counting 1 level or more (RoB 2)")
 
 
 def test_published_ratios_are_rated_on_the_ratio_itself():
@@ -396,22 +417,22 @@ def test_published_ratios_are_rated_on_the_ratio_itself():
            "1.05, includes no effect and a benefit of HR 0.80" in d.reason
 
 
-def test_bias_adjusted_analysis_that_changes_the_conclusion_rates_risk_of_bias_down():
+def test_bias_adjusted_analysis_is_shown_not_counted_again():
     from srsbayes.certainty.risk_of_bias import BiasAdjusted, with_bias_adjustment
 
-    judged = rate_risk_of_bias([StudyBias("A", "low", 60), StudyBias("B", "moderate", 40)])
+    judged = rate_risk_of_bias([StudyBias("A", "low", 60, "rct"),
+                                StudyBias("B", "moderate", 40, "rct")])
     assert (judged.rating, judged.change) == ("not serious", 0)
     keeps = with_bias_adjustment(judged, BiasAdjusted(True, 0.97), 0.99, 0.95)
     assert (keeps.rating, keeps.change) == ("not serious", 0)
     assert "keeps the conclusion (P(benefit) 0.990 unadjusted, 0.970" in keeps.reason
     flips = with_bias_adjustment(judged, BiasAdjusted(True, 0.93), 0.99, 0.95)
-    assert (flips.rating, flips.change) == ("serious", -1)
-    assert "changes the conclusion from benefit to inconclusive" in flips.reason
+    assert (flips.rating, flips.change) == ("not serious", 0)  # risk of bias counted once
+    assert "would change the conclusion from benefit to inconclusive" in flips.reason
     assert flips.values["bias_adjusted"]["prob_benefit"] == 0.93
-    # not additive with an unassessed judgement: still one level
     unjudged = rate_risk_of_bias([StudyBias("A", "", 60)])
     both = with_bias_adjustment(unjudged, BiasAdjusted(True, 0.5), 0.99, 0.95)
-    assert (both.rating, both.change) == ("serious", -1)
+    assert (both.rating, both.change) == ("not assessed", 0)
     failed = with_bias_adjustment(judged, BiasAdjusted(False, math.nan), 0.99, 0.95)
     assert failed.change == 0 and "did not converge" in failed.reason
     assert with_bias_adjustment(judged, None, 0.99, 0.95) is judged

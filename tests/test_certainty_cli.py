@@ -52,7 +52,8 @@ def test_every_rating_has_its_reasons(bundled):
         assert rating["publication bias"] == "not assessable"
         assert rating["source audit"] == "serious"
         assert rating["indirectness"] == "not serious"
-        # low, minus 1 (risk of bias not assessed), minus 1 (audit): very low whatever else
+        # low (risk of bias not assessed: counted by the low start), minus 1 (audit): very
+        # low whatever else
         assert c["level"] == "very low"
         assert d["outcomes"][o]["statement"].startswith("The evidence is very uncertain")
 
@@ -105,7 +106,10 @@ def test_text_table_for_one_outcome(tmp_path, run_cli):
     assert "Leptomeningeal disease (4 studies, 403 patients)" in out
     assert "postop 125 vs preop" in out and "pooled postop risk of the 4 studies " \
            "(26/208 = 12.5%)" in out
-    assert "rated down 1 for risk of bias" in out
+    assert "risk of bias: not assessed" in out and "rated down 1 for risk of bias" not in out
+    assert "rated down 1 for imprecision" in out and "33 events" in out  # GRADE 34's OIS
+    assert "unless the studies share a bias favouring preop of a ratio of odds ratios" in out
+    assert "reverse-Bayes (Matthews 2018): only a sceptic" in out
     assert "Net clinical benefit: not assessable: no converged fit for dbf, lc, rn" in out
 
 

@@ -54,7 +54,9 @@ def test_sof_table_escaped_in_both_writers(result):
     assert "very low" in rows[1] and "postop 125 vs preop 67 per 1,000 (58 fewer" in rows[1]
     assert "not assessable: the fit did not converge" in rows[2]
     assert "P(lmd benefit ≥ 5) = 1.00" in page and "independent" in page
-    assert "rated down 1 for risk of bias" in page
+    # risk of bias not assessed: shown, not rated down again for observational evidence
+    assert "risk of bias: not assessed: no risk-of-bias judgement" in page
+    assert "rated down 1 for risk of bias" not in page
     md = render.render_markdown(doc)
     assert "LMD &lt;i&gt;x&lt;/i&gt; &amp; \\*y\\* \\| z" in md
 

@@ -102,4 +102,8 @@ def test_bias_adjusted_fit_sweep_row_and_certainty_agree(bundled_table, specs, r
     # this report's grid has no data-level rows, so the report fitted it itself
     assert rob["values"]["bias_adjusted"]["prob_benefit"] == adjusted.summary["prob_benefit"]
     assert "bias-adjusted analysis keeps the conclusion" in rob["reason"] \
-        or "bias-adjusted analysis changes the conclusion" in rob["reason"]
+        or "bias-adjusted analysis would change the conclusion" in rob["reason"]
+    assert rob["change"] == 0  # shown, not counted again (GRADE 18)
+    # the unadjusted fit's tipping points are the same numbers in summary.json and
+    # certainty.json's row (one computation)
+    assert written["certainty"]["certainty"]["tipping_points"] == written["tipping_points"]

@@ -306,12 +306,12 @@ def test_default_sweep_needs_four_structures_and_compiles_nothing_else(
     assert set(cache._compiled) == needed
     assert compiles == []  # every setting swapped data and priors into the four models
     rows = result.rows
-    # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding, bias-adjusted;
-    # 4 studies left out
-    assert len(rows) == 15 + 4 + 4
+    # 3 effect x 5 tau priors; nearest counts, all rates KM, 0/1 coding, bias-adjusted
+    # (default and wider family); 4 studies left out
+    assert len(rows) == 15 + 5 + 4
     assert list(rows["kind"]).count("leave-one-out") == 4
     assert sorted(rows.loc[~rows["kind"].isin(["prior", "leave-one-out"]), "kind"]) == [
-        "bias", "coding", "rate type", "rounding"]
+        "bias", "bias", "coding", "rate type", "rounding"]
     assert set(rows.loc[rows["kind"] == "leave-one-out", "n_studies"]) == {3}
     for r in rows.itertuples():  # unconverged rows carry no numbers, converged ones do
         assert r.ok == (r.failures == "")
@@ -320,13 +320,19 @@ def test_default_sweep_needs_four_structures_and_compiles_nothing_else(
     # the bias row is fit --bias-adjusted: same data, priors, bias terms and seed
     from srsbayes.priors.bias import load_bias_priors
 
-    (bias,) = rows[rows["kind"] == "bias"].itertuples()
-    fit = fit_outcome(bundled_table, specs["lmd"], settings=FitSettings(draws=100, tune=100,
-                                                                         chains=2),
-                      checks=False, bias=load_bias_priors())
-    assert bias.ok == fit.ok
-    if fit.ok:  # exact: one machine, one process, the same draws
-        assert bias.prob_benefit == fit.summary["prob_benefit"]
+    ref_ok = bool(rows.loc[rows["setting"] == result.reference, "ok"].iloc[0])
+    # sweep.json carries the reference fit's tipping points and reverse-Bayes prior
+    assert (result.tolerance is not None) == ref_ok
+    if ref_ok:
+        assert {"tipping_points", "reverse_bayes"} <= set(result.as_dict())
+        bias, wide = rows[rows["kind"] == "bias"].itertuples()
+    for row, which in ((bias, "bundled"), (wide, "wide")):
+        fit = fit_outcome(bundled_table, specs["lmd"],
+                          settings=FitSettings(draws=100, tune=100, chains=2),
+                          checks=False, bias=load_bias_priors(which))
+        assert row.ok == fit.ok
+        if fit.ok:  # exact: one machine, one process, the same draws
+            assert row.prob_benefit == fit.summary["prob_benefit"]
 
 
 def test_sweep_row_equals_fit_summary(specs, bundled_table):

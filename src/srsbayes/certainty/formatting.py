@@ -42,6 +42,9 @@ def row_text(r: SoFRow) -> list[str]:
     lines += [f"    - {reason}" for reason in c.reasons]
     noted = [d for d in c.domains if not d.change and d.rating not in ("not serious", "none")]
     lines += [f"    · {d.name}: {d.rating}: {d.reason}" for d in noted]
+    for key in ("tipping_text", "reverse_bayes_text"):
+        if c.tolerance and c.tolerance.get(key):
+            lines.append(f"  {c.tolerance[key]}")
     lines.append(f"  {r.statement}")
     return lines
 

@@ -31,7 +31,7 @@ from ..audit.findings import Finding
 from ..families import FAMILIES, measure_info
 from ..inputs.specs import OutcomeSpec
 from .evidence import OutcomeEvidence
-from .imprecision import rate_imprecision
+from .imprecision import information_size, rate_imprecision
 from .inconsistency import rate_inconsistency
 from .indirectness import rate_indirectness
 from .large_effect import rate_large_effect
@@ -40,6 +40,7 @@ from .publication_bias import rate_publication_bias
 from .risk_of_bias import StudyBias, rate_risk_of_bias, with_bias_adjustment
 from .source_audit import rate_source_audit
 from .thresholds import BenefitScale, absolute_threshold
+from .tipping import reverse_bayes_sentence, tipping_sentence
 
 NOT_CONVERGED = "not assessable: the fit did not converge"
 TARGET = ("the certainty that the true effect lies on the side of no effect and of the "
@@ -71,6 +72,10 @@ class Certainty:
     start_reason: str
     domains: tuple[Domain, ...]
     note: str = ""
+    tolerance: dict[str, Any] | None = None
+    """How much bias, and how sceptical a prior, the conclusion tolerates: the fit's
+    ``tipping_points`` and ``reverse_bayes`` with their sentences
+    (:mod:`srsbayes.certainty.tipping`); None when the fit carries none."""
 
     @property
     def assessable(self) -> bool:
@@ -86,7 +91,7 @@ class Certainty:
         return {"outcome": self.outcome, "level": self.level, "assessable": self.assessable,
                 "start": self.start, "start_reason": self.start_reason, "target": TARGET,
                 "reasons": self.reasons, "domains": [d.as_dict() for d in self.domains],
-                "note": self.note}
+                "note": self.note, **(self.tolerance or {})}
 
 
 UNITS = {"risk_difference": " percentage points", "months": " months"}
@@ -116,8 +121,32 @@ def benefit_scale(spec: OutcomeSpec) -> tuple[BenefitScale, float | None]:
 
 def not_assessable(ev: OutcomeEvidence) -> Certainty:
     """The rating of an outcome whose fit failed its convergence gate."""
-    start, why = start_level([s.design for s in ev.studies])
+    start, why = start_level([s.design for s in ev.studies], [s.rob for s in ev.studies])
     return Certainty(ev.spec.id, None, start, why, (), NOT_CONVERGED)
+
+
+def tau_prior95(summary: dict[str, Any]) -> tuple[float, float] | None:
+    """The central 95% interval of the fit's prior on τ (``summary["priors"]``), or None."""
+    from ..errors import InputError
+    from ..priors.distributions import parse_prior
+
+    text = summary.get("priors", {}).get("tau")
+    if not text:
+        return None
+    try:
+        dist = parse_prior(text).scipy()
+    except (InputError, ValueError, KeyError, TypeError):
+        return None
+    return float(dist.ppf(0.025)), float(dist.ppf(0.975))
+
+
+def _information_size(ev: OutcomeEvidence):
+    """The OIS check's numbers for count data (None otherwise)."""
+    events = np.array([st.events for st in ev.studies], dtype=float)
+    if (not FAMILIES[ev.spec.family].count_data or ev.baseline is None
+            or not np.isfinite(events).all()):
+        return None
+    return information_size(ev.n_patients, float(events.sum()), ev.baseline.value)
 
 
 def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
@@ -141,24 +170,39 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     unit, threshold = benefit_scale(spec)
     ci = tuple(s["absolute"]["benefit"]["ci95"])
     pred = tuple(s["absolute"]["benefit_new"]["ci95"])
-    start, why = start_level([st.design for st in ev.studies])
+    start, why = start_level([st.design for st in ev.studies], [st.rob for st in ev.studies])
+    inconsistency = rate_inconsistency(
+        [st.estimate for st in ev.studies], [st.se for st in ev.studies], ci, pred,
+        s["tau"]["median"], tuple(s["tau"]["ci95"]), tau_prior95(s), threshold, unit)
     domains = [
         with_bias_adjustment(
-            rate_risk_of_bias([StudyBias(st.study, st.rob, st.n) for st in ev.studies]),
+            rate_risk_of_bias([StudyBias(st.study, st.rob, st.n, st.design)
+                               for st in ev.studies]),
             ev.bias_adjusted, float(s.get("prob_benefit", math.nan)), spec.decision_probability),
-        rate_inconsistency(ci, pred, s["tau"]["median"], tuple(s["tau"]["ci95"]),
-                           threshold, unit),
+        inconsistency,
         rate_indirectness(spec.indirectness),
-        rate_imprecision(ci, threshold, unit),
+        rate_imprecision(ci, threshold, unit, _information_size(ev)),
         rate_publication_bias([st.study for st in ev.studies],
                               np.array([st.estimate for st in ev.studies]),
                               np.array([st.se for st in ev.studies]),
                               np.array([st.n for st in ev.studies], dtype=float),
                               np.array([st.events for st in ev.studies])),
-        rate_source_audit(findings, spec.id),
+        # never rated down for both too much and too little spread
+        rate_source_audit(findings, spec.id,
+                          exclude=("homogeneity",) if inconsistency.change else ()),
     ]
     eligible = start == "low" and not any(d.change for d in domains)
     domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),
                                      FAMILIES[spec.family].measure_abbrev, eligible))
     level = final_level(start, [d.change for d in domains])
-    return Certainty(spec.id, level, start, why, tuple(domains))
+    return Certainty(spec.id, level, start, why, tuple(domains), tolerance=tolerance(s))
+
+
+def tolerance(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The fit's tipping points and reverse-Bayes prior, with their sentences."""
+    if "tipping_points" not in summary:
+        return None
+    return {"tipping_points": summary["tipping_points"],
+            "reverse_bayes": summary.get("reverse_bayes"),
+            "tipping_text": tipping_sentence(summary),
+            "reverse_bayes_text": reverse_bayes_sentence(summary)}

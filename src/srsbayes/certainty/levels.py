@@ -62,14 +62,19 @@ def domain(name: str, rating: str, reason: str, change: int | None = None,
     return Domain(name, rating, change, reason, dict(values))
 
 
-def start_level(designs: list[str]) -> tuple[str, str]:
-    """The starting level and why: high only when every study is recorded as an RCT.
+def start_level(designs: list[str], robs: list[str] | None = None) -> tuple[str, str]:
+    """The starting level and why: high when every study is recorded as an RCT, or when
+    every study has a risk-of-bias judgement (``robs``: ROBINS-I for non-randomised
+    studies; Schünemann et al. 2019, GRADE 18), which then rates it down.
 
-    A study without a recorded design counts as observational: GRADE starts high only for
-    evidence shown to be randomised.
+    A study without a recorded design counts as observational: without ROBINS-I, GRADE
+    starts high only for evidence shown to be randomised.
     """
     if designs and all(d == "rct" for d in designs):
         return "high", "every study is a randomised controlled trial"
+    if designs and robs is not None and len(robs) == len(designs) and all(robs):
+        return "high", ("non-randomised evidence judged with ROBINS-I for every study: it "
+                        "starts high and risk of bias rates it down (GRADE 18)")
     recorded = [d for d in designs if d]
     if not recorded:
         return "low", ("observational evidence: no study design is recorded in the data, so "

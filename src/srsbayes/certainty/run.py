@@ -106,7 +106,7 @@ def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
         bases = outcome_baselines(spec, pooled_baseline(outcome_table(table, spec), spec),
                                   stated or {})
         result = fit_outcome(table, spec, settings=settings, cache=cache, checks=False,
-                             baselines=[b.value for b in bases])
+                             baselines=[b.value for b in bases], tipping=True)
         adjusted = bias_adjusted_fit(table, spec, settings, cache) if result.ok else None
         out.append(from_fit(result, adjusted))
     return out

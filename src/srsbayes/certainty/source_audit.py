@@ -9,6 +9,8 @@ the paper's own analysis, which this re-analysis does not use: they are named, n
 counted. Only findings about the data analysed (the checks of the study table itself, see
 :func:`about_the_data`) can rate down: a finding about a paper's pooled rows, claims or
 text never does, even when it is an error.
+counted. When inconsistency is rated down for too much spread, the ``homogeneity``
+finding (too little spread) is named but not counted: never both.
 """
 
 from __future__ import annotations
@@ -40,12 +42,15 @@ def relevant(findings: list[Finding], outcome: str) -> list[Finding]:
             and (f.outcome == outcome or (f.outcome is None and f.check not in per_outcome))]
 
 
-def rate_source_audit(findings: list[Finding], outcome: str) -> Domain:
+def rate_source_audit(findings: list[Finding], outcome: str, exclude: tuple[str, ...] = ()
+                      ) -> Domain:
     """Name the audit's errors and warnings for ``outcome``; rate down one level when any
-    of them questions the data (:data:`INTEGRITY_CHECKS`, or any error)."""
+    of them questions the data analysed (:data:`INTEGRITY_CHECKS`, or an error, of a check
+    that reads the study table), except the checks in ``exclude`` (named, not counted)."""
     mine = relevant(findings, outcome)
     counts = Counter(f.check for f in mine)
-    integrity = {c: n for c, n in counts.items() if about_the_data(c)
+    integrity = {c: n for c, n in counts.items()
+                 if c not in exclude and about_the_data(c)
                  and (c in INTEGRITY_CHECKS or any(f.check == c and f.severity == "error"
                                                    for f in mine))}
     named = "; ".join(f"{c} ({n})" for c, n in counts.items())

@@ -75,7 +75,7 @@ def cli_main(args: argparse.Namespace) -> int:
     if args.bias_adjusted is not None:  # read (and checked) before anything is sampled
         from ..priors.bias import load_bias_priors
 
-        bias = load_bias_priors(None if args.bias_adjusted == "bundled" else args.bias_adjusted)
+        bias = load_bias_priors(args.bias_adjusted)  # "bundled", "wide" or a file
     out = args.out or default_out(spec.id, data=args.data)
     check_output_path(out)  # before anything is sampled
     import_sampler()  # before anything imports ArviZ
@@ -89,8 +89,13 @@ def cli_main(args: argparse.Namespace) -> int:
 
     print(describe_fit(result.summary))
     if (adj := result.summary.get("bias_adjustment")) is not None:
-        rules = "; ".join(f"{r['rule']} ({r['source']}: mean {r['mean']:.3f}, SD {r['sd']:.3f})"
+        rules = "; ".join(f"{r['rule']} ({r['source']}: mean {r['mean']:+.3f}, shared SD "
+                          f"{r['shared_sd']:.3f}, own SD {r['study_sd']:.3f})"
                           for r in adj["rules"])
-        print(f"bias-adjusted on the {adj['scale']} scale, favouring preop: {rules}")
+        print(f"bias-adjusted on the {adj['scale']} scale (mean positive favours preop): "
+              f"{rules}")
+        for r in adj["rules"]:
+            if r.get("caveat"):
+                print(f"  {r['rule']}: {r['caveat']}")
     print(f"\nwrote {out / 'posterior.nc'} and {out / 'summary.json'}")
     return 0 if result.ok else EXIT_UNCONVERGED

@@ -77,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also give absolute effects at this stated postop level: a risk (0-1) "
                         "for binary outcomes, median months for OS (repeatable)")
     p.add_argument("--bias-adjusted", nargs="?", const="bundled", default=None, metavar="FILE",
-                   help="fit with an additive bias per study whose prior depends on its design "
-                        "and risk of bias, from meta-epidemiology (the bundled "
-                        "data/bias_priors.toml, or FILE)")
+                   help="fit with a bias shared by the studies (Welton et al. 2009) whose prior "
+                        "depends on their design and risk of bias, from meta-epidemiology (the "
+                        "bundled data/bias_priors.toml; 'wide' for the wider bundled family, "
+                        "either direction; or FILE)")
     _sampler_opts(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/OUTCOME)")
 

@@ -30,6 +30,12 @@ def cli_main(args: argparse.Namespace) -> int:
     print(format_table(result.rows))
     print()
     print(result.verdict["text"])
+    from ..certainty.tipping import reverse_bayes_sentence, tipping_sentence
+
+    for line in (tipping_sentence(result.tolerance or {}),
+                 reverse_bayes_sentence(result.tolerance or {})):
+        if line:
+            print(line[0].upper() + line[1:] + ".")
     if result.psense:
         for flag in result.psense.get("flags", []):
             print(f"power-scaling: {flag}")

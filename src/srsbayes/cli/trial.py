@@ -45,7 +45,7 @@ def cli_main(args: argparse.Namespace) -> int:
     if args.bias_adjusted is not None:
         from ..priors.bias import load_bias_priors
 
-        bias = load_bias_priors(None if args.bias_adjusted == "bundled" else args.bias_adjusted)
+        bias = load_bias_priors(args.bias_adjusted)  # "bundled", "wide" or a file
     from ..trials.run import population_size
 
     population = population_size(args.patients_per_year, args.horizon_months)

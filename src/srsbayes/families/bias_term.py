@@ -1,10 +1,14 @@
-"""The study deviation every family shares, with an optional additive bias per study.
+"""The study deviation every family shares, with an optional additive bias.
 
-``delta_i = bias_mean_i + sqrt(tau^2 + bias_sd_i^2) z_i`` (non-centred, ``z_i ~ N(0, 1)``):
-the sum of the random effect ``N(0, tau^2)`` and an independent bias
-``b_i ~ N(bias_mean_i, bias_sd_i^2)`` (:mod:`srsbayes.priors.bias`). The bias data are
-zeros unless a bias-adjusted analysis sets them, and then ``delta_i = tau z_i``: the
-model without bias.
+``delta_i = bias_mean_i + bias_shared_i u + sqrt(tau^2 + bias_sd_i^2) z_i`` (non-centred,
+``z_i ~ N(0, 1)``, one ``u ~ N(0, 1)`` for all studies): the random effect
+``N(0, tau^2)`` plus the bias of Welton et al. (2009), ``b_i = beta + eps_i`` with a
+shared ``beta = bias_mean_i + bias_shared_i u`` and each study's own
+``eps_i ~ N(0, bias_sd_i^2)`` (:mod:`srsbayes.priors.bias`). Studies of different rules
+share the one ``u`` (their shared biases are fully correlated: biases of the same kind
+reinforce rather than cancel). The bias data are zeros unless a bias-adjusted analysis
+sets them, and then ``delta_i = tau z_i``: the model without bias (``u`` is then a free
+standard normal that no likelihood term touches).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ if TYPE_CHECKING:
 
     from ..inputs.specs import OutcomeSpec
 
-BIAS_DATA = ("bias_mean", "bias_sd")
+BIAS_DATA = ("bias_mean", "bias_shared", "bias_sd")
 """The ``pm.Data`` a bias-adjusted analysis swaps in (dims ``study``)."""
 
 
@@ -31,8 +35,10 @@ def study_deviation(tau, z, k: int):
     import pytensor.tensor as pt
 
     mean = pm.Data("bias_mean", np.zeros(k), dims="study")
+    shared = pm.Data("bias_shared", np.zeros(k), dims="study")
     sd = pm.Data("bias_sd", np.zeros(k), dims="study")
-    return pm.Deterministic("delta", mean + pt.sqrt(pt.sqr(tau) + pt.sqr(sd)) * z,
+    u = pm.Normal("bias_u", 0.0, 1.0)
+    return pm.Deterministic("delta", mean + shared * u + pt.sqrt(pt.sqr(tau) + pt.sqr(sd)) * z,
                             dims="study")
 
 
@@ -62,4 +68,4 @@ def bias_terms(spec: OutcomeSpec, wide: pd.DataFrame, priors: BiasPriors) -> Bia
         raise InputError(f"outcome {spec.id!r} is measured as a difference: the bias priors "
                          "(ratios of ratios) do not apply to it", file=spec.path,
                          column="--bias-adjusted")
-    return study_bias(wide, spec.sign, priors)
+    return study_bias(wide, spec.sign, priors, spec.outcome_type)

@@ -207,13 +207,17 @@ def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
             "s": np.asarray(wide["contrast_se"], dtype=float)}
 
 
-def normal_normal(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def normal_normal(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
     """Estimates and known standard errors of the NNHM, for the exact posterior
     (:func:`srsbayes.inference.exact.exact_failures`).
 
-    A bias term ``b_i ~ N(m_i, v_i)`` (:mod:`.bias_term`) folds into the NNHM exactly:
-    ``y_i - m_i ~ N(theta + delta_i, s_i^2 + v_i)``.
+    A bias term ``b_i ~ N(m_i, v_i)`` independent across studies (:mod:`.bias_term`) folds
+    into the NNHM exactly: ``y_i - m_i ~ N(theta + delta_i, s_i^2 + v_i)``. A shared bias
+    (``bias_shared`` not zero) correlates the studies, which the NNHM does not: ``None``
+    (no exact check for that fit).
     """
+    if np.any(np.asarray(data.get("bias_shared", 0.0)) != 0):
+        return None
     m, v = data.get("bias_mean", 0.0), np.square(data.get("bias_sd", 0.0))
     return data["y"] - m, np.sqrt(np.square(data["s"]) + v)
 

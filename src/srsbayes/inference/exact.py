@@ -185,7 +185,10 @@ def exact_failures(fam, idata, data: dict[str, np.ndarray], priors: dict,
     hook = getattr(fam, "normal_normal", None)
     if hook is None:
         return []
-    y, s = hook(data)
+    pair = hook(data)
+    if pair is None:  # a model the normal-normal posterior does not cover (a shared bias)
+        return []
+    y, s = pair
     ex = exact_reference(np.asarray(y, float), np.asarray(s, float), priors)
     if ex is None:
         return []

@@ -283,7 +283,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 cache: ModelCache | None = None,
                 checks: bool = True,
                 baselines: Sequence[float] = (),
-                bias: BiasPriors | None = None) -> FitResult:
+                bias: BiasPriors | None = None, tipping: bool | None = None) -> FitResult:
     """Fit one outcome's random-effects model.
 
     Parameters
@@ -307,6 +307,9 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         Bias-adjustment priors (:func:`srsbayes.priors.bias.load_bias_priors`): fit with an
         additive bias per study (Turner et al. 2009; Welton et al. 2009), recorded in
         ``summary["bias_adjustment"]``; None: the unadjusted model.
+    tipping
+        Add the bias tipping points and the reverse-Bayes prior (:func:`bias_tipping`) to
+        an unadjusted converged fit's summary; default: as ``checks`` (sweep rows skip it).
 
     Returns
     -------
@@ -354,6 +357,8 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     result.summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
         result.summary["bias_adjustment"] = adjustment
+    elif (checks if tipping is None else tipping) and diag.ok:
+        result.summary.update(bias_tipping(spec, wide, merged, post))
     idata.attrs.update(provenance_attrs(result, table))
     idata.attrs["srsbayes_bias_adjustment"] = json.dumps(adjustment or {})
     return result
@@ -380,6 +385,32 @@ def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
         except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
             out["errors"][name] = " ".join(f"{type(exc).__name__}: {exc}".splitlines())
     return out
+
+
+def bias_tipping(spec: OutcomeSpec, wide: pd.DataFrame, priors: dict[str, Prior],
+                 post: xr.Dataset) -> dict[str, Any]:
+    """``tipping_points`` and ``reverse_bayes`` of an unadjusted fit
+    (:mod:`srsbayes.inference.tipping`): the shared bias, and the sceptical prior, at which
+    P(benefit) falls below the decision probability. The SD tipping point is taken at the
+    mean of the bundled bias prior of the outcome's studies (0 when none applies)."""
+    from ..priors.bias import load_bias_priors
+    from .tipping import reverse_bayes, tipping_points
+
+    theta = np.asarray(post["effect"], dtype=float).ravel()
+    scale = bias_scale(spec)
+    mean = 0.0
+    if scale is not None:
+        terms = bias_terms(spec, wide, load_bias_priors())
+        covered = [spec.sign * m for m, r in zip(terms.mean, terms.rules, strict=True) if r]
+        mean = float(np.mean(covered)) if covered else 0.0
+    tp = tipping_points(theta, priors["effect"], spec.sign, spec.decision_probability, mean)
+    tp["scale"] = scale or "the effect's own scale"
+    if scale is None:  # a difference: no ratio of ratios
+        tp["mean_ratio"] = tp["sd_at_mean_ratio"] = None
+    rb = reverse_bayes(theta, priors["effect"], spec.sign, spec.decision_probability)
+    if scale is None:
+        rb["sceptical_limit"] = None
+    return {"tipping_points": tp, "reverse_bayes": rb}
 
 
 def write_fit(result: FitResult, out: Path) -> None:

@@ -67,6 +67,10 @@ class OutcomeSpec:
     model_options: dict[str, float] = field(default_factory=dict)
     """``[model]`` table: modelling choices the family offers (its ``MODEL_OPTIONS``), as
     the model-data values they set, e.g. ``{"arm_coding": 0.0}``."""
+    outcome_type: str = ""
+    """``mortality``, ``objective`` or ``subjective`` (how the outcome is assessed, the
+    strata of meta-epidemiological studies such as BRANDO, Savović et al. 2012); ``""`` =
+    not stated: bias priors use their all-outcomes numbers."""
 
     @property
     def sign(self) -> int:
@@ -76,7 +80,9 @@ class OutcomeSpec:
 
 _REQUIRED = ("id", "label", "family", "benefit", "priors")
 _KNOWN = {*_REQUIRED, "event", "decision_probability", "thresholds", "sweep", "indirectness",
-          "model"}
+          "model", "outcome_type"}
+OUTCOME_TYPES = ("mortality", "objective", "subjective")
+"""Values of a spec's ``outcome_type`` (the outcome strata of BRANDO)."""
 _FAMILY_KEYS = ("measure", "approximate_measures")
 """Keys a family module takes with its ``spec_keys(raw, file)`` (the contrast family; the
 binomial family for contrast rows in a binary outcome)."""
@@ -195,13 +201,18 @@ def load_spec_file(path: str | Path) -> OutcomeSpec:
         raise InputError("must be a number in [0.5, 1)", file=f, column="decision_probability")
     if path.stem != raw["id"]:
         raise InputError(f"id {raw['id']!r} must match the file name", file=f, column="id")
+    otype = raw.get("outcome_type", "")
+    if otype != "" and otype not in OUTCOME_TYPES:
+        raise InputError(f"must be one of {', '.join(OUTCOME_TYPES)}, got {otype!r}", file=f,
+                         column="outcome_type")
     return OutcomeSpec(
         id=str(raw["id"]), label=str(raw["label"]), family=family,
         event=str(raw.get("event", raw["label"])).lower(), benefit=raw["benefit"],
         decision_probability=float(dp), thresholds=tuple(thresholds), priors=priors,
         rationales=rationales, path=f, text=text,
         indirectness=_indirectness(raw.get("indirectness"), f),
-        model_options=_model_options(family, raw.get("model"), f), **family_keys,
+        model_options=_model_options(family, raw.get("model"), f), outcome_type=otype,
+        **family_keys,
     )
 
 

@@ -54,6 +54,7 @@ from ..inference.fitting import (
     FitSettings,
     ModelCache,
     Structure,
+    bias_tipping,
     model_data,
     model_structure,
     resolve_priors,
@@ -157,6 +158,9 @@ class SweepResult:
     psense: dict[str, Any] | None
     provenance: dict[str, Any]
     reference: str
+    tolerance: dict[str, Any] | None = None
+    """The reference fit's ``tipping_points`` and ``reverse_bayes``
+    (:func:`srsbayes.inference.fitting.bias_tipping`: the same draws as ``fit``'s)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The content of ``sweep.json``."""
@@ -168,6 +172,7 @@ class SweepResult:
             "reference_setting": self.reference,
             "verdict": self.verdict,
             "psense": self.psense,
+            **(self.tolerance or {}),
             "rows": [{k: _jsonable(v) for k, v in r.items()}
                      for r in self.rows.to_dict("records")],
             "provenance": self.provenance,
@@ -379,6 +384,11 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
     seconds = rows.pop("seconds")
     ver = verdict(rows, spec.decision_probability, reference=reference)
 
+    tolerance = None
+    if ref_idx in fits and fits[ref_idx][1].ok:  # how much bias, how sceptical a prior
+        post = fits[ref_idx][0]["posterior"].to_dataset()
+        tolerance = bias_tipping(spec, wide, ref_label_priors, post)
+
     ps = None
     if do_psense:
         idata, diag = fits[ref_idx]
@@ -410,7 +420,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         "seconds": {"total": time.perf_counter() - t_start,
                     "per_setting": [float(x) for x in seconds]},
     }
-    return SweepResult(spec, rows, ver, ps, prov, reference)
+    return SweepResult(spec, rows, ver, ps, prov, reference, tolerance)
 
 
 # -- command line ------------------------------------------------------------------------------

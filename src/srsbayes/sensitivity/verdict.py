@@ -43,7 +43,8 @@ KIND_WORDS = {
     "rounding": "the rounding of the counts",
     "coding": "the coding of the arms",
     "rate type": "reading the rates as Kaplan-Meier estimates",
-    "bias": "adjusting for bias as large as meta-epidemiology reports",
+    "bias": "adjusting for a shared bias of the size indirect meta-epidemiological evidence "
+            "suggests",
 }
 """What a row kind varies, for "not robust to ..." (other kinds read "the KIND rows")."""
 
@@ -208,6 +209,18 @@ def _not_assessable_text(not_assessable: list[str]) -> str:
             f"them): {', '.join(repr(s) for s in not_assessable)}.")
 
 
+def range_text(p: pd.Series, flips: list[dict[str, Any]], decision_probability: float,
+               ref_meets: bool | None, limit: int = 4) -> str:
+    """The range of P(benefit) over the converged settings and the settings that flip, by
+    name: "P(benefit) 0.898 to 0.999 across 16 settings; below 0.95 only with 'a' (0.898)"
+    — what a reader needs instead of "flips with the choice of priors"."""
+    text = f"P(benefit) {p.min():.3f} to {p.max():.3f} across {len(p)} settings"
+    if not flips or ref_meets is None:
+        return text
+    side = "below" if ref_meets else "at or above"
+    return f"{text}; {side} {decision_probability:g} only with {_listing(flips, limit=limit)}"
+
+
 def _not_assessable_verdict(rows: pd.DataFrame, rule: str, reference: str | None,
                             not_assessable: list[str]) -> dict[str, Any]:
     return {"robust": False, "holds_everywhere": False, "assessable": False, "complete": False,
@@ -215,7 +228,7 @@ def _not_assessable_verdict(rows: pd.DataFrame, rule: str, reference: str | None
             "n_settings": len(rows), "n_converged": 0, "n_failed": len(rows),
             "n_decided": 0, "n_borderline": 0, "flips": [], "flip_kinds": [], "flip_what": "",
             "borderline": [], "not_assessable": not_assessable, "prob_benefit_range": None,
-            "threshold_ranges": {},
+            "threshold_ranges": {}, "range_text": "not assessable",
             "text": f"NOT ASSESSABLE: none of the {len(rows)} settings passed the "
                     "convergence gate, so no conclusion is reported."}
 
@@ -253,7 +266,8 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
         ``not_assessable`` (settings that failed the convergence gate), the counts
         ``n_settings``, ``n_converged``, ``n_failed``, ``n_decided``, ``n_borderline``,
         ranges of P(benefit) and of each threshold probability over converged settings,
-        and ``text``, a plain-language summary.
+        ``text``, a plain-language summary, and ``range_text``, the range of P(benefit)
+        with the settings that flip named (:func:`range_text`).
     """
     ok = rows["ok"].astype(bool)
     conv = rows[ok]
@@ -294,4 +308,5 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
         "borderline": borderline, "not_assessable": not_assessable,
         "prob_benefit_range": [float(p.min()), float(p.max())],
         "threshold_ranges": thresholds, "text": text,
+        "range_text": range_text(p, flips, decision_probability, ref_meets),
     }

@@ -61,6 +61,8 @@ def reasons(report: CertaintyReport) -> list[Block]:
             items = [f"started {c.start}: {c.start_reason}", *c.reasons]
             items += [f"{d.name}: {d.rating}: {d.reason}" for d in c.domains
                       if not d.change and d.rating not in ("not serious", "none")]
+            items += [c.tolerance[k] for k in ("tipping_text", "reverse_bayes_text")
+                      if c.tolerance and c.tolerance.get(k)]
         blocks += [P([S(r.label, "b"), f": {c.level or 'not assessable'}"]), UL(items)]
     return blocks
 

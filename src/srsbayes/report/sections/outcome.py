@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...certainty.tipping import bias_caveats, reverse_bayes_sentence, tipping_sentence
 from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
@@ -250,6 +251,11 @@ def sensitivity_blocks(o: OutcomeReport) -> list[Block]:
     blocks.append(P([verdict_badge(sw.robust, "priors"), " ", sw.text]))
     if sw.data_text:
         blocks.append(P([verdict_badge(sw.data_robust, "data"), " ", sw.data_text]))
+    blocks += [P(t[0].upper() + t[1:] + ".") for t in (tipping_sentence(o.summary),
+                                                      reverse_bayes_sentence(o.summary)) if t]
+    if any(r.get("kind") == "bias" for r in sw.rows):
+        blocks.append(P("Bias-adjusted rows: a bias shared by the studies (Welton et al. "
+                        "2009). " + bias_caveats(), "small"))
     if "sweep" in o.figures:
         blocks.append(Fig(f"{spec.id}_sweep", o.figures["sweep"],
                           f"Sensitivity of {spec.label}: P(benefit) and the pooled effect "

@@ -70,9 +70,10 @@ def _robustness_parts(report: Report) -> list[Inline]:
                 and o.sweep.overall.get("assessable")]
     fragile = [o for o in assessed if o.sweep.overall.get("robust") is False]
     if fragile:
-        named = [f"{o.spec.label.lower()} (it flips with "
-                 f"{o.sweep.overall.get('flip_what') or 'the choice of priors'})"
-                 for o in fragile]
+        named = [f"{o.spec.label.lower()} ("
+                 + (o.sweep.overall.get("range_text")
+                    or f"it flips with {o.sweep.overall.get('flip_what') or 'the priors'}")
+                 + ")" for o in fragile]
         return [S("Not robust: ", "warn"), *join(named), ". "]
     if assessed and len(assessed) == sum(o.ok for o in report.outcomes):
         if not any(o.sweep.overall.get("n_failed", 0) for o in assessed):
