@@ -39,6 +39,23 @@ def test_bundled_run_writes_what_it_prints(bundled):
     assert list(d["outcomes"]) == OUTCOMES and d["converged"] is True
 
 
+def test_certainty_json_records_the_provenance_block(bundled, bundled_table, specs):
+    """Before issue 20 certainty.json recorded no data hash, seed, versions, lock or spec."""
+    import hashlib
+
+    prov = json.loads(bundled[1])["provenance"]
+    assert prov["data"] == {"path": bundled_table.path, "sha256": bundled_table.sha256}
+    assert list(prov["specs"]) == OUTCOMES
+    assert prov["specs"]["os"]["sha256"] == hashlib.sha256(
+        specs["os"].text.encode("utf-8")).hexdigest()
+    assert prov["priors"]["lmd"]["tau"] == "halfnormal(0.5)"
+    assert prov["seed"] == 20260226 and prov["settings"]["draws"] == 1000
+    assert prov["lock_sha256"] == prov["versions"]["uv.lock sha256"]
+    assert prov["command"].endswith("-m srsbayes certainty --json --out "
+                                    f"{bundled[2]} --baseline-risk 0.2 --baseline-risk "
+                                    "lmd=0.05")
+
+
 def test_every_rating_has_its_reasons(bundled):
     d = json.loads(bundled[1])
     for o in OUTCOMES:

@@ -399,4 +399,10 @@ def test_sweep_cli_writes_table_json_and_plot(tmp_path, run_cli):
     assert len(doc["provenance"]["data"]["sha256"]) == 64
     assert doc["provenance"]["seed"] == 20260226
     assert [g["setting"] for g in doc["provenance"]["grid"]] == list(rows["setting"])
+    # the one provenance block (srsbayes.provenance) of every output: spec text and hash
+    assert doc["provenance"]["specs"]["lmd"]["text"].startswith("# Leptomeningeal")
+    assert len(doc["provenance"]["specs"]["lmd"]["sha256"]) == 64
+    assert doc["provenance"]["priors"]["lmd"]["tau"] == "halfnormal(0.5)"
+    assert doc["provenance"]["lock_sha256"] == doc["provenance"]["versions"]["uv.lock sha256"]
+    assert "srsbayes" in doc["provenance"]["command"]
     assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
