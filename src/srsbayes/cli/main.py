@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..errors import EXIT_INPUT, InputError
+from . import types
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
 COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty")
@@ -29,16 +30,24 @@ def _common_data(p: argparse.ArgumentParser) -> None:
 
 
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
-    p.add_argument("--draws", type=int, default=draws, help="draws per chain (default %(default)s)")
-    p.add_argument("--tune", type=int, default=None,
+    p.add_argument("--draws", type=types.draws, default=draws,
+                   help=f"draws per chain, {types.MIN_DRAWS} to {types.MAX_DRAWS:,} "
+                        "(default %(default)s)")
+    p.add_argument("--tune", type=types.tune, default=None,
                    help="tuning steps per chain (default: the family's, e.g. 300 for binary "
                         "outcomes, 1000 for median OS)")
-    p.add_argument("--chains", type=int, default=4, help="number of chains")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--chains", type=types.chains, default=4,
+                   help=f"number of chains, 1 to {types.MAX_CHAINS} (default %(default)s)")
+    _seed_opt(p)
+
+
+def _seed_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=types.seed, default=20260226,
+                   help="random seed, 0 to 2^64 - 1 (default %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = types.Parser(
         prog="python -m srsbayes",
         description="Bayesian re-analysis of preop vs postop SRS evidence.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -54,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "bundled data's paper, data/paper_facts.toml)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
-    p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
+    p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id,
+                   help="outcome id, e.g. lmd")
     _common_data(p)
     p.add_argument("--prior", action="append", default=[], metavar="NAME=DIST",
                    help="override a prior, e.g. 'tau=halfnormal(0.5)' (repeatable)")
-    p.add_argument("--baseline", "--baseline-risk", type=float, action="append", default=[],
+    p.add_argument("--baseline", "--baseline-risk", type=types.finite_float, action="append",
+                   default=[],
                    metavar="LEVEL",
                    help="also give absolute effects at this stated postop level: a risk (0-1) "
                         "for binary outcomes, median months for OS (repeatable)")
@@ -70,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/OUTCOME)")
 
     p = sub.add_parser("sweep", help="prior- and data-sensitivity sweep for one outcome")
-    p.add_argument("outcome", metavar="OUTCOME")
+    p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id)
     _common_data(p)
     p.add_argument("--grid", type=Path, default=None, help="TOML grid replacing the default")
     _sampler_opts(p)
@@ -80,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    _seed_opt(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
@@ -94,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="baseline (postop) risk for the absolute effects of binary outcomes, "
                         "e.g. 0.12 or lmd=0.12 (repeatable; default: the pooled postop risk "
                         "of the studies)")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    _seed_opt(p)
     p.add_argument("--out", type=Path, default=None,
                    help="folder for certainty.json (default reports/)")
 
@@ -102,8 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(binomial, median, contrast; the contrast family also "
                                         "by its exact posterior on 5 x --sims data sets)")
     _common_data(p)
-    p.add_argument("--sims", type=int, default=200, help="simulated data sets per family")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--sims", type=types.sims, default=200,
+                   help=f"simulated data sets per family, 1 to {types.MAX_SIMS:,}")
+    _seed_opt(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
     return parser

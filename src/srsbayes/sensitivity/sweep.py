@@ -62,7 +62,7 @@ from ..inference.fitting import (
 from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import command_line, package_versions, write_json, write_text, write_with
+from ..outputs import command_line, csv_text, package_versions, write_json, write_text, write_with
 from ..priors.distributions import Prior
 from .bias import bias_variants
 from .coding import model_variants
@@ -188,7 +188,7 @@ class SweepResult:
         """Write ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``out`` (atomically)."""
         out = Path(out)
         paths = {"csv": out / "sweep.csv", "json": out / "sweep.json", "png": out / "sweep.png"}
-        write_text(paths["csv"], self.rows.to_csv(index=False, lineterminator="\n"))
+        write_text(paths["csv"], csv_text(self.rows))  # formula-like text neutralised
         write_json(paths["json"], self.as_dict())
         png = self.figure_png()
         write_with(paths["png"], lambda tmp: tmp.write_bytes(png))
