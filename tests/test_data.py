@@ -313,7 +313,7 @@ def test_fit_cli_needs_two_studies(tmp_path, monkeypatch, run_cli):
     path = write_csv(tmp_path, ONE_STUDY_LMD)
     monkeypatch.chdir(tmp_path)
     status, _, err = run_cli(["fit", "lmd", "--data", path, "--out", tmp_path / "out",
-                              "--draws", "10", "--tune", "10", "--chains", "1"])
+                              "--draws", "25", "--tune", "10", "--chains", "1"])
     assert status == EXIT_INPUT
     assert err.strip().startswith(f"srsbayes: error: {path}: column 'study': ")
     assert "needs >= 2" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -101,11 +102,15 @@ def csv_cell(value: Any) -> Any:
 
 def csv_text(frame: Any) -> str:
     """A :class:`pandas.DataFrame` as CSV text with every text cell made safe by
-    :func:`csv_cell` (numeric columns, e.g. -0.5, stay numbers), column names included."""
+    :func:`csv_cell` (numeric columns, e.g. -0.5, stay numbers), column names included;
+    text cells are quoted, numbers not."""
     safe = frame.rename(columns=csv_cell)
-    for col in safe.select_dtypes(include="object").columns:
-        safe[col] = safe[col].map(csv_cell)
-    return safe.to_csv(index=False, lineterminator="\n")
+    for col in safe.columns:
+        if safe[col].dtype.kind not in "biufcmM":  # text (object or string) columns
+            safe[col] = safe[col].map(csv_cell)
+    # Every text cell quoted: the csv module quotes a cell holding a line feed but not one
+    # holding a lone carriage return, which would otherwise split the row.
+    return safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
