@@ -309,7 +309,7 @@ def test_fit_cli_outcome_without_study(tmp_path, monkeypatch, run_cli):
     path = write_csv(tmp_path, ONE_STUDY_LMD)
     monkeypatch.chdir(tmp_path)
     status, _, err = run_cli(["fit", "rn", "--data", path, "--out", tmp_path / "out",
-                              "--draws", "10", "--tune", "10", "--chains", "1"])
+                              "--draws", "25", "--tune", "10", "--chains", "1"])
     assert status == EXIT_INPUT
     assert err.strip() == (f"srsbayes: error: {path}: column 'outcome': outcome 'rn' has no "
                            "study")

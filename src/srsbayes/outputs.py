@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -57,9 +59,42 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def json_text(obj: Any, *, indent: int | None = 2) -> str:
+    """``obj`` as strict JSON (RFC 8259): NaN and infinities become null, never the bare
+    ``NaN``/``Infinity`` that ``json.dumps`` writes by default and other readers refuse."""
+    return json.dumps(_clean(obj), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON atomically; NaN becomes null."""
-    write_text(path, json.dumps(_clean(obj), indent=2, ensure_ascii=False) + "\n")
+    """Write ``obj`` as indented JSON atomically; NaN and infinities become null."""
+    write_text(path, json_text(obj) + "\n")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+Injection"): a study named ``=cmd|' /C calc'!A0`` must not run anything when the CSV is
+opened."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that starts with one of :data:`FORMULA_START`, prefixed with ``'`` (shown
+    as text, not run); numbers and other text unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: Any) -> str:
+    """A :class:`pandas.DataFrame` as CSV text with every text cell made safe by
+    :func:`csv_cell` (numeric columns, e.g. -0.5, stay numbers), column names included;
+    text cells are quoted, numbers not."""
+    safe = frame.rename(columns=csv_cell)
+    for col in safe.columns:
+        if safe[col].dtype.kind not in "biufcmM":  # text (object or string) columns
+            safe[col] = safe[col].map(csv_cell)
+    # Every text cell quoted: the csv module quotes a cell holding a line feed but not one
+    # holding a lone carriage return, which would otherwise split the row.
+    return safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
@@ -75,7 +110,7 @@ def _clean(obj: Any) -> Any:
         return [_clean(v) for v in obj]
     if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
         obj = obj.item()
-    if isinstance(obj, float) and obj != obj:
+    if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
 

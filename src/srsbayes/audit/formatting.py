@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..inputs.data import StudyTable
+from ..outputs import json_text
 from .findings import SEVERITIES, Finding
 from .registry import CHECKS
 
@@ -49,4 +49,4 @@ def _line(f: Finding, table: StudyTable | None) -> str:
 
 def format_json(findings: list[Finding]) -> str:
     """JSON list of findings (see :meth:`Finding.to_dict`)."""
-    return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
+    return json_text([f.to_dict() for f in findings]) + "\n"  # strict: NaN is null

@@ -13,6 +13,7 @@ from typing import Any
 
 # The longest number exact() accepts (digits or exponent) is the loader's own limit.
 from ..inputs.cells import MAX_DIGITS
+from ..values import is_ascii_number
 
 
 def exact(value: str | float) -> tuple[Fraction, int]:
@@ -30,6 +31,8 @@ def exact(value: str | float) -> tuple[Fraction, int]:
         raise ValueError(f"not a number: {value!r}") from None
     if not dec.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    if isinstance(value, str) and not is_ascii_number(text):  # Decimal reads '٤٥', '4_5'
+        raise ValueError(f"not a number: {value!r} (ASCII digits only)")
     if not isinstance(value, str):
         dec = dec.normalize()  # 91.0 -> 91: a float carries no trailing zeros
     _, digits, exp = dec.as_tuple()

@@ -24,6 +24,7 @@ from typing import NoReturn
 from .. import interrupts
 from ..errors import EXIT_INPUT, EXIT_OUTPUT, InputError, OutputError
 from ..provenance import recording_command
+from . import types
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
 COMMANDS = ("audit", "fit", "sweep", "report", "validate", "certainty", "trial")
@@ -39,16 +40,24 @@ def _common_data(p: argparse.ArgumentParser) -> None:
 
 
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
-    p.add_argument("--draws", type=int, default=draws, help="draws per chain (default %(default)s)")
-    p.add_argument("--tune", type=int, default=None,
+    p.add_argument("--draws", type=types.draws, default=draws,
+                   help=f"draws per chain, {types.MIN_DRAWS} to {types.MAX_DRAWS:,} "
+                        "(default %(default)s)")
+    p.add_argument("--tune", type=types.tune, default=None,
                    help="tuning steps per chain (default: the family's, e.g. 300 for binary "
                         "outcomes, 1000 for median OS)")
-    p.add_argument("--chains", type=int, default=4, help="number of chains")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--chains", type=types.chains, default=4,
+                   help=f"number of chains, 1 to {types.MAX_CHAINS} (default %(default)s)")
+    _seed_opt(p)
+
+
+def _seed_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=types.seed, default=20260226,
+                   help="random seed, 0 to 2^64 - 1 (default %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = types.Parser(
         prog="python -m srsbayes",
         description="Bayesian re-analysis of preop vs postop SRS evidence.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -68,11 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "bundled paper, data/paper_facts.toml, for the bundled data only)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
-    p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
+    p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id,
+                   help="outcome id, e.g. lmd")
     _common_data(p)
     p.add_argument("--prior", action="append", default=[], metavar="NAME=DIST",
                    help="override a prior, e.g. 'tau=halfnormal(0.5)' (repeatable)")
-    p.add_argument("--baseline", "--baseline-risk", type=float, action="append", default=[],
+    p.add_argument("--baseline", "--baseline-risk", type=types.finite_float, action="append",
+                   default=[],
                    metavar="LEVEL",
                    help="also give absolute effects at this stated postop level: a risk (0-1) "
                         "for binary outcomes, median months for OS (repeatable)")
@@ -85,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/OUTCOME)")
 
     p = sub.add_parser("sweep", help="prior- and data-sensitivity sweep for one outcome")
-    p.add_argument("outcome", metavar="OUTCOME")
+    p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id)
     _common_data(p)
     p.add_argument("--grid", type=Path, default=None, help="TOML grid replacing the default")
     _sampler_opts(p)
@@ -95,14 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    _seed_opt(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--trials", nargs="?", const="bundled", default=None, metavar="FILE",
                    help="add 'The trials under way': assurance, preposterior and EVSI of each "
                         "trial of the trials file (the bundled data/trials.toml, or FILE)")
     p.add_argument("--trial-size", action="append", default=[], metavar="ID=N_PREOP,N_POSTOP",
                    help="patients per arm of a trial whose size is not public (repeatable)")
-    p.add_argument("--trial-sims", type=int, default=1000,
+    p.add_argument("--trial-sims", type=types.bounded_int(100, types.MAX_SIMS), default=1000,
                    help="simulated trials per trial and outcome (default %(default)s)")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
@@ -116,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="baseline (postop) risk for the absolute effects of binary outcomes, "
                         "e.g. 0.12 or lmd=0.12 (repeatable; default: the pooled postop risk "
                         "of the studies)")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    _seed_opt(p)
     p.add_argument("--out", type=Path, default=None,
                    help="folder for certainty.json (default reports/)")
 
@@ -124,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(binomial, median, contrast; the contrast family also "
                                         "by its exact posterior on 5 x --sims data sets)")
     _common_data(p)
-    p.add_argument("--sims", type=int, default=200, help="simulated data sets per family")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    p.add_argument("--sims", type=types.sims, default=200,
+                   help=f"simulated data sets per family, 1 to {types.MAX_SIMS:,}")
+    _seed_opt(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
     _trial_parser(sub)
@@ -135,16 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _trial_parser(sub) -> None:
     p = sub.add_parser("trial", help="assurance, preposterior and value of information (EVSI, "
                                      "EVPI) of a randomised trial, from the meta-analysis")
-    p.add_argument("outcome", metavar="OUTCOME", help="outcome id, e.g. lmd")
+    p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id,
+                   help="outcome id, e.g. lmd")
     _common_data(p)
     p.add_argument("--design", default=None, metavar="ID",
                    help="a trial of the trials file by registry id or alias, e.g. NCT03741673 "
                         "(its public size; a size that is not public must be given)")
     p.add_argument("--trials", type=Path, default=None, metavar="FILE",
                    help="trials file (default: the bundled data/trials.toml)")
-    p.add_argument("--n-per-arm", type=int, nargs=2, default=None,
+    p.add_argument("--n-per-arm", type=types.bounded_int(1, 10**7), nargs=2, default=None,
                    metavar=("N_PREOP", "N_POSTOP"), help="patients per arm")
-    p.add_argument("--se", type=float, default=None,
+    p.add_argument("--se", type=types.finite_float, default=None,
                    help="expected standard error of the trial's estimate on the analysis "
                         "scale (log scale for a ratio); needed for outcomes without counts")
     p.add_argument("--success", default="p<0.05",
@@ -152,18 +165,18 @@ def _trial_parser(sub) -> None:
                         "posterior probability of benefit); default %(default)s")
     p.add_argument("--bias-adjusted", nargs="?", const="bundled", default=None, metavar="FILE",
                    help="bias-adjust the observational evidence (as fit --bias-adjusted)")
-    p.add_argument("--sims", type=int, default=2000, help="simulated trials (default "
-                                                          "%(default)s)")
-    p.add_argument("--max-refits", type=int, default=50,
+    p.add_argument("--sims", type=types.bounded_int(100, types.MAX_SIMS), default=2000,
+                   help="simulated trials (default %(default)s)")
+    p.add_argument("--max-refits", type=types.bounded_int(0, types.MAX_SIMS), default=50,
                    help="most refits of simulated trials whose Pareto k > 0.7 (default "
                         "%(default)s)")
     p.add_argument("--weights", type=Path, default=None,
                    help="net-benefit weights TOML (default: the bundled data/net_benefit.toml)")
-    p.add_argument("--patients-per-year", type=float, default=None,
+    p.add_argument("--patients-per-year", type=types.finite_float, default=None,
                    help="patients a year the decision concerns (for population EVSI/EVPI)")
-    p.add_argument("--horizon-months", type=float, default=None,
+    p.add_argument("--horizon-months", type=types.finite_float, default=None,
                    help="months over which the decision applies (for population EVSI/EVPI)")
-    p.add_argument("--seed", type=int, default=20260226, help="random seed")
+    _seed_opt(p)
     p.add_argument("--json", action="store_true", help="print trial.json instead of text")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--out", type=Path, default=None,

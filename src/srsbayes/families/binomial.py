@@ -303,7 +303,9 @@ def _arm_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
                                          _decimals(wide, arm, i), how)
         if np.any(hi - lo + 1 > MAX_COUNT_SET):
             i = int(np.argmax(hi - lo))
-            raise InputError(f"{wide['study'].iloc[i]} {arm}: the reported rate allows "
+            line = wide[f"row_{arm}"].iloc[i] if f"row_{arm}" in wide else None
+            where = f" (line {int(line)})" if line is not None and line == line else ""
+            raise InputError(f"{wide['study'].iloc[i]} {arm}{where}: the reported rate allows "
                              f"{hi[i] - lo[i] + 1} event counts (at most {MAX_COUNT_SET}); "
                              "report the events", column="percent")
         data |= {f"n_{arm}": n, f"y_{arm}": y, f"k_below_{arm}": y - lo,
@@ -760,8 +762,10 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
     Raises
     ------
     InputError
-        ``events`` outside ``0..n``, ``percent`` outside 0-100, neither given, or both given
-        but ``100 events / n`` does not round to ``percent`` (:func:`reproduces`).
+        ``events`` outside ``0..n``, ``percent`` outside 0-100, neither given, both given
+        but ``100 events / n`` does not round to ``percent`` (:func:`reproduces`), or only
+        ``percent`` given for so large an ``n`` that it allows more than
+        :data:`MAX_COUNT_SET` counts (``n = 2e15`` with 3.5%: report the events).
     """
 
     r, n, ev, pc = rec["row"], rec["n"], rec["events"], rec["percent"]
@@ -775,6 +779,12 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
         raise InputError("binary outcome needs 'events' or 'percent'", file=f, row=r,
                          column="events")
     if np.isnan(ev):
+        how = "km" if rec.get("rate_type") == "km" else "rounded"
+        lo, hi = count_set(pc, int(n), decimals, how)
+        if hi - lo + 1 > MAX_COUNT_SET:  # checked here, where the file and line are known
+            raise InputError(f"{pc:g}% of n = {int(n)} allows {hi - lo + 1} event counts (at "
+                             f"most {MAX_COUNT_SET}); report the events", file=f, row=r,
+                             column="percent")
         k = nearest_count(pc, int(n))
         rec["events"] = float(k)
         rec["events_rule"] = ("nearest count to percent" if reproduces(k, int(n), pc, decimals)

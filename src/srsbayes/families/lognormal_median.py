@@ -367,9 +367,18 @@ STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "months", 1.0
 """Unit of ``level_preop``/``difference`` at a stated baseline (months of median OS)."""
 
 
+MAX_STATED_MEDIAN = 1200.0
+"""Longest stated postop median survival, in months (100 years): ``--baseline 1e308``
+printed 4.6e306 months."""
+
+
 def check_stated_baseline(value: float) -> str | None:
-    """Why ``value`` cannot be a stated postop median, or None when it can."""
-    return None if value > 0 else f"a postop median must be > 0 months, got {value:g}"
+    """Why ``value`` cannot be a stated postop median, or None when it can (a finite
+    number of months in ``(0, MAX_STATED_MEDIAN]``)."""
+    if not 0 < value <= MAX_STATED_MEDIAN:  # NaN fails too
+        return (f"a postop median must be > 0 and at most {MAX_STATED_MEDIAN:g} months, "
+                f"got {value:g}")
+    return None
 
 
 def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec

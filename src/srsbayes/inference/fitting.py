@@ -35,6 +35,7 @@ from ..outputs import OutputUnit, command_line, package_versions, write_json, wr
 from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
+from .budget import check_memory
 from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
 from .exact import with_exact_check
@@ -233,6 +234,7 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
 
     The settings returned are the ones used, with ``tune`` resolved for the family."""
     settings = settings.resolved(family, len(next(iter(data.values()), ())))
+    check_memory(settings.draws, settings.chains, _n_studies(data))  # before any sampling
     fam = get_family(family)
     idata = sample_posterior(family, data, priors, settings, cache)
     # Families with an exact posterior (the normal-normal contrast model) also fail the

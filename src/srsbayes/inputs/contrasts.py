@@ -38,6 +38,7 @@ from scipy import stats
 from ..errors import InputError
 from ..families import get_family
 from ..families.contrast import MEASURES, WORDS, is_ratio, measure_code
+from ..values import clean_name
 from .cells import parse_number
 from .specs import OutcomeSpec
 
@@ -98,6 +99,7 @@ def _choice(value: Any, allowed: dict[str, tuple[str, ...]], *, f: str, row: int
 
 def _check_outcome(rec: dict, specs: dict[str, OutcomeSpec], f: str) -> OutcomeSpec:
     r = rec["row"]
+    rec["study"] = clean_name(str(rec.get("study", "")))  # as for arm rows (inputs.data)
     for col in ("study", "outcome"):
         if str(rec.get(col, "")).strip() == "":
             raise InputError("empty value", file=f, row=r, column=col)

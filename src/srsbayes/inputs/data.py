@@ -31,6 +31,7 @@ import pandas as pd
 from ..errors import InputError
 from ..families import ARMS, as_int, get_family  # noqa: F401  (as_int: public here too)
 from ..resources import BUNDLED_DATA
+from ..values import clean_name
 from . import contrasts
 from .cells import parse_number
 from .specs import OutcomeSpec
@@ -273,8 +274,11 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
 
 
 def _check_common(rec: dict, specs: dict[str, OutcomeSpec], f: str) -> None:
-    """Study, outcome and arm present and known (outcome and arm normalised to lower case)."""
+    """Study, outcome and arm present and known (outcome and arm normalised to lower case,
+    the study's name by :func:`srsbayes.values.clean_name`: NFKC, invisible characters
+    removed)."""
     r = rec["row"]
+    rec["study"] = clean_name(rec["study"])  # "Study A" + a zero-width space is "Study A"
     for col in ("study", "outcome", "arm"):
         if rec[col] == "":
             raise InputError("empty value", file=f, row=r, column=col)

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..priors.distributions import Prior, check_support, parse_prior
 from ..resources import default_models_dir
+from ..values import is_slug
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ def read_toml(path: str | Path, what: str) -> tuple[str, dict]:
     f, p = str(path), Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        return text, tomllib.loads(text)
+        # a byte-order mark (as some Windows editors save UTF-8) is no TOML; the CSV reader
+        # accepts one too
+        return text, tomllib.loads(text.removeprefix("\ufeff"))
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=f) from None
     except IsADirectoryError:
@@ -199,6 +202,11 @@ def load_spec_file(path: str | Path) -> OutcomeSpec:
     dp = raw.get("decision_probability", 0.95)
     if not _is_number(dp) or not 0.5 <= dp < 1:
         raise InputError("must be a number in [0.5, 1)", file=f, column="decision_probability")
+    if not is_slug(raw["id"]):
+        hint = " (ids are lower case)" if is_slug(raw["id"].lower()) else ""
+        raise InputError(f"id {_shown(raw['id'])!r} is not an outcome id: lower-case letters, "
+                         f"digits, '_' and '-', starting with a letter or digit{hint}", file=f,
+                         column="id")
     if path.stem != raw["id"]:
         raise InputError(f"id {raw['id']!r} must match the file name", file=f, column="id")
     otype = raw.get("outcome_type", "")
@@ -276,6 +284,9 @@ def load_specs(models_dir: Path | None = None) -> dict[str, OutcomeSpec]:
 
 def get_spec(outcome: str, models_dir: Path | None = None) -> OutcomeSpec:
     """The spec for ``outcome``; an unknown id is an :class:`InputError`."""
+    if not is_slug(outcome):
+        raise InputError(f"not an outcome id: {_shown(outcome)!r} (lower-case letters, digits, "
+                         "'_' and '-', starting with a letter or digit)", column="OUTCOME")
     specs = load_specs(models_dir)
     if outcome not in specs:
         raise InputError(f"unknown outcome {outcome!r}; specs exist for: {', '.join(specs)}",

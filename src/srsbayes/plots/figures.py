@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..families import FamilyInfo, summary_info
+from ..values import shorten
 
 DPI = 100
 OBSERVED = "#000000"
@@ -142,13 +143,19 @@ def _interval(ax, y: float, lo: float, mid: float, hi: float, *, color: str, mar
             mfc=color if filled else "white", mew=1.4, ls="none", label=label)
 
 
+LABEL_WIDTH = 40
+"""Most characters of a study's name in a figure (:func:`srsbayes.values.shorten`)."""
+
+
 def study_label(row: dict[str, Any]) -> str:
     """A forest-plot row label: the study, with its design and risk of bias when recorded
     (e.g. "Study A (retrospective; RoB serious)")."""
     extra = [row["design"]] if row.get("design") else []
     if row.get("rob"):
         extra.append(f"RoB {row['rob']}")
-    return plain(row["study"]) + (f" ({'; '.join(extra)})" if extra else "")
+    # a long name is cut in the figure (a 10,000-character name drew a 104,539-pixel-wide
+    # plot); the tables keep it whole
+    return shorten(plain(row["study"]), LABEL_WIDTH) + (f" ({'; '.join(extra)})" if extra else "")
 
 
 def forest_plot(summary: dict[str, Any]) -> bytes:
@@ -375,7 +382,7 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
     const = (idata["constant_data"].to_dataset() if "constant_data" in idata.children
              else None)
     names = [n for n in obs.data_vars if n in rep.data_vars]
-    studies = [plain(s) for s in summary["studies"]]
+    studies = [shorten(plain(s), LABEL_WIDTH) for s in summary["studies"]]
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 0.8, 0.5 *
                                                       len(studies) + 1.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):

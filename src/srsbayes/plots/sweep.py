@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..families import measure_info
 from ..inputs.specs import OutcomeSpec
+from ..values import shorten
 
 KIND_STYLE = {
     "prior": ("#0072B2", "o", "prior setting"),
@@ -106,7 +107,8 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
     ax_e.text(0.99, 1.0, f"{right} →", transform=ax_e.transAxes, ha="right", va="bottom",
               fontsize=8, color=GREY)
     ax_p.set_yticks(ys)
-    ax_p.set_yticklabels(list(rows["setting"]), fontsize=8)
+    # a setting named after a long study name is cut in the figure, kept whole in sweep.csv
+    ax_p.set_yticklabels([shorten(str(x), 60) for x in rows["setting"]], fontsize=8)
     if reference is not None:
         for tick, label in zip(ax_p.get_yticklabels(), rows["setting"], strict=True):
             if label == reference:

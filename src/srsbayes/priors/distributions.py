@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ..errors import InputError
+from ..values import is_ascii_number
 
 if TYPE_CHECKING:
     from scipy import stats
@@ -201,9 +202,11 @@ def parse_prior(text: str, *, where: str | None = None, file: str | None = None)
     factory = NAMED_PRIORS.get(name)
     if factory is not None and (name not in DISTRIBUTIONS or (args and not _is_number(args[0]))):
         try:
-            return factory(*args)
+            prior = factory(*args)
         except (TypeError, KeyError, ValueError) as exc:
             raise InputError(str(exc).strip("'\""), file=file, column=where) from None
+        _check_params(prior.dist, prior.params, file=file, where=where)
+        return prior
     if name not in DISTRIBUTIONS:
         known = ", ".join([*DISTRIBUTIONS, *(n for n in NAMED_PRIORS if n not in DISTRIBUTIONS)])
         raise InputError(f"unknown distribution {name!r}; known: {known}", file=file,
@@ -219,13 +222,37 @@ def parse_prior(text: str, *, where: str | None = None, file: str | None = None)
 
 
 def _is_number(s: str) -> bool:
-    try:
-        return math.isfinite(float(s))
-    except ValueError:
-        return False
+    # ASCII decimals only, as in the study table (float() also reads '1_0', '١' and 'inf')
+    return is_ascii_number(s) and math.isfinite(float(s))
+
+
+LOCATION_MAX = 100.0
+"""Largest ``|mu|`` of a location and ``|bound|`` of a uniform prior. Every slot is on a log
+or log-odds scale (a location of 100 is an odds ratio of e^100 = 2.7e43), so nothing
+plausible is refused; beyond it the sampler meets overflowing densities (``normal(1e308,
+1)`` failed every initialisation, then crashed)."""
+SCALE_RANGE = (1e-3, 1e3)
+"""Admissible scales (``sigma``, ``beta``, ``fraction``) and widths of a uniform prior, on
+the same scales: ``normal(0, 1e-300)`` or ``halfnormal(1e-320)`` made every density
+overflow (a crash), and a scale of 1000 is already flat over any plausible effect."""
+NU_RANGE = (0.5, 1e3)
+"""Admissible degrees of freedom: below 0.5 the tails are too heavy to sample
+(``studentt(1e-300, 0, 1)`` crashed the sampler), above 1000 a Student-t is a normal."""
+
+_ROLE = {"mu": "location", "lower": "location", "upper": "location", "nu": "nu"}
+
+
+def admissible_ranges() -> dict[str, str]:
+    """The documented range of each kind of prior parameter (for messages and docs)."""
+    lo, hi = SCALE_RANGE
+    return {"location": f"between -{_fmt(LOCATION_MAX)} and {_fmt(LOCATION_MAX)}",
+            "scale": f"between {_fmt(lo)} and {_fmt(hi)}",
+            "nu": f"between {_fmt(NU_RANGE[0])} and {_fmt(NU_RANGE[1])}"}
 
 
 def _check_params(name: str, p: tuple[float, ...], *, file: str | None, where: str | None) -> None:
+    """Positive scales, ``lower < upper``, and every parameter in its admissible range
+    (:data:`LOCATION_MAX`, :data:`SCALE_RANGE`, :data:`NU_RANGE`)."""
     scale_like = {"normal": [1], "studentt": [0, 2], "halfnormal": [0], "halfcauchy": [0],
                   "halfstudentt": [0, 1], "lognormal": [1], "turner": [1], "uisd": [0]}
     for i in scale_like.get(name, []):
@@ -235,6 +262,18 @@ def _check_params(name: str, p: tuple[float, ...], *, file: str | None, where: s
                              file=file, column=where)
     if name == "uniform" and not p[0] < p[1]:
         raise InputError(f"uniform: lower must be < upper, got {p}", file=file, column=where)
+    ranges = {"location": (-LOCATION_MAX, LOCATION_MAX), "scale": SCALE_RANGE, "nu": NU_RANGE}
+    for param, x in zip(DISTRIBUTIONS[name].params, p, strict=True):
+        role = _ROLE.get(param, "scale")
+        lo, hi = ranges[role]
+        if not lo <= x <= hi:
+            raise InputError(f"{name}: {param} = {_fmt(x)} is outside its admissible range "
+                             f"({role}s must be {admissible_ranges()[role]}; docs/priors.md)",
+                             file=file, column=where)
+    if name == "uniform" and p[1] - p[0] < SCALE_RANGE[0]:
+        raise InputError(f"uniform: upper - lower = {_fmt(p[1] - p[0])} is below "
+                         f"{_fmt(SCALE_RANGE[0])}, the narrowest admissible width "
+                         "(docs/priors.md)", file=file, column=where)
 
 
 def check_support(slot: str, prior: Prior, support: Support, *, file: str | None = None) -> None:

@@ -63,7 +63,7 @@ from ..inference.fitting import (
 from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import OutputUnit, write_json, write_text, write_with
+from ..outputs import OutputUnit, csv_text, write_json, write_text, write_with
 from ..priors.distributions import Prior
 from ..provenance import provenance
 from .bias import bias_variants
@@ -197,7 +197,7 @@ class SweepResult:
         png = self.figure_png()  # drawn before anything is written
         with OutputUnit(out, "sweep", self.provenance) as unit:
             folder = unit.folder()
-            write_text(folder / "sweep.csv", self.rows.to_csv(index=False, lineterminator="\n"))
+            write_text(folder / "sweep.csv", csv_text(self.rows))  # formula-like text neutralised
             write_json(folder / "sweep.json", self.as_dict())
             write_with(folder / "sweep.png", lambda tmp: tmp.write_bytes(png))
         return {"csv": out / "sweep.csv", "json": out / "sweep.json", "png": out / "sweep.png"}
