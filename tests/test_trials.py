@@ -301,10 +301,11 @@ def test_trial_command_on_the_bundled_lmd_design(tmp_path, capsys):
     (["trial", "lmd", "--n-per-arm", "90", "90", "--horizon-months", "60"],
      "--patients-per-year"),
 ])
-def test_trial_command_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, argv, column):
+def test_trial_command_bad_input_exits_2_and_writes_nothing(tmp_path, run_cli, argv, column):
     out = tmp_path / "t"
-    assert main([*argv, "--out", str(out)]) == 2
-    assert column in capsys.readouterr().err
+    status, _, err = run_cli([*argv, "--out", str(out)])
+    assert status == 2
+    assert column in err
     assert not out.exists()
 
 
