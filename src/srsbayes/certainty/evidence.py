@@ -132,14 +132,7 @@ def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
     n = np.asarray(wide["n_postop"], dtype=float)
     known = np.isfinite(n)  # published contrasts of a mixed outcome have no postop arm
     if FAMILIES[spec.family].count_data:
-        events = np.asarray(wide["events_postop"], dtype=float)
-        known &= np.isfinite(events)
-        if not known.any():
-            return None
-        k, events, n = int(known.sum()), events[known], n[known]
-        r = events.sum() / n.sum()
-        return Baseline(float(r), f"pooled postop risk of the {k} studies "
-                        f"({events.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%)")
+        return _pooled_risk(wide, spec, known)
     m = np.asarray(wide[level], dtype=float)
     known &= np.isfinite(m)
     if not known.any():
@@ -148,6 +141,31 @@ def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
     v = float((m * n).sum() / n.sum())
     return Baseline(v, f"patient-weighted mean postop median of the {k} studies "
                     f"({v:.1f} months)")
+
+
+def _pooled_risk(wide: pd.DataFrame, spec: OutcomeSpec, known: np.ndarray) -> Baseline | None:
+    """The pooled postop risk over the count sets of the relative-effect model: an arm
+    given as a percentage that no count reproduces (a GRIM failure) contributes its set of
+    counts, not the nearest count (maximum likelihood of a common risk,
+    :func:`srsbayes.families.baseline.pooled_risk`)."""
+    from ..families.baseline import pooled_risk
+
+    fam = get_family(spec.family)
+    events = np.asarray(wide["events_postop"], dtype=float)
+    known = known & np.isfinite(events)
+    if not known.any():
+        return None
+    data = fam.model_data(wide)
+    lo, hi = fam.count_bounds(data, "postop")
+    lo, hi, n = lo[known], hi[known], np.asarray(data["n_postop"], float)[known]
+    r = pooled_risk(lo, n, hi)
+    k = int(known.sum())
+    if np.array_equal(lo, hi):
+        how = f"{lo.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%"
+    else:
+        how = (f"{100 * r:.1f}% of {n.sum():.0f} patients, over the counts each reported "
+               "percentage allows")
+    return Baseline(float(r), f"pooled postop risk of the {k} studies ({how})")
 
 
 def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None
