@@ -261,19 +261,20 @@ def _with_baseline(spec, theta, baseline: Baseline) -> OutcomeEvidence:
     return OutcomeEvidence(spec, True, {"absolute_at_baseline": [at]}, (), baseline)
 
 
-def test_absolute_effects_per_1000_are_the_fits_own(specs):
+def test_absolute_effects_per_100_are_the_fits_own(specs):
     stated = Baseline(0.2, "stated")
     a = absolute_at(_with_baseline(specs["lmd"], np.full(1000, np.log(0.5)), stated), stated)
-    # odds 0.25 halved = 0.125, risk 0.125 / 1.125 = 0.1111
-    assert (a.unit, a.control) == ("per 1,000 patients", pytest.approx(200.0))
-    assert a.intervention.median == pytest.approx(1000 / 9)
-    assert a.difference.median == pytest.approx(1000 / 9 - 200)
+    # odds 0.25 halved = 0.125, risk 0.125 / 1.125 = 0.1111; per 100 patients, the unit of
+    # the thresholds and the new-population effect
+    assert (a.unit, a.control) == ("per 100 patients", pytest.approx(20.0))
+    assert a.intervention.median == pytest.approx(100 / 9)
+    assert a.difference.median == pytest.approx(100 / 9 - 20)
     pooled = Baseline(15.0, "pooled")
     m = absolute_at(_with_baseline(specs["os"], np.full(10, np.log(1.1)), pooled), pooled)
     assert (m.unit, m.intervention.median) == ("months", pytest.approx(16.5))
     draws = np.random.default_rng(1).normal(np.log(0.5), 0.3, 20000)
     spread = absolute_at(_with_baseline(specs["lmd"], draws, stated), stated)
-    assert spread.difference.ci95[0] < -88.9 < spread.difference.ci95[1]
+    assert spread.difference.ci95[0] < -8.89 < spread.difference.ci95[1]
     with pytest.raises(ValueError, match="fitted without the baseline"):
         absolute_at(_with_baseline(specs["lmd"], draws, stated), Baseline(0.3, "other"))
 
@@ -353,12 +354,13 @@ def test_assess_serialises_and_formats(specs):
     assert d["outcomes"]["rn"]["certainty"]["note"] == "not assessable: the fit did not converge"
     assert d["outcomes"]["rn"]["relative"] is None
     row = d["outcomes"]["lmd"]
-    assert row["absolute"][0]["control"] == pytest.approx(200.0)
+    assert row["absolute"][0]["control"] == pytest.approx(20.0)
     assert row["n_studies"] == 4 and row["n_patients"] == 400
     assert d["net_benefit"]["p_all_criteria"] == 1.0
     assert any("Zeng" in r for r in d["references"])
     text = format_text(report)
-    assert "postop 200 vs preop 111 per 1,000 (89 fewer" in text
+    assert ("absolute (primary): 8.9 fewer (95% CrI 8.9 to 8.9 fewer) per 100 patients: "
+            "postop 20.0 vs preop 11.1" in text)
     assert "certainty: not assessable: the fit did not converge" in text
 
 

@@ -87,6 +87,13 @@ class OutcomeEvidence:
         return sum(s.n for s in self.studies)
 
 
+def primary_absolute(summary: dict[str, Any]) -> dict[str, Any]:
+    """The absolute effects an outcome's certainty and statement read: the fit's primary
+    ones (``absolute_primary``, at the first stated baseline, as the SoF table shows them)
+    where the fit has them, else its new-population ones (``absolute``)."""
+    return summary.get("absolute_primary") or summary["absolute"]
+
+
 def _text(wide: pd.DataFrame, col: str) -> list[str]:
     if col not in wide.columns:
         return [""] * len(wide)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..draws import directional
 from .net_benefit import NetBenefit
 from .run import CertaintyReport
 from .sof import AbsoluteEffect, SoFRow
@@ -11,17 +12,32 @@ def _interval(lo: float, hi: float, fmt: str = ".2f") -> str:
     return f"{lo:{fmt}} to {hi:{fmt}}"
 
 
+def effect_words(unit: str) -> tuple[str, str, str]:
+    """``(more, fewer, suffix)`` of an absolute effect in ``unit``."""
+    if unit == "months":
+        return "months longer", "months shorter", " median OS"
+    return "more", "fewer", f" {unit}"
+
+
 def absolute_text(a: AbsoluteEffect) -> str:
-    """E.g. ``postop 125 vs preop 41 per 1,000 (84 fewer; difference 95% CrI -108 to -36)``."""
+    """E.g. ``8.3 fewer (95% CrI 3.4 to 10.8 fewer) per 100 patients: postop 12.5 vs preop
+    4.2, at the pooled postop risk of the 4 studies (...)`` — the digits of the bottom line
+    and the imprecision reason (:func:`srsbayes.draws.directional`, one decimal)."""
+    more, fewer, suffix = effect_words(a.unit)
     d = a.difference
-    if a.unit == "months":
-        return (f"postop {a.control:.1f} vs preop {a.intervention.median:.1f} months "
-                f"({d.median:+.1f}, 95% CrI {d.ci95[0]:+.1f} to {d.ci95[1]:+.1f}) "
-                f"at the {a.baseline.label}")
-    more = "more" if d.median >= 0 else "fewer"
-    return (f"postop {a.control:.0f} vs preop {a.intervention.median:.0f} per 1,000 "
-            f"({abs(d.median):.0f} {more}; difference 95% CrI {d.ci95[0]:+.0f} to "
-            f"{d.ci95[1]:+.0f}) at the {a.baseline.label}")
+    return (directional(d.median, *d.ci95, more, fewer) + suffix
+            + f": postop {a.control:.1f} vs preop {a.intervention.median:.1f}, "
+            f"at the {a.baseline.label}")
+
+
+def new_population_text(r: SoFRow) -> str:
+    """The secondary (new-population, predictive) absolute effect of a row, in words."""
+    if r.new_population is None:
+        return ""
+    more, fewer, suffix = effect_words(r.new_population_unit)
+    d = r.new_population
+    return (directional(d.median, *d.ci95, more, fewer) + suffix
+            + f", for {r.new_population_conditional_on}")
 
 
 def row_text(r: SoFRow) -> list[str]:
@@ -33,7 +49,10 @@ def row_text(r: SoFRow) -> list[str]:
     assert r.relative is not None
     lines = [head, f"  relative effect: {r.measure} {r.relative.median:.2f} "
                    f"(95% CrI {_interval(*r.relative.ci95)})"]
-    lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute]
+    lines += [f"  absolute (primary): {absolute_text(a)}" for a in r.absolute[:1]]
+    lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute[1:]]
+    if r.new_population is not None:
+        lines.append(f"  absolute (secondary, new population): {new_population_text(r)}")
     if r.absolute_note:  # e.g. published contrasts: no baseline to compute them at
         lines.append(f"  absolute: {r.absolute_note}")
     lines.append(f"  certainty: {c.level} (started {c.start}: {c.start_reason})")

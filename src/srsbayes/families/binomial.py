@@ -642,9 +642,11 @@ STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
 """What absolute effects at a stated baseline (``--baseline``, a proportion) are
 conditional on; formatted with the risk in %."""
 STATED_BASELINE_SCALE = 100.0
-STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 1,000 patients", 1000.0
-"""Unit of ``level_preop``/``difference`` at a stated baseline: a risk ``r`` is
-``1000 r`` patients per 1,000 (as summary-of-findings tables give it)."""
+STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 100 patients", 100.0
+"""Unit of ``level_preop``/``difference`` at a stated baseline: a risk ``r`` is ``100 r``
+patients per 100, the unit of the thresholds, the new-population effect and the net
+benefit, so that one absolute effect reads the same everywhere (GRADE allows per 100 or
+per 1,000; mixing them made the same effect look like two)."""
 
 
 def check_stated_baseline(value: float) -> str | None:
@@ -655,7 +657,7 @@ def check_stated_baseline(value: float) -> str | None:
 def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
                 ) -> dict[str, xr.DataArray]:
     """Absolute effects at stated postop risks ``baseline`` (dims ``baseline``), as guideline
-    tables report them: preop risk ``expit(logit r + theta)`` per draw, in % and per 1,000."""
+    tables report them: preop risk ``expit(logit r + theta)`` per draw, per 100 patients."""
     p_t = xr.apply_ufunc(expit, np.log(baseline / (1 - baseline)) + theta)
     return {"level_preop": STATED_LEVEL_SCALE * p_t,
             "difference": STATED_LEVEL_SCALE * (p_t - baseline),
@@ -707,9 +709,14 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
     """
     from .nnt import nnt_from_draws
 
-    nnt = nnt_from_draws(np.asarray(absolute["benefit"]))
+    # the NNT of the primary absolute effect (at the first stated baseline) when there is one
+    at = absolute.get("at_baseline_benefit")
+    primary = at is not None and "baseline" in at.dims and at.sizes["baseline"] > 0
+    nnt = nnt_from_draws(np.asarray(at.isel(baseline=0) if primary else absolute["benefit"]))
     nnt["note"] = ("patients treated with preop instead of postop SRS for one more to "
-                   "benefit (NNTB) or to be harmed (NNTH)")
+                   "benefit (NNTB) or to be harmed (NNTH)"
+                   + (", at the first stated baseline risk" if primary
+                      else ", in a new population"))
     is_contrast = contrast_rows(wide)
     rules = [{"study": s, "arm": arm, "rule": wide[f"events_rule_{arm}"].iloc[i],
               "events": int(data[f"y_{arm}"][i]), "n": int(data[f"n_{arm}"][i])}

@@ -160,7 +160,10 @@ class Estimates:
             "thresholds": [asdict(t) for t in self.thresholds],
             "absolute": {k: v.as_dict() for k, v in self.absolute.items()},
             "absolute_conditional_on": ABSOLUTE_CONDITIONAL_ON,
+            "absolute_role": ABSOLUTE_ROLE,
             "absolute_at_baseline": [a.as_dict() for a in self.at_baseline],
+            "absolute_primary": (self.at_baseline[0].as_dict() | {"role": PRIMARY_ROLE}
+                                 if self.at_baseline else None),
         }
 
 
@@ -196,6 +199,13 @@ def _stats_of(name: str, x: xr.DataArray, sign: int) -> DrawStats:
 
 ABSOLUTE_CONDITIONAL_ON = ("a new population whose postop level is drawn from the baseline "
                            "model of the studies' postop arms (predictive distribution)")
+
+
+ABSOLUTE_ROLE = ("secondary: the effect in a new population; the primary absolute effect is "
+                 "absolute_primary, at a stated baseline")
+PRIMARY_ROLE = ("primary: the summary-of-findings absolute effect at the first stated "
+                "baseline (GRADE; Dias et al. 2013, NICE DSU TSD 5), conditional on that "
+                "baseline; point estimate = median")
 
 
 def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...certainty.formatting import absolute_text
+from ...certainty.formatting import absolute_text, new_population_text
 from ..document import UL, Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from ..model import Report
 
 NAME = "certainty"
-HEAD = ["Outcome", "Relative effect (95% CrI)", "Absolute effects", "Studies (patients)",
+HEAD = ["Outcome", "Relative effect (95% CrI)",
+        "Absolute effect (primary: at the stated baseline risk)",
+        "Absolute effect in a new population (secondary, predictive)", "Studies (patients)",
         "Certainty", "What happens"]
 LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "fail"}
 
@@ -32,14 +34,16 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
     # n is optional on a contrast row: no patients counted means none reported
     studies = f"{r.n_studies} ({r.n_patients or 'patients not reported'})"
     if not c.assessable or r.relative is None:
-        return [r.label, "—", "—", studies, S(c.note, "fail"), r.statement]
+        return [r.label, "—", "—", "—", studies, S(c.note, "fail"), r.statement]
     rel = (f"{r.measure} {r.relative.median:.2f} "
            f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
     absolute: list[Inline] = [r.absolute_note] if r.absolute_note else []
     for i, a in enumerate(r.absolute):
         absolute += (["; "] if i else []) + [absolute_text(a)]
     assert c.level is not None
-    return [r.label, rel, absolute, studies, S(c.level, LEVEL_STYLE[c.level]), r.statement]
+    new = new_population_text(r) or "—"
+    return [r.label, rel, absolute, new, studies, S(c.level, LEVEL_STYLE[c.level]),
+            r.statement]
 
 
 def sof_table(report: CertaintyReport) -> Table:

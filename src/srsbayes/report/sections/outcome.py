@@ -10,7 +10,15 @@ from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import pct, verb
 from ..vocabulary import family_of, has_absolute
-from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
+from ..wording import (
+    absolute_text,
+    ci,
+    given,
+    new_population_text,
+    opposite,
+    ratio_name,
+    threshold_label,
+)
 
 if TYPE_CHECKING:
     from ..model import OutcomeReport, Report
@@ -194,7 +202,11 @@ def key_numbers(s: dict[str, Any]) -> Table:
                      + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
                      + ")", ci(s["se_inflation"])])
     for line in absolute_text(s):
-        rows.append(["Absolute effect of preop SRS", line])
+        rows.append(["Absolute effect of preop SRS (primary, as in the summary of findings)",
+                     line])
+    if (new := new_population_text(s)):
+        rows.append(["Absolute effect in a new population (secondary: postop level drawn "
+                     "from the baseline model, predictive)", new])
     if not has_absolute(s):
         rows.append(["Absolute effect of preop SRS", NO_ABSOLUTE])
     rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
