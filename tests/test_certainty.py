@@ -21,7 +21,7 @@ from srsbayes.certainty.inconsistency import rate_inconsistency
 from srsbayes.certainty.indirectness import rate_indirectness
 from srsbayes.certainty.large_effect import rate_large_effect
 from srsbayes.certainty.levels import final_level, start_level
-from srsbayes.certainty.net_benefit import net_benefit, paired_draws, verdict
+from srsbayes.certainty.net_benefit import copula_draws, net_benefit, paired_draws, verdict
 from srsbayes.certainty.publication_bias import egger_test, rate_publication_bias
 from srsbayes.certainty.risk_of_bias import StudyBias, rate_risk_of_bias
 from srsbayes.certainty.run import assess
@@ -333,6 +333,63 @@ def test_net_benefit_needs_every_outcome_it_names():
     nb = net_benefit({"lmd": np.ones(10)}, _settings([Criterion("lmd", 0)],
                                                      {"lmd": 1.0, "rn": 1.0}), seed=1)
     assert not nb.available and nb.note == "not assessable: no converged fit for rn"
+
+
+def test_copula_keeps_each_marginal_and_sets_the_rank_correlation():
+    rng = np.random.default_rng(5)
+    paired = {"a": rng.normal(size=20000), "b": rng.gamma(2.0, size=20000)}
+    for rho in (0.0, 0.3, 0.6, 0.9):
+        d = copula_draws(paired, rho, seed=1)
+        assert all(np.array_equal(np.sort(d[k]), np.sort(paired[k])) for k in paired)
+        # Spearman's rho of a Gaussian copula: (6 / pi) asin(rho / 2); SE about 1 / sqrt(n)
+        expected = 6 / math.pi * math.asin(rho / 2)
+        assert stats.spearmanr(d["a"], d["b"]).statistic == pytest.approx(expected, abs=0.03)
+
+
+def test_correlated_outcomes_change_the_verdict_and_give_a_tipping_rho():
+    """Two benefits N(1, 1) each: independent, the net N(2, 2) is positive with P 0.921;
+    with correlation rho its variance is 2 + 2 rho, so the verdict at 0.9 falls as rho
+    grows. Constructed so that P(net > 0) crosses 0.9 (the decision probability) at
+    rho = 2 / 1.2816**2 - 1 = 0.218 (Phi^-1(0.9) = 1.2816)."""
+    rng = np.random.default_rng(11)
+    b = {"x": rng.normal(1, 1, 40000), "y": rng.normal(1, 1, 40000)}
+    s = NetBenefitSettings((Criterion("x", 0),), {"x": 1.0, "y": 1.0}, {}, (1.0,), 0.9)
+    nb = net_benefit(b, s, seed=2)
+    assert nb.verdict == "net benefit" and nb.unit == "weighted events avoided per 100 patients"
+    ps = {c.rho: c.p_net_positive for c in nb.correlation}
+    assert list(ps) == [0.0, 0.3, 0.6, 0.9] and ps[0.0] == nb.p_net_positive
+    for rho, p in ps.items():  # Monte Carlo SE of a proportion of 40,000 draws < 0.0025
+        assert p == pytest.approx(stats.norm.cdf(2 / math.sqrt(2 + 2 * rho)), abs=0.01)
+    assert [c.verdict for c in nb.correlation] == ["net benefit"] + ["inconclusive"] * 3
+    assert nb.tipping_rho == pytest.approx(2 / stats.norm.ppf(0.9) ** 2 - 1, abs=0.04)
+    d = nb.as_dict()["correlation"]
+    assert d["tipping_rho"] == nb.tipping_rho and len(d["settings"]) == 4
+
+
+def test_p_all_criteria_is_no_longer_only_the_product_of_marginals():
+    rng = np.random.default_rng(3)
+    b = {"x": rng.normal(0.5, 1, 40000), "y": rng.normal(0.5, 1, 40000)}
+    s = NetBenefitSettings((Criterion("x", 0), Criterion("y", 0)), {"x": 1.0}, {}, (1.0,), 0.95)
+    nb = net_benefit(b, s, seed=2)
+    by_rho = {c.rho: c.p_all_criteria for c in nb.correlation}
+    marg = stats.norm.cdf(0.5) ** 2  # independent: the product of the marginals
+    assert by_rho[0.0] == pytest.approx(marg, abs=0.01)
+    # rho = 0.9: the bivariate normal orthant probability, well above the product
+    biv = stats.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]]).cdf([0.5, 0.5])
+    assert by_rho[0.9] == pytest.approx(biv, abs=0.01) and biv > marg + 0.1
+
+
+def test_a_nested_outcome_is_weighted_without_the_outcome_it_contains():
+    # DBF includes LMD: the state "DBF without LMD" has benefit 3 - 2 = 1, so with unit
+    # weights the net is 2 (LMD) + 1 = 3, not 5 (LMD counted twice)
+    b = {"lmd": np.full(100, 2.0), "dbf": np.full(100, 3.0)}
+    s = NetBenefitSettings((Criterion("lmd", 0),), {"lmd": 1.0, "dbf": 1.0}, {}, (1.0,), 0.95,
+                           contains={"dbf": ("lmd",)})
+    nb = net_benefit(b, s, seed=1)
+    assert nb.net.median == 3.0
+    assert nb.as_dict()["states"]["dbf"] == {"weight": 1.0, "excludes": ["lmd"]}
+    plain = net_benefit(b, NetBenefitSettings(s.criteria, s.weights, {}, (1.0,), 0.95), seed=1)
+    assert plain.net.median == 5.0
 
 
 def test_pairing_is_a_seeded_shuffle_of_each_outcomes_draws():

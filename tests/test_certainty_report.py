@@ -54,7 +54,7 @@ def test_sof_table_escaped_in_both_writers(result):
     assert "very low" in rows[1] and ("5.8 fewer (95% CrI 5.8 to 5.8 fewer) per 100 patients: "
                                        "postop 12.5 vs preop 6.7") in rows[1]
     assert "not assessable: the fit did not converge" in rows[2]
-    assert "P(lmd benefit ≥ 5) = 1.00" in page and "independent" in page
+    assert "P(lmd benefit ≥ 5): &gt;99.9%" in page and "independent" in page
     assert "rated down 1 for risk of bias" in page
     md = render.render_markdown(doc)
     assert "LMD &lt;i&gt;x&lt;/i&gt; &amp; \\*y\\* \\| z" in md

@@ -65,8 +65,9 @@ class OutcomeEvidence:
         The pooled control-arm level from the data (default baseline of the SoF table);
         ``None`` when the data have no arm-level values (e.g. published contrasts).
     log_effect, benefit
-        Flattened posterior draws of θ and of the absolute benefit (positive favours
-        preop), in the same (chain, draw) order; empty when the fit failed.
+        Flattened posterior draws of θ and of the primary absolute benefit (positive
+        favours preop; at the first stated baseline, :func:`primary_benefit`), in the same
+        (chain, draw) order; empty when the fit failed.
     bias_adjusted
         The bias-adjusted analysis, read by the risk-of-bias rule.
     """
@@ -185,7 +186,16 @@ def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None
     post, derived = result.idata["posterior"], result.idata["derived"]
     return OutcomeEvidence(spec, True, result.summary, studies, base,
                            np.asarray(post["effect"], dtype=float).ravel(),
-                           np.asarray(derived["benefit"], dtype=float).ravel(), bias_adjusted)
+                           primary_benefit(derived), bias_adjusted)
+
+
+def primary_benefit(derived: Any) -> np.ndarray:
+    """Flattened draws of the primary absolute benefit (at the first stated baseline, the
+    SoF's), or of the new-population benefit when the fit had no baseline."""
+    at = derived.get("at_baseline_benefit") if hasattr(derived, "get") else None
+    if at is not None and "baseline" in at.dims and at.sizes["baseline"] > 0:
+        return np.asarray(at.isel(baseline=0), dtype=float).ravel()
+    return np.asarray(derived["benefit"], dtype=float).ravel()
 
 
 def bias_adjusted_of(result: FitResult) -> BiasAdjusted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..draws import directional
+from ..draws import directional, pct
 from .net_benefit import NetBenefit
 from .run import CertaintyReport
 from .sof import AbsoluteEffect, SoFRow
@@ -70,17 +70,24 @@ def net_text(nb: NetBenefit) -> list[str]:
     assert nb.net is not None and nb.p_net_positive is not None
     crit = " and ".join(f"{c['outcome']} benefit >= {c['min_benefit']:g}"
                         for c in nb.criteria)
-    weights = ", ".join(f"{k} {w:g}" for k, w in (nb.weights or {}).items())
-    return [
+    nested = nb.contains or {}
+    weights = ", ".join(f"{k}{' without ' + '/'.join(nested[k]) if k in nested else ''} {w:g}"
+                        for k, w in (nb.weights or {}).items())
+    lines = [
         "Net clinical benefit (preop vs postop)",
-        f"  P({crit}) = {nb.p_all_criteria:.2f}",
-        f"  weighted net benefit ({weights}): {nb.net.median:.1f} "
-        f"(95% CrI {_interval(*nb.net.ci95, '.1f')}); P(> 0) = {nb.p_net_positive:.3f}: "
+        f"  P({crit}) = {pct(nb.p_all_criteria or 0.0)} (outcomes independent)",
+        f"  weighted net benefit ({weights}): {nb.net.median:.1f} {nb.unit} "
+        f"(95% CrI {_interval(*nb.net.ci95, '.1f')}); P(> 0) = {pct(nb.p_net_positive)}: "
         f"{nb.verdict}",
         f"  weights: the verdict holds in {nb.holds_in} of {len(nb.sensitivity)} settings of "
         "the multiplier grid",
-        f"  {nb.assumption}",
     ]
+    lines += [f"  correlation rho = {c.rho:g}: P(all criteria) = {pct(c.p_all_criteria)}, "
+              f"P(net > 0) = {pct(c.p_net_positive)}: {c.verdict}" for c in nb.correlation]
+    lines.append("  tipping rho: " + (f"{nb.tipping_rho:g}" if nb.tipping_rho is not None
+                                      else "none up to 0.99"))
+    lines.append(f"  {nb.assumption}")
+    return lines
 
 
 def format_text(report: CertaintyReport) -> str:

@@ -71,12 +71,30 @@ def net_benefit_statement(nb: NetBenefit) -> list[Inline]:
     """One paragraph for the top of the report (also usable in the bottom line)."""
     if not nb.available or nb.net is None:
         return [S("Net clinical benefit: ", "b"), nb.note]
+    return [S("Net clinical benefit: ", "b"), net_benefit_words(nb)]
+
+
+def net_benefit_words(nb: NetBenefit) -> str:
+    """The net benefit in words: its criteria, value with its unit, verdict, weights and
+    the verdict across the correlation between outcomes, with the tipping ρ."""
+    from ...draws import pct
+
+    assert nb.net is not None and nb.p_net_positive is not None
     crit = " and ".join(f"{c['outcome']} benefit ≥ {c['min_benefit']:g}" for c in nb.criteria)
-    return [S("Net clinical benefit: ", "b"),
-            f"P({crit}) = {nb.p_all_criteria:.2f}; weighted net benefit "
-            f"{nb.net.median:.1f} (95% CrI {nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), "
-            f"P(> 0) = {nb.p_net_positive:.3f}: {nb.verdict}; the verdict holds in "
-            f"{nb.holds_in} of {len(nb.sensitivity)} weight settings. {nb.assumption}"]
+    states = ", ".join(f"{k}{' without ' + '/'.join(v) if v else ''} × {w:g}"
+                       for k, w in (nb.weights or {}).items()
+                       for v in [(nb.contains or {}).get(k, ())])
+    corr = "; ".join(f"ρ = {c.rho:g}: {pct(c.p_net_positive)}, {c.verdict}"
+                     for c in nb.correlation)
+    tip = (f"the verdict changes from ρ = {nb.tipping_rho:g}" if nb.tipping_rho is not None
+           else "the verdict holds for every ρ up to 0.99")
+    return (f"P({crit}): {pct(nb.p_all_criteria or 0.0)} if the outcomes were independent; "
+            f"weighted net benefit ({states}) {nb.net.median:.1f} {nb.unit} (95% CrI "
+            f"{nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), P(> 0): "
+            f"{pct(nb.p_net_positive)}: {nb.verdict}; the verdict holds in {nb.holds_in} of "
+            f"{len(nb.sensitivity)} weight settings. Correlated outcomes (the same cohorts "
+            f"report them; Gaussian copula, correlation ρ between the outcomes' benefits): "
+            f"{corr}; {tip}. {nb.assumption}")
 
 
 def certainty_blocks(report: CertaintyReport) -> list[Block]:
