@@ -416,7 +416,7 @@ def test_assess_serialises_and_formats(specs):
     assert d["net_benefit"]["p_all_criteria"] == 1.0
     assert any("Zeng" in r for r in d["references"])
     text = format_text(report)
-    assert ("absolute (primary): 8.9 fewer (95% CrI 8.9 to 8.9 fewer) per 100 patients: "
+    assert ("absolute (primary): 8.9 fewer per 100 patients (95% CrI 8.9 to 8.9 fewer): "
             "postop 20.0 vs preop 11.1" in text)
     assert "certainty: not assessable: the fit did not converge" in text
 

@@ -87,11 +87,19 @@ def test_stated_and_pooled_baselines(bundled):
 
 def test_net_benefit(bundled):
     nb = json.loads(bundled[1])["net_benefit"]
-    assert nb["available"] and nb["outcomes"] == ["dbf", "lc", "lmd", "rn"]
+    # DBF has weight 0 by default (it may count LMD events), so it is not paired
+    assert nb["available"] and nb["outcomes"] == ["lc", "lmd", "rn"]
     assert [c["outcome"] for c in nb["criteria"]] == ["lmd", "rn", "lc"]
-    assert 0 < nb["p_all_criteria"] < min(c["probability"] for c in nb["criteria"])
-    assert nb["sensitivity"]["n_settings"] == 81
-    assert 0 <= nb["sensitivity"]["holds_in"] <= 81
+    assert 0 <= nb["p_all_criteria"] <= min(c["probability"] for c in nb["criteria"])
+    # the criteria read the primary effect: at the stated LMD risk of 5% no draw can avoid
+    # 5 LMD events per 100 patients
+    assert nb["criteria"][0]["probability"] == 0.0 and nb["p_all_criteria"] == 0.0
+    assert nb["sensitivity"]["n_settings"] == 27
+    assert 0 <= nb["sensitivity"]["holds_in"] <= 27
+    corr = nb["correlation"]
+    assert [c["rho"] for c in corr["settings"]] == [0.0, 0.3, 0.6, 0.9]
+    assert corr["tipping_rho"] is None or 0 < corr["tipping_rho"] < 1
+    assert nb["unit"] == "weighted events avoided per 100 patients"
     assert nb["verdict"] in ("net benefit", "net harm", "inconclusive")
     assert "independent" in nb["assumption"]
 
@@ -112,7 +120,7 @@ def test_text_table_for_one_outcome(tmp_path, run_cli):
     assert "postop 12.5 vs preop" in out and "pooled postop risk of the 4 studies " \
            "(12.5% of 208 patients, over the counts each reported percentage allows)" in out
     assert "rated down 1 for risk of bias" in out
-    assert "Net clinical benefit: not assessable: no converged fit for dbf, lc, rn" in out
+    assert "Net clinical benefit: not assessable: no converged fit for lc, rn" in out
 
 
 def test_a_failed_fit_is_not_rated_and_exits_3(tmp_path, run_cli, monkeypatch):

@@ -51,7 +51,7 @@ def test_sof_table_escaped_in_both_writers(result):
     assert "Summary of findings and certainty of evidence" in page
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
     assert len(rows) == 3  # header, lmd, rn
-    assert "very low" in rows[1] and ("5.8 fewer (95% CrI 5.8 to 5.8 fewer) per 100 patients: "
+    assert "very low" in rows[1] and ("5.8 fewer per 100 patients (95% CrI 5.8 to 5.8 fewer): "
                                        "postop 12.5 vs preop 6.7") in rows[1]
     assert "not assessable: the fit did not converge" in rows[2]
     assert "P(lmd benefit ≥ 5): &gt;99.9%" in page and "independent" in page

@@ -20,12 +20,12 @@ def effect_words(unit: str) -> tuple[str, str, str]:
 
 
 def absolute_text(a: AbsoluteEffect) -> str:
-    """E.g. ``8.3 fewer (95% CrI 3.4 to 10.8 fewer) per 100 patients: postop 12.5 vs preop
+    """E.g. ``8.3 fewer per 100 patients (95% CrI 3.4 to 10.8 fewer): postop 12.5 vs preop
     4.2, at the pooled postop risk of the 4 studies (...)`` — the digits of the bottom line
     and the imprecision reason (:func:`srsbayes.draws.directional`, one decimal)."""
     more, fewer, suffix = effect_words(a.unit)
     d = a.difference
-    return (directional(d.median, *d.ci95, more, fewer) + suffix
+    return (directional(d.median, *d.ci95, more, fewer, unit=suffix)
             + f": postop {a.control:.1f} vs preop {a.intervention.median:.1f}, "
             f"at the {a.baseline.label}")
 
@@ -36,8 +36,7 @@ def new_population_text(r: SoFRow) -> str:
         return ""
     more, fewer, suffix = effect_words(r.new_population_unit)
     d = r.new_population
-    return (directional(d.median, *d.ci95, more, fewer) + suffix
-            + f", for {r.new_population_conditional_on}")
+    return directional(d.median, *d.ci95, more, fewer, unit=suffix)
 
 
 def row_text(r: SoFRow) -> list[str]:
@@ -52,7 +51,8 @@ def row_text(r: SoFRow) -> list[str]:
     lines += [f"  absolute (primary): {absolute_text(a)}" for a in r.absolute[:1]]
     lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute[1:]]
     if r.new_population is not None:
-        lines.append(f"  absolute (secondary, new population): {new_population_text(r)}")
+        lines.append(f"  absolute (secondary): {new_population_text(r)}, for "
+                     f"{r.new_population_conditional_on}")
     if r.absolute_note:  # e.g. published contrasts: no baseline to compute them at
         lines.append(f"  absolute: {r.absolute_note}")
     lines.append(f"  certainty: {c.level} (started {c.start}: {c.start_reason})")

@@ -638,7 +638,7 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     }
 
 
-STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
+STATED_BASELINE_LABEL = "at a postop risk of {:.3g}%"
 """What absolute effects at a stated baseline (``--baseline``, a proportion) are
 conditional on; formatted with the risk in %."""
 STATED_BASELINE_SCALE = 100.0

@@ -39,11 +39,11 @@ def signed(v: float, more: str, fewer: str, d: int = 1) -> str:
 
 
 def directional(stats: dict[str, Any], more: str, fewer: str, d: int = 1,
-                label: str = "95% CrI ") -> str:
-    """A difference with its interval in words: ``8.4 fewer (95% CrI 2.7 to 19.2 fewer)``
-    (:func:`srsbayes.draws.directional`)."""
+                label: str = "95% CrI ", unit: str = "") -> str:
+    """A difference with its interval in words: ``8.4 fewer`` + ``unit`` + ``(95% CrI 2.7
+    to 19.2 fewer)`` (:func:`srsbayes.draws.directional`)."""
     lo, hi = stats["ci95"]
-    return draws_directional(stats["median"], lo, hi, more, fewer, d, label)
+    return draws_directional(stats["median"], lo, hi, more, fewer, d, label, unit)
 
 
 def primary_absolute(s: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
@@ -79,13 +79,13 @@ def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:
     w = absolute_wording(s)
     if primary is not None:
         stats, given_ = primary
-        out = [directional(stats, w.more, w.fewer, label=label) + w.suffix + f" {given_}"]
+        out = [directional(stats, w.more, w.fewer, label=label, unit=w.suffix) + f" {given_}"]
         if w.nnt:
             out.append(_nnt_text(s, label))
         return out
     if measure not in a or not has_absolute(s):
         return []
-    out = [directional(a[measure], w.more, w.fewer, label=label) + w.suffix
+    out = [directional(a[measure], w.more, w.fewer, label=label, unit=w.suffix)
            + " in a new population (predictive)"]
     if w.nnt:
         out.append(_nnt_text(s, label))
@@ -100,7 +100,7 @@ def new_population_text(s: dict[str, Any], label: str = "95% CrI ") -> str:
     if measure not in a or not has_absolute(s):
         return ""
     w = absolute_wording(s)
-    return directional(a[measure], w.more, w.fewer, label=label) + w.suffix
+    return directional(a[measure], w.more, w.fewer, label=label, unit=w.suffix)
 
 
 def short_absolute(s: dict[str, Any]) -> str:
@@ -110,7 +110,7 @@ def short_absolute(s: dict[str, Any]) -> str:
     if primary is not None:
         stats, given_ = primary
         w = absolute_wording(s)
-        return directional(stats, w.more, w.fewer, label="") + w.short_suffix + f" {given_}"
+        return directional(stats, w.more, w.fewer, label="", unit=w.short_suffix) + f" {given_}"
     return f"{ratio_name(s)} {ci(s['effect'])}"
 
 

@@ -46,6 +46,17 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
             r.statement]
 
 
+def absolute_note(report: CertaintyReport) -> str:
+    """What each absolute-effect column is conditional on, said once under the table."""
+    cond = next((r.new_population_conditional_on for r in report.rows
+                 if r.new_population_conditional_on), "")
+    return ("Primary absolute effect: the summary-of-findings effect at the baseline named in "
+            "its cell (the studies' pooled postop level unless one was stated), conditional on "
+            "that baseline; the bottom line, the summary table, the imprecision rating and the "
+            "net benefit use it. Secondary: the effect in " + (cond or "a new population")
+            + "." )
+
+
 def sof_table(report: CertaintyReport) -> Table:
     """The summary-of-findings table."""
     return Table(HEAD, [sof_row_cells(r) for r in report.rows], "sof",
@@ -88,7 +99,8 @@ def net_benefit_words(nb: NetBenefit) -> str:
                      for c in nb.correlation)
     tip = (f"the verdict changes from ρ = {nb.tipping_rho:g}" if nb.tipping_rho is not None
            else "the verdict holds for every ρ up to 0.99")
-    return (f"P({crit}): {pct(nb.p_all_criteria or 0.0)} if the outcomes were independent; "
+    return ("At the baselines of the primary absolute effects: "
+            f"P({crit}): {pct(nb.p_all_criteria or 0.0)} if the outcomes were independent; "
             f"weighted net benefit ({states}) {nb.net.median:.1f} {nb.unit} (95% CrI "
             f"{nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), P(> 0): "
             f"{pct(nb.p_net_positive)}: {nb.verdict}; the verdict holds in {nb.holds_in} of "
@@ -108,6 +120,7 @@ def certainty_blocks(report: CertaintyReport) -> list[Block]:
     return [Section("sec-certainty", [
         H(2, "Summary of findings and certainty of evidence", NAME),
         sof_table(report),
+        P(absolute_note(report), "small"),
         Box("note", [P(net_benefit_statement(report.net_benefit))]),
         Details("Why each certainty rating", reasons(report)),
         *funnel_figures(report),

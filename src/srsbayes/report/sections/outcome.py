@@ -187,6 +187,11 @@ def tau_label(s: dict[str, Any]) -> str:
     return f"Between-study heterogeneity τ ({scale})"
 
 
+def _prior_words(text: str) -> str:
+    """``halfnormal(0.25)`` as ``HN(0.25)``."""
+    return text.replace("halfnormal", "HN")
+
+
 def key_numbers(s: dict[str, Any]) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
@@ -207,6 +212,14 @@ def key_numbers(s: dict[str, Any]) -> Table:
     if (new := new_population_text(s)):
         rows.append(["Absolute effect in a new population (secondary: postop level drawn "
                      "from the baseline model, predictive)", new])
+    if (sens := s.get("baseline_sd_sensitivity")):
+        rows.append(["Postop risk of a new population, by the prior on the spread between "
+                     "populations (what the secondary effect rests on; no published "
+                     "between-centre variation is at hand to set it)",
+                     "; ".join(f"{_prior_words(r['sd_prior'])}"
+                               f"{' (default)' if r['default'] else ''}: "
+                               f"{ci(r['risk_postop_new'], '{:.1f}%')}"
+                               for r in sens["rows"])])
     if not has_absolute(s):
         rows.append(["Absolute effect of preop SRS", NO_ABSOLUTE])
     rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
