@@ -21,11 +21,15 @@ from srsbayes.inference.fitting import model_data, resolve_priors
 from srsbayes.inputs.data import outcome_table
 
 
-def _reference_binomial_loglik(events, n, mu, sigma):
+def _reference_binomial_loglik(events, n, mu, sigma, events_hi=None):
+    """Per study: the pmf summed over its count set ``[events, events_hi]`` by brute force."""
+    hi_all = events if events_hi is None else events_hi
     total = 0.0
-    for y, m in zip(events, n, strict=True):
+    for y, hi, m in zip(events, hi_all, n, strict=True):
         a = mu[..., None] + sigma[..., None] * bl._GH_NODES
-        lp = stats.binom.logpmf(y, m, special.expit(a))
+        p = special.expit(a)
+        lp = special.logsumexp([stats.binom.logpmf(k, m, p) for k in range(int(y), int(hi) + 1)],
+                               axis=0)
         total = total + special.logsumexp(lp + bl._GH_LOGW, axis=-1)
     return total
 
@@ -42,8 +46,9 @@ def _reference_model(data, priors, family):
     new = fam_mod.baseline_model(data, priors)
     y = np.asarray(data["y_postop"], float)
     if family == "binomial":
-        loglik = _reference_binomial_loglik(y, np.asarray(data["n_postop"], float),
-                                            new.mu[:, None], new.sigma[None, :])
+        lo, hi = fam_mod.count_bounds(data, "postop")
+        loglik = _reference_binomial_loglik(lo, np.asarray(data["n_postop"], float),
+                                            new.mu[:, None], new.sigma[None, :], hi)
     else:
         loglik = _reference_normal_loglik(y, np.asarray(data["se_postop"], float),
                                           new.mu, new.sigma)
@@ -57,8 +62,9 @@ def test_grid_and_predictive_match_the_replaced_implementation(outcome, specs, b
     data, priors = model_data(spec, wide), resolve_priors(spec, wide)
     new, ref_loglik, ref = _reference_model(data, priors, spec.family)
     if spec.family == "binomial":
-        got = bl.binomial_marginal_loglik_sum(data["y_postop"], data["n_postop"],
-                                              new.mu[:, None], new.sigma[None, :])
+        lo, hi = get_family(spec.family).count_bounds(data, "postop")
+        got = bl.binomial_marginal_loglik_sum(lo, data["n_postop"], new.mu[:, None],
+                                              new.sigma[None, :], hi)
         np.testing.assert_allclose(got, ref_loglik, rtol=0, atol=1e-10)
     np.testing.assert_allclose(new.prob, ref.prob, rtol=1e-9, atol=1e-300)
     draws_new = new.predictive(np.random.default_rng(7), 4000)
@@ -91,3 +97,32 @@ def test_fit_builds_the_baseline_model_once_per_data(bundled_table, specs):
     assert fam.baseline_model(dict(data), dict(priors)) is first
     info = bl._binomial_baseline.cache_info()
     assert (info.misses, info.hits) == (1, 1)
+
+
+def test_baseline_model_uses_the_count_sets_of_the_relative_effect_model(specs, bundled_table):
+    """All four LMD postop arms are percentages that no count reproduces (GRIM failures):
+    the baseline model's likelihood is P(count in its set), as in the relative-effect model,
+    not the nearest count's pmf."""
+    spec = specs["lmd"]
+    wide = outcome_table(bundled_table, spec)
+    data, priors = model_data(spec, wide), resolve_priors(spec, wide)
+    fam = get_family(spec.family)
+    lo, hi = fam.count_bounds(data, "postop")
+    assert (hi > lo).all()  # every arm a set of two counts
+    model = fam.baseline_model(data, priors)
+    nearest = bl.binomial_baseline(data["y_postop"], data["n_postop"], priors["baseline"],
+                                   fam.BASELINE_SD_PRIOR)
+    set_ll = _reference_binomial_loglik(lo, np.asarray(data["n_postop"], float),
+                                        model.mu[:, None], model.sigma[None, :], hi)
+    ref = bl._grid(set_ll, model.mu, model.sigma, priors["baseline"], fam.BASELINE_SD_PRIOR)
+    np.testing.assert_allclose(model.prob, ref.prob, rtol=1e-9, atol=1e-300)
+    assert np.abs(model.prob - nearest.prob).max() > 1e-4  # not the nearest-count model
+
+
+def test_pooled_risk_is_the_maximum_likelihood_over_count_sets():
+    lo, hi, n = np.array([5, 8, 5, 6]), np.array([6, 9, 6, 7]), np.array([48, 65, 40, 55])
+    grid = np.linspace(0.05, 0.25, 200001)
+    ll = sum(np.log(stats.binom.cdf(h, m, grid) - stats.binom.cdf(lw - 1, m, grid))
+             for lw, h, m in zip(lo, hi, n, strict=True))
+    assert bl.pooled_risk(lo, n, hi) == pytest.approx(grid[np.argmax(ll)], abs=2e-6)
+    assert bl.pooled_risk(lo, n) == 24 / 208  # exact counts: events / patients

@@ -81,6 +81,7 @@ def test_stated_baseline_risks(lmd_fit):
         got = np.asarray(d["at_baseline_risk_difference"].sel(baseline=r)).ravel()
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     at = lmd_fit.summary["absolute_at_baseline"]
-    assert [a["label"] for a in at] == ["at a stated postop risk of 5%",
-                                        "at a stated postop risk of 20%"]
-    assert at[0]["difference"]["median"] == pytest.approx(10 * at[0]["risk_difference"]["median"])
+    assert [a["label"] for a in at] == ["at a postop risk of 5%",
+                                        "at a postop risk of 20%"]
+    # per 100 patients: the difference is the risk difference in percentage points
+    assert at[0]["difference"]["median"] == pytest.approx(at[0]["risk_difference"]["median"])

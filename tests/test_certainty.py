@@ -21,7 +21,7 @@ from srsbayes.certainty.inconsistency import rate_inconsistency
 from srsbayes.certainty.indirectness import rate_indirectness
 from srsbayes.certainty.large_effect import rate_large_effect
 from srsbayes.certainty.levels import final_level, start_level
-from srsbayes.certainty.net_benefit import net_benefit, paired_draws, verdict
+from srsbayes.certainty.net_benefit import copula_draws, net_benefit, paired_draws, verdict
 from srsbayes.certainty.publication_bias import egger_test, rate_publication_bias
 from srsbayes.certainty.risk_of_bias import StudyBias, rate_risk_of_bias
 from srsbayes.certainty.run import assess
@@ -29,6 +29,7 @@ from srsbayes.certainty.sof import absolute_at, baselines_for, direction, stated
 from srsbayes.certainty.source_audit import rate_source_audit
 from srsbayes.certainty.statements import plain_language
 from srsbayes.certainty.weights import Criterion, NetBenefitSettings
+from srsbayes.families.baseline import pooled_risk
 from srsbayes.inputs.data import outcome_table
 from srsbayes.inputs.specs import Indirectness
 
@@ -280,19 +281,20 @@ def _with_baseline(spec, theta, baseline: Baseline) -> OutcomeEvidence:
     return OutcomeEvidence(spec, True, {"absolute_at_baseline": [at]}, (), baseline)
 
 
-def test_absolute_effects_per_1000_are_the_fits_own(specs):
+def test_absolute_effects_per_100_are_the_fits_own(specs):
     stated = Baseline(0.2, "stated")
     a = absolute_at(_with_baseline(specs["lmd"], np.full(1000, np.log(0.5)), stated), stated)
-    # odds 0.25 halved = 0.125, risk 0.125 / 1.125 = 0.1111
-    assert (a.unit, a.control) == ("per 1,000 patients", pytest.approx(200.0))
-    assert a.intervention.median == pytest.approx(1000 / 9)
-    assert a.difference.median == pytest.approx(1000 / 9 - 200)
+    # odds 0.25 halved = 0.125, risk 0.125 / 1.125 = 0.1111; per 100 patients, the unit of
+    # the thresholds and the new-population effect
+    assert (a.unit, a.control) == ("per 100 patients", pytest.approx(20.0))
+    assert a.intervention.median == pytest.approx(100 / 9)
+    assert a.difference.median == pytest.approx(100 / 9 - 20)
     pooled = Baseline(15.0, "pooled")
     m = absolute_at(_with_baseline(specs["os"], np.full(10, np.log(1.1)), pooled), pooled)
     assert (m.unit, m.intervention.median) == ("months", pytest.approx(16.5))
     draws = np.random.default_rng(1).normal(np.log(0.5), 0.3, 20000)
     spread = absolute_at(_with_baseline(specs["lmd"], draws, stated), stated)
-    assert spread.difference.ci95[0] < -88.9 < spread.difference.ci95[1]
+    assert spread.difference.ci95[0] < -8.89 < spread.difference.ci95[1]
     with pytest.raises(ValueError, match="fitted without the baseline"):
         absolute_at(_with_baseline(specs["lmd"], draws, stated), Baseline(0.3, "other"))
 
@@ -307,8 +309,12 @@ def test_baselines_stated_per_outcome_or_for_all(specs):
 
 
 def test_pooled_baseline_is_computed_from_the_data(specs, bundled_table):
+    # the four LMD postop arms are GRIM failures: each enters with its two counts (as in the
+    # relative-effect model), so the pooled risk is the ML risk over those sets
     b = pooled_baseline(outcome_table(bundled_table, specs["lmd"]), specs["lmd"])
-    assert b.value == 26 / 208 and "26/208 = 12.5%" in b.label
+    assert b.value == pooled_risk(np.array([5, 8, 5, 6]), np.array([48, 65, 40, 55]),
+                                  np.array([6, 9, 6, 7]))
+    assert b.value != 26 / 208 and "12.5% of 208 patients" in b.label
     m = pooled_baseline(outcome_table(bundled_table, specs["os"]), specs["os"])
     assert m.value == pytest.approx((15 * 48 + 17 * 65 + 14 * 40 + 16 * 55) / 208)
 
@@ -349,6 +355,63 @@ def test_net_benefit_needs_every_outcome_it_names():
     assert not nb.available and nb.note == "not assessable: no converged fit for rn"
 
 
+def test_copula_keeps_each_marginal_and_sets_the_rank_correlation():
+    rng = np.random.default_rng(5)
+    paired = {"a": rng.normal(size=20000), "b": rng.gamma(2.0, size=20000)}
+    for rho in (0.0, 0.3, 0.6, 0.9):
+        d = copula_draws(paired, rho, seed=1)
+        assert all(np.array_equal(np.sort(d[k]), np.sort(paired[k])) for k in paired)
+        # Spearman's rho of a Gaussian copula: (6 / pi) asin(rho / 2); SE about 1 / sqrt(n)
+        expected = 6 / math.pi * math.asin(rho / 2)
+        assert stats.spearmanr(d["a"], d["b"]).statistic == pytest.approx(expected, abs=0.03)
+
+
+def test_correlated_outcomes_change_the_verdict_and_give_a_tipping_rho():
+    """Two benefits N(1, 1) each: independent, the net N(2, 2) is positive with P 0.921;
+    with correlation rho its variance is 2 + 2 rho, so the verdict at 0.9 falls as rho
+    grows. Constructed so that P(net > 0) crosses 0.9 (the decision probability) at
+    rho = 2 / 1.2816**2 - 1 = 0.218 (Phi^-1(0.9) = 1.2816)."""
+    rng = np.random.default_rng(11)
+    b = {"x": rng.normal(1, 1, 40000), "y": rng.normal(1, 1, 40000)}
+    s = NetBenefitSettings((Criterion("x", 0),), {"x": 1.0, "y": 1.0}, {}, (1.0,), 0.9)
+    nb = net_benefit(b, s, seed=2)
+    assert nb.verdict == "net benefit" and nb.unit == "weighted events avoided per 100 patients"
+    ps = {c.rho: c.p_net_positive for c in nb.correlation}
+    assert list(ps) == [0.0, 0.3, 0.6, 0.9] and ps[0.0] == nb.p_net_positive
+    for rho, p in ps.items():  # Monte Carlo SE of a proportion of 40,000 draws < 0.0025
+        assert p == pytest.approx(stats.norm.cdf(2 / math.sqrt(2 + 2 * rho)), abs=0.01)
+    assert [c.verdict for c in nb.correlation] == ["net benefit"] + ["inconclusive"] * 3
+    assert nb.tipping_rho == pytest.approx(2 / stats.norm.ppf(0.9) ** 2 - 1, abs=0.04)
+    d = nb.as_dict()["correlation"]
+    assert d["tipping_rho"] == nb.tipping_rho and len(d["settings"]) == 4
+
+
+def test_p_all_criteria_is_no_longer_only_the_product_of_marginals():
+    rng = np.random.default_rng(3)
+    b = {"x": rng.normal(0.5, 1, 40000), "y": rng.normal(0.5, 1, 40000)}
+    s = NetBenefitSettings((Criterion("x", 0), Criterion("y", 0)), {"x": 1.0}, {}, (1.0,), 0.95)
+    nb = net_benefit(b, s, seed=2)
+    by_rho = {c.rho: c.p_all_criteria for c in nb.correlation}
+    marg = stats.norm.cdf(0.5) ** 2  # independent: the product of the marginals
+    assert by_rho[0.0] == pytest.approx(marg, abs=0.01)
+    # rho = 0.9: the bivariate normal orthant probability, well above the product
+    biv = stats.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]]).cdf([0.5, 0.5])
+    assert by_rho[0.9] == pytest.approx(biv, abs=0.01) and biv > marg + 0.1
+
+
+def test_a_nested_outcome_is_weighted_without_the_outcome_it_contains():
+    # DBF includes LMD: the state "DBF without LMD" has benefit 3 - 2 = 1, so with unit
+    # weights the net is 2 (LMD) + 1 = 3, not 5 (LMD counted twice)
+    b = {"lmd": np.full(100, 2.0), "dbf": np.full(100, 3.0)}
+    s = NetBenefitSettings((Criterion("lmd", 0),), {"lmd": 1.0, "dbf": 1.0}, {}, (1.0,), 0.95,
+                           contains={"dbf": ("lmd",)})
+    nb = net_benefit(b, s, seed=1)
+    assert nb.net.median == 3.0
+    assert nb.as_dict()["states"]["dbf"] == {"weight": 1.0, "excludes": ["lmd"]}
+    plain = net_benefit(b, NetBenefitSettings(s.criteria, s.weights, {}, (1.0,), 0.95), seed=1)
+    assert plain.net.median == 5.0
+
+
 def test_pairing_is_a_seeded_shuffle_of_each_outcomes_draws():
     b = {"a": np.arange(10.0), "b": np.arange(12.0)}
     p1, p2 = paired_draws(b, 3), paired_draws(b, 3)
@@ -368,12 +431,13 @@ def test_assess_serialises_and_formats(specs):
     assert d["outcomes"]["rn"]["certainty"]["note"] == "not assessable: the fit did not converge"
     assert d["outcomes"]["rn"]["relative"] is None
     row = d["outcomes"]["lmd"]
-    assert row["absolute"][0]["control"] == pytest.approx(200.0)
+    assert row["absolute"][0]["control"] == pytest.approx(20.0)
     assert row["n_studies"] == 4 and row["n_patients"] == 400
     assert d["net_benefit"]["p_all_criteria"] == 1.0
     assert any("Zeng" in r for r in d["references"])
     text = format_text(report)
-    assert "postop 200 vs preop 111 per 1,000 (89 fewer" in text
+    assert ("absolute (primary): 8.9 fewer per 100 patients (95% CrI 8.9 to 8.9 fewer): "
+            "postop 20.0 vs preop 11.1" in text)
     assert "certainty: not assessable: the fit did not converge" in text
 
 

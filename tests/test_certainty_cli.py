@@ -81,13 +81,18 @@ def test_lmd_row(bundled):
     # OR 0.30 (0.12-0.68) with the +-1/2 coding (issue 12), within Monte Carlo error
     assert row["relative"]["median"] == pytest.approx(0.30, abs=0.03)
     (a,) = row["absolute"]  # the stated lmd=0.05 replaces the 0.2 for every outcome
-    assert a["baseline_label"] == "stated baseline risk 5%" and a["control"] == 50.0
+    assert a["baseline_label"] == "stated baseline risk 5%" and a["control"] == 5.0
+    assert a["unit"] == "per 100 patients"  # the unit of every absolute effect
     # order statistics: the median of expit(logit r + theta) is that of the median theta
-    expected = 1000 * expit(logit(0.05) + math.log(row["relative"]["median"]))
+    expected = 100 * expit(logit(0.05) + math.log(row["relative"]["median"]))
     assert a["intervention"]["median"] == pytest.approx(expected, rel=1e-9)
     domains = {x["domain"]: x for x in row["certainty"]["domains"]}
-    assert domains["imprecision"]["rating"] == "serious"  # CrI of the RD includes 5 points
-    assert domains["imprecision"]["values"]["thresholds_crossed"] == [5.0]
+    # imprecision reads the primary absolute effect, at the stated 5% risk: at most 5 fewer
+    # per 100 even with no LMD at all, so its CrI lies between no effect and the 5 points
+    imp = domains["imprecision"]
+    assert imp["values"]["ci95"] == [-v for v in reversed(a["difference"]["ci95"])]
+    assert 0 < imp["values"]["ci95"][0] < imp["values"]["ci95"][1] < 5
+    assert imp["rating"] == "not serious" and imp["values"]["thresholds_crossed"] == []
 
 
 def test_stated_and_pooled_baselines(bundled):
@@ -100,11 +105,19 @@ def test_stated_and_pooled_baselines(bundled):
 
 def test_net_benefit(bundled):
     nb = json.loads(bundled[1])["net_benefit"]
-    assert nb["available"] and nb["outcomes"] == ["dbf", "lc", "lmd", "rn"]
+    # DBF has weight 0 by default (it may count LMD events), so it is not paired
+    assert nb["available"] and nb["outcomes"] == ["lc", "lmd", "rn"]
     assert [c["outcome"] for c in nb["criteria"]] == ["lmd", "rn", "lc"]
-    assert 0 < nb["p_all_criteria"] < min(c["probability"] for c in nb["criteria"])
-    assert nb["sensitivity"]["n_settings"] == 81
-    assert 0 <= nb["sensitivity"]["holds_in"] <= 81
+    assert 0 <= nb["p_all_criteria"] <= min(c["probability"] for c in nb["criteria"])
+    # the criteria read the primary effect: at the stated LMD risk of 5% no draw can avoid
+    # 5 LMD events per 100 patients
+    assert nb["criteria"][0]["probability"] == 0.0 and nb["p_all_criteria"] == 0.0
+    assert nb["sensitivity"]["n_settings"] == 27
+    assert 0 <= nb["sensitivity"]["holds_in"] <= 27
+    corr = nb["correlation"]
+    assert [c["rho"] for c in corr["settings"]] == [0.0, 0.3, 0.6, 0.9]
+    assert corr["tipping_rho"] is None or 0 < corr["tipping_rho"] < 1
+    assert nb["unit"] == "weighted events avoided per 100 patients"
     assert nb["verdict"] in ("net benefit", "net harm", "inconclusive")
     assert "independent" in nb["assumption"]
 
@@ -121,8 +134,9 @@ def test_text_table_for_one_outcome(tmp_path, run_cli):
     status, out, _ = run_cli(["certainty", "--data", _lmd_only(tmp_path), "--out", tmp_path])
     assert status == 0
     assert "Leptomeningeal disease (4 studies, 403 patients)" in out
-    assert "postop 125 vs preop" in out and "pooled postop risk of the 4 studies " \
-           "(26/208 = 12.5%)" in out
+    # the four postop arms are GRIM failures: the pooled risk is over their count sets
+    assert "postop 12.5 vs preop" in out and "pooled postop risk of the 4 studies " \
+           "(12.5% of 208 patients, over the counts each reported percentage allows)" in out
     assert "risk of bias: not assessed" in out and "rated down 1 for risk of bias" not in out
     assert "rated down 1 for imprecision" in out and "33 events" in out  # GRADE 34's OIS
     assert "unless the studies share a bias favouring preop of a ratio of odds ratios" in out

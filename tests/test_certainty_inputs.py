@@ -119,10 +119,27 @@ def test_bundled_weights_document_every_value():
     assert s.path == str(DEFAULT_WEIGHTS)
     assert [(c.outcome, c.min_benefit) for c in s.criteria] == [
         ("lmd", 5.0), ("rn", 0.0), ("lc", -3.0)]
-    assert s.weights == {"lmd": 1.0, "rn": 1.0, "lc": 1.0, "dbf": 1.0, "os": 0.0}
+    # DBF is left out by default: it may include LMD, and a patient's event counts once
+    assert s.weights == {"lmd": 1.0, "rn": 1.0, "lc": 1.0, "dbf": 0.0, "os": 0.0}
+    assert "LMD" in s.rationales["dbf"] and "twice" in s.rationales["dbf"]
+    assert s.contains == {} and s.unit == "weighted events avoided per 100 patients"
     assert all(s.rationales[k] for k in s.weights)
     assert all(c.rationale for c in s.criteria)
     assert s.multipliers == (0.5, 1.0, 2.0) and s.decision_probability == 0.95
+
+
+def test_contains_declares_nested_outcomes(tmp_path):
+    path = tmp_path / "w.toml"
+    path.write_text('unit = "points"\n[[criterion]]\noutcome = "lmd"\nmin_benefit = 5\n'
+                    '[weights.lmd]\nweight = 1\n[weights.dbf]\nweight = 1\n'
+                    'contains = ["lmd"]\n', encoding="utf-8")
+    s = load_weights(path)
+    assert s.contains == {"dbf": ("lmd",)} and s.unit == "points"
+    path.write_text('[[criterion]]\noutcome = "lmd"\nmin_benefit = 5\n'
+                    '[weights.dbf]\nweight = 1\ncontains = ["dbf"]\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_weights(path)
+    assert exc.value.column == "weights.dbf.contains"
 
 
 GOOD = ('[[criterion]]\noutcome = "lmd"\nmin_benefit = 5\n'

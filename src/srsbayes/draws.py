@@ -35,3 +35,21 @@ def pct(p: float) -> str:
     if p > 0.99 or p < 0.01:
         return f"{100 * p:.1f}%"
     return f"{100 * p:.0f}%"
+
+
+def directional(median: float, lo: float, hi: float, more: str, fewer: str, d: int = 1,
+                label: str = "95% CrI ", unit: str = "") -> str:
+    """A signed difference with its interval in words, ``8.4 fewer`` + ``unit`` + ``(95%
+    CrI 2.7 to 19.2 fewer)``: the one way every layer prints an absolute effect, so the
+    bottom line, the summary-of-findings table and the certainty reasons show the same
+    digits."""
+    def signed(v: float) -> str:
+        return f"{abs(v):.{d}f} {fewer if v < 0 else more}"
+
+    if hi < 0:
+        iv = f"{abs(hi):.{d}f} to {abs(lo):.{d}f} {fewer}"
+    elif lo > 0:
+        iv = f"{lo:.{d}f} to {hi:.{d}f} {more}"
+    else:
+        iv = f"{abs(lo):.{d}f} {fewer} to {hi:.{d}f} {more}"
+    return f"{signed(median)}{unit} ({label}{iv})"

@@ -65,8 +65,9 @@ class OutcomeEvidence:
         The pooled control-arm level from the data (default baseline of the SoF table);
         ``None`` when the data have no arm-level values (e.g. published contrasts).
     log_effect, benefit
-        Flattened posterior draws of θ and of the absolute benefit (positive favours
-        preop), in the same (chain, draw) order; empty when the fit failed.
+        Flattened posterior draws of θ and of the primary absolute benefit (positive
+        favours preop; at the first stated baseline, :func:`primary_benefit`), in the same
+        (chain, draw) order; empty when the fit failed.
     bias_adjusted
         The bias-adjusted analysis, read by the risk-of-bias rule.
     """
@@ -85,6 +86,13 @@ class OutcomeEvidence:
     @property
     def n_patients(self) -> int:
         return sum(s.n for s in self.studies)
+
+
+def primary_absolute(summary: dict[str, Any]) -> dict[str, Any]:
+    """The absolute effects an outcome's certainty and statement read: the fit's primary
+    ones (``absolute_primary``, at the first stated baseline, as the SoF table shows them)
+    where the fit has them, else its new-population ones (``absolute``)."""
+    return summary.get("absolute_primary") or summary["absolute"]
 
 
 def _text(wide: pd.DataFrame, col: str) -> list[str]:
@@ -132,14 +140,7 @@ def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
     n = np.asarray(wide["n_postop"], dtype=float)
     known = np.isfinite(n)  # published contrasts of a mixed outcome have no postop arm
     if FAMILIES[spec.family].count_data:
-        events = np.asarray(wide["events_postop"], dtype=float)
-        known &= np.isfinite(events)
-        if not known.any():
-            return None
-        k, events, n = int(known.sum()), events[known], n[known]
-        r = events.sum() / n.sum()
-        return Baseline(float(r), f"pooled postop risk of the {k} studies "
-                        f"({events.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%)")
+        return _pooled_risk(wide, spec, known)
     m = np.asarray(wide[level], dtype=float)
     known &= np.isfinite(m)
     if not known.any():
@@ -148,6 +149,31 @@ def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
     v = float((m * n).sum() / n.sum())
     return Baseline(v, f"patient-weighted mean postop median of the {k} studies "
                     f"({v:.1f} months)")
+
+
+def _pooled_risk(wide: pd.DataFrame, spec: OutcomeSpec, known: np.ndarray) -> Baseline | None:
+    """The pooled postop risk over the count sets of the relative-effect model: an arm
+    given as a percentage that no count reproduces (a GRIM failure) contributes its set of
+    counts, not the nearest count (maximum likelihood of a common risk,
+    :func:`srsbayes.families.baseline.pooled_risk`)."""
+    from ..families.baseline import pooled_risk
+
+    fam = get_family(spec.family)
+    events = np.asarray(wide["events_postop"], dtype=float)
+    known = known & np.isfinite(events)
+    if not known.any():
+        return None
+    data = fam.model_data(wide)
+    lo, hi = fam.count_bounds(data, "postop")
+    lo, hi, n = lo[known], hi[known], np.asarray(data["n_postop"], float)[known]
+    r = pooled_risk(lo, n, hi)
+    k = int(known.sum())
+    if np.array_equal(lo, hi):
+        how = f"{lo.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%"
+    else:
+        how = (f"{100 * r:.1f}% of {n.sum():.0f} patients, over the counts each reported "
+               "percentage allows")
+    return Baseline(float(r), f"pooled postop risk of the {k} studies ({how})")
 
 
 def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None
@@ -160,7 +186,16 @@ def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None
     post, derived = result.idata["posterior"], result.idata["derived"]
     return OutcomeEvidence(spec, True, result.summary, studies, base,
                            np.asarray(post["effect"], dtype=float).ravel(),
-                           np.asarray(derived["benefit"], dtype=float).ravel(), bias_adjusted)
+                           primary_benefit(derived), bias_adjusted)
+
+
+def primary_benefit(derived: Any) -> np.ndarray:
+    """Flattened draws of the primary absolute benefit (at the first stated baseline, the
+    SoF's), or of the new-population benefit when the fit had no baseline."""
+    at = derived.get("at_baseline_benefit") if hasattr(derived, "get") else None
+    if at is not None and "baseline" in at.dims and at.sizes["baseline"] > 0:
+        return np.asarray(at.isel(baseline=0), dtype=float).ravel()
+    return np.asarray(derived["benefit"], dtype=float).ravel()
 
 
 def bias_adjusted_of(result: FitResult) -> BiasAdjusted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..draws import directional, pct
 from .net_benefit import NetBenefit
 from .run import CertaintyReport
 from .sof import AbsoluteEffect, SoFRow
@@ -11,17 +12,31 @@ def _interval(lo: float, hi: float, fmt: str = ".2f") -> str:
     return f"{lo:{fmt}} to {hi:{fmt}}"
 
 
+def effect_words(unit: str) -> tuple[str, str, str]:
+    """``(more, fewer, suffix)`` of an absolute effect in ``unit``."""
+    if unit == "months":
+        return "months longer", "months shorter", " median OS"
+    return "more", "fewer", f" {unit}"
+
+
 def absolute_text(a: AbsoluteEffect) -> str:
-    """E.g. ``postop 125 vs preop 41 per 1,000 (84 fewer; difference 95% CrI -108 to -36)``."""
+    """E.g. ``8.3 fewer per 100 patients (95% CrI 3.4 to 10.8 fewer): postop 12.5 vs preop
+    4.2, at the pooled postop risk of the 4 studies (...)`` — the digits of the bottom line
+    and the imprecision reason (:func:`srsbayes.draws.directional`, one decimal)."""
+    more, fewer, suffix = effect_words(a.unit)
     d = a.difference
-    if a.unit == "months":
-        return (f"postop {a.control:.1f} vs preop {a.intervention.median:.1f} months "
-                f"({d.median:+.1f}, 95% CrI {d.ci95[0]:+.1f} to {d.ci95[1]:+.1f}) "
-                f"at the {a.baseline.label}")
-    more = "more" if d.median >= 0 else "fewer"
-    return (f"postop {a.control:.0f} vs preop {a.intervention.median:.0f} per 1,000 "
-            f"({abs(d.median):.0f} {more}; difference 95% CrI {d.ci95[0]:+.0f} to "
-            f"{d.ci95[1]:+.0f}) at the {a.baseline.label}")
+    return (directional(d.median, *d.ci95, more, fewer, unit=suffix)
+            + f": postop {a.control:.1f} vs preop {a.intervention.median:.1f}, "
+            f"at the {a.baseline.label}")
+
+
+def new_population_text(r: SoFRow) -> str:
+    """The secondary (new-population, predictive) absolute effect of a row, in words."""
+    if r.new_population is None:
+        return ""
+    more, fewer, suffix = effect_words(r.new_population_unit)
+    d = r.new_population
+    return directional(d.median, *d.ci95, more, fewer, unit=suffix)
 
 
 def row_text(r: SoFRow) -> list[str]:
@@ -35,7 +50,11 @@ def row_text(r: SoFRow) -> list[str]:
                    f"(95% CrI {_interval(*r.relative.ci95)})"]
     if r.pooled_note:  # e.g. hazard ratios pooled as odds ratios
         lines.append(f"  pooled: {r.pooled_note}")
-    lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute]
+    lines += [f"  absolute (primary): {absolute_text(a)}" for a in r.absolute[:1]]
+    lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute[1:]]
+    if r.new_population is not None:
+        lines.append(f"  absolute (secondary): {new_population_text(r)}, for "
+                     f"{r.new_population_conditional_on}")
     if r.absolute_note:  # e.g. published contrasts: no baseline to compute them at
         lines.append(f"  absolute: {r.absolute_note}")
     lines.append(f"  certainty: {c.level} (started {c.start}: {c.start_reason})")
@@ -56,17 +75,24 @@ def net_text(nb: NetBenefit) -> list[str]:
     assert nb.net is not None and nb.p_net_positive is not None
     crit = " and ".join(f"{c['outcome']} benefit >= {c['min_benefit']:g}"
                         for c in nb.criteria)
-    weights = ", ".join(f"{k} {w:g}" for k, w in (nb.weights or {}).items())
-    return [
+    nested = nb.contains or {}
+    weights = ", ".join(f"{k}{' without ' + '/'.join(nested[k]) if k in nested else ''} {w:g}"
+                        for k, w in (nb.weights or {}).items())
+    lines = [
         "Net clinical benefit (preop vs postop)",
-        f"  P({crit}) = {nb.p_all_criteria:.2f}",
-        f"  weighted net benefit ({weights}): {nb.net.median:.1f} "
-        f"(95% CrI {_interval(*nb.net.ci95, '.1f')}); P(> 0) = {nb.p_net_positive:.3f}: "
+        f"  P({crit}) = {pct(nb.p_all_criteria or 0.0)} (outcomes independent)",
+        f"  weighted net benefit ({weights}): {nb.net.median:.1f} {nb.unit} "
+        f"(95% CrI {_interval(*nb.net.ci95, '.1f')}); P(> 0) = {pct(nb.p_net_positive)}: "
         f"{nb.verdict}",
         f"  weights: the verdict holds in {nb.holds_in} of {len(nb.sensitivity)} settings of "
         "the multiplier grid",
-        f"  {nb.assumption}",
     ]
+    lines += [f"  correlation rho = {c.rho:g}: P(all criteria) = {pct(c.p_all_criteria)}, "
+              f"P(net > 0) = {pct(c.p_net_positive)}: {c.verdict}" for c in nb.correlation]
+    lines.append("  tipping rho: " + (f"{nb.tipping_rho:g}" if nb.tipping_rho is not None
+                                      else "none up to 0.99"))
+    lines.append(f"  {nb.assumption}")
+    return lines
 
 
 def format_text(report: CertaintyReport) -> str:

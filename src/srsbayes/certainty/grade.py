@@ -30,7 +30,7 @@ import numpy as np
 from ..audit.findings import Finding
 from ..families import FAMILIES, measure_info
 from ..inputs.specs import OutcomeSpec
-from .evidence import OutcomeEvidence
+from .evidence import OutcomeEvidence, primary_absolute
 from .imprecision import information_size, rate_imprecision
 from .inconsistency import rate_inconsistency
 from .indirectness import rate_indirectness
@@ -168,7 +168,8 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
         return not_assessable(ev)
     s, spec = ev.summary, ev.spec
     unit, threshold = benefit_scale(spec)
-    ci = tuple(s["absolute"]["benefit"]["ci95"])
+    # imprecision reads the primary absolute effect, the one the SoF table shows
+    ci = tuple(primary_absolute(s)["benefit"]["ci95"])
     pred = tuple(s["absolute"]["benefit_new"]["ci95"])
     start, why = start_level([st.design for st in ev.studies], [st.rob for st in ev.studies])
     inconsistency = rate_inconsistency(

@@ -29,7 +29,7 @@ from ..families import FAMILIES, get_family, measure_info
 from ..families.contrast import pooled_note
 from ..inference.summaries import DrawStats
 from ..inputs.specs import OutcomeSpec
-from .evidence import Baseline, OutcomeEvidence
+from .evidence import Baseline, OutcomeEvidence, primary_absolute
 from .grade import Certainty
 from .statements import plain_language
 from .thresholds import absolute_threshold
@@ -116,21 +116,36 @@ class SoFRow:
     pooled_note: str = ""
     """What was pooled when it is not simply the measure (e.g. hazard ratios as odds ratios;
     :func:`srsbayes.families.contrast.pooled_note`)."""
+    new_population: DrawStats | None = None
+    """The secondary absolute effect, preop − postop in a new population (the fit's
+    ``summary["absolute"]``, predictive), in :attr:`new_population_unit`."""
+    new_population_unit: str = ""
+    new_population_conditional_on: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
                 "relative": None if self.relative is None else self.relative.as_dict(),
                 "absolute": [a.as_dict() for a in self.absolute],
+                "absolute_primary": ABSOLUTE_PRIMARY if self.absolute else "",
+                "absolute_new_population": None if self.new_population is None else {
+                    "role": "secondary", "unit": self.new_population_unit,
+                    "conditional_on": self.new_population_conditional_on,
+                    "difference": self.new_population.as_dict()},
                 "absolute_note": self.absolute_note, "pooled_note": self.pooled_note,
                 "n_studies": self.n_studies, "n_patients": self.n_patients,
                 "certainty": self.certainty.as_dict(), "statement": self.statement}
 
 
+ABSOLUTE_PRIMARY = ("the first entry of absolute is the primary absolute effect (GRADE's "
+                    "summary of findings, at that baseline); absolute_new_population is "
+                    "secondary")
+
+
 def direction(ev: OutcomeEvidence) -> int:
     """Direction of the effect on the outcome for the statement: the sign of the posterior
-    median of the absolute effect, 0 when its benefit is smaller than the smallest
+    median of the primary absolute effect, 0 when its benefit is smaller than the smallest
     important one (with no threshold: when the 95% CrI includes no effect)."""
-    s = ev.summary["absolute"]
+    s = primary_absolute(ev.summary)
     measure = FAMILIES[ev.spec.family].absolute_measure
     benefit = s["benefit"]
     t = absolute_threshold(ev.spec)
@@ -161,8 +176,29 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
                       len(ev.studies), ev.n_patients, certainty,
                       plain_language(None, 0, label), note)
     absolute = tuple(absolute_at(ev, b) for b in baselines)
+    fam = get_family(ev.spec.family)
+    measure = FAMILIES[ev.spec.family].absolute_measure
+    new = ev.summary.get("absolute", {}).get(measure) if not note else None
+    new = new if new and "ci95" in new else None  # constructed summaries may lack it
+    scale = fam.STATED_LEVEL_SCALE / 100 if FAMILIES[ev.spec.family].count_data else 1.0
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
                   DrawStats.of(info.shown(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,
                   plain_language(certainty.level, direction(ev), label), note,
-                  pooled_note(ev.summary))
+                  pooled_note=pooled_note(ev.summary),
+                  new_population=(None if new is None
+                                  else _scaled(DrawStats.from_dict(new), scale)),
+                  new_population_unit=getattr(fam, "STATED_LEVEL_UNIT", ""),
+                  new_population_conditional_on=NEW_POPULATION)
+
+
+NEW_POPULATION = ("a new population whose postop level is drawn from the baseline model of "
+                  "the studies' postop arms (predictive; conditional on that model's prior "
+                  "for the spread between populations)")
+
+
+def _scaled(d: DrawStats, k: float) -> DrawStats:
+    """``d`` in another unit (percentage points -> per 100 or per 1,000 patients)."""
+    if k == 1.0:
+        return d
+    return DrawStats(d.mean * k, d.sd * k, d.median * k, (d.ci95[0] * k, d.ci95[1] * k))

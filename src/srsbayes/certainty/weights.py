@@ -7,7 +7,7 @@ a team replaces them with ``--weights FILE``. Every problem is an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -15,7 +15,8 @@ from ..inputs.specs import _is_number, _no_unknown, read_toml
 from ..resources import BUNDLED_DATA
 
 DEFAULT_WEIGHTS = BUNDLED_DATA / "net_benefit.toml"
-_TOP = {"decision_probability", "criterion", "weights", "sensitivity"}
+_TOP = {"decision_probability", "criterion", "weights", "sensitivity", "unit"}
+DEFAULT_UNIT = "weighted events avoided per 100 patients"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class NetBenefitSettings:
     multipliers: tuple[float, ...]
     decision_probability: float
     path: str = ""
+    contains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Outcome -> outcomes whose events it includes (e.g. ``dbf = ["lmd"]`` when distant
+    brain failure counts leptomeningeal disease): its weight then applies to the mutually
+    exclusive state "it without them" (:func:`srsbayes.certainty.net_benefit.state_draws`),
+    so no patient's event is counted twice."""
+    unit: str = DEFAULT_UNIT
 
 
 def _text(entry: dict, key: str, f: str, col: str) -> str:
@@ -66,15 +73,23 @@ def _criteria(raw: object, f: str) -> tuple[Criterion, ...]:
     return tuple(out)
 
 
-def _weights(raw: object, f: str) -> tuple[dict[str, float], dict[str, str]]:
+def _weights(raw: object, f: str
+             ) -> tuple[dict[str, float], dict[str, str], dict[str, tuple[str, ...]]]:
     if not isinstance(raw, dict) or not raw:
         raise InputError("needs a [weights.ID] table per outcome", file=f, column="weights")
-    weights, why = {}, {}
+    weights, why, contains = {}, {}, {}
     for name, entry in raw.items():
         col = f"weights.{name}"
         if not isinstance(entry, dict):
             raise InputError("must be a table with weight and rationale", file=f, column=col)
-        _no_unknown(entry, {"weight", "rationale"}, f, col + ".")
+        _no_unknown(entry, {"weight", "rationale", "contains"}, f, col + ".")
+        inner = entry.get("contains", [])
+        if (not isinstance(inner, list) or not all(isinstance(x, str) and x for x in inner)
+                or name in inner):
+            raise InputError("must be a list of other outcome ids", file=f,
+                             column=col + ".contains")
+        if inner:
+            contains[name] = tuple(inner)
         w = entry.get("weight")
         if not _is_number(w) or w < 0:
             raise InputError("weight must be a finite number >= 0", file=f,
@@ -82,7 +97,7 @@ def _weights(raw: object, f: str) -> tuple[dict[str, float], dict[str, str]]:
         weights[name], why[name] = float(w), _text(entry, "rationale", f, col)
     if not any(weights.values()):
         raise InputError("at least one weight must be > 0", file=f, column="weights")
-    return weights, why
+    return weights, why, contains
 
 
 def load_weights(path: str | Path | None = None) -> NetBenefitSettings:
@@ -91,7 +106,10 @@ def load_weights(path: str | Path | None = None) -> NetBenefitSettings:
     f = str(p)
     _, raw = read_toml(p, "weights file")
     _no_unknown(raw, _TOP, f)
-    weights, why = _weights(raw.get("weights"), f)
+    weights, why, contains = _weights(raw.get("weights"), f)
+    unit = raw.get("unit", DEFAULT_UNIT)
+    if not isinstance(unit, str) or not unit:
+        raise InputError("must be a non-empty string", file=f, column="unit")
     sens = raw.get("sensitivity", {"multipliers": [1.0]})
     if not isinstance(sens, dict):
         raise InputError("must be a table", file=f, column="sensitivity")
@@ -105,4 +123,4 @@ def load_weights(path: str | Path | None = None) -> NetBenefitSettings:
     if not _is_number(dp) or not 0.5 <= dp < 1:
         raise InputError("must be a number in [0.5, 1)", file=f, column="decision_probability")
     return NetBenefitSettings(_criteria(raw.get("criterion"), f), weights, why,
-                              tuple(float(m) for m in mult), float(dp), f)
+                              tuple(float(m) for m in mult), float(dp), f, contains, unit)

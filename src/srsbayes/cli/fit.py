@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
@@ -66,6 +66,17 @@ def settings_from_args(args: argparse.Namespace) -> FitSettings:
     return FitSettings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
 
 
+def default_baselines(table: Any, spec: Any) -> list[float]:
+    """The SoF's default baseline (the pooled postop level of the studies), so that
+    ``summary.json`` carries the primary absolute effect the report and ``certainty`` show."""
+    from ..certainty.evidence import pooled_baseline
+    from ..certainty.sof import outcome_baselines
+    from ..inputs.data import outcome_table
+
+    return [b.value for b in outcome_baselines(
+        spec, pooled_baseline(outcome_table(table, spec), spec), {})]
+
+
 def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     spec = get_spec(args.outcome, args.models)
@@ -83,7 +94,7 @@ def cli_main(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings,
-                         baselines=args.baseline, bias=bias)
+                         baselines=args.baseline or default_baselines(table, spec), bias=bias)
     write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 

@@ -77,26 +77,57 @@ def _sigma_grid(sigma_prior: Prior, n: int) -> np.ndarray:
 
 
 def binomial_baseline(events: np.ndarray, n: np.ndarray, mu_prior: Prior, sigma_prior: Prior,
-                      *, n_mu: int = 161, n_sigma: int = 101) -> BaselineModel:
+                      *, events_hi: np.ndarray | None = None, n_mu: int = 161,
+                      n_sigma: int = 101) -> BaselineModel:
     """Baseline model of control-arm log-odds from event counts (memoised: a sweep's prior
     rows share their data, and so their baseline model).
 
     Each study's log-odds ``a_i ~ N(mu, sigma^2)`` is integrated out by 64-point
-    Gauss-Hermite quadrature of ``Binomial(events_i | n_i, expit(a_i))``.
+    Gauss-Hermite quadrature of ``Binomial(events_i | n_i, expit(a_i))``. With
+    ``events_hi`` the count of study ``i`` is only known to lie in ``[events_i,
+    events_hi_i]`` (the count set the relative-effect model uses for a percentage, e.g. a
+    GRIM failure's two neighbouring counts), and its likelihood is ``P(events_i <= X <=
+    events_hi_i)``, as in that model.
     """
-    return _binomial_baseline(tuple(np.asarray(events, float)), tuple(np.asarray(n, float)),
-                              mu_prior, sigma_prior, n_mu, n_sigma)
+    hi = events if events_hi is None else events_hi
+    return _binomial_baseline(tuple(np.asarray(events, float)), tuple(np.asarray(hi, float)),
+                              tuple(np.asarray(n, float)), mu_prior, sigma_prior, n_mu, n_sigma)
 
 
 @lru_cache(maxsize=64)
-def _binomial_baseline(events_t: tuple[float, ...], n_t: tuple[float, ...], mu_prior: Prior,
-                       sigma_prior: Prior, n_mu: int, n_sigma: int) -> BaselineModel:
-    events, n = np.array(events_t), np.array(n_t)
-    emp = special.logit((events + 0.5) / (n + 1.0))
+def _binomial_baseline(events_t: tuple[float, ...], hi_t: tuple[float, ...],
+                       n_t: tuple[float, ...], mu_prior: Prior, sigma_prior: Prior, n_mu: int,
+                       n_sigma: int) -> BaselineModel:
+    events, hi, n = np.array(events_t), np.array(hi_t), np.array(n_t)
+    emp = special.logit(((events + hi) / 2 + 0.5) / (n + 1.0))
     mu = np.linspace(emp.min() - 4.0, emp.max() + 4.0, n_mu)
     sigma = _sigma_grid(sigma_prior, n_sigma)
-    loglik = binomial_marginal_loglik_sum(events, n, mu[:, None], sigma[None, :])
+    loglik = binomial_marginal_loglik_sum(events, n, mu[:, None], sigma[None, :], hi)
     return _grid(loglik, mu, sigma, mu_prior, sigma_prior)
+
+
+def pooled_risk(events: np.ndarray, n: np.ndarray, events_hi: np.ndarray | None = None
+                ) -> float:
+    """The pooled risk of arms with counts known to lie in ``[events_i, events_hi_i]``: the
+    maximum-likelihood common risk ``argmax_p sum_i log P(events_i <= X_i <= events_hi_i)``,
+    ``X_i ~ Binomial(n_i, p)``. With exact counts this is ``sum(events) / sum(n)``, returned
+    as that ratio."""
+    from scipy import optimize, stats
+
+    lo, n = np.asarray(events, float), np.asarray(n, float)
+    hi = lo if events_hi is None else np.asarray(events_hi, float)
+    if np.array_equal(lo, hi):
+        return float(lo.sum() / n.sum())
+
+    def nll(a: float) -> float:
+        p = float(special.expit(a))
+        prob = stats.binom.cdf(hi, n, p) - stats.binom.cdf(lo - 1, n, p)
+        return -float(np.log(np.maximum(prob, 1e-300)).sum())
+
+    start = special.logit(((lo + hi) / 2).sum() / n.sum())
+    res = optimize.minimize_scalar(nll, bounds=(start - 3, start + 3), method="bounded",
+                                   options={"xatol": 1e-10})
+    return float(special.expit(res.x))
 
 
 def binomial_marginal_loglik(events: float, n: float, mu: np.ndarray, sigma: np.ndarray
@@ -107,7 +138,8 @@ def binomial_marginal_loglik(events: float, n: float, mu: np.ndarray, sigma: np.
 
 
 def binomial_marginal_loglik_sum(events: np.ndarray, n: np.ndarray, mu: np.ndarray,
-                                 sigma: np.ndarray) -> np.ndarray:
+                                 sigma: np.ndarray, events_hi: np.ndarray | None = None
+                                 ) -> np.ndarray:
     """Sum over studies of :func:`binomial_marginal_loglik` (``mu`` and ``sigma`` broadcast).
 
     Every study is integrated at the same nodes ``a = mu + sigma * x_k``, so the one
@@ -115,12 +147,21 @@ def binomial_marginal_loglik_sum(events: np.ndarray, n: np.ndarray, mu: np.ndarr
     ``log p = -s`` and ``log(1 - p) = -s - a``, hence
     ``log Binomial(y | n, expit(a)) = log C(n, y) - n s - (n - y) a`` (stable in both
     tails). This equals the per-study sum to rounding (about 1e-13 in the log-likelihood).
+    With ``events_hi``, study ``i``'s pmf is summed over its count set ``[events_i,
+    events_hi_i]`` before integrating (``log sum_k C(n, k) e^{k a}`` by log-sum-exp).
     """
     a = np.asarray(mu)[..., None] + np.asarray(sigma)[..., None] * _GH_NODES
     s = np.logaddexp(0.0, -a)
     total = np.zeros(a.shape[:-1])
-    for y, m in zip(np.asarray(events, float), np.asarray(n, float), strict=True):
-        lp = (_GH_LOGW + _log_choose(m, y)) - m * s - (m - y) * a
+    lo_all = np.asarray(events, float)
+    hi_all = lo_all if events_hi is None else np.asarray(events_hi, float)
+    for y, y_hi, m in zip(lo_all, hi_all, np.asarray(n, float), strict=True):
+        if y_hi == y:
+            lp = (_GH_LOGW + _log_choose(m, y)) - m * s - (m - y) * a
+        else:  # log sum_k C(m, k) p^k (1 - p)^(m - k) = -m s - m a + log sum_k C(m, k) e^{k a}
+            ks = np.arange(y, y_hi + 1)
+            terms = np.array([_log_choose(m, k) for k in ks]) + ks * a[..., None]
+            lp = _GH_LOGW - m * s - m * a + _logsumexp_last(terms)
         total = total + _logsumexp_last(lp)
     return total
 

@@ -455,6 +455,12 @@ def _probs(post: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
     return p_c, p_t
 
 
+def count_bounds(data: dict[str, np.ndarray], arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(k_lo, k_hi)`` of each study's count set of ``arm`` in :func:`model_data`'s
+    ``data`` (the exact count when no set is given)."""
+    return _set_bounds(data, arm)
+
+
 def _set_bounds(data: dict[str, np.ndarray], arm: str) -> tuple[np.ndarray, np.ndarray]:
     """``(k_lo, k_hi)`` of each study's count set (the exact count when no set is given)."""
     y = np.asarray(data[f"y_{arm}"])
@@ -557,9 +563,14 @@ of 1 on the log-odds scale (e.g. risks of 5% against 13% one SD apart) is alread
 for one procedure in one disease."""
 
 
-def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior]) -> BaselineModel:
+def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior],
+                   sd_prior: Prior = BASELINE_SD_PRIOR) -> BaselineModel:
     """The postop arms' own hierarchical model (:mod:`srsbayes.families.baseline`), fitted
-    to the studies with arm rows (a published contrast has no postop arm).
+    to the studies with arm rows (a published contrast has no postop arm), with the same
+    count sets as the relative-effect model (an arm given as a percentage that no count
+    reproduces enters as its set of counts, not as the nearest count). ``sd_prior``: the
+    prior of the between-population SD (:data:`BASELINE_SD_PRIOR`; other values for the
+    sensitivity of :func:`baseline_sd_sensitivity`).
 
     Raises
     ------
@@ -572,9 +583,36 @@ def baseline_model(data: dict[str, np.ndarray], priors: dict[str, Prior]) -> Bas
         raise InputError("every study of this binary outcome reports a contrast; absolute "
                          "effects need the postop arm of at least one study (or use family "
                          "= \"contrast\")", column="arm")
-    return binomial_baseline(np.asarray(data["y_postop"])[arm],
-                             np.asarray(data["n_postop"])[arm], priors["baseline"],
-                             BASELINE_SD_PRIOR)
+    lo, hi = count_bounds(data, "postop")
+    return binomial_baseline(lo[arm], np.asarray(data["n_postop"])[arm], priors["baseline"],
+                             sd_prior, events_hi=hi[arm])
+
+
+BASELINE_SD_SENSITIVITY = (Prior("halfnormal", (0.25,)), BASELINE_SD_PRIOR)
+"""Priors of the between-population SD compared in :func:`baseline_sensitivity`: no
+published between-centre variation of postop risks is at hand to set it, so the report
+shows how much the new-population postop risk depends on it."""
+BASELINE_SENSITIVITY_STREAM = 11
+"""Random stream ``default_rng([seed, BASELINE_SENSITIVITY_STREAM])`` of that comparison."""
+
+
+def baseline_sensitivity(data: dict[str, np.ndarray], priors: dict[str, Prior], seed: int,
+                         size: int = 20000) -> dict[str, Any]:
+    """The new-population postop risk (%, median and central 95% interval of the baseline
+    model's predictive distribution, Dias et al. 2013) under each prior of
+    :data:`BASELINE_SD_SENSITIVITY`: it drives the secondary (new-population) absolute
+    effect, not the primary one at the stated baseline risk."""
+    from ..draws import central_interval
+
+    rng = np.random.default_rng([seed, BASELINE_SENSITIVITY_STREAM])
+    rows = []
+    for sd in BASELINE_SD_SENSITIVITY:
+        r = 100 * expit(baseline_model(data, priors, sd).predictive(rng, size))
+        lo, med, hi = central_interval(r)
+        rows.append({"sd_prior": str(sd), "default": sd == BASELINE_SD_PRIOR,
+                     "risk_postop_new": {"median": med, "ci95": [lo, hi]}})
+    return {"what": "postop risk (%) of a new population, baseline-model predictive",
+            "rows": rows}
 
 
 def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict[str, Prior],
@@ -602,13 +640,15 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     }
 
 
-STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
+STATED_BASELINE_LABEL = "at a postop risk of {:.3g}%"
 """What absolute effects at a stated baseline (``--baseline``, a proportion) are
 conditional on; formatted with the risk in %."""
 STATED_BASELINE_SCALE = 100.0
-STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 1,000 patients", 1000.0
-"""Unit of ``level_preop``/``difference`` at a stated baseline: a risk ``r`` is
-``1000 r`` patients per 1,000 (as summary-of-findings tables give it)."""
+STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "per 100 patients", 100.0
+"""Unit of ``level_preop``/``difference`` at a stated baseline: a risk ``r`` is ``100 r``
+patients per 100, the unit of the thresholds, the new-population effect and the net
+benefit, so that one absolute effect reads the same everywhere (GRADE allows per 100 or
+per 1,000; mixing them made the same effect look like two)."""
 
 
 def check_stated_baseline(value: float) -> str | None:
@@ -619,7 +659,7 @@ def check_stated_baseline(value: float) -> str | None:
 def absolute_at(theta: xr.DataArray, baseline: xr.DataArray, spec: OutcomeSpec
                 ) -> dict[str, xr.DataArray]:
     """Absolute effects at stated postop risks ``baseline`` (dims ``baseline``), as guideline
-    tables report them: preop risk ``expit(logit r + theta)`` per draw, in % and per 1,000."""
+    tables report them: preop risk ``expit(logit r + theta)`` per draw, per 100 patients."""
     p_t = xr.apply_ufunc(expit, np.log(baseline / (1 - baseline)) + theta)
     return {"level_preop": STATED_LEVEL_SCALE * p_t,
             "difference": STATED_LEVEL_SCALE * (p_t - baseline),
@@ -671,9 +711,14 @@ def extra_summary(wide: pd.DataFrame, data: dict[str, np.ndarray],
     """
     from .nnt import nnt_from_draws
 
-    nnt = nnt_from_draws(np.asarray(absolute["benefit"]))
+    # the NNT of the primary absolute effect (at the first stated baseline) when there is one
+    at = absolute.get("at_baseline_benefit")
+    primary = at is not None and "baseline" in at.dims and at.sizes["baseline"] > 0
+    nnt = nnt_from_draws(np.asarray(at.isel(baseline=0) if primary else absolute["benefit"]))
     nnt["note"] = ("patients treated with preop instead of postop SRS for one more to "
-                   "benefit (NNTB) or to be harmed (NNTH)")
+                   "benefit (NNTB) or to be harmed (NNTH)"
+                   + (", at the first stated baseline risk" if primary
+                      else ", in a new population"))
     is_contrast = contrast_rows(wide)
     rules = [{"study": s, "arm": arm, "rule": wide[f"events_rule_{arm}"].iloc[i],
               "events": int(data[f"y_{arm}"][i]), "n": int(data[f"n_{arm}"][i])}

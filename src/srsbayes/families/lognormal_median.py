@@ -360,7 +360,7 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     }
 
 
-STATED_BASELINE_LABEL = "at a stated postop median of {:.3g} months"
+STATED_BASELINE_LABEL = "at a postop median of {:.3g} months"
 """What absolute effects at a stated baseline (``--baseline``, months) are conditional on."""
 STATED_BASELINE_SCALE = 1.0
 STATED_LEVEL_UNIT, STATED_LEVEL_SCALE = "months", 1.0

@@ -61,6 +61,22 @@ class DrawStats:
         lo, med, hi = central_interval(v)
         return cls(float(v.mean()), float(v.std(ddof=1)), med, (lo, hi))
 
+    @classmethod
+    def of_signed(cls, x: xr.DataArray | np.ndarray, sign: int) -> DrawStats:
+        """Stats of ``x = sign * d`` derived from the stats of ``d`` (the draws preop −
+        postop): negating the summary, not re-taking quantiles, so that the benefit's
+        interval is exactly the difference's, mirrored. Order-statistic quantiles of
+        ``-d`` are not the negated quantiles of ``d`` (the 2.5% point of ``-d`` is a
+        different draw from the 97.5% point of ``d``)."""
+        if sign >= 0:
+            return cls.of(x)
+        return cls.of(-np.asarray(x, dtype=float)).negated()
+
+    def negated(self) -> DrawStats:
+        """The summary of ``-x``: mean and median negated, the interval mirrored."""
+        lo, hi = self.ci95
+        return DrawStats(-self.mean, self.sd, -self.median, (-hi, -lo))
+
     def as_dict(self) -> dict[str, Any]:
         return {"mean": self.mean, "sd": self.sd, "median": self.median,
                 "ci95": list(self.ci95)}
@@ -144,7 +160,10 @@ class Estimates:
             "thresholds": [asdict(t) for t in self.thresholds],
             "absolute": {k: v.as_dict() for k, v in self.absolute.items()},
             "absolute_conditional_on": ABSOLUTE_CONDITIONAL_ON,
+            "absolute_role": ABSOLUTE_ROLE,
             "absolute_at_baseline": [a.as_dict() for a in self.at_baseline],
+            "absolute_primary": (self.at_baseline[0].as_dict() | {"role": PRIMARY_ROLE}
+                                 if self.at_baseline else None),
         }
 
 
@@ -166,13 +185,27 @@ def estimates(spec: OutcomeSpec, post: xr.Dataset, derived: xr.Dataset) -> Estim
         prob_benefit=float((spec.sign * theta > 0).mean()),
         prob_benefit_new_study=float((spec.sign * log_new > 0).mean()),
         thresholds=thresholds,
-        absolute={k: DrawStats.of(v) for k, v in absolute.items()},
+        absolute={k: _stats_of(k, v, spec.sign) for k, v in absolute.items()},
         at_baseline=_at_baseline(spec, derived),
     )
 
 
+def _stats_of(name: str, x: xr.DataArray, sign: int) -> DrawStats:
+    """A derived quantity's summary; the signed benefits (``benefit``, ``benefit_new``:
+    ``sign`` × preop − postop) by negating the difference's summary
+    (:meth:`DrawStats.of_signed`), so they flip exactly with the sign."""
+    return DrawStats.of_signed(x, sign) if name.startswith("benefit") else DrawStats.of(x)
+
+
 ABSOLUTE_CONDITIONAL_ON = ("a new population whose postop level is drawn from the baseline "
                            "model of the studies' postop arms (predictive distribution)")
+
+
+ABSOLUTE_ROLE = ("secondary: the effect in a new population; the primary absolute effect is "
+                 "absolute_primary, at a stated baseline")
+PRIMARY_ROLE = ("primary: the summary-of-findings absolute effect at the first stated "
+                "baseline (GRADE; Dias et al. 2013, NICE DSU TSD 5), conditional on that "
+                "baseline; point estimate = median")
 
 
 def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ...]:
@@ -182,7 +215,9 @@ def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ..
     names = [k for k in derived.data_vars if k.startswith(AT_BASELINE)]
     out = []
     for b in derived["baseline"].values:
-        effects = {k[len(AT_BASELINE):]: DrawStats.of(derived[k].sel(baseline=b)) for k in names}
+        effects = {k[len(AT_BASELINE):]: _stats_of(k[len(AT_BASELINE):],
+                                                   derived[k].sel(baseline=b), spec.sign)
+                   for k in names}
         own = getattr(fam, "stated_baseline_label", None)  # a label with its assumption
         label = (own(float(b), spec) if own is not None
                  else fam.STATED_BASELINE_LABEL.format(float(b) * fam.STATED_BASELINE_SCALE))
@@ -260,6 +295,9 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
     absolute = {k: derived[k] for k in derived.data_vars}
     if hasattr(fam, "extra_summary"):
         summary.update(fam.extra_summary(result.wide, data, absolute))
+    if hasattr(fam, "baseline_sensitivity"):  # what the new-population baseline rests on
+        summary["baseline_sd_sensitivity"] = fam.baseline_sensitivity(
+            data, result.priors, result.settings.seed)
     if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
         summary.update(fam.posterior_summary(post))
     if checks:

@@ -52,6 +52,8 @@ a{color:var(--accent)}
 .box.bottom li{margin:.25em 0}
 .box.fail{background:var(--failbg);border:2px solid var(--fail);color:#5c0a06}
 .box.note{background:var(--soft);border:1px solid var(--line)}
+.box.brief{border:2px solid #b9d3ee;background:#fff}
+.box.brief h2{border:0;margin:.3em 0 .2em}
 table{border-collapse:collapse;margin:.5em 0 1em;width:100%;font-size:.92em}
 th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:var(--soft);font-weight:600}
@@ -60,6 +62,7 @@ table.summary{font-size:.9em}
 table.compact{width:auto;max-width:100%}
 table.keys{width:auto}
 table.keys td:first-child{color:var(--muted)}
+table.priors code{white-space:nowrap;overflow-wrap:normal}
 caption{text-align:left;font-weight:600;padding:.3em 0}
 code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.88em}
 code{background:var(--soft);padding:0 3px;border-radius:3px;overflow-wrap:anywhere}
@@ -76,7 +79,8 @@ font-size:.9em;white-space:nowrap}
 .na{background:var(--nabg);color:var(--na)}
 details{margin:.4em 0 1em}
 summary{cursor:pointer;color:var(--accent)}
-@media print{main{max-width:none;padding:0}h2{break-after:avoid}figure{break-inside:avoid}}
+@media print{main{max-width:none;padding:0}h2{break-after:avoid}figure{break-inside:avoid}
+.box.brief{break-after:page;border:0;font-size:.9em}}
 """
 
 # Forbid every fetch: images only from data: URIs, styles only inline, nothing else.

@@ -52,6 +52,10 @@ def report_files(report: Report | Document) -> dict[str, bytes]:
     ``index.html``."""
     doc = document(report)
     files = doc.figure_files()
+    if not isinstance(report, Document):  # the README's results table, from the same report
+        from .results_table import results_table
+
+        files["results_table.md"] = results_table(report).encode("utf-8")
     files["index.md"] = write_markdown(doc).encode("utf-8")
     files["index.html"] = write_html(doc).encode("utf-8")
     return files

@@ -96,12 +96,13 @@ def describe_fit(s: dict[str, Any]) -> str:
     if measure in s["absolute"] and has_absolute(s):
         lines.append("  " + MEASURES[measure].difference.format(
             interval(s["absolute"][measure], "{:+.1f}"))
-            + " for a new population (postop level from the baseline model)")
-    for at in s.get("absolute_at_baseline", []):
+            + " for a new population (postop level from the baseline model; secondary)")
+    for i, at in enumerate(s.get("absolute_at_baseline", [])):
         # a published ratio's absolute effect at a stated risk is a risk difference
         key = "risk_difference" if "risk_difference" in at else measure
         lines.append("  " + MEASURES[key].difference.format(
-            interval(at[key], "{:+.1f}")) + " " + at["label"])
+            interval(at[key], "{:+.1f}")) + " " + at["label"]
+            + (" (primary)" if i == 0 else ""))
     lines.append(f"  diagnostics: OK (R-hat {d['rhat_max']:.3f}, min ESS bulk "
                  f"{d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}, "
                  f"{d['divergences']} divergences, E-BFMI {d['bfmi_min']:.2f})")

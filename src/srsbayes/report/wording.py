@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..draws import directional as draws_directional
 from .text import verb
 from .vocabulary import (
     MEASURES,
@@ -38,16 +39,22 @@ def signed(v: float, more: str, fewer: str, d: int = 1) -> str:
 
 
 def directional(stats: dict[str, Any], more: str, fewer: str, d: int = 1,
-                label: str = "95% CrI ") -> str:
-    """A difference with its interval in words: ``8.4 fewer (95% CrI 2.7 to 19.2 fewer)``."""
-    med, (lo, hi) = stats["median"], stats["ci95"]
-    if hi < 0:
-        iv = f"{abs(hi):.{d}f} to {abs(lo):.{d}f} {fewer}"
-    elif lo > 0:
-        iv = f"{lo:.{d}f} to {hi:.{d}f} {more}"
-    else:
-        iv = f"{abs(lo):.{d}f} {fewer} to {hi:.{d}f} {more}"
-    return f"{signed(med, more, fewer, d)} ({label}{iv})"
+                label: str = "95% CrI ", unit: str = "") -> str:
+    """A difference with its interval in words: ``8.4 fewer`` + ``unit`` + ``(95% CrI 2.7
+    to 19.2 fewer)`` (:func:`srsbayes.draws.directional`)."""
+    lo, hi = stats["ci95"]
+    return draws_directional(stats["median"], lo, hi, more, fewer, d, label, unit)
+
+
+def primary_absolute(s: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The outcome's primary absolute effect (preop − postop) and what it is conditional
+    on: the summary-of-findings effect at the stated or pooled baseline
+    (``summary["absolute_primary"]``); None when the fit had no baseline."""
+    ap = s.get("absolute_primary")
+    measure = family_of(s).absolute_measure
+    if not ap or measure not in ap or not has_absolute(s):
+        return None
+    return ap[measure], ap["label"]
 
 
 def _nnt_text(s: dict[str, Any], label: str) -> str:
@@ -63,26 +70,48 @@ def _nnt_text(s: dict[str, Any], label: str) -> str:
 
 
 def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:
-    """The absolute effect in words (e.g. per 100 patients and NNT, or months of median OS)."""
+    """The primary absolute effect in words with what it is conditional on (e.g. per 100
+    patients at the baseline risk, or months of median OS at the baseline median), and the
+    NNT; the new-population effect when the fit had no baseline, labelled so."""
+    primary = primary_absolute(s)
     a = s.get("absolute", {})
     measure = family_of(s).absolute_measure
+    w = absolute_wording(s)
+    if primary is not None:
+        stats, given_ = primary
+        out = [directional(stats, w.more, w.fewer, label=label, unit=w.suffix) + f" {given_}"]
+        if w.nnt:
+            out.append(_nnt_text(s, label))
+        return out
     if measure not in a or not has_absolute(s):
         return []
-    w = absolute_wording(s)
-    out = [directional(a[measure], w.more, w.fewer, label=label) + w.suffix]
+    out = [directional(a[measure], w.more, w.fewer, label=label, unit=w.suffix)
+           + " in a new population (predictive)"]
     if w.nnt:
         out.append(_nnt_text(s, label))
     return out
 
 
-def short_absolute(s: dict[str, Any]) -> str:
-    """The median absolute effect for the bottom line (the ratio if there is none)."""
+def new_population_text(s: dict[str, Any], label: str = "95% CrI ") -> str:
+    """The secondary absolute effect, for a new population whose postop level is drawn
+    from the baseline model (predictive), in words; "" when there is none."""
     a = s.get("absolute", {})
     measure = family_of(s).absolute_measure
-    if measure in a and has_absolute(s):
+    if measure not in a or not has_absolute(s):
+        return ""
+    w = absolute_wording(s)
+    return directional(a[measure], w.more, w.fewer, label=label, unit=w.suffix)
+
+
+def short_absolute(s: dict[str, Any]) -> str:
+    """The primary absolute effect for the bottom line, with its interval and baseline
+    (the ratio if there is none)."""
+    primary = primary_absolute(s)
+    if primary is not None:
+        stats, given_ = primary
         w = absolute_wording(s)
-        return "about " + signed(a[measure]["median"], w.more, w.fewer) + w.short_suffix
-    return f"{ratio_name(s)} {s['effect']['median']:.2f}"
+        return directional(stats, w.more, w.fewer, label="", unit=w.short_suffix) + f" {given_}"
+    return f"{ratio_name(s)} {ci(s['effect'])}"
 
 
 def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:

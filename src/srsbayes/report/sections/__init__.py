@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..document import Block, Document, H, Inline, P, S, Section
-from . import audit, certainty, methods, outcome, summary, trials
+from . import audit, brief, certainty, methods, outcome, summary, trials
 
 if TYPE_CHECKING:
     from ..model import Report
@@ -133,6 +133,7 @@ def _contents(_report: Report) -> list[Block]:
 
 
 register_section("subtitle", summary.subtitle)
+register_section("brief", brief.brief_section)
 register_section("bottom-line", summary.bottom_line)
 register_section("certainty", certainty.certainty_section)
 register_section("summary", summary.summary_section)

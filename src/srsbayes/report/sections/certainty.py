@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...certainty.formatting import absolute_text
+from ...certainty.formatting import absolute_text, new_population_text
 from ..document import UL, Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from ..model import Report
 
 NAME = "certainty"
-HEAD = ["Outcome", "Relative effect (95% CrI)", "Absolute effects", "Studies (patients)",
+HEAD = ["Outcome", "Relative effect (95% CrI)",
+        "Absolute effect (primary: at the stated baseline risk)",
+        "Absolute effect in a new population (secondary, predictive)", "Studies (patients)",
         "Certainty", "What happens"]
 LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "fail"}
 
@@ -32,7 +34,7 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
     # n is optional on a contrast row: no patients counted means none reported
     studies = f"{r.n_studies} ({r.n_patients or 'patients not reported'})"
     if not c.assessable or r.relative is None:
-        return [r.label, "—", "—", studies, S(c.note, "fail"), r.statement]
+        return [r.label, "—", "—", "—", studies, S(c.note, "fail"), r.statement]
     rel: Inline = (f"{r.measure} {r.relative.median:.2f} "
                    f"({r.relative.ci95[0]:.2f} to {r.relative.ci95[1]:.2f})")
     if r.pooled_note:  # e.g. hazard ratios pooled as odds ratios
@@ -41,7 +43,20 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
     for i, a in enumerate(r.absolute):
         absolute += (["; "] if i else []) + [absolute_text(a)]
     assert c.level is not None
-    return [r.label, rel, absolute, studies, S(c.level, LEVEL_STYLE[c.level]), r.statement]
+    new = new_population_text(r) or "—"
+    return [r.label, rel, absolute, new, studies, S(c.level, LEVEL_STYLE[c.level]),
+            r.statement]
+
+
+def absolute_note(report: CertaintyReport) -> str:
+    """What each absolute-effect column is conditional on, said once under the table."""
+    cond = next((r.new_population_conditional_on for r in report.rows
+                 if r.new_population_conditional_on), "")
+    return ("Primary absolute effect: the summary-of-findings effect at the baseline named in "
+            "its cell (the studies' pooled postop level unless one was stated), conditional on "
+            "that baseline; the bottom line, the summary table, the imprecision rating and the "
+            "net benefit use it. Secondary: the effect in " + (cond or "a new population")
+            + "." )
 
 
 def sof_table(report: CertaintyReport) -> Table:
@@ -71,12 +86,31 @@ def net_benefit_statement(nb: NetBenefit) -> list[Inline]:
     """One paragraph for the top of the report (also usable in the bottom line)."""
     if not nb.available or nb.net is None:
         return [S("Net clinical benefit: ", "b"), nb.note]
+    return [S("Net clinical benefit: ", "b"), net_benefit_words(nb)]
+
+
+def net_benefit_words(nb: NetBenefit) -> str:
+    """The net benefit in words: its criteria, value with its unit, verdict, weights and
+    the verdict across the correlation between outcomes, with the tipping ρ."""
+    from ...draws import pct
+
+    assert nb.net is not None and nb.p_net_positive is not None
     crit = " and ".join(f"{c['outcome']} benefit ≥ {c['min_benefit']:g}" for c in nb.criteria)
-    return [S("Net clinical benefit: ", "b"),
-            f"P({crit}) = {nb.p_all_criteria:.2f}; weighted net benefit "
-            f"{nb.net.median:.1f} (95% CrI {nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), "
-            f"P(> 0) = {nb.p_net_positive:.3f}: {nb.verdict}; the verdict holds in "
-            f"{nb.holds_in} of {len(nb.sensitivity)} weight settings. {nb.assumption}"]
+    states = ", ".join(f"{k}{' without ' + '/'.join(v) if v else ''} × {w:g}"
+                       for k, w in (nb.weights or {}).items()
+                       for v in [(nb.contains or {}).get(k, ())])
+    corr = "; ".join(f"ρ = {c.rho:g}: {pct(c.p_net_positive)}, {c.verdict}"
+                     for c in nb.correlation)
+    tip = (f"the verdict changes from ρ = {nb.tipping_rho:g}" if nb.tipping_rho is not None
+           else "the verdict holds for every ρ up to 0.99")
+    return ("At the baselines of the primary absolute effects: "
+            f"P({crit}): {pct(nb.p_all_criteria or 0.0)} if the outcomes were independent; "
+            f"weighted net benefit ({states}) {nb.net.median:.1f} {nb.unit} (95% CrI "
+            f"{nb.net.ci95[0]:.1f} to {nb.net.ci95[1]:.1f}), P(> 0): "
+            f"{pct(nb.p_net_positive)}: {nb.verdict}; the verdict holds in {nb.holds_in} of "
+            f"{len(nb.sensitivity)} weight settings. Correlated outcomes (the same cohorts "
+            f"report them; Gaussian copula, correlation ρ between the outcomes' benefits): "
+            f"{corr}; {tip}. {nb.assumption}")
 
 
 def certainty_blocks(report: CertaintyReport) -> list[Block]:
@@ -90,6 +124,7 @@ def certainty_blocks(report: CertaintyReport) -> list[Block]:
     return [Section("sec-certainty", [
         H(2, "Summary of findings and certainty of evidence", NAME),
         sof_table(report),
+        P(absolute_note(report), "small"),
         Box("note", [P(net_benefit_statement(report.net_benefit))]),
         Details("Why each certainty rating", reasons(report)),
         *funnel_figures(report),

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 from typing import TYPE_CHECKING, Any
 
 from ...families import FAMILIES, get_family
 from ...inference.derived import DERIVED_STREAM
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
 from ...inference.fitting import PPC_STREAM, RETRY_MIN_TUNE, FitSettings
+from ...priors.distributions import parse_prior
 from ..document import Block, H, Inline, P, Pre, S, Section, Table
 from .data import data_methods
 
@@ -46,12 +48,53 @@ def _sampler_paragraph(report: Report) -> P:
         "if it still fails it is shown as NOT TRUSTWORTHY.")
 
 
+_ROLE = re.compile(r":[a-z]+:`~?\.?([^`<]+?)(?: <[^>]+>)?`")
+_LITERAL = re.compile(r"``([^`]+)``")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(\w[^*\n]*?)\*(?![\w*])")
+
+
+def plain_docstring(doc: str) -> str:
+    """A docstring as clean text for the report: Sphinx roles (``:mod:`.bias_term```,
+    ``:func:`count_set```) become their target's name; double back-quotes, emphasis
+    asterisks and the ``::`` that opens a literal block are dropped."""
+    text = _ROLE.sub(lambda m: m.group(1), inspect.cleandoc(doc))
+    text = _LITERAL.sub(lambda m: m.group(1), text)
+    text = _EMPHASIS.sub(lambda m: m.group(1), text)
+    return re.sub(r"::$", ":", text, flags=re.M)
+
+
+def sceptical_prior_blocks(report: Report) -> list[Block]:
+    """What the sceptical prior of the sweep is, per family in the report: the prior behind
+    a "not robust" verdict (Spiegelhalter, Abrams & Myles 2004, section 5.5)."""
+    from ...sensitivity.grid import _ratio_range
+
+    seen: dict[str, str] = {}
+    for o in report.outcomes:
+        fam = FAMILIES.get(o.spec.family)
+        text = (fam.default_grid or {}).get("sceptical") if fam else None
+        if not text or o.spec.family in seen:
+            continue
+        prior = parse_prior(text)
+        seen[o.spec.family] = (f"{fam.measure_name}: {prior} on the analysis scale, "
+                               f"{_ratio_range(prior.params[1], o.spec)}")
+    if not seen:
+        return []
+    return [H(3, "The sceptical prior", "methods-sceptical"),
+            P(["The sensitivity sweep refits every outcome under a sceptical prior for the "
+               "effect: centred on no effect, it puts 95% of its mass on effects a sceptic "
+               "finds plausible and little on large ones (Spiegelhalter, Abrams & Myles "
+               "2004, section 5.5). ", "; ".join(seen.values()), ". Crossed with the wider "
+               "heterogeneity priors it is the setting most likely to pull a probability "
+               "of benefit below the decision probability; an outcome whose conclusion "
+               "changes under it is marked not robust."])]
+
+
 def family_blocks(name: str) -> list[Block]:
     """A family's heading and its model module's docstring (the model, in words)."""
     info = FAMILIES.get(name)
     blocks: list[Block] = [H(3, info.title if info else name, f"methods-{name}")]
     try:
-        blocks.append(Pre(inspect.cleandoc(get_family(name).__doc__ or "")))
+        blocks.append(Pre(plain_docstring(get_family(name).__doc__ or "")))
     except ImportError:
         blocks.append(P("Model code not available in this version."))
     return blocks
@@ -66,7 +109,7 @@ def _priors_table(report: Report) -> Table:
         for name, lab in labels.items():
             rows.append([o.spec.label, S(name, "code"), S(str(lab), "code"),
                          str(rationales.get(name, ""))])
-    return Table(["Outcome", "Parameter", "Prior", "Rationale"], rows, cls="compact")
+    return Table(["Outcome", "Parameter", "Prior", "Rationale"], rows, cls="compact priors")
 
 
 def _thresholds_table(report: Report) -> Table:
@@ -88,6 +131,7 @@ def methods_section(report: Report) -> list[Block]:
         blocks += family_blocks(name)
     blocks += [H(3, "Priors and their rationale", "methods-priors"), _priors_table(report),
                H(3, "Clinical thresholds", "methods-thresholds"), _thresholds_table(report)]
+    blocks += sceptical_prior_blocks(report)
     blocks.append(P(
         "Claims that the arms are 'comparable', 'similar' or 'did not differ' are checked "
         "as the probability that the difference lies within ± the outcome's first clinical "

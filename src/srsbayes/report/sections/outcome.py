@@ -11,7 +11,15 @@ from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import ONE_STUDY, one_study, pct, verb
 from ..vocabulary import family_of, has_absolute
-from ..wording import absolute_text, ci, given, opposite, ratio_name, threshold_label
+from ..wording import (
+    absolute_text,
+    ci,
+    given,
+    new_population_text,
+    opposite,
+    ratio_name,
+    threshold_label,
+)
 
 if TYPE_CHECKING:
     from ..model import OutcomeReport, Report
@@ -185,6 +193,11 @@ def tau_label(s: dict[str, Any]) -> str:
     return f"Between-study heterogeneity τ ({scale})"
 
 
+def _prior_words(text: str) -> str:
+    """``halfnormal(0.25)`` as ``HN(0.25)``."""
+    return text.replace("halfnormal", "HN")
+
+
 def key_numbers(s: dict[str, Any]) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
@@ -201,7 +214,19 @@ def key_numbers(s: dict[str, Any]) -> Table:
                      + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
                      + ")", ci(s["se_inflation"])])
     for line in absolute_text(s):
-        rows.append(["Absolute effect of preop SRS", line])
+        rows.append(["Absolute effect of preop SRS (primary, as in the summary of findings)",
+                     line])
+    if (new := new_population_text(s)):
+        rows.append(["Absolute effect in a new population (secondary: postop level drawn "
+                     "from the baseline model, predictive)", new])
+    if (sens := s.get("baseline_sd_sensitivity")):
+        rows.append(["Postop risk of a new population, by the prior on the spread between "
+                     "populations (what the secondary effect rests on; no published "
+                     "between-centre variation is at hand to set it)",
+                     "; ".join(f"{_prior_words(r['sd_prior'])}"
+                               f"{' (default)' if r['default'] else ''}: "
+                               f"{ci(r['risk_postop_new'], '{:.1f}%')}"
+                               for r in sens["rows"])])
     if not has_absolute(s):
         rows.append(["Absolute effect of preop SRS", NO_ABSOLUTE])
     rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])

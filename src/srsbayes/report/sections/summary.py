@@ -89,6 +89,18 @@ def _pooled(s: dict) -> str:
     return f"; {note}" if note else ""
 
 
+CONDITION = "if the cohorts were free of confounding"
+"""The condition every probability of the bottom line rests on: it comes from unadjusted
+observational cohorts, so it is stated beside the number, not in a footnote."""
+
+
+def certainty_words(o: OutcomeReport) -> str:
+    """``certainty of evidence: very low`` (GRADE), or that it was not rated."""
+    row = getattr(o, "certainty", None)
+    level = None if row is None else row.certainty.level
+    return f"certainty of evidence {level}" if level else "certainty not rated"
+
+
 def bottom_line_parts(report: Report) -> list[Inline]:
     """The bottom line as one paragraph: convincing benefits and harms (P(benefit) at or
     beyond the spec's decision probability), inconclusive outcomes, failed fits,
@@ -103,13 +115,13 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     for o in good:
         s = o.summary
         clauses.append([S(f"a {pct(s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {verb(s)} ({short_absolute(s)}"
-                        f"{_pooled(s)})"])
+                        f" that preoperative SRS {verb(s)} {CONDITION} "
+                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)})"])
     for o in bad:
         s = o.summary
         clauses.append([S(f"a {pct(1 - s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {opposite(s)} ({short_absolute(s)}"
-                        f"{_pooled(s)})"])
+                        f" that preoperative SRS {opposite(s)} {CONDITION} "
+                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)})"])
     if clauses:
         parts += ["there is ", *join(clauses), ". "]
     if unsure:
@@ -118,7 +130,7 @@ def bottom_line_parts(report: Report) -> list[Inline]:
         parts.append(("The evidence is inconclusive" if clauses
                       else "the evidence is inconclusive") + f"{below} for ")
         parts += join([f"{o.spec.label.lower()} ({pct(o.summary['prob_benefit'])}"
-                       f"{_pooled(o.summary)})" for o in unsure])
+                       f"{_pooled(o.summary)}; {certainty_words(o)})" for o in unsure])
         parts.append(". ")
     if broken:
         parts += ["No result for ", *join([o.spec.label.lower() for o in broken]), ": ",
@@ -161,13 +173,21 @@ def robust_badge(o: OutcomeReport) -> Inline:
         return S("not assessed", "na")
     rule = f"{100 * o.spec.decision_probability:g}%"
     meets = o.summary["prob_benefit"] >= o.spec.decision_probability
-    # "Yes" alone would read as "robust benefit" for an outcome that is robustly inconclusive.
+    # The colour says what holds: green only for a benefit (or harm) that every prior
+    # keeps; an outcome inconclusive under every prior is robustly *un*decided (neutral),
+    # and one that changes with the prior is a warning, naming the sceptical prior.
     every = "every prior" if not sw.failed else "every converged prior"
-    yes = f"Yes: ≥ {rule} under {every}" if meets else f"Yes: < {rule} under {every}"
-    if sw.borderline:
-        yes += f" ({sw.borderline} borderline)"
-    main: Inline = (S("not assessable", "na") if sw.robust is None
-                    else S(yes, "pass") if sw.robust else S("No", "warn"))
+    borderline = f" ({sw.borderline} borderline)" if sw.borderline else ""
+    main: Inline
+    if sw.robust is None:
+        main = S("not assessable", "na")
+    elif sw.robust and meets:
+        main = S(f"Yes: ≥ {rule} under {every}{borderline}", "pass")
+    elif sw.robust:
+        main = S(f"Inconclusive (< {rule}) under {every}{borderline}", "na")
+    else:
+        main = [S(f"No: ≥ {rule} or not, depending on the prior", "warn"),
+                S("see the sceptical prior", "", "#methods-sceptical")]
     if sw.data_robust is None:
         return main
     return [main, S("data (leave-one-out, rounding): "
@@ -208,7 +228,8 @@ def summary_section(report: Report) -> list[Block]:
         P([pooled_effect_note(report), " P(benefit): posterior probability that preop SRS "
            "is better. "
           "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
-          "(see Methods). Robust: the sweep's verdict over alternative priors. "
+          "(see Methods). Robust: the sweep's verdict over alternative priors, among them "
+          "a sceptical one (defined in Methods). "
           "Diagnostics: the convergence gate."], "small")])]
 
 

@@ -1,0 +1,170 @@
+"""Issue 22, items 3-5, on the shared report of the bundled data: one absolute effect per
+outcome that reads the same in every output, summaries that flip exactly with the sign, and
+the words a clinician takes into the room (condition and certainty beside the probability,
+badges by what holds, the sceptical prior defined, clean methods text, the brief first)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from _report_shared import shared_report
+from srsbayes.draws import directional, pct
+from srsbayes.report.sections.summary import CONDITION
+from srsbayes.report.wording import short_absolute
+
+OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory) -> Path:
+    return shared_report(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def page(report_dir) -> str:
+    return (report_dir / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def summaries(report_dir) -> dict[str, dict]:
+    return {o: json.loads((report_dir / o / "summary.json").read_text(encoding="utf-8"))
+            for o in OUTCOMES}
+
+
+@pytest.fixture(scope="module")
+def certainty(report_dir) -> dict:
+    return json.loads((report_dir / "certainty.json").read_text(encoding="utf-8"))
+
+
+def _text(page: str) -> str:
+    """The page as text (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_primary_absolute_effect_is_the_same_in_every_output(page, summaries, certainty,
+                                                            report_dir):
+    """LMD: the bottom line, the brief, the summary and SoF tables, the imprecision reason,
+    summary.json, certainty.json and results_table.md quote one effect with one interval."""
+    s = summaries["lmd"]
+    prim = s["absolute_primary"]
+    rd = prim["risk_difference"]
+    words = directional(rd["median"], *rd["ci95"], "more", "fewer", unit=" per 100 patients")
+    text = _text(page)
+    bottom = _text(re.search(r'<div class="box bottom">(.*?)</div>', page, re.S).group(1))
+    assert short_absolute(s) in bottom and short_absolute(s) in text.split("Bottom line")[0]
+    row = certainty["outcomes"]["lmd"]
+    first = row["absolute"][0]  # certainty.json: the primary entry, the SoF table's numbers
+    assert first["baseline"] == prim["baseline"] and first["unit"] == "per 100 patients"
+    assert (first["difference"]["median"], first["difference"]["ci95"]) == (
+        rd["median"], rd["ci95"])
+    assert s["certainty"]["absolute"][0] == first  # summary.json carries the same row
+    sof = re.search(r'<table class="sof">(.*?)</table>', page, re.S).group(1)
+    assert html.escape(words, quote=False) in sof
+    imp = next(d for d in row["certainty"]["domains"] if d["domain"] == "imprecision")
+    assert imp["values"]["ci95"] == [-rd["ci95"][1], -rd["ci95"][0]]
+    assert f"{-rd['ci95'][1]:.1f} to {-rd['ci95'][0]:.1f}" in imp["reason"]
+    table = (report_dir / "results_table.md").read_text(encoding="utf-8")
+    assert short_absolute(s) in table
+    # the new-population effect is secondary, labelled, beside the primary one in the SoF
+    new = s["absolute"]["risk_difference"]
+    assert row["absolute_new_population"]["role"] == "secondary"
+    assert directional(new["median"], *new["ci95"], "more", "fewer",
+                       unit=" per 100 patients") in _text(sof)
+    assert "secondary" in s["absolute_role"] and s["absolute_primary"]["role"].startswith(
+        "primary")
+
+
+def test_signed_summaries_flip_exactly(summaries):
+    """Benefit = −(preop − postop) for an outcome where fewer events is benefit: its summary
+    is the negated summary of the difference, not re-taken quantiles of the negated draws."""
+    for o in ("lmd", "rn", "dbf", "lc"):
+        s = summaries[o]
+        for block in (s["absolute"], s["absolute_primary"]):
+            rd, b = block["risk_difference"], block["benefit"]
+            sign = 1 if s["benefit"] == "higher" else -1
+            lo, hi = rd["ci95"]
+            assert b["ci95"] == ([lo, hi] if sign > 0 else [-hi, -lo])
+            assert b["median"] == sign * rd["median"]
+
+
+def test_one_rounding_rule_for_probabilities(page, summaries, report_dir):
+    text = _text(page)
+    table = (report_dir / "results_table.md").read_text(encoding="utf-8")
+    for o in OUTCOMES:
+        p = pct(summaries[o]["prob_benefit"])
+        assert p in text and f"| {p} |" in table
+
+
+def test_bottom_line_states_the_condition_and_the_certainty(page, summaries, certainty):
+    bottom = _text(re.search(r'<div class="box bottom">(.*?)</div>', page, re.S).group(1))
+    s = summaries["lmd"]
+    level = certainty["outcomes"]["lmd"]["certainty"]["level"]
+    assert (f"a {pct(s['prob_benefit'])} probability that preoperative SRS lowers the risk of "
+            f"leptomeningeal disease {CONDITION} ({short_absolute(s)}; certainty of evidence "
+            f"{level})") in bottom
+    # inconclusive outcomes carry their certainty too
+    assert f"local control ({pct(summaries['lc']['prob_benefit'])}; certainty of evidence" \
+        in bottom
+
+
+def test_brief_opens_the_report(page, summaries):
+    brief = page.index('id="brief"')
+    assert brief < page.index('id="bottom-line"') < page.index('id="summary"')
+    box = _text(re.search(r'<div class="box brief">(.*?)</div>', page, re.S).group(1))
+    for words in ("Question.", "Evidence.", "What would change the answer.",
+                  "Tipping point (shared bias)", "Certainty (GRADE)", CONDITION,
+                  short_absolute(summaries["rn"])):
+        assert words in box
+    # no tipping points in summary.json yet: the slot says so instead of a number
+    if "tipping_points" not in summaries["lmd"]:
+        assert "not computed in this run" in box
+
+
+def test_robustness_badges_say_what_holds(page, summaries):
+    table = re.search(r'<table class="summary">(.*?)</table>', page, re.S).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    for row, o in zip(rows, OUTCOMES, strict=True):
+        s = summaries[o]
+        if s["prob_benefit"] < s["decision_probability"]:
+            # robustly inconclusive is neutral, never the green "pass" of a robust benefit
+            assert 'class="badge pass">Yes' not in row
+            assert re.search(r'class="badge (na|warn)">(Inconclusive|No)', row)
+
+
+def test_sceptical_prior_is_defined_in_the_report(page):
+    assert 'href="#methods-sceptical"' in page or "sceptical" not in page
+    sec = page[page.index('id="methods-sceptical"'):]
+    sec = _text(sec[:sec.index("</p>")])
+    assert "normal(0, 0.35)" in sec and "95% of odds ratios within 0.5" in sec
+    assert "Spiegelhalter" in sec
+
+
+def test_methods_show_clean_text(page):
+    methods = page[page.index('id="methods"'):]
+    assert ":mod:`" not in methods and ":func:`" not in methods and "``" not in methods
+    assert 'class="compact priors"' in page
+    assert "table.priors code{white-space:nowrap;overflow-wrap:normal}" in page
+
+
+def test_baseline_prior_sensitivity_is_shown(page, summaries):
+    sens = summaries["lmd"]["baseline_sd_sensitivity"]
+    assert [r["sd_prior"] for r in sens["rows"]] == ["halfnormal(0.25)", "halfnormal(1)"]
+    narrow, wide = (r["risk_postop_new"]["ci95"] for r in sens["rows"])
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]  # the wider prior, the wider range
+    text = _text(page)
+    assert "HN(0.25)" in text and "HN(1) (default)" in text
+
+
+def test_net_benefit_reports_correlation_and_unit(page, certainty):
+    nb = certainty["net_benefit"]
+    assert nb["unit"] == "weighted events avoided per 100 patients"
+    rhos = [c["rho"] for c in nb["correlation"]["settings"]]
+    assert rhos == [0.0, 0.3, 0.6, 0.9]
+    assert nb["correlation"]["settings"][0]["p_net_positive"] == nb["p_net_positive"]
+    assert nb["weights"].get("dbf") is None  # DBF may contain LMD: left out by default
+    assert "ρ = 0.3" in _text(page) and "weighted events avoided per 100 patients" in _text(page)
