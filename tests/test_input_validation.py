@@ -42,6 +42,7 @@ from srsbayes.priors.distributions import (
     SCALE_RANGE,
     parse_prior,
 )
+from srsbayes.sensitivity.grid import default_grid
 from srsbayes.values import SEED_MAX, clean_name, is_slug
 
 SPECS = load_specs(MODELS_DIR)
@@ -413,6 +414,25 @@ def test_spec_with_a_byte_order_mark_is_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + raw)
     spec = load_spec_file(path)
     assert spec.priors == SPECS["lmd"].priors and spec.id == "lmd"
+    assert not spec.text.startswith("\ufeff")
+    assert default_grid(spec) == default_grid(SPECS["lmd"])  # the sweep re-reads spec.text
+
+
+def test_bias_priors_with_a_byte_order_mark_are_read(tmp_path):
+    from srsbayes.priors.bias import DEFAULT_BIAS_PRIORS, load_bias_priors
+
+    path = tmp_path / "bias.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + DEFAULT_BIAS_PRIORS.read_bytes())
+    assert load_bias_priors(path).rules == load_bias_priors(None).rules
+
+
+@pytest.mark.parametrize("value", ["0_1", "٠.١", "０.１", "inf"])
+def test_certainty_baseline_risk_takes_ascii_numbers(value):
+    from srsbayes.cli.certainty import parse_baseline_risks
+
+    with pytest.raises(InputError, match="not a number") as info:
+        parse_baseline_risks([f"lmd={value}"], SPECS)
+    assert info.value.column == "--baseline-risk"
 
 
 def test_argparse_errors_are_one_line_with_a_hint(run_cli):

@@ -17,6 +17,7 @@ from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import DEFAULT_DATA, default_table
 from ..inputs.specs import OutcomeSpec, load_specs
 from ..resources import default_out
+from ..values import is_ascii_number
 
 if TYPE_CHECKING:
     from ..inference.fitting import FitSettings
@@ -31,10 +32,9 @@ def parse_baseline_risks(values: list[str], specs: dict[str, OutcomeSpec]
         if key and key not in specs:
             raise InputError(f"unknown outcome {key!r}; specs exist for: {', '.join(specs)}",
                              column="--baseline-risk")
-        try:
-            r = float(value)
-        except ValueError:
-            raise InputError(f"not a number: {value!r}", column="--baseline-risk") from None
+        if not is_ascii_number(value):  # float() also reads '0_1', '٠.١' and 'inf'
+            raise InputError(f"not a number: {value!r}", column="--baseline-risk")
+        r = float(value)
         if not (math.isfinite(r) and 0 < r < 1):
             raise InputError(f"a risk must be between 0 and 1 (exclusive), got {value}",
                              column="--baseline-risk")
