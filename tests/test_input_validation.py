@@ -13,6 +13,7 @@ derandomized (no example database), so CI sees the same inputs every run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -506,3 +507,38 @@ def test_bundled_models_are_slugs():
 def test_copy_of_bundled_models_loads(tmp_path):
     shutil.copytree(MODELS_DIR, tmp_path / "m")
     assert load_specs(tmp_path / "m").keys() == SPECS.keys()
+
+
+@pytest.mark.parametrize("kwargs", [{"seed": -1}, {"seed": 2**64}, {"seed": True},
+                                    {"draws": 0}, {"chains": 1.5}, {"tune": -3}])
+def test_fit_settings_refuse_what_the_sampler_cannot_take(kwargs):
+    from srsbayes.inference.fitting import FitSettings
+
+    with pytest.raises(InputError) as info:
+        FitSettings(**kwargs)
+    assert info.value.column == next(iter(kwargs))
+    assert FitSettings(seed=SEED_MAX).retry().seed == SEED_MAX
+
+
+option_values = st.one_of(st.text(max_size=12), st.integers(-10, 2**65).map(str),
+                          st.sampled_from(["1e3", "٤٥", "４５", "4_5", "inf", "nan", "0x10"]))
+
+
+@PROPS
+@given(st.sampled_from(["--seed", "--draws", "--tune", "--chains"]), option_values)
+def test_any_option_value_parses_in_range_or_is_one_line(option, text):
+    from srsbayes.cli.main import build_parser
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(["sweep", "lmd", f"{option}={text}"])
+    except SystemExit as exc:
+        assert exc.code == EXIT_INPUT
+        assert err.getvalue().count("\n") == 1
+        assert err.getvalue().endswith("see 'python -m srsbayes sweep --help'\n")
+        return
+    value = getattr(args, option[2:])
+    lo, hi = {"--seed": (0, SEED_MAX), "--draws": (types.MIN_DRAWS, types.MAX_DRAWS),
+              "--tune": (1, types.MAX_DRAWS), "--chains": (1, types.MAX_CHAINS)}[option]
+    assert isinstance(value, int) and lo <= value <= hi

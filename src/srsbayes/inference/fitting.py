@@ -33,6 +33,7 @@ from ..outputs import command_line, package_versions, write_json, write_with
 from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
+from ..values import SEED_MAX
 from .budget import check_memory
 from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
@@ -84,6 +85,17 @@ class FitSettings:
     """nutpie's mass-matrix adaptation: ``diag``, ``low_rank`` (learns the few correlated
     directions of the posterior), or ``auto``, chosen from the number of studies by
     :func:`choose_adaptation`."""
+
+    def __post_init__(self) -> None:
+        # the command line checks these as it parses them (srsbayes.cli.types); the API too
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) \
+                or not 0 <= self.seed <= SEED_MAX:
+            raise InputError(f"a seed must be a whole number from 0 to 2^64 - 1, got "
+                             f"{self.seed!r}", column="seed")
+        for name in ("draws", "tune", "chains"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | np.integer) and value >= 1):
+                raise InputError(f"must be a whole number >= 1, got {value!r}", column=name)
 
     def resolved(self, family: str, k: int) -> FitSettings:
         """These settings with ``tune`` made concrete for ``k`` studies of ``family``."""
