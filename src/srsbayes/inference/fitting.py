@@ -236,8 +236,9 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
     """Sample, apply the convergence gate, and retry once with safer settings if it fails.
 
     The settings returned are the ones used, with ``tune`` resolved for the family."""
-    settings = settings.resolved(family, len(next(iter(data.values()), ())))
-    check_memory(settings.draws, settings.chains, _n_studies(data))  # before any sampling
+    k = len(next(iter(data.values()), ()))
+    settings = settings.resolved(family, k)
+    check_memory(settings.draws, settings.chains, k)  # before any sampling
     fam = get_family(family)
     idata = sample_posterior(family, data, priors, settings, cache)
     # Families with an exact posterior (the normal-normal contrast model) also fail the
