@@ -117,14 +117,15 @@ def test_same_seed_same_numbers(specs, bundled_table):
 
 
 def test_gate_failure_exits_3_and_says_so(run_cli, tmp_path):
-    # 20 draws per chain cannot reach ESS >= 400, before or after the retry.
-    status, out, _ = run_cli(["fit", "dbf", "--draws", "20", "--tune", "50", "--out", tmp_path])
+    # 25 draws per chain (the least --draws takes) cannot reach ESS >= 400 from 4 x 25,
+    # nor from the retry's 4 x 50.
+    status, out, _ = run_cli(["fit", "dbf", "--draws", "25", "--tune", "50", "--out", tmp_path])
     assert status == 3
     assert "NOT a result" in out
     s = json.loads((tmp_path / "summary.json").read_text())
     assert s["ok"] is False and s["diagnostics"]["ok"] is False
     assert s["diagnostics"]["attempts"] == 2
-    assert s["draws"] == 40  # the retry doubled the draws
+    assert s["draws"] == 50  # the retry doubled the draws
     assert any("ESS" in f for f in s["diagnostics"]["failures"])
 
 

@@ -13,6 +13,7 @@ derandomized (no example database), so CI sees the same inputs every run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -42,6 +43,7 @@ from srsbayes.priors.distributions import (
     SCALE_RANGE,
     parse_prior,
 )
+from srsbayes.sensitivity.grid import default_grid
 from srsbayes.values import SEED_MAX, clean_name, is_slug
 
 SPECS = load_specs(MODELS_DIR)
@@ -413,6 +415,25 @@ def test_spec_with_a_byte_order_mark_is_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + raw)
     spec = load_spec_file(path)
     assert spec.priors == SPECS["lmd"].priors and spec.id == "lmd"
+    assert not spec.text.startswith("\ufeff")
+    assert default_grid(spec) == default_grid(SPECS["lmd"])  # the sweep re-reads spec.text
+
+
+def test_bias_priors_with_a_byte_order_mark_are_read(tmp_path):
+    from srsbayes.priors.bias import DEFAULT_BIAS_PRIORS, load_bias_priors
+
+    path = tmp_path / "bias.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + DEFAULT_BIAS_PRIORS.read_bytes())
+    assert load_bias_priors(path).rules == load_bias_priors(None).rules
+
+
+@pytest.mark.parametrize("value", ["0_1", "٠.١", "０.１", "inf"])
+def test_certainty_baseline_risk_takes_ascii_numbers(value):
+    from srsbayes.cli.certainty import parse_baseline_risks
+
+    with pytest.raises(InputError, match="not a number") as info:
+        parse_baseline_risks([f"lmd={value}"], SPECS)
+    assert info.value.column == "--baseline-risk"
 
 
 def test_argparse_errors_are_one_line_with_a_hint(run_cli):
@@ -486,3 +507,38 @@ def test_bundled_models_are_slugs():
 def test_copy_of_bundled_models_loads(tmp_path):
     shutil.copytree(MODELS_DIR, tmp_path / "m")
     assert load_specs(tmp_path / "m").keys() == SPECS.keys()
+
+
+@pytest.mark.parametrize("kwargs", [{"seed": -1}, {"seed": 2**64}, {"seed": True},
+                                    {"draws": 0}, {"chains": 1.5}, {"tune": -3}])
+def test_fit_settings_refuse_what_the_sampler_cannot_take(kwargs):
+    from srsbayes.inference.fitting import FitSettings
+
+    with pytest.raises(InputError) as info:
+        FitSettings(**kwargs)
+    assert info.value.column == next(iter(kwargs))
+    assert FitSettings(seed=SEED_MAX).retry().seed == SEED_MAX
+
+
+option_values = st.one_of(st.text(max_size=12), st.integers(-10, 2**65).map(str),
+                          st.sampled_from(["1e3", "٤٥", "４５", "4_5", "inf", "nan", "0x10"]))
+
+
+@PROPS
+@given(st.sampled_from(["--seed", "--draws", "--tune", "--chains"]), option_values)
+def test_any_option_value_parses_in_range_or_is_one_line(option, text):
+    from srsbayes.cli.main import build_parser
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(["sweep", "lmd", f"{option}={text}"])
+    except SystemExit as exc:
+        assert exc.code == EXIT_INPUT
+        assert err.getvalue().count("\n") == 1
+        assert err.getvalue().endswith("see 'python -m srsbayes sweep --help'\n")
+        return
+    value = getattr(args, option[2:])
+    lo, hi = {"--seed": (0, SEED_MAX), "--draws": (types.MIN_DRAWS, types.MAX_DRAWS),
+              "--tune": (1, types.MAX_DRAWS), "--chains": (1, types.MAX_CHAINS)}[option]
+    assert isinstance(value, int) and lo <= value <= hi

@@ -18,6 +18,7 @@ from ..inputs.data import default_table
 from ..inputs.specs import OutcomeSpec, load_specs
 from ..outputs import check_output_path
 from ..resources import default_out
+from ..values import is_ascii_number
 
 if TYPE_CHECKING:
     from ..inference.fitting import FitSettings
@@ -32,10 +33,9 @@ def parse_baseline_risks(values: list[str], specs: dict[str, OutcomeSpec]
         if key and key not in specs:
             raise InputError(f"unknown outcome {key!r}; specs exist for: {', '.join(specs)}",
                              column="--baseline-risk")
-        try:
-            r = float(value)
-        except ValueError:
-            raise InputError(f"not a number: {value!r}", column="--baseline-risk") from None
+        if not is_ascii_number(value):  # float() also reads '0_1', '٠.١' and 'inf'
+            raise InputError(f"not a number: {value!r}", column="--baseline-risk")
+        r = float(value)
         if not (math.isfinite(r) and 0 < r < 1):
             raise InputError(f"a risk must be between 0 and 1 (exclusive), got {value}",
                              column="--baseline-risk")

@@ -35,6 +35,7 @@ from ..outputs import OutputUnit, command_line, package_versions, write_json, wr
 from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
+from ..values import SEED_MAX
 from .budget import check_memory
 from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
@@ -86,6 +87,17 @@ class FitSettings:
     """nutpie's mass-matrix adaptation: ``diag``, ``low_rank`` (learns the few correlated
     directions of the posterior), or ``auto``, chosen from the number of studies by
     :func:`choose_adaptation`."""
+
+    def __post_init__(self) -> None:
+        # the command line checks these as it parses them (srsbayes.cli.types); the API too
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) \
+                or not 0 <= self.seed <= SEED_MAX:
+            raise InputError(f"a seed must be a whole number from 0 to 2^64 - 1, got "
+                             f"{self.seed!r}", column="seed")
+        for name in ("draws", "tune", "chains"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | np.integer) and value >= 1):
+                raise InputError(f"must be a whole number >= 1, got {value!r}", column=name)
 
     def resolved(self, family: str, k: int) -> FitSettings:
         """These settings with ``tune`` made concrete for ``k`` studies of ``family``."""
@@ -233,8 +245,9 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
     """Sample, apply the convergence gate, and retry once with safer settings if it fails.
 
     The settings returned are the ones used, with ``tune`` resolved for the family."""
-    settings = settings.resolved(family, len(next(iter(data.values()), ())))
-    check_memory(settings.draws, settings.chains, _n_studies(data))  # before any sampling
+    k = len(next(iter(data.values()), ()))
+    settings = settings.resolved(family, k)
+    check_memory(settings.draws, settings.chains, k)  # before any sampling
     fam = get_family(family)
     idata = sample_posterior(family, data, priors, settings, cache)
     # Families with an exact posterior (the normal-normal contrast model) also fail the

@@ -121,10 +121,10 @@ def read_toml(path: str | Path, what: str) -> tuple[str, dict]:
     :class:`InputError` calling it ``what`` (e.g. ``"spec file"``)."""
     f, p = str(path), Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
         # a byte-order mark (as some Windows editors save UTF-8) is no TOML; the CSV reader
-        # accepts one too
-        return text, tomllib.loads(text.removeprefix("\ufeff"))
+        # accepts one too, and the text kept (spec.text, re-parsed by the sweep) has none
+        text = p.read_text(encoding="utf-8").removeprefix("\ufeff")
+        return text, tomllib.loads(text)
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=f) from None
     except IsADirectoryError:

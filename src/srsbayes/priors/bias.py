@@ -267,7 +267,7 @@ def load_bias_priors(path: str | Path | None = None) -> BiasPriors:
          else NAMED[path] if isinstance(path, str) and path in NAMED else Path(path))
     f = str(p)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(p.read_text(encoding="utf-8").removeprefix("\ufeff"))  # BOM: as specs
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read bias priors: {e.__class__.__name__}", file=f) from None
     except tomllib.TOMLDecodeError as e:
