@@ -260,6 +260,31 @@ def test_a_full_disk_is_one_error_and_leaves_earlier_outputs(full_disk):
     assert _staging_dirs(full_disk) == []
 
 
+def test_a_sweep_onto_a_full_disk_leaves_no_new_table_beside_the_old_figure(full_disk, specs,
+                                                                          monkeypatch):
+    """Before issue 20 ``sweep.csv`` and ``sweep.json`` were written first: a full disk at
+    the figure left the new table beside the old figure."""
+    import pandas as pd
+
+    from srsbayes.sensitivity.sweep import SweepResult
+
+    out = full_disk / "sweep"
+    out.mkdir()
+    for name in ("sweep.csv", "sweep.json", "sweep.png"):
+        (out / name).write_text("earlier " + name)
+    before = _snapshot(full_disk)
+    result = SweepResult(specs["lmd"], pd.DataFrame({"setting": ["default"],
+                                                     "prob_benefit": [0.9]}),
+                         {"rule": "P(benefit) >= 0.95"}, None, {"seed": 1}, "default")
+    # a figure larger than the disk (the real one is ~100 KB; the disk is 200 KB)
+    monkeypatch.setattr(SweepResult, "figure_png",
+                        lambda self, dpi=150: b"\x89PNG" + b"0" * 400_000)
+    with pytest.raises(OutputError, match=r"to write .*sweep\.png"):
+        result.write(out)
+    assert _snapshot(full_disk) == before
+    assert _staging_dirs(full_disk) == []
+
+
 # -- provenance -------------------------------------------------------------------------------
 
 
