@@ -107,6 +107,13 @@ def test_a_manifest_that_would_describe_a_mixture_is_removed(tmp_path):
         write_text(unit.folder() / "summary.json", "new fit")
     assert verify_outputs(out) == {}
     assert verify_outputs(out / "lmd") == {"manifest-fit.json": []}
+    # a file of a manifest's name that srsbayes did not write is never touched
+    foreign = tmp_path / "manifest-notes.json"
+    foreign.write_text('{"files": {"reports/lmd/summary.json": {}}}')
+    with OutputUnit(out / "lmd", "fit") as unit:
+        write_text(unit.folder() / "summary.json", "newer fit")
+    assert foreign.read_text() == '{"files": {"reports/lmd/summary.json": {}}}'
+    assert verify_outputs(tmp_path) == {}
     # a tampered file is reported by the manifest that lists it
     (out / "lmd" / "summary.json").write_text("edited")
     assert verify_outputs(out / "lmd") == {"manifest-fit.json": ["summary.json"]}
