@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, OutputError
-from .interrupts import checkpoint, deferred
+from .interrupts import checkpoint, deferred, masked
 from .provenance import command_line, lock_sha256, package_versions
 
 __all__ = ["OutputUnit", "atomic_path", "check_output_path", "command_line", "lock_sha256",
@@ -203,7 +203,8 @@ class OutputUnit:
     def discard(self) -> None:
         """Remove the staging folder and everything in it."""
         if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
+            with masked():
+                shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
 
     def commit(self) -> list[Path]:
