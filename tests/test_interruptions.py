@@ -200,3 +200,31 @@ def test_sigterm_during_the_report_write_keeps_the_earlier_report(tmp_path, spec
         assert verify_outputs(tmp_path / "rep") == {"manifest-certainty.json": [],
                                                      "manifest-report.json": []}
         assert _leftovers(tmp_path) == []
+
+
+def test_the_library_never_uses_a_partial_trace(tmp_path):
+    """From Python, without the command line's signal handling, Ctrl-C during sampling
+    still ends the fit (nutpie's partial trace is refused) instead of gating and retrying
+    it."""
+    script = (
+        "from srsbayes.inputs.data import default_table\n"
+        "from srsbayes.inputs.specs import load_specs\n"
+        "from srsbayes.inference.fitting import FitSettings, fit_outcome\n"
+        "specs = load_specs(None)\n"
+        "try:\n"
+        "    fit_outcome(default_table(specs, None), specs['lmd'],\n"
+        "                settings=FitSettings(draws=200000))\n"
+        "    print('carried on')\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    print('stopped:', exc)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "SRSBAYES_TEST_CHECKPOINTS": "1"})
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.strip() == "srsbayes-checkpoint: sampling":
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=300)
+    assert out.strip() == "stopped: sampling was interrupted"

@@ -107,6 +107,13 @@ def test_a_manifest_that_would_describe_a_mixture_is_removed(tmp_path):
         write_text(unit.folder() / "summary.json", "new fit")
     assert verify_outputs(out) == {}
     assert verify_outputs(out / "lmd") == {"manifest-fit.json": []}
+    # a file of a manifest's name that srsbayes did not write is never touched
+    foreign = tmp_path / "manifest-notes.json"
+    foreign.write_text('{"files": {"reports/lmd/summary.json": {}}}')
+    with OutputUnit(out / "lmd", "fit") as unit:
+        write_text(unit.folder() / "summary.json", "newer fit")
+    assert foreign.read_text() == '{"files": {"reports/lmd/summary.json": {}}}'
+    assert verify_outputs(tmp_path) == {}
     # a tampered file is reported by the manifest that lists it
     (out / "lmd" / "summary.json").write_text("edited")
     assert verify_outputs(out / "lmd") == {"manifest-fit.json": ["summary.json"]}
@@ -256,6 +263,31 @@ def test_a_full_disk_is_one_error_and_leaves_earlier_outputs(full_disk):
     assert msg == (f"no space left on the device to write {out / 'posterior.nc'}; nothing of "
                    "this run was written and earlier outputs are intact")
     assert exc.value.errno == errno.ENOSPC
+    assert _snapshot(full_disk) == before
+    assert _staging_dirs(full_disk) == []
+
+
+def test_a_sweep_onto_a_full_disk_leaves_no_new_table_beside_the_old_figure(full_disk, specs,
+                                                                          monkeypatch):
+    """Before issue 20 ``sweep.csv`` and ``sweep.json`` were written first: a full disk at
+    the figure left the new table beside the old figure."""
+    import pandas as pd
+
+    from srsbayes.sensitivity.sweep import SweepResult
+
+    out = full_disk / "sweep"
+    out.mkdir()
+    for name in ("sweep.csv", "sweep.json", "sweep.png"):
+        (out / name).write_text("earlier " + name)
+    before = _snapshot(full_disk)
+    result = SweepResult(specs["lmd"], pd.DataFrame({"setting": ["default"],
+                                                     "prob_benefit": [0.9]}),
+                         {"rule": "P(benefit) >= 0.95"}, None, {"seed": 1}, "default")
+    # a figure larger than the disk (the real one is ~100 KB; the disk is 200 KB)
+    monkeypatch.setattr(SweepResult, "figure_png",
+                        lambda self, dpi=150: b"\x89PNG" + b"0" * 400_000)
+    with pytest.raises(OutputError, match=r"to write .*sweep\.png"):
+        result.write(out)
     assert _snapshot(full_disk) == before
     assert _staging_dirs(full_disk) == []
 

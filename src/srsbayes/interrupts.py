@@ -95,6 +95,18 @@ def handling_signals() -> Iterator[None]:
 
 
 @contextmanager
+def masked() -> Iterator[None]:
+    """Record but do not act on a signal during the block (cleaning up after an error or a
+    signal: a second Ctrl-C must not leave the clean-up half done)."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+
+
+@contextmanager
 def deferred() -> Iterator[None]:
     """Record but do not act on a signal during the block; act on it when it ends."""
     global _deferring

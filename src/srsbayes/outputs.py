@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, OutputError
-from .interrupts import checkpoint, deferred
+from .interrupts import checkpoint, deferred, masked
 from .provenance import command_line, lock_sha256, package_versions
 
 __all__ = ["OutputUnit", "atomic_path", "check_output_path", "command_line", "lock_sha256",
@@ -154,6 +154,8 @@ STAGING_PREFIX = ".srsbayes-staging-"
 """Name prefix of the folder a command's outputs are staged in before they move into place."""
 MANIFEST = "manifest-{command}.json"
 """Name of a command's manifest in its output folder, written last."""
+MANIFEST_FORMAT = "srsbayes output manifest 1"
+"""The ``format`` entry of every manifest: files of that name without it are not ours."""
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -236,7 +238,8 @@ class OutputUnit:
     def discard(self) -> None:
         """Remove the staging folder and everything in it."""
         if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
+            with masked():
+                shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
 
     def commit(self) -> list[Path]:
@@ -245,7 +248,7 @@ class OutputUnit:
             return []
         staged = _files_below(self._staging)
         manifest_name = MANIFEST.format(command=self.command)
-        record = {"command": self.command,
+        record = {"format": MANIFEST_FORMAT, "command": self.command,
                   "files": {p.relative_to(self._staging).as_posix(): _file_record(p)
                             for p in staged if p.name != manifest_name},
                   "provenance": self.provenance}
@@ -294,7 +297,10 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return doc if isinstance(doc, dict) and isinstance(doc.get("files"), dict) else None
+    if not (isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT
+            and isinstance(doc.get("files"), dict)):
+        return None  # not a manifest srsbayes wrote
+    return doc
 
 
 def _manifests(folder: Path) -> list[Path]:
@@ -313,9 +319,8 @@ def _invalidate_manifests(out: Path, finals: list[Path]) -> None:
         folders.update(q.resolve() for q in f.parents if q.is_relative_to(out))
     for folder in folders:
         for m in _manifests(folder):
-            doc = _read_manifest(m)
-            listed = {(folder / rel).resolve() for rel in (doc or {}).get("files", {})}
-            if doc is None or listed & replaced:
+            doc = _read_manifest(m)  # None: not one of ours, left alone
+            if doc is not None and {(folder / rel).resolve() for rel in doc["files"]} & replaced:
                 m.unlink(missing_ok=True)
 
 
@@ -356,8 +361,7 @@ def verify_outputs(out: str | Path) -> dict[str, list[str]]:
     result = {}
     for m in sorted(_manifests(out)):
         doc = _read_manifest(m)
-        if doc is None:
-            result[m.name] = ["unreadable manifest"]
+        if doc is None:  # a file of that name that srsbayes did not write
             continue
         bad = []
         for rel, want in doc["files"].items():

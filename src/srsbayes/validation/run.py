@@ -7,8 +7,8 @@ sizes and follow-up; the contrast (normal-normal) model, which has no bundled ou
 with the standard errors of the four bundled ``lmd`` log odds ratios and the priors of
 :data:`~srsbayes.validation.sbc.CONTRAST_SBC_PRIORS` (its ``sbc_design`` rule). Per family it
 writes ``sbc_<family>.json`` (ranks, p-values, negative controls, every fit's gate verdict,
-provenance) and ``sbc_<family>.png`` (ECDF difference plot), atomically, and prints one
-PASS/FAIL line per checked quantity.
+provenance) and ``sbc_<family>.png`` (ECDF difference plot), every family's files as one unit
+(:class:`srsbayes.outputs.OutputUnit`), and prints one PASS/FAIL line per checked quantity.
 
 A family with an exact posterior (a ``normal_normal`` hook: the contrast family) also gets an
 exact-posterior SBC of :data:`EXACT_SIMS_PER_SIM` times as many data sets, the PIT of the
@@ -243,7 +243,8 @@ def format_exact(exact: ExactSBCResult, rec: dict[str, Any]) -> list[str]:
 def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, seed: int,
                    echo: Callable[[str], None] = print,
                    control_factor: float | None = TAU_CONTROL_FACTOR) -> bool:
-    """Run SBC for every family and write ``sbc_<family>.json`` / ``.png`` into ``out``.
+    """Run SBC for every family and write ``sbc_<family>.json`` / ``.png`` into ``out``
+    (together, when the last family is done).
 
     With ``control_factor``, each family also runs the negative control of
     :func:`prior_control_record` (a second SBC run of ``n_sims`` fits), recorded under
