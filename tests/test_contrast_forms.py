@@ -155,3 +155,12 @@ def test_arm_row_horizon_may_be_time_months(tmp_path, write_csv, specs):
     with pytest.raises(InputError) as exc:
         read_table(path, specs)
     assert exc.value.column == "time_months" and exc.value.row == 2
+
+
+def test_form_columns_on_an_arm_row_are_an_error(tmp_path, write_csv, specs):
+    path = write_csv(tmp_path, "study,outcome,arm,n,events,preop_percent\n"
+                               "S,lmd,preop,50,2,4\nS,lmd,postop,50,6,\n")
+    with pytest.raises(InputError) as exc:
+        read_table(path, specs)
+    assert (exc.value.row, exc.value.column) == (2, "preop_percent")
+    assert "only on a contrast row" in exc.value.oneline()

@@ -130,3 +130,22 @@ def test_report_of_real_data_renders_and_says_what_it_is(real, tmp_path):
     # no finding about the bundled paper, no paper section comparing with it
     assert "pooled_n" not in md and "reported_claims" not in md
     assert "not a meta-analysis" in html
+
+
+def test_certainty_gives_absolute_effects_at_a_stated_risk(tmp_path, run_cli):
+    # issue 23.5: --baseline-risk is no longer ignored for a published ratio
+    status, out, err = run_cli(["certainty", "--data", "real", "--baseline-risk", "lmd=0.12",
+                                "--json", "--out", tmp_path])
+    assert status == 0, err
+    rows = json.loads(out)["outcomes"]
+    (a,) = rows["lmd"]["absolute"]
+    assert a["baseline"] == 0.12 and a["control"] == 120
+    assert a["baseline_label"] == ("stated baseline risk 12% (preop risk RR·p0: the risk ratio "
+                                   "taken as constant across baseline risks, capped at 100%)")
+    # the preop risk per 1,000 is 1,000 x RR x 0.12 at the RR's median (a monotone map of
+    # the same draws; equal up to the interpolation between two draws)
+    rr = rows["lmd"]["relative"]["median"]
+    assert a["intervention"]["median"] == pytest.approx(120 * rr, abs=0.05)
+    assert rows["lmd"]["absolute_note"] == ""
+    assert rows["rn"]["absolute"] == [] and "not estimable" in rows["rn"]["absolute_note"]
+    assert rows["lmd"]["pooled_note"].startswith("one study, not a meta-analysis")

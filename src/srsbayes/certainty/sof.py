@@ -61,8 +61,9 @@ def absolute_at(ev: OutcomeEvidence, baseline: Baseline) -> AbsoluteEffect:
     if at is None:
         raise ValueError(f"{ev.spec.id} was fitted without the baseline {baseline.value:g}; "
                          "pass outcome_baselines(...) to fit_outcome(baselines=...)")
-    if "(" in at.get("label", "") and "(" not in baseline.label:  # the assumption it rests on
-        baseline = Baseline(baseline.value, f"{baseline.label} ({at['label'].split('(', 1)[1]}")
+    assumption = getattr(fam, "risk_assumption", None)  # a published ratio's (OR, RR, HR)
+    if assumption is not None:
+        baseline = Baseline(baseline.value, f"{baseline.label} ({assumption(ev.spec)})")
     return AbsoluteEffect(baseline, fam.STATED_LEVEL_UNIT,
                           fam.STATED_LEVEL_SCALE * baseline.value,
                           DrawStats.from_dict(at["level_preop"]),

@@ -39,6 +39,21 @@ def _common_data(p: argparse.ArgumentParser) -> None:
                    help="folder of outcome specs (default: the bundled models/)")
 
 
+def _paper_files(p: argparse.ArgumentParser) -> None:
+    """The source paper's files the paper-level audit checks read; the bundled paper's are
+    used for the bundled data only, never for a user's own studies."""
+    p.add_argument("--pooled", type=Path, default=None,
+                   help="CSV of the paper's reported pooled values (default: the bundled "
+                        "paper's, for the bundled data only)")
+    p.add_argument("--claims", type=Path, default=None,
+                   help="CSV of the paper's claims (default: the bundled paper's, for the "
+                        "bundled data only)")
+    p.add_argument("--paper", type=Path, default=None,
+                   help="text of the source paper, to re-derive the facts the reference "
+                        "and reporting checks use (default: the facts recorded from the "
+                        "bundled paper, data/paper_facts.toml, for the bundled data only)")
+
+
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
     p.add_argument("--draws", type=types.draws, default=draws,
                    help=f"draws per chain, {types.MIN_DRAWS} to {types.MAX_DRAWS:,} "
@@ -64,17 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="audit the evidence: GRIM checks, pooled rows, follow-up")
     _common_data(p)
-    p.add_argument("--pooled", type=Path, default=None,
-                   help="CSV of the paper's reported pooled values (default: the bundled "
-                        "paper's, for the bundled data only)")
-    p.add_argument("--claims", type=Path, default=None,
-                   help="CSV of the paper's claims (default: the bundled paper's, for the "
-                        "bundled data only)")
+    _paper_files(p)
     p.add_argument("--json", action="store_true", help="print findings as a JSON list")
-    p.add_argument("--paper", type=Path, default=None,
-                   help="text of the source paper, to re-derive the facts the reference "
-                        "and reporting checks use (default: the facts recorded from the "
-                        "bundled paper, data/paper_facts.toml, for the bundled data only)")
 
     p = sub.add_parser("fit", help="fit one outcome's random-effects model")
     p.add_argument("outcome", metavar="OUTCOME", type=types.outcome_id,
@@ -105,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)
+    _paper_files(p)
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
     _seed_opt(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -24,7 +24,8 @@ def cli_main(args: argparse.Namespace) -> int:
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),
-                          progress=progress, trials=trials)
+                          progress=progress, trials=trials, pooled_path=args.pooled,
+                          claims_path=args.claims, paper_path=args.paper)
     progress.close()
     failed = [o.spec.id for o in report.outcomes if not o.ok]
     print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")

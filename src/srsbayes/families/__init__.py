@@ -25,7 +25,11 @@ A family module provides (``binomial.py`` is the reference implementation):
 - ``DIAGNOSTIC_VARS``: the posterior variables the convergence gate checks.
 - Optional: ``absolute_at(theta, baseline, spec)`` with ``check_stated_baseline``,
   ``STATED_BASELINE_LABEL``/``_SCALE`` and ``STATED_LEVEL_UNIT``/``_SCALE`` (absolute
-  effects at stated control-arm levels); ``MODEL_VARIANTS`` (sweep rows for modelling
+  effects at stated control-arm levels; ``check_stated_baseline(value, spec)`` may take the
+  spec, ``stated_baseline_label(value, spec)`` words the label with its assumption,
+  ``takes_stated_risk(spec)`` and ``risk_assumption(spec)`` let a family whose data are
+  not counts take stated risks, as the contrast family does for an OR, RR or HR);
+  ``MODEL_VARIANTS`` (sweep rows for modelling
   choices); ``extra_summary(wide, data, absolute)`` and ``posterior_summary(post)``
   (entries merged into ``summary.json``); ``normal_normal(data)`` (estimates and SEs
   whose exact normal-normal posterior every NUTS fit is checked against);

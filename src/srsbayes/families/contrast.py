@@ -339,11 +339,16 @@ def check_stated_baseline(value: float, spec: OutcomeSpec | None = None) -> str 
     return None if 0 < value < 1 else f"a postop risk must lie in (0, 1), got {value:g}"
 
 
+def risk_assumption(spec: OutcomeSpec) -> str:
+    """How the outcome's pooled ratio gives a preop risk at a stated postop risk p0, and the
+    assumption that does it (:data:`RISK_ASSUMPTIONS`)."""
+    return RISK_ASSUMPTIONS[measure_code(spec.measure)]
+
+
 def stated_baseline_label(value: float, spec: OutcomeSpec) -> str:
     """The label of absolute effects at stated risk ``value``, with its assumption."""
-    code = measure_code(spec.measure)
     return (STATED_BASELINE_LABEL.format(value * STATED_BASELINE_SCALE)
-            + f" ({RISK_ASSUMPTIONS[code]})")
+            + f" ({risk_assumption(spec)})")
 
 
 def preop_risk(code: str, log_ratio: Any, p0: Any) -> Any:

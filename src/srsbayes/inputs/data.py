@@ -261,6 +261,7 @@ def _validate_rows(df: pd.DataFrame, specs: dict[str, OutcomeSpec], f: str) -> p
             records.append(contrasts.contrast_record(rec, specs, f, NUMERIC))
             continue
         _check_common(rec, specs, f)
+        _no_contrast_form(rec, f)
         _check_judgements(rec, f)
         _check_rate_type(rec, f)
         decimals = _decimals(rec.get("percent", ""))
@@ -321,6 +322,16 @@ def _check_judgements(rec: dict, f: str) -> None:
                              + ", ".join(allowed) + " (or leave it empty)",
                              file=f, row=rec["row"], column=col)
         rec[col] = value.lower()
+
+
+def _no_contrast_form(rec: dict, f: str) -> None:
+    """The columns of a contrast row's forms (arm rates, O − E, events) are not read on an
+    arm row: a value there is an error rather than silently ignored."""
+    for col in (*contrasts.FORM_NUMBERS, "lower_arm"):
+        if str(rec.get(col, "")).strip():
+            raise InputError("used only on a contrast row (arm empty, with measure); an arm "
+                             "row gives n and events or percent", file=f, row=rec["row"],
+                             column=col)
 
 
 def _one_horizon(rec: dict, f: str) -> None:
