@@ -293,6 +293,35 @@ def test_trial_command_on_the_bundled_lmd_design(tmp_path, capsys):
     assert saved["value_of_information"]["units"] == "LMD-equivalent events avoided per patient"
 
 
+def test_trial_command_on_a_contrast_outcome_and_bias_adjusted(tmp_path, capsys):
+    """A contrast outcome (the eight schools, Rubin 1981) with --se, and the bundled RN design
+    bias-adjusted: both run, say how they were made, and the contrast outcome's trial is a
+    normal estimate with the stated SE."""
+    data = tmp_path / "s.csv"
+    data.write_text("\n".join(
+        ["study,outcome,arm,measure,estimate,ci_low,ci_high,se"]
+        + [f"School {k},schools,,mean_difference,{y!r},,,{s!r}" for k, y, s in
+           zip("ABCDEFGH", SCHOOLS_Y.tolist(), SCHOOLS_SE.tolist(), strict=True)]) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "c"
+    assert main(["trial", "schools", "--models", str(MODELS), "--data", str(data),
+                 "--n-per-arm", "100", "100", "--se", "5", "--sims", "300", "--max-refits", "0",
+                 "--success", "P>0.975", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "chance of showing a benefit of preop SRS on sat coaching" in text
+    saved = json.loads((out / "trial.json").read_text(encoding="utf-8"))
+    assert saved["trial_result"] == "an estimate on the analysis scale with standard error 5"
+    assert saved["success_rule"]["kind"] == "posterior"
+    assert "no net-benefit weight" in saved["value_of_information"]["weighting"]
+    out = tmp_path / "b"
+    assert main(["trial", "rn", "--design", "NCT03750227", "--bias-adjusted", "--sims", "200",
+                 "--max-refits", "0", "--out", str(out)]) == 0
+    saved = json.loads((out / "trial.json").read_text(encoding="utf-8"))
+    assert saved["bias_adjusted"] is True
+    assert saved["provenance"]["bias_adjustment"]["rules"]
+    assert (saved["n_preop"], saved["n_postop"]) == (70, 70)
+
+
 @pytest.mark.parametrize("argv, column", [
     (["trial", "rn", "--design", "NRG-BN012"], "--n-per-arm"),
     (["trial", "lmd", "--n-per-arm", "90", "90", "--success", "p>0.05"], "--success"),
@@ -345,7 +374,7 @@ def test_report_shows_the_trials_under_way_when_asked(tmp_path):
         assert "NCT03741673" in page and "size of NRG-BN012 is not public" in page
     assurance = rows[0]["assurance"]["value"]
     assert f"{100 * assurance:.0f}%" in md
-    assert md.index("The trials under way") < md.index("## Methods")
+    assert md.index("The trials under way") < md.index("## Evidence audit")
 
 
 def test_report_has_no_trial_section_unless_asked():

@@ -240,7 +240,8 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         power=powers(spec, post, setup, rule, sims, seed),
         p_benefit_today=est.prob_benefit, thresholds_today=thresholds, value=value,
         simulated=simulated, updated=updated,
-        provenance=_provenance(fit, table, weights, seed, max_refits))
+        provenance=_provenance(fit, table, weights, seed, max_refits),
+        refits_possible=can_refit(spec, setup))
 
 
 def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
