@@ -386,3 +386,23 @@ def test_report_has_no_trial_section_unless_asked():
     assert "trials" in section_names()
     assert trials_section(SimpleNamespace(trials=None)) == []
     assert trials_section(SimpleNamespace(trials=[])) == []
+
+
+def test_report_trial_options_are_checked_before_anything_runs(tmp_path, capsys):
+    import argparse
+
+    from srsbayes.cli.report import trial_options
+
+    ns = argparse.Namespace(trials="bundled", trial_size=["nrg-bn012=200,180"], trial_sims=500)
+    opts = trial_options(ns)
+    assert opts is not None and opts["sizes"] == {"nrg-bn012": (200, 180)}
+    assert opts["sims"] == 500 and len(opts["designs"]) == 5
+    assert trial_options(argparse.Namespace(trials=None, trial_size=[], trial_sims=1000)) is None
+    for bad in (["--trials", "--trial-size", "NRG-BN012=200"],
+                ["--trials", "--trial-size", "NOPE=1,1"],
+                ["--trial-size", "NRG-BN012=200,200"],
+                ["--trials", "--trial-sims", "5"]):
+        out = tmp_path / "r"
+        assert main(["report", *bad, "--out", str(out), "--no-progress"]) == 2
+        assert "--trial-" in capsys.readouterr().err
+        assert not out.exists()

@@ -248,7 +248,7 @@ def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: 
                 max_refits: int) -> dict[str, Any]:
     s = fit.summary
     return {"data": {"path": table.path, "sha256": table.sha256},
-            "spec_path": fit.spec.path, "priors": s.get("priors", {}),
+            "spec_path": fit.spec.path, "spec": fit.spec.text, "priors": s.get("priors", {}),
             "fit_seed": fit.settings.seed, "trial_seed": seed,
             "fit_settings": {"draws": fit.settings.draws, "chains": fit.settings.chains,
                              "tune": fit.settings.tune},
