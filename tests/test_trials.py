@@ -406,3 +406,21 @@ def test_report_trial_options_are_checked_before_anything_runs(tmp_path, capsys)
         assert main(["report", *bad, "--out", str(out), "--no-progress"]) == 2
         assert "--trial-" in capsys.readouterr().err
         assert not out.exists()
+
+
+def test_progress_bar_only_on_a_terminal():
+    import io
+
+    from srsbayes.trials.run import Bar
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log, tty = io.StringIO(), Tty()
+    for stream in (log, tty):
+        bar = Bar(2000, "simulating", stream=stream)
+        bar.show(1000)
+        bar.close()
+    assert log.getvalue() == ""
+    assert "1000/2000" in tty.getvalue() and "#" * 12 + "." * 12 in tty.getvalue()

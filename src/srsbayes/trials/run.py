@@ -271,11 +271,6 @@ def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: Outcom
     return fit, run_trial(fit, table, specs, bias=bias, **kwargs)
 
 
-def outcomes_of(designs: Sequence[TrialDesign], outcome: str) -> list[TrialDesign]:
-    """The designs whose endpoint corresponds to ``outcome``."""
-    return [d for d in designs if outcome in d.outcomes]
-
-
 REPORT_SIMS = 1000
 """Simulated trials per trial and outcome in the report (``trial`` itself: 2000)."""
 REPORT_REFITS = 10
