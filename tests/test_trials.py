@@ -293,6 +293,35 @@ def test_trial_command_on_the_bundled_lmd_design(tmp_path, capsys):
     assert saved["value_of_information"]["units"] == "LMD-equivalent events avoided per patient"
 
 
+def test_trial_command_on_a_contrast_outcome_and_bias_adjusted(tmp_path, capsys):
+    """A contrast outcome (the eight schools, Rubin 1981) with --se, and the bundled RN design
+    bias-adjusted: both run, say how they were made, and the contrast outcome's trial is a
+    normal estimate with the stated SE."""
+    data = tmp_path / "s.csv"
+    data.write_text("\n".join(
+        ["study,outcome,arm,measure,estimate,ci_low,ci_high,se"]
+        + [f"School {k},schools,,mean_difference,{y!r},,,{s!r}" for k, y, s in
+           zip("ABCDEFGH", SCHOOLS_Y.tolist(), SCHOOLS_SE.tolist(), strict=True)]) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "c"
+    assert main(["trial", "schools", "--models", str(MODELS), "--data", str(data),
+                 "--n-per-arm", "100", "100", "--se", "5", "--sims", "300", "--max-refits", "0",
+                 "--success", "P>0.975", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "chance of showing a benefit of preop SRS on sat coaching" in text
+    saved = json.loads((out / "trial.json").read_text(encoding="utf-8"))
+    assert saved["trial_result"] == "an estimate on the analysis scale with standard error 5"
+    assert saved["success_rule"]["kind"] == "posterior"
+    assert "no net-benefit weight" in saved["value_of_information"]["weighting"]
+    out = tmp_path / "b"
+    assert main(["trial", "rn", "--design", "NCT03750227", "--bias-adjusted", "--sims", "200",
+                 "--max-refits", "0", "--out", str(out)]) == 0
+    saved = json.loads((out / "trial.json").read_text(encoding="utf-8"))
+    assert saved["bias_adjusted"] is True
+    assert saved["provenance"]["bias_adjustment"]["rules"]
+    assert (saved["n_preop"], saved["n_postop"]) == (70, 70)
+
+
 @pytest.mark.parametrize("argv, column", [
     (["trial", "rn", "--design", "NRG-BN012"], "--n-per-arm"),
     (["trial", "lmd", "--n-per-arm", "90", "90", "--success", "p>0.05"], "--success"),
@@ -346,7 +375,7 @@ def test_report_shows_the_trials_under_way_when_asked(tmp_path):
         assert "NCT03741673" in page and "size of NRG-BN012 is not public" in page
     assurance = rows[0]["assurance"]["value"]
     assert f"{100 * assurance:.0f}%" in md
-    assert md.index("The trials under way") < md.index("## Methods")
+    assert md.index("The trials under way") < md.index("## Evidence audit")
 
 
 def test_report_has_no_trial_section_unless_asked():
@@ -358,3 +387,41 @@ def test_report_has_no_trial_section_unless_asked():
     assert "trials" in section_names()
     assert trials_section(SimpleNamespace(trials=None)) == []
     assert trials_section(SimpleNamespace(trials=[])) == []
+
+
+def test_report_trial_options_are_checked_before_anything_runs(tmp_path, capsys):
+    import argparse
+
+    from srsbayes.cli.report import trial_options
+
+    ns = argparse.Namespace(trials="bundled", trial_size=["nrg-bn012=200,180"], trial_sims=500)
+    opts = trial_options(ns)
+    assert opts is not None and opts["sizes"] == {"nrg-bn012": (200, 180)}
+    assert opts["sims"] == 500 and len(opts["designs"]) == 5
+    assert trial_options(argparse.Namespace(trials=None, trial_size=[], trial_sims=1000)) is None
+    for bad in (["--trials", "--trial-size", "NRG-BN012=200"],
+                ["--trials", "--trial-size", "NOPE=1,1"],
+                ["--trial-size", "NRG-BN012=200,200"],
+                ["--trials", "--trial-sims", "5"]):
+        out = tmp_path / "r"
+        assert main(["report", *bad, "--out", str(out), "--no-progress"]) == 2
+        assert "--trial-" in capsys.readouterr().err
+        assert not out.exists()
+
+
+def test_progress_bar_only_on_a_terminal():
+    import io
+
+    from srsbayes.trials.run import Bar
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log, tty = io.StringIO(), Tty()
+    for stream in (log, tty):
+        bar = Bar(2000, "simulating", stream=stream)
+        bar.show(1000)
+        bar.close()
+    assert log.getvalue() == ""
+    assert "1000/2000" in tty.getvalue() and "#" * 12 + "." * 12 in tty.getvalue()

@@ -19,7 +19,7 @@ Vehtari A, Simpson D, Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importanc
 sampling. J Mach Learn Res 25(72):1-58.
 
 Ades AE, Lu G, Claxton K (2004). Expected value of sample information calculations in
-medical decision modeling. Med Decis Making 24:207-227 (the preposterior by reweighting).
+medical decision modeling. Med Decis Making 24:207-227 (the preposterior in EVSI).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ..inputs.specs import OutcomeSpec
 from .simulate import Posterior, Simulated
 
 KHAT_MAX = 0.7
-"""Pareto k̂ above which importance reweighting is not trusted (Vehtari et al. 2024, sec. 3.2.4)."""
+"""Pareto k̂ above which importance reweighting is not trusted (Vehtari et al. 2024)."""
 
 
 def psis_weights(loglik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -74,6 +74,8 @@ class TrialResult:
     simulated: Simulated
     updated: Updated
     provenance: dict[str, Any] = field(default_factory=dict)
+    refits_possible: bool = True
+    """Whether the outcome can take the trial as a study (refits where k̂ > 0.7)."""
 
     # -- the preposterior, summarised -----------------------------------------------------
 
@@ -112,7 +114,8 @@ class TrialResult:
                 "n_undefined": int((~np.isfinite(u.khat)).sum()),
                 "n_above": int(above.sum()),
                 "n_refitted": int(u.refitted.sum()), "n_refit_failed": int(u.failed.sum()),
-                "n_above_not_refitted": int((above & ~u.refitted).sum())}
+                "n_above_not_refitted": int((above & ~u.refitted).sum()),
+                "refits_possible": self.refits_possible}
 
     def as_dict(self) -> dict[str, Any]:
         p = self.post_p()

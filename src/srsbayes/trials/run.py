@@ -240,7 +240,8 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         power=powers(spec, post, setup, rule, sims, seed),
         p_benefit_today=est.prob_benefit, thresholds_today=thresholds, value=value,
         simulated=simulated, updated=updated,
-        provenance=_provenance(fit, table, weights, seed, max_refits))
+        provenance=_provenance(fit, table, weights, seed, max_refits),
+        refits_possible=can_refit(spec, setup))
 
 
 def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
@@ -269,11 +270,6 @@ def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: Outcom
     if not fit.ok:
         return fit, None
     return fit, run_trial(fit, table, specs, bias=bias, **kwargs)
-
-
-def outcomes_of(designs: Sequence[TrialDesign], outcome: str) -> list[TrialDesign]:
-    """The designs whose endpoint corresponds to ``outcome``."""
-    return [d for d in designs if outcome in d.outcomes]
 
 
 REPORT_SIMS = 1000

@@ -130,5 +130,6 @@ def expected_value(scale: ValueScale, benefit: np.ndarray, benefit_after: np.nda
     evsi = float(loss.mean())
     mcse = float(loss.std(ddof=1) / math.sqrt(after.size)) if after.size > 1 else math.nan
     changes = float(((after > 0) != (today > 0)).mean())
-    return Value(evsi, mcse, evpi(inb), today, "preop" if today > 0 else "postop", changes,
-                 scale, population)
+    choice = ("none: the outcome has weight 0" if scale.weight == 0
+              else "preop" if today > 0 else "postop")
+    return Value(evsi, mcse, evpi(inb), today, choice, changes, scale, population)

@@ -30,7 +30,8 @@ def lines(d: dict[str, Any]) -> list[str]:
         else:
             risk = ("" if p["control_risk"] is None
                     else f", postop risk {100 * p['control_risk']:.1f}%")
-            out.append(f"Power if the true effect were the {p['at']} ({p['shown']:.3g}{risk}): "
+            out.append(f"Power if the true effect were the {p['at'].replace('_', ' ')} "
+                       f"({p['shown']:.3g}{risk}): "
                        f"{_pm(p['power'])}.")
     today, post = d["today"], d["post_trial"]
     q = post["p_benefit_quantiles"]
@@ -53,9 +54,11 @@ def lines(d: dict[str, Any]) -> list[str]:
                f"today's {m['today']:.4f} within Monte Carlo error ({m['z']:+.1f} MCSE), as it "
                "must.")
     k = post["pareto_k"]
+    why = ("over --max-refits" if k["refits_possible"] else
+           "this outcome's model cannot take the trial as a study")
     out.append(f"Reweighting: Pareto k above {k['threshold']} in {k['n_above']} of {d['sims']} "
                f"simulated trials; {k['n_refitted']} refitted ({k['n_refit_failed']} failed the "
-               f"convergence gate), {k['n_above_not_refitted']} not refitted (over the cap).")
+               f"convergence gate), {k['n_above_not_refitted']} not refitted ({why}).")
     val = d["value_of_information"]
     pop = ("" if val["population"] is None else
            f" For {val['population']:,.0f} patients: EVSI {val['evsi_population']:.3g}, "
