@@ -139,10 +139,12 @@ def rate_inconsistency(estimates: Sequence[float], ses: Sequence[float],
                    + (f"also includes {describe(extra, scale)}, which the pooled interval "
                       "excludes" if extra else "crosses no threshold the pooled interval "
                       "does not"))
+    elif tau_prior95 is None:
+        pi_text = (f"{tau}; its prior's interval is not known here, so the prediction "
+                   "interval is not used")
     else:
-        prior = (f" (prior 95% interval {tau_prior95[0]:.2f} to {tau_prior95[1]:.2f})"
-                 if tau_prior95 is not None else "")
-        pi_text = (f"{tau} is barely narrower than its prior{prior}, so the prediction "
+        pi_text = (f"{tau} is barely narrower than its prior (prior 95% interval "
+                   f"{tau_prior95[0]:.2f} to {tau_prior95[1]:.2f}), so the prediction "
                    "interval is not used: it would restate the prior")
     reason = f"{sides} and {overlap}; {q_text}; {pi_text}"
     rating = {0: NOT_SERIOUS, 1: SERIOUS, 2: VERY_SERIOUS}[down]

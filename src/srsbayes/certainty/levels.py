@@ -16,7 +16,8 @@ LEVELS = ("very low", "low", "moderate", "high")
 
 NOT_SERIOUS, SERIOUS, VERY_SERIOUS = "not serious", "serious", "very serious"
 NOT_ASSESSED = "not assessed"
-"""A domain the evidence could have been judged on but was not (counts against certainty)."""
+"""A domain the evidence could have been judged on but was not (whether it takes a level
+is the domain's rule: risk of bias of observational evidence takes none, GRADE 18)."""
 NOT_ASSESSABLE = "not assessable"
 """A domain the evidence cannot inform (e.g. publication bias with few studies)."""
 DOWNGRADES = {NOT_SERIOUS: 0, SERIOUS: 1, VERY_SERIOUS: 2}
