@@ -389,7 +389,7 @@ def test_report_has_no_trial_section_unless_asked():
     assert trials_section(SimpleNamespace(trials=[])) == []
 
 
-def test_report_trial_options_are_checked_before_anything_runs(tmp_path, capsys):
+def test_report_trial_options_are_checked_before_anything_runs(tmp_path, run_cli):
     import argparse
 
     from srsbayes.cli.report import trial_options
@@ -404,8 +404,9 @@ def test_report_trial_options_are_checked_before_anything_runs(tmp_path, capsys)
                 ["--trial-size", "NRG-BN012=200,200"],
                 ["--trials", "--trial-sims", "5"]):
         out = tmp_path / "r"
-        assert main(["report", *bad, "--out", str(out), "--no-progress"]) == 2
-        assert "--trial-" in capsys.readouterr().err
+        status, _, err = run_cli(["report", *bad, "--out", str(out), "--no-progress"])
+        assert status == 2
+        assert "--trial-" in err
         assert not out.exists()
 
 
