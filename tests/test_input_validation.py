@@ -542,3 +542,26 @@ def test_any_option_value_parses_in_range_or_is_one_line(option, text):
     lo, hi = {"--seed": (0, SEED_MAX), "--draws": (types.MIN_DRAWS, types.MAX_DRAWS),
               "--tune": (1, types.MAX_DRAWS), "--chains": (1, types.MAX_CHAINS)}[option]
     assert isinstance(value, int) and lo <= value <= hi
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_a_10000_character_name_draws_an_ordinary_forest_plot(tmp_path):
+    """The bundled data with "Study A" renamed to 10,000 characters: the forest plot is
+    narrower than 3,000 pixels (it was 104,539), and the summary keeps the whole name."""
+    from srsbayes.inference.fitting import FitSettings, fit_outcome
+    from srsbayes.inputs.data import DEFAULT_DATA
+    from srsbayes.plots.figures import forest_plot
+
+    name = "A" * 10_000
+    text = DEFAULT_DATA.read_text(encoding="utf-8")
+    assert "Study A," in text
+    path = write_csv(tmp_path, text.replace("Study A,", f"{name},"))
+    result = fit_outcome(read_table(path, SPECS), SPECS["lmd"], checks=False,
+                         settings=FitSettings(draws=200, tune=200, seed=3))
+    assert name in result.summary["studies"]
+    width, height = _png_size(forest_plot(result.summary))
+    assert width < 3000 and height < 3000
