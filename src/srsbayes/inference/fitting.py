@@ -167,8 +167,9 @@ class ModelCache:
 
 
 def _n_studies(data: dict[str, np.ndarray]) -> int:
-    """The number of studies of a family's model data (the length of its first vector)."""
-    return len(next(iter(data.values())))
+    """The number of studies of a family's model data (the length of its first vector; a
+    scalar entry such as the spec's ``arm_coding`` is not a per-study vector)."""
+    return len(next(v for v in data.values() if np.ndim(v)))
 
 
 DEFAULT_CACHE = ModelCache()
@@ -223,7 +224,7 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
     """Sample, apply the convergence gate, and retry once with safer settings if it fails.
 
     The settings returned are the ones used, with ``tune`` resolved for the family."""
-    settings = settings.resolved(family, len(next(iter(data.values()), ())))
+    settings = settings.resolved(family, _n_studies(data) if data else 0)
     fam = get_family(family)
     idata = sample_posterior(family, data, priors, settings, cache)
     # Families with an exact posterior (the normal-normal contrast model) also fail the
@@ -327,8 +328,10 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         rep = fam.simulate(post, data, np.random.default_rng([used.seed, PPC_STREAM]))
         idata["observed_data"] = xr.Dataset(
             {k: ("study", np.asarray(v)) for k, v in obs.items()}, coords={"study": studies})
+        # per-study vectors, and the spec's [model] choices, which are scalars (arm_coding)
         idata["constant_data"] = xr.Dataset(
-            {k: ("study", np.asarray(v)) for k, v in data.items()}, coords={"study": studies})
+            {k: (("study",) if np.ndim(v) else (), np.asarray(v)) for k, v in data.items()},
+            coords={"study": studies})
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
         checks_out = {"ppc_pvalues": ppc_pvalues(obs, rep), "loo": loo_by_study(post, log_lik)}
