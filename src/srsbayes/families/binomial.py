@@ -116,8 +116,7 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
         tau = prior_slot("tau", priors["tau"], "positive")
         c = pm.Data("arm_coding", ARM_CODINGS["symmetric"])
         alpha = prior_slot("baseline", priors["baseline"], "real", dims="study")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
+        delta = study_deviation(theta, tau, k)  # tau * z unless bias-adjusted or centred
         logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
         logits = {"postop": logit_c, "preop": logit_c + theta + delta}
         arm_logp = (_exact_count_logp if not count_sets
@@ -128,6 +127,19 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
         pm.Potential("estimate", ((1.0 - arm_rows) * _normal_logp(
             contrast_y, theta + delta, contrast_s)).sum())
     return model
+
+
+def study_variance(data: dict[str, np.ndarray]) -> np.ndarray:
+    """Each study's approximate sampling variance of its log odds ratio, which sets its
+    parametrisation (:func:`srsbayes.families.bias_term.centring`): ``sum 1/(y + 1/2) +
+    1/(n - y + 1/2)`` over both arms (Woolf's, with Haldane's 1/2 so that a zero count has
+    a finite variance) for an arm study, the reported SE squared for a contrast study."""
+    arm = _arm_mask(data)
+    v = sum(1.0 / (np.asarray(data[f"y_{a}"]) + 0.5)
+            + 1.0 / (np.asarray(data[f"n_{a}"]) - np.asarray(data[f"y_{a}"]) + 0.5)
+            for a in ARMS)
+    s = np.asarray(data.get("contrast_s", np.ones(len(arm))), dtype=float)
+    return np.where(arm, v, s**2)
 
 
 def bias_scale(spec: OutcomeSpec) -> str:

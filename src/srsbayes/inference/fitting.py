@@ -26,7 +26,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..families import FAMILIES, get_family
-from ..families.bias_term import bias_scale, bias_terms
+from ..families.bias_term import bias_scale, bias_terms, centring_data
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_with
@@ -202,6 +202,7 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     values = dict(data)
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
+    values.update(centring_data(get_family(family), data, priors))  # per-study geometry
     cache = cache if cache is not None else DEFAULT_CACHE
     compiled = cache.for_data(family, data).with_data(**values)
     return nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
