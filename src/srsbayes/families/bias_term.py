@@ -16,9 +16,9 @@ spread makes the non-centred posterior a narrow ridge (in ``theta + tau z_i`` an
 ``(tau, z_i)``) and the centred one nearly independent; a study that says little makes
 the centred form a funnel and the non-centred one easy (Papaspiliopoulos, Roberts & Sköld
 2007; Betancourt & Girolami 2015). :func:`centring` sets each ``w_i`` from the study's
-information about its effect and a reference spread (:func:`reference_tau`), the weight
-with which the Gibbs sampler of the normal hierarchy converges fastest (Papaspiliopoulos
-et al. 2007, sec. 3).
+information about its effect and a reference spread
+(:mod:`srsbayes.inference.parametrisation`), the weight with which the Gibbs sampler of the
+normal hierarchy converges fastest (Papaspiliopoulos et al. 2007, sec. 3).
 
 References
 ----------
@@ -37,7 +37,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..priors.bias import BiasPriors, BiasTerms, study_bias
-from ..priors.distributions import Prior
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,7 +54,7 @@ CENTRING = "centring"
 def study_deviation(theta, tau, k: int):
     """``delta`` (a ``pm.Deterministic``, dims ``study``) and its free variable ``z``, inside
     the model's context; ``centring`` (default 0: non-centred) is set per fit by
-    :func:`centring_data`."""
+    :func:`srsbayes.inference.parametrisation.centring_data`."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -72,40 +71,21 @@ def study_deviation(theta, tau, k: int):
                             dims="study")
 
 
-def reference_tau(prior: Prior) -> float:
-    """The between-study SD the centring weights are computed at: the median of ``tau``'s
-    prior, the spread the prior expects before the data are seen."""
-    return float(prior.scipy().ppf(0.5))
-
-
-def centring(variance: np.ndarray, tau0: float, bias_sd: np.ndarray | float = 0.0
+def centring(variance: np.ndarray, spread: float, bias_sd: np.ndarray | float = 0.0
              ) -> np.ndarray:
     """Centring weights ``w_i = s_i^2 I_i / (1 + s_i^2 I_i)``, ``I_i = 1 / variance_i``.
 
     ``variance_i`` is the approximate sampling variance of study i's effect estimate and
-    ``s_i^2 = tau0^2 + bias_sd_i^2`` the prior variance of its deviation: the weight that
-    makes the Gibbs sampler of the normal hierarchy ``y_i ~ N(delta_i, variance_i)``,
-    ``delta_i ~ N(0, s_i^2)`` converge fastest (Papaspiliopoulos et al. 2007, sec. 3).
-    It is near 1 (centred) when the study's likelihood dominates its deviation's prior and
-    near 0 (non-centred) when the prior does; a study with no information (infinite or NaN
-    variance) gets 0.
+    ``s_i^2 = spread^2 + bias_sd_i^2`` the variance of its deviation: the weight that makes
+    the Gibbs sampler of the normal hierarchy ``y_i ~ N(theta + delta_i, variance_i)``,
+    ``delta_i ~ N(0, s_i^2)`` converge fastest (Papaspiliopoulos et al. 2007, sec. 3). It
+    is near 1 (centred) when the study's likelihood dominates its deviation's spread and
+    near 0 (non-centred) when the spread dominates; a study with no information (infinite
+    or NaN variance) gets 0.
     """
     v = np.asarray(variance, dtype=float)
-    ratio = (tau0**2 + np.square(bias_sd)) / np.where(np.isfinite(v) & (v > 0), v, np.inf)
+    ratio = (spread**2 + np.square(bias_sd)) / np.where(np.isfinite(v) & (v > 0), v, np.inf)
     return ratio / (1.0 + ratio)
-
-
-def centring_data(family_module: object, data: dict[str, np.ndarray],
-                  priors: dict[str, Prior]) -> dict[str, np.ndarray]:
-    """``{"centring": w}`` for a fit of ``data`` under ``priors`` by a family whose model
-    takes its deviation from :func:`study_deviation` and which says how informative each
-    study is (``study_variance(data)``); ``{}`` for another family, or when ``data`` set
-    the weights themselves."""
-    hook = getattr(family_module, "study_variance", None)
-    if hook is None or CENTRING in data:
-        return {}
-    return {CENTRING: centring(hook(data), reference_tau(priors["tau"]),
-                               np.asarray(data.get("bias_sd", 0.0), dtype=float))}
 
 
 def no_bias(k: int) -> dict[str, np.ndarray]:

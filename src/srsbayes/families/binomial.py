@@ -129,17 +129,21 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
     return model
 
 
-def study_variance(data: dict[str, np.ndarray]) -> np.ndarray:
-    """Each study's approximate sampling variance of its log odds ratio, which sets its
-    parametrisation (:func:`srsbayes.families.bias_term.centring`): ``sum 1/(y + 1/2) +
-    1/(n - y + 1/2)`` over both arms (Woolf's, with Haldane's 1/2 so that a zero count has
-    a finite variance) for an arm study, the reported SE squared for a contrast study."""
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's approximate log odds ratio and its sampling variance, which set its
+    parametrisation (:mod:`srsbayes.inference.parametrisation`): for an arm study the
+    empirical log odds ratio and Woolf's variance ``sum 1/y + 1/(n - y)`` over both arms,
+    with Haldane's 1/2 added to every cell so that a zero count gives finite values; for
+    a contrast study its reported log odds ratio and SE squared."""
     arm = _arm_mask(data)
-    v = sum(1.0 / (np.asarray(data[f"y_{a}"]) + 0.5)
-            + 1.0 / (np.asarray(data[f"n_{a}"]) - np.asarray(data[f"y_{a}"]) + 0.5)
-            for a in ARMS)
-    s = np.asarray(data.get("contrast_s", np.ones(len(arm))), dtype=float)
-    return np.where(arm, v, s**2)
+    y = {a: np.asarray(data[f"y_{a}"], dtype=float) + 0.5 for a in ARMS}
+    f = {a: np.asarray(data[f"n_{a}"], dtype=float) - y[a] + 1.0 for a in ARMS}
+    est = np.log(y["preop"] / f["preop"]) - np.log(y["postop"] / f["postop"])
+    var = sum(1.0 / y[a] + 1.0 / f[a] for a in ARMS)
+    n = len(arm)
+    cy = np.asarray(data.get("contrast_y", np.zeros(n)), dtype=float)
+    cs = np.asarray(data.get("contrast_s", np.ones(n)), dtype=float)
+    return np.where(arm, est, cy), np.where(arm, var, cs**2)
 
 
 def bias_scale(spec: OutcomeSpec) -> str:

@@ -191,10 +191,10 @@ def build_model(k: int, priors: dict[str, Prior]):
     return model
 
 
-def study_variance(data: dict[str, np.ndarray]) -> np.ndarray:
-    """Each study's sampling variance ``s_i^2``, which sets its parametrisation
-    (:func:`srsbayes.families.bias_term.centring`)."""
-    return np.asarray(data["s"], dtype=float) ** 2
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's estimate and sampling variance ``s_i^2``, which set its parametrisation
+    (:mod:`srsbayes.inference.parametrisation`)."""
+    return np.asarray(data["y"], dtype=float), np.asarray(data["s"], dtype=float) ** 2
 
 
 def bias_scale(spec: OutcomeSpec) -> str | None:

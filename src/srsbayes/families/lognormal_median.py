@@ -247,11 +247,12 @@ def build_model(k: int, priors: dict[str, Prior]):
     return model
 
 
-def study_variance(data: dict[str, np.ndarray]) -> np.ndarray:
-    """Each study's approximate sampling variance of its log ratio of medians,
-    ``se_preop^2 + se_postop^2`` (before any SE inflation), which sets its parametrisation
-    (:func:`srsbayes.families.bias_term.centring`)."""
-    return sum(np.asarray(data[f"se_{arm}"], dtype=float) ** 2 for arm in ARMS)
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's log ratio of medians (preop over postop) and its approximate sampling
+    variance ``se_preop^2 + se_postop^2`` (before any SE inflation), which set its
+    parametrisation (:mod:`srsbayes.inference.parametrisation`)."""
+    y = np.asarray(data["y_preop"], dtype=float) - np.asarray(data["y_postop"], dtype=float)
+    return y, sum(np.asarray(data[f"se_{arm}"], dtype=float) ** 2 for arm in ARMS)
 
 
 def bias_scale(spec: OutcomeSpec) -> str:

@@ -26,7 +26,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..families import FAMILIES, get_family
-from ..families.bias_term import bias_scale, bias_terms, centring_data
+from ..families.bias_term import bias_scale, bias_terms
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import command_line, package_versions, write_json, write_with
@@ -36,6 +36,7 @@ from ..priors.heterogeneity import resolve_uisd
 from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
 from .exact import with_exact_check
+from .parametrisation import centring_data
 from .summaries import Estimates, estimates, summarise
 
 PPC_STREAM = 2
