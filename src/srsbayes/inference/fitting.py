@@ -96,15 +96,19 @@ class FitSettings:
         """Safer settings for the one rerun of a fit that failed its gate.
 
         A smaller step size (target acceptance 0.99) and twice the tuning (at least
-        :data:`RETRY_MIN_TUNE`) address divergences and poor adaptation. Twice the draws
-        (``more_draws``: R-hat or an ESS failed, :attr:`Diagnostics.mixing_failed`) address
-        a low ESS, which grows about linearly with the number of draws once the chains mix
-        (Vehtari et al. 2021, Bayesian Anal 16:667), whereas more tuning alone rarely lifts
-        it past the gate; a divergence needs a smaller step, not more draws.
+        :data:`RETRY_MIN_TUNE`) address divergences and poor adaptation. A mixing failure
+        (``more_draws``: R-hat or an ESS failed, :attr:`Diagnostics.mixing_failed`) is
+        addressed by what it lacked, draws: twice the chains, each with twice the draws.
+        The ESS grows about linearly with the draws once the chains mix, and R-hat compares
+        chains, so more and longer chains both estimate it better and give a chain that
+        was slow to leave its start less weight (Vehtari et al. 2021, Bayesian Anal
+        16:667); more tuning alone rarely lifts either past the gate. A divergence needs a
+        smaller step, not more draws.
         """
+        factor = 2 if more_draws else 1
         return replace(self, target_accept=max(self.target_accept, 0.99),
                        tune=max(2 * (self.tune or 0), RETRY_MIN_TUNE),
-                       draws=2 * self.draws if more_draws else self.draws)
+                       draws=factor * self.draws, chains=factor * self.chains)
 
 
 Structure = tuple[tuple[str, Any], ...]
