@@ -35,6 +35,9 @@ from ..families.bias_term import CENTRING, centring
 from ..priors.distributions import Prior
 from .exact import normal_normal_posterior
 
+TAU_QUANTILE = 0.025
+"""The quantile of the approximate posterior of tau the weights are computed at (see the
+module docstring)."""
 FLAT_SD = 1e4
 """SD of the (practically flat) normal prior of the overall effect in the approximation."""
 GRID = 400
@@ -42,15 +45,16 @@ GRID = 400
 
 
 def reference_tau(estimates: np.ndarray, variances: np.ndarray, tau_prior: Prior) -> float:
-    """Posterior median of ``tau`` given approximate study estimates and variances (the
-    normal-normal model, ``tau_prior``, a flat prior on the overall effect); ``tau_prior``'s
-    median when no study has a finite estimate."""
+    """The :data:`TAU_QUANTILE` quantile of the posterior of ``tau`` given approximate study
+    estimates and variances (the normal-normal model, ``tau_prior``, a flat prior on the
+    overall effect); the same quantile of ``tau_prior`` when no study has a finite
+    estimate."""
     y, v = np.asarray(estimates, float), np.asarray(variances, float)
     keep = np.isfinite(y) & np.isfinite(v) & (v > 0)
     if not keep.any():
-        return float(tau_prior.scipy().ppf(0.5))
+        return float(tau_prior.scipy().ppf(TAU_QUANTILE))
     post = normal_normal_posterior(y[keep], np.sqrt(v[keep]), FLAT_SD, tau_prior, n_grid=GRID)
-    return float(post.tau_quantile(0.5))
+    return float(post.tau_quantile(TAU_QUANTILE))
 
 
 def centring_data(family_module: object, data: dict[str, np.ndarray],
