@@ -162,12 +162,14 @@ def test_unknown_outcome_and_too_few_studies_exit_2(run_cli, tmp_path):
 
 
 def test_informative_studies_default_coding_recover_or_are_refused(specs, tmp_path):
-    """Known limitation: with 1,500 patients per arm and tau = 0.1 the non-centred random
-    effects may diverge a few times under the default ±1/2 coding (a centred
-    parametrisation for very informative studies is not built). Whether a given seed does
-    depends on the machine's last bits, so the test asserts what must hold either way: a
-    fit that passes its gate recovers the known odds ratio, and one that does not is refused
-    after its retry, its failures named and no estimate."""
+    """The hardest geometry we know: with four studies of 1,500 patients per arm and tau =
+    0.1, tau's posterior spans two orders of magnitude, over which no single parametrisation
+    of the study effects suits them (``docs/methods/binomial.md``). With the per-study
+    parametrisation the first attempt may diverge a few times and the retry passed at 12
+    of 12 seed x coding runs (seeds 1-6); whether a given seed needs the retry depends on
+    the machine's last bits, so the test asserts what must hold either way: a fit that
+    passes its gate recovers the known odds ratio, and one that does not is refused after
+    its retry, its failures named and no estimate."""
     res = _recovers_known_odds_ratio(specs, tmp_path, "symmetric", require_ok=False)
     if not res.ok:
         assert res.estimates is None and "effect" not in res.summary
