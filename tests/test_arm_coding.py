@@ -8,6 +8,8 @@ two preop events per study, the pooled log odds ratio moves by far more than tha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from arviz_stats import mcse
@@ -81,3 +83,33 @@ def test_reference_coding_is_a_spec_option(specs, tmp_path):
     path.write_text(text + '\n[model]\ncentering = 1\n')
     with pytest.raises(InputError, match="unknown model option"):
         load_spec_file(path)
+
+
+@pytest.mark.parametrize("data", [None, "mixed_lmd.csv"])
+def test_a_spec_with_reference_coding_fits_end_to_end(run_cli, tmp_path, data):
+    """The whole ``fit`` with ``[model] arm_coding = "postop_reference"``, on the bundled data
+    and on ``--data`` (a CSV of arm and contrast rows): it used to exit 1 with a ValueError,
+    the scalar option stored as if it were one value per study. The posterior records the
+    coding as a scalar beside the per-study data."""
+    import json
+    import shutil
+
+    import xarray as xr
+
+    from srsbayes.resources import BUNDLED_MODELS
+
+    models = tmp_path / "models"
+    shutil.copytree(BUNDLED_MODELS, models)
+    spec = models / "lmd.toml"
+    spec.write_text(spec.read_text() + '\n[model]\narm_coding = "postop_reference"\n')
+    argv = ["fit", "lmd", "--models", models, "--out", tmp_path / "out"]
+    if data is not None:
+        argv += ["--data", Path(__file__).parent / "data" / data]
+    status, _out, err = run_cli(argv)
+    assert status == 0, err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["diagnostics"]["ok"]
+    tree = xr.open_datatree(tmp_path / "out" / "posterior.nc", engine="h5netcdf")
+    const = tree["constant_data"]
+    assert const["arm_coding"].dims == () and float(const["arm_coding"]) == 0.0
+    assert const["n_preop"].dims == ("study",)

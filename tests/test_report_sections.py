@@ -139,6 +139,9 @@ def test_methods_state_the_retry_the_gate_runs(settings, tuning):
     stub.settings = settings
     text = _sampler_paragraph(stub).content
     assert (f"rerun once with target acceptance {settings.retry().target_accept}, {tuning} "
-            "and, if R-hat or an ESS failed, twice the draws;") in text
+            f"and, if R-hat or an ESS failed, {2 * settings.chains} chains of "
+            f"{2 * settings.draws} draws;") in text
     assert settings.retry(more_draws=False).draws == settings.draws
+    assert settings.retry(more_draws=False).chains == settings.chains
     assert settings.retry().draws == 2 * settings.draws
+    assert settings.retry().chains == 2 * settings.chains

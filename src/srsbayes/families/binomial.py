@@ -116,8 +116,7 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
         tau = prior_slot("tau", priors["tau"], "positive")
         c = pm.Data("arm_coding", ARM_CODINGS["symmetric"])
         alpha = prior_slot("baseline", priors["baseline"], "real", dims="study")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
+        delta = study_deviation(theta, tau, k)  # tau * z unless bias-adjusted or centred
         logit_c = pm.Deterministic("logit_postop", alpha - c * (theta + delta), dims="study")
         logits = {"postop": logit_c, "preop": logit_c + theta + delta}
         arm_logp = (_exact_count_logp if not count_sets
@@ -128,6 +127,23 @@ def build_model(k: int, priors: dict[str, Prior], count_sets: bool = True,
         pm.Potential("estimate", ((1.0 - arm_rows) * _normal_logp(
             contrast_y, theta + delta, contrast_s)).sum())
     return model
+
+
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's approximate log odds ratio and its sampling variance, which set its
+    parametrisation (:mod:`srsbayes.inference.parametrisation`): for an arm study the
+    empirical log odds ratio and Woolf's variance ``sum 1/y + 1/(n - y)`` over both arms,
+    with Haldane's 1/2 added to every cell so that a zero count gives finite values; for
+    a contrast study its reported log odds ratio and SE squared."""
+    arm = _arm_mask(data)
+    y = {a: np.asarray(data[f"y_{a}"], dtype=float) + 0.5 for a in ARMS}
+    f = {a: np.asarray(data[f"n_{a}"], dtype=float) - y[a] + 1.0 for a in ARMS}
+    est = np.log(y["preop"] / f["preop"]) - np.log(y["postop"] / f["postop"])
+    var = sum(1.0 / y[a] + 1.0 / f[a] for a in ARMS)
+    n = len(arm)
+    cy = np.asarray(data.get("contrast_y", np.zeros(n)), dtype=float)
+    cs = np.asarray(data.get("contrast_s", np.ones(n)), dtype=float)
+    return np.where(arm, est, cy), np.where(arm, var, cs**2)
 
 
 def bias_scale(spec: OutcomeSpec) -> str:

@@ -186,10 +186,15 @@ def build_model(k: int, priors: dict[str, Prior]):
         s = pm.Data("s", np.ones(k), dims="study")
         theta = prior_slot("effect", priors["effect"], "real")
         tau = prior_slot("tau", priors["tau"], "positive")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
+        delta = study_deviation(theta, tau, k)  # tau * z unless bias-adjusted or centred
         pm.Normal("estimate", mu=theta + delta, sigma=s, observed=y, dims="study")
     return model
+
+
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's estimate and sampling variance ``s_i^2``, which set its parametrisation
+    (:mod:`srsbayes.inference.parametrisation`)."""
+    return np.asarray(data["y"], dtype=float), np.asarray(data["s"], dtype=float) ** 2
 
 
 def bias_scale(spec: OutcomeSpec) -> str | None:

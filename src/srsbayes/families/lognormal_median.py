@@ -237,8 +237,7 @@ def build_model(k: int, priors: dict[str, Prior]):
         mu = prior_slot("baseline", priors["baseline"], "real", dims="study")
         lam = prior_slot("se_inflation", priors["se_inflation"], "positive",
                          bound=SE_INFLATION_MIN)
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        delta = study_deviation(tau, z, k)  # tau * z unless bias-adjusted
+        delta = study_deviation(theta, tau, k)  # tau * z unless bias-adjusted or centred
         for arm, eta in (("postop", mu), ("preop", mu + theta + delta)):
             y, half = d[f"y_{arm}"], d[f"half_{arm}"]
             sd = d[f"se_{arm}"] * pt.switch(pt.gt(d[f"inflate_{arm}"], 0.5), lam, 1.0)
@@ -246,6 +245,14 @@ def build_model(k: int, priors: dict[str, Prior]):
             hi = (y + pt.log1p(half) - eta) / sd
             pm.Potential(f"log_median_{arm}", log_interval_prob_pt(lo, hi).sum())
     return model
+
+
+def study_estimates(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's log ratio of medians (preop over postop) and its approximate sampling
+    variance ``se_preop^2 + se_postop^2`` (before any SE inflation), which set its
+    parametrisation (:mod:`srsbayes.inference.parametrisation`)."""
+    y = np.asarray(data["y_preop"], dtype=float) - np.asarray(data["y_postop"], dtype=float)
+    return y, sum(np.asarray(data[f"se_{arm}"], dtype=float) ** 2 for arm in ARMS)
 
 
 def bias_scale(spec: OutcomeSpec) -> str:

@@ -40,6 +40,7 @@ from .budget import check_memory
 from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
 from .exact import with_exact_check
+from .parametrisation import centring_data
 from .summaries import Estimates, estimates, summarise
 
 PPC_STREAM = 2
@@ -110,15 +111,19 @@ class FitSettings:
         """Safer settings for the one rerun of a fit that failed its gate.
 
         A smaller step size (target acceptance 0.99) and twice the tuning (at least
-        :data:`RETRY_MIN_TUNE`) address divergences and poor adaptation. Twice the draws
-        (``more_draws``: R-hat or an ESS failed, :attr:`Diagnostics.mixing_failed`) address
-        a low ESS, which grows about linearly with the number of draws once the chains mix
-        (Vehtari et al. 2021, Bayesian Anal 16:667), whereas more tuning alone rarely lifts
-        it past the gate; a divergence needs a smaller step, not more draws.
+        :data:`RETRY_MIN_TUNE`) address divergences and poor adaptation. A mixing failure
+        (``more_draws``: R-hat or an ESS failed, :attr:`Diagnostics.mixing_failed`) is
+        addressed by what it lacked, draws: twice the chains, each with twice the draws.
+        The ESS grows about linearly with the draws once the chains mix, and R-hat compares
+        chains, so more and longer chains both estimate it better and give a chain that
+        was slow to leave its start less weight (Vehtari et al. 2021, Bayesian Anal
+        16:667); more tuning alone rarely lifts either past the gate. A divergence needs a
+        smaller step, not more draws.
         """
+        factor = 2 if more_draws else 1
         return replace(self, target_accept=max(self.target_accept, 0.99),
                        tune=max(2 * (self.tune or 0), RETRY_MIN_TUNE),
-                       draws=2 * self.draws if more_draws else self.draws)
+                       draws=factor * self.draws, chains=factor * self.chains)
 
 
 Structure = tuple[tuple[str, Any], ...]
@@ -182,8 +187,9 @@ class ModelCache:
 
 
 def _n_studies(data: dict[str, np.ndarray]) -> int:
-    """The number of studies of a family's model data (the length of its first vector)."""
-    return len(next(iter(data.values())))
+    """The number of studies of a family's model data (the length of its first vector; a
+    scalar entry such as the spec's ``arm_coding`` is not a per-study vector)."""
+    return len(next(v for v in data.values() if np.ndim(v)))
 
 
 DEFAULT_CACHE = ModelCache()
@@ -216,6 +222,7 @@ def sample_posterior(family: str, data: dict[str, np.ndarray], priors: dict[str,
     values = dict(data)
     for slot, prior in priors.items():
         values.update(slot_data(slot, prior))
+    values.update(centring_data(get_family(family), data, priors))  # per-study geometry
     cache = cache if cache is not None else DEFAULT_CACHE
     compiled = cache.for_data(family, data).with_data(**values)
     interrupts.check()
@@ -245,7 +252,7 @@ def sample_gated(family: str, data: dict[str, np.ndarray], priors: dict[str, Pri
     """Sample, apply the convergence gate, and retry once with safer settings if it fails.
 
     The settings returned are the ones used, with ``tune`` resolved for the family."""
-    k = len(next(iter(data.values()), ()))
+    k = _n_studies(data) if data else 0
     settings = settings.resolved(family, k)
     check_memory(settings.draws, settings.chains, k)  # before any sampling
     fam = get_family(family)
@@ -364,8 +371,10 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         rep = fam.simulate(post, data, np.random.default_rng([used.seed, PPC_STREAM]))
         idata["observed_data"] = xr.Dataset(
             {k: ("study", np.asarray(v)) for k, v in obs.items()}, coords={"study": studies})
+        # per-study vectors, and the spec's [model] choices, which are scalars (arm_coding)
         idata["constant_data"] = xr.Dataset(
-            {k: ("study", np.asarray(v)) for k, v in data.items()}, coords={"study": studies})
+            {k: (("study",) if np.ndim(v) else (), np.asarray(v)) for k, v in data.items()},
+            coords={"study": studies})
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
         checks_out = posterior_checks(obs, rep, post, log_lik)

@@ -44,7 +44,8 @@ def _sampler_paragraph(report: Report) -> P:
         f"convergence gate: R-hat ≤ {RHAT_MAX}, bulk and tail ESS ≥ {ESS_MIN}, no "
         f"divergent transitions, E-BFMI ≥ {BFMI_MIN} (Vehtari et al. 2021; Betancourt "
         f"2016); a failing fit is rerun once with target acceptance {retry.target_accept}, "
-        f"{_retry_tune(report.settings)} and, if R-hat or an ESS failed, twice the draws; "
+        f"{_retry_tune(report.settings)} and, if R-hat or an ESS failed, "
+        f"{retry.chains} chains of {retry.draws} draws; "
         "if it still fails it is shown as NOT TRUSTWORTHY.")
 
 
@@ -164,7 +165,8 @@ def provenance(report: Report) -> list[Block]:
         ["Sampler", f"{st.chains} chains × {st.draws} draws, {_tune(st)} tuning steps, "
                     f"target acceptance {st.target_accept} (retry: target acceptance "
                     f"{st.retry().target_accept}, {_retry_tune(st)}, "
-                    f"{st.retry().draws} draws per chain if R-hat or an ESS failed, "
+                    f"{st.retry().chains} chains × {st.retry().draws} draws if R-hat or "
+                    f"an ESS failed, {st.retry(more_draws=False).chains} × "
                     f"{st.retry(more_draws=False).draws} otherwise)"],
         ["Derived draws", "new-study effect and the baseline model's postop level behind "
                           "every absolute effect, drawn once per fit and read by the summary, "

@@ -1,0 +1,84 @@
+"""The public battery: 25 classic meta-analyses of R's metadat package pass the convergence
+gate at three seeds and agree with metafor (``tests/data/metadat``; its README has the
+provenance and the exact R calls; ``tests/metadat_battery.py`` the specs).
+
+Binary data (20 sets of 2x2 tables) are fitted by the binomial family from exact counts
+and compared with ``rma.glmm(measure = "OR", model = "UM.FS", method = "ML", coding = 1/2)``,
+the same binomial-normal model with fixed study intercepts and ±1/2 coding, by maximum
+likelihood. Contrast data (5 sets of estimates and SEs) are fitted by the contrast family
+and compared with ``rma(method = "REML")``. The tolerances (:data:`TOLERANCES`, the table in
+``docs/validation.md``) allow for what separates a posterior under weakly informative priors
+from an ML/REML point estimate, plus Monte Carlo error:
+
+- ``theta``: the posterior median of the pooled effect within ``THETA_SE`` ML standard
+  errors of metafor's estimate, plus 4 Monte Carlo standard errors of the median. The ML
+  estimate weights the studies at the point estimate of tau; the posterior averages over
+  tau, whose posterior lies above the ML estimate (which is biased low), so the studies are
+  weighted more equally; with weak priors the difference is a fraction of an SE.
+- ``tau``: metafor's estimate lies in the posterior's central 95% interval of tau, widened
+  by ``TAU_ABS`` on the low side for a boundary estimate of 0, which no posterior with a
+  continuous prior on tau > 0 contains; and the posterior median is at most ``TAU_ABS``
+  above the estimate plus its spread, because the prior (median 0.67) pulls a poorly
+  identified tau up.
+
+The gate is never loosened: every fit at every seed must pass it, the retry included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from arviz_stats import mcse
+
+import metadat_battery as mb
+
+SEEDS = (1, 2, 3)
+THETA_SE = 0.3
+"""Largest difference between the posterior median of theta and metafor's estimate, in
+metafor's standard errors (before Monte Carlo error)."""
+TAU_ABS = 0.1
+"""Slack on the tau checks (on the log odds ratio scale, times ``metadat_battery.SCALE``)."""
+TOLERANCES = {"theta": f"|median - estimate| <= {THETA_SE} SE + 4 MCSE(median)",
+              "tau": f"estimate in the 95% CrI widened by {TAU_ABS} below"}
+
+REFERENCE = mb.reference()
+NAMES = sorted(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def battery(tmp_path_factory):
+    specs, binary, contrast = mb.load(tmp_path_factory.mktemp("metadat_models"))
+    tables = {"binomial": binary, "contrast": contrast}
+    fits: dict[tuple[str, int], object] = {}
+
+    def fit(name: str, seed: int):
+        if (name, seed) not in fits:
+            fits[name, seed] = mb.fit(specs, tables, name, seed)
+        return fits[name, seed]
+
+    return fit
+
+
+def test_the_battery_holds_20_binary_and_5_contrast_sets():
+    families = [REFERENCE[n]["family"] for n in NAMES]
+    assert families.count("binomial") == 20 and families.count("contrast") == 5
+    assert all(REFERENCE[n]["k"] >= 4 for n in NAMES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_passes_the_gate_at_three_seeds_and_agrees_with_metafor(battery, name):
+    ref = REFERENCE[name]
+    scale = mb.SCALE.get(name, 1.0)
+    est, se, tau_hat = ((ref["glmm_est"], ref["glmm_se"], ref["glmm_tau"])
+                        if ref["family"] == "binomial"
+                        else (ref["reml_est"], ref["reml_se"], ref["reml_tau"]))
+    for seed in SEEDS:
+        result = battery(name, seed)
+        assert result.ok, (seed, result.diagnostics.failures)
+        post = result.idata["posterior"]
+        theta = float(post["effect"].median())
+        err = float(mcse(result.idata, var_names=["effect"], method="median")["effect"])
+        assert abs(theta - est) <= THETA_SE * se + 4 * err, (seed, theta, est, se, err)
+        lo, hi = np.quantile(post["tau"].values, [0.025, 0.975])
+        assert lo - TAU_ABS * scale <= tau_hat <= hi, (seed, lo, tau_hat, hi)
