@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 NAME = "trials"
 HEAD = ["Trial", "Outcome", "Patients (preop + postop)", "Assurance", "P(preop better) today",
         "After the trial (90% of trials)", "Reading changes", "EVSI / EVPI per patient"]
-INTRO = ("Three randomised trials of preop vs postop SRS are recruiting and none has reported. "
+INTRO = ("Randomised trials of preop vs postop SRS are under way (those of the trials file, "
+         "each with its public source below) and none has reported. "
          "For each, and each outcome its primary endpoint covers, the table gives the chance "
          "that it shows a benefit of preop SRS given today's evidence (assurance: its power "
          "averaged over what the studies say the effect may be, heterogeneity included), "
@@ -33,9 +34,7 @@ INTRO = ("Three randomised trials of preop vs postop SRS are recruiting and none
 
 
 def _row(d: dict[str, Any]) -> list[Inline]:
-    design = d["design"]
-    trial: Inline = S(design["id"], "", design["source"]) if design["source"].startswith(
-        "http") else design["id"]
+    trial: Inline = d["design"]["id"]  # the report links nothing outside itself
     if "missing" in d:
         return [trial, d["label"], S(d["missing"], "warn"), "—", "—", "—", "—", "—"]
     a, post, val = d["assurance"], d["post_trial"], d["value_of_information"]
@@ -58,7 +57,9 @@ def trials_section(report: Report) -> list[Block]:
         if "missing" in d:
             continue
         design = d["design"]
-        detail: list[Block] = [P(f"Primary endpoint (verbatim): {design['endpoint']}"),
+        detail: list[Block] = [P(f"{design['title']}; {design['status']}; source: "
+                                 f"{design['source']}."),
+                               P(f"Primary endpoint (verbatim): {design['endpoint']}"),
                                P(f"How it is simulated: {design['endpoint_match']}; "
                                  f"{d['trial_result']}; size: {d['size_source']}.")]
         detail += [P(x) for x in lines(d)]
