@@ -81,8 +81,10 @@ def _changes(report: Report) -> list[Inline]:
                     "bias-adjusted probability)") + ".")
     fragile = [o.spec.label.lower() for o in report.outcomes if o.ok and o.sweep.available
                and o.sweep.overall.get("robust") is False]
-    items.append([("A sceptical prior: the conclusion for " + ", ".join(fragile)
-                   + " changes under it " if fragile else
+    named = (", ".join(fragile[:-1]) + " and " + fragile[-1]) if len(fragile) > 1 else \
+        "".join(fragile)
+    items.append([("A sceptical prior: the conclusion for " + named + " changes under it "
+                   if fragile else
                    "A sceptical prior changes no conclusion "),
                   "(", S("defined in Methods", "", "#methods-sceptical"), ")."])
     nb = getattr(getattr(report, "certainty", None), "net_benefit", None)
