@@ -219,8 +219,10 @@ def summary_section(report: Report) -> list[Block]:
         P([pooled_effect_note(report), " P(benefit): posterior probability that preop SRS "
            "is better. "
           "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
-          "(see Methods). Robust: the sweep's verdict over alternative priors, among them "
-          "a sceptical one (defined in Methods). "
+          "(see Methods); an absolute threshold is judged at the postop level of a new "
+          "population (the secondary absolute effect's baseline model). Robust: the "
+          "sweep's verdict over alternative priors, among them a sceptical one (defined "
+          "in Methods). "
           "Diagnostics: the convergence gate."], "small")])]
 
 
