@@ -193,3 +193,17 @@ def test_readme_numbers_match_a_fit_within_monte_carlo_error(summaries):
         p = s["prob_benefit"]
         shown = float(cells[3].rstrip("%")) / 100
         assert abs(shown - p) <= k * (max(p * (1 - p), 1e-4)) ** 0.5 + 0.005
+
+
+def test_tipping_slot_reads_the_summary_field_when_present():
+    """The bias analysis writes ``tipping_points`` into summary.json; the brief, the
+    bottom line and the README table read it through one function."""
+    from srsbayes.report.wording import TIPPING_FIELD, tipping_text
+
+    assert TIPPING_FIELD == "tipping_points"
+    assert tipping_text({}) is None
+    assert tipping_text({"tipping_points": "holds unless the shared bias exceeds ROR 0.6"}) \
+        == "holds unless the shared bias exceeds ROR 0.6"
+    assert tipping_text({"tipping_points": {"text": "SD 0.5", "sd": 0.5}}) == "SD 0.5"
+    assert tipping_text({"tipping_points": {"mean_ratio": 0.6123, "sd": 0.5}}) == \
+        "mean ratio 0.612; sd 0.5"
