@@ -21,7 +21,11 @@ from srsbayes.report.build import derived_draws
 
 @pytest.fixture(scope="module")
 def lmd_fit(bundled_table, specs):
-    return fit_outcome(bundled_table, specs["lmd"], settings=SETTINGS)
+    # with the pooled baseline, as the fit command and the report pass it
+    from srsbayes.cli.fit import default_baselines
+
+    return fit_outcome(bundled_table, specs["lmd"], settings=SETTINGS,
+                       baselines=default_baselines(bundled_table, specs["lmd"]))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,7 @@ def test_fit_sweep_and_report_agree(lmd_fit, report_dir):
     assert s["ok"]
     written = json.loads((report_dir / "lmd" / "summary.json").read_text())
     for key in ("prob_benefit", "prob_benefit_new_study", "effect", "tau", "prediction",
-                "thresholds", "absolute", "nnt"):
+                "thresholds", "absolute", "nnt", "absolute_primary"):
         assert written[key] == s[key], key
 
     rows = pd.read_csv(report_dir / "lmd" / "sweep" / "sweep.csv")

@@ -168,3 +168,42 @@ def test_net_benefit_reports_correlation_and_unit(page, certainty):
     assert nb["correlation"]["settings"][0]["p_net_positive"] == nb["p_net_positive"]
     assert nb["weights"].get("dbf") is None  # DBF may contain LMD: left out by default
     assert "ρ = 0.3" in _text(page) and "weighted events avoided per 100 patients" in _text(page)
+
+
+def test_readme_numbers_match_a_fit_within_monte_carlo_error(summaries):
+    """The README's LMD and RN rows against the shared report's fits (fewer draws, same
+    seed): the OR median, the primary absolute effect and P(preop better) agree within
+    4 Monte Carlo standard errors of the difference of two runs, each with at least the
+    gate's ESS (MCSE of a median ≈ 1.25 sd / sqrt(ESS), of a probability
+    sqrt(p (1 - p) / ESS))."""
+    from srsbayes.inference.diagnostics import ESS_MIN
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for o, label in (("lmd", "Leptomeningeal disease"), ("rn", "Symptomatic radiation necrosis")):
+        row = next(ln for ln in text.splitlines() if ln.startswith(f"| {label} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        s = summaries[o]
+        ess = min(s["diagnostics"]["ess_bulk_min"], s["diagnostics"]["ess_tail_min"])
+        k = 4 * (1 / ess + 1 / ESS_MIN) ** 0.5
+        odds = float(re.match(r"OR (\d\.\d\d)", cells[1]).group(1))
+        assert abs(odds - s["effect"]["median"]) <= k * 1.25 * s["effect"]["sd"] + 0.005
+        fewer = float(re.match(r"(\d+\.\d) fewer per 100", cells[2]).group(1))
+        rd = s["absolute_primary"]["risk_difference"]
+        assert abs(-fewer - rd["median"]) <= k * 1.25 * rd["sd"] + 0.05
+        p = s["prob_benefit"]
+        shown = float(cells[3].rstrip("%")) / 100
+        assert abs(shown - p) <= k * (max(p * (1 - p), 1e-4)) ** 0.5 + 0.005
+
+
+def test_tipping_slot_reads_the_summary_field_when_present():
+    """The bias analysis writes ``tipping_points`` into summary.json; the brief, the
+    bottom line and the README table read it through one function."""
+    from srsbayes.report.wording import TIPPING_FIELD, tipping_text
+
+    assert TIPPING_FIELD == "tipping_points"
+    assert tipping_text({}) is None
+    assert tipping_text({"tipping_points": "holds unless the shared bias exceeds ROR 0.6"}) \
+        == "holds unless the shared bias exceeds ROR 0.6"
+    assert tipping_text({"tipping_points": {"text": "SD 0.5", "sd": 0.5}}) == "SD 0.5"
+    assert tipping_text({"tipping_points": {"mean_ratio": 0.6123, "sd": 0.5}}) == \
+        "mean ratio 0.612; sd 0.5"

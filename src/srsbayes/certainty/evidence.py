@@ -131,49 +131,14 @@ def patients(wide: pd.DataFrame) -> np.ndarray:
 
 
 def pooled_baseline(wide: pd.DataFrame, spec: OutcomeSpec) -> Baseline | None:
-    """The control-arm level of the studies: the pooled postop risk (events / patients)
-    for count data, the patient-weighted mean postop level (e.g. median) for arm-level
-    data on a ratio scale, over the studies that report one; ``None`` when none does."""
-    level = f"{FAMILIES[spec.family].audit_column}_postop"
-    if level not in wide.columns or "n_postop" not in wide.columns:
-        return None
-    n = np.asarray(wide["n_postop"], dtype=float)
-    known = np.isfinite(n)  # published contrasts of a mixed outcome have no postop arm
-    if FAMILIES[spec.family].count_data:
-        return _pooled_risk(wide, spec, known)
-    m = np.asarray(wide[level], dtype=float)
-    known &= np.isfinite(m)
-    if not known.any():
-        return None
-    k, m, n = int(known.sum()), m[known], n[known]
-    v = float((m * n).sum() / n.sum())
-    return Baseline(v, f"patient-weighted mean postop median of the {k} studies "
-                    f"({v:.1f} months)")
+    """The control-arm level of the studies (:func:`srsbayes.families.baseline.pooled_level`:
+    the pooled postop risk over the relative-effect model's count sets, or the
+    patient-weighted mean postop median), with the sentence that says how it was computed;
+    ``None`` when no study reports one."""
+    from ..families.baseline import pooled_level
 
-
-def _pooled_risk(wide: pd.DataFrame, spec: OutcomeSpec, known: np.ndarray) -> Baseline | None:
-    """The pooled postop risk over the count sets of the relative-effect model: an arm
-    given as a percentage that no count reproduces (a GRIM failure) contributes its set of
-    counts, not the nearest count (maximum likelihood of a common risk,
-    :func:`srsbayes.families.baseline.pooled_risk`)."""
-    from ..families.baseline import pooled_risk
-
-    fam = get_family(spec.family)
-    events = np.asarray(wide["events_postop"], dtype=float)
-    known = known & np.isfinite(events)
-    if not known.any():
-        return None
-    data = fam.model_data(wide)
-    lo, hi = fam.count_bounds(data, "postop")
-    lo, hi, n = lo[known], hi[known], np.asarray(data["n_postop"], float)[known]
-    r = pooled_risk(lo, n, hi)
-    k = int(known.sum())
-    if np.array_equal(lo, hi):
-        how = f"{lo.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%"
-    else:
-        how = (f"{100 * r:.1f}% of {n.sum():.0f} patients, over the counts each reported "
-               "percentage allows")
-    return Baseline(float(r), f"pooled postop risk of the {k} studies ({how})")
+    level = pooled_level(wide, spec.family)
+    return None if level is None else Baseline(*level)
 
 
 def from_fit(result: FitResult, bias_adjusted: BiasAdjusted | None = None

@@ -138,7 +138,8 @@ class SoFRow:
 
 
 ABSOLUTE_PRIMARY = ("the first entry of absolute is the primary absolute effect (GRADE's "
-                    "summary of findings, at that baseline); absolute_new_population is "
+                    "summary of findings, at that baseline; point estimate = the posterior "
+                    "median, as every output prints it); absolute_new_population is "
                     "secondary")
 
 

@@ -69,12 +69,11 @@ def settings_from_args(args: argparse.Namespace) -> FitSettings:
 def default_baselines(table: Any, spec: Any) -> list[float]:
     """The SoF's default baseline (the pooled postop level of the studies), so that
     ``summary.json`` carries the primary absolute effect the report and ``certainty`` show."""
-    from ..certainty.evidence import pooled_baseline
-    from ..certainty.sof import outcome_baselines
+    from ..families.baseline import pooled_level
     from ..inputs.data import outcome_table
 
-    return [b.value for b in outcome_baselines(
-        spec, pooled_baseline(outcome_table(table, spec), spec), {})]
+    level = pooled_level(outcome_table(table, spec), spec.family)
+    return [] if level is None else [level[0]]
 
 
 def cli_main(args: argparse.Namespace) -> int:

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
 
 from ..priors.distributions import Prior
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(64)
 _GH_LOGW = np.log(_GH_WEIGHTS / np.sqrt(2 * np.pi))  # weights of E[f(Z)], Z ~ N(0, 1)
@@ -188,3 +192,53 @@ def normal_baseline(y: np.ndarray, se: np.ndarray, mu_prior: Prior, sigma_prior:
     resid = y[None, None, :] - mu[:, None, None]
     loglik = -0.5 * (np.log(2 * np.pi * var) + resid**2 / var).sum(axis=-1)  # normal log-density
     return _grid(loglik, mu, sigma, mu_prior, sigma_prior)
+
+
+def pooled_level(wide: pd.DataFrame, family: str) -> tuple[float, str] | None:
+    """The control-arm level of the studies and how it was computed: the pooled postop
+    risk for count data, over the same count sets as the relative-effect model (an arm
+    given as a percentage that several counts, or for a GRIM failure no count, reproduce
+    enters with every count it allows; :func:`pooled_risk`), the patient-weighted mean
+    postop level (e.g. median) for arm-level data on a ratio scale, over the studies that
+    report one; ``None`` when none does. Used as the default baseline of the primary
+    absolute effect (the summary-of-findings one) by ``fit``, ``certainty`` and ``report``."""
+    from . import FAMILIES
+
+    level = f"{FAMILIES[family].audit_column}_postop"
+    if level not in wide.columns or "n_postop" not in wide.columns:
+        return None
+    n = np.asarray(wide["n_postop"], dtype=float)
+    known = np.isfinite(n)  # published contrasts of a mixed outcome have no postop arm
+    if FAMILIES[family].count_data:
+        return _pooled_risk(wide, family, known)
+    m = np.asarray(wide[level], dtype=float)
+    known &= np.isfinite(m)
+    if not known.any():
+        return None
+    k, m, n = int(known.sum()), m[known], n[known]
+    v = float((m * n).sum() / n.sum())
+    return v, f"patient-weighted mean postop median of the {k} studies ({v:.1f} months)"
+
+
+def _pooled_risk(wide: pd.DataFrame, family: str, known: np.ndarray
+                 ) -> tuple[float, str] | None:
+    """The pooled postop risk over the count sets of the relative-effect model (maximum
+    likelihood of a common risk, :func:`pooled_risk`)."""
+    from . import get_family
+
+    fam = get_family(family)
+    events = np.asarray(wide["events_postop"], dtype=float)
+    known = known & np.isfinite(events)
+    if not known.any():
+        return None
+    data = fam.model_data(wide)
+    lo, hi = fam.count_bounds(data, "postop")
+    lo, hi, n = lo[known], hi[known], np.asarray(data["n_postop"], float)[known]
+    r = pooled_risk(lo, n, hi)
+    k = int(known.sum())
+    if np.array_equal(lo, hi):
+        how = f"{lo.sum():.0f}/{n.sum():.0f} = {100 * r:.1f}%"
+    else:
+        how = (f"{100 * r:.1f}% of {n.sum():.0f} patients, over the counts each reported "
+               "percentage allows")
+    return float(r), f"pooled postop risk of the {k} studies ({how})"

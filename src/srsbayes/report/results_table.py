@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..draws import pct
-from .sections.brief import tipping_text
 from .sections.summary import CONDITION
 from .vocabulary import family_of
-from .wording import ci, short_absolute
+from .wording import ci, short_absolute, tipping_text
 
 if TYPE_CHECKING:
     from .model import OutcomeReport, Report

@@ -146,3 +146,26 @@ def num(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+TIPPING_FIELD = "tipping_points"
+"""The ``summary.json`` field with an outcome's bias tipping points (written by the
+bias-adjustment analysis); the brief shows it when present and says so when not."""
+
+
+def tipping_text(s: dict[str, Any]) -> str | None:
+    """The outcome's tipping points in words, from ``summary[TIPPING_FIELD]`` (a sentence,
+    a dict with ``text``, or a flat dict of named values); None when the field is absent."""
+    tp = s.get(TIPPING_FIELD)
+    if not tp:
+        return None
+    if isinstance(tp, str):
+        return tp
+    if isinstance(tp, dict):
+        if isinstance(tp.get("text"), str):
+            return tp["text"]
+        flat = [f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else
+                f"{k.replace('_', ' ')} {v}" for k, v in tp.items()
+                if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+        return "; ".join(flat) or None
+    return None

@@ -10,42 +10,20 @@ report agree digit for digit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...draws import pct
 from ..document import UL, Block, Box, H, Inline, P, S, Section, Table
 from ..vocabulary import family_of
-from ..wording import ci, short_absolute
+from ..wording import ci, short_absolute, tipping_text
 from .summary import CONDITION, certainty_words, n_patients
 
 if TYPE_CHECKING:
     from ..model import OutcomeReport, Report
 
-TIPPING_FIELD = "tipping_points"
-"""The ``summary.json`` field with an outcome's bias tipping points (written by the
-bias-adjustment analysis); the brief shows it when present and says so when not."""
-
 QUESTION = ("For a patient whose brain metastasis will be resected, does stereotactic "
             "radiosurgery (SRS) before surgery (preop) give better outcomes than SRS after "
             "it (postop)?")
-
-
-def tipping_text(s: dict[str, Any]) -> str | None:
-    """The outcome's tipping points in words, from ``summary[TIPPING_FIELD]`` (a sentence,
-    a dict with ``text``, or a flat dict of named values); None when the field is absent."""
-    tp = s.get(TIPPING_FIELD)
-    if not tp:
-        return None
-    if isinstance(tp, str):
-        return tp
-    if isinstance(tp, dict):
-        if isinstance(tp.get("text"), str):
-            return tp["text"]
-        flat = [f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else
-                f"{k.replace('_', ' ')} {v}" for k, v in tp.items()
-                if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-        return "; ".join(flat) or None
-    return None
 
 
 def _row(o: OutcomeReport) -> list[Inline]:
@@ -81,8 +59,10 @@ def _changes(report: Report) -> list[Inline]:
                     "bias-adjusted probability)") + ".")
     fragile = [o.spec.label.lower() for o in report.outcomes if o.ok and o.sweep.available
                and o.sweep.overall.get("robust") is False]
-    items.append([("A sceptical prior: the conclusion for " + ", ".join(fragile)
-                   + " changes under it " if fragile else
+    named = (", ".join(fragile[:-1]) + " and " + fragile[-1]) if len(fragile) > 1 else \
+        "".join(fragile)
+    items.append([("A sceptical prior: the conclusion for " + named + " changes under it "
+                   if fragile else
                    "A sceptical prior changes no conclusion "),
                   "(", S("defined in Methods", "", "#methods-sceptical"), ")."])
     nb = getattr(getattr(report, "certainty", None), "net_benefit", None)

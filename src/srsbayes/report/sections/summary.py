@@ -8,7 +8,15 @@ from ...families.contrast import pooled_note
 from ..document import Block, Box, H, Inline, P, S, Section, Table, join
 from ..text import pct, verb
 from ..vocabulary import family_of, has_absolute
-from ..wording import absolute_text, ci, given, opposite, short_absolute, threshold_label
+from ..wording import (
+    absolute_text,
+    ci,
+    given,
+    opposite,
+    short_absolute,
+    threshold_label,
+    tipping_text,
+)
 from .audit import checks_with_problems, severity_counts
 
 if TYPE_CHECKING:
@@ -101,6 +109,12 @@ def certainty_words(o: OutcomeReport) -> str:
     return f"certainty of evidence {level}" if level else "certainty not rated"
 
 
+def _tipping(s: dict) -> str:
+    """``; tipping point: ...`` when the summary carries the bias tipping points."""
+    tip = tipping_text(s)
+    return f"; tipping point: {tip}" if tip else ""
+
+
 def bottom_line_parts(report: Report) -> list[Inline]:
     """The bottom line as one paragraph: convincing benefits and harms (P(benefit) at or
     beyond the spec's decision probability), inconclusive outcomes, failed fits,
@@ -116,12 +130,12 @@ def bottom_line_parts(report: Report) -> list[Inline]:
         s = o.summary
         clauses.append([S(f"a {pct(s['prob_benefit'])} probability", "b"),
                         f" that preoperative SRS {verb(s)} {CONDITION} "
-                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)})"])
+                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)}{_tipping(s)})"])
     for o in bad:
         s = o.summary
         clauses.append([S(f"a {pct(1 - s['prob_benefit'])} probability", "b"),
                         f" that preoperative SRS {opposite(s)} {CONDITION} "
-                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)})"])
+                        f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)}{_tipping(s)})"])
     if clauses:
         parts += ["there is ", *join(clauses), ". "]
     if unsure:
@@ -228,8 +242,10 @@ def summary_section(report: Report) -> list[Block]:
         P([pooled_effect_note(report), " P(benefit): posterior probability that preop SRS "
            "is better. "
           "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
-          "(see Methods). Robust: the sweep's verdict over alternative priors, among them "
-          "a sceptical one (defined in Methods). "
+          "(see Methods); an absolute threshold is judged at the postop level of a new "
+          "population (the secondary absolute effect's baseline model). Robust: the "
+          "sweep's verdict over alternative priors, among them a sceptical one (defined "
+          "in Methods). "
           "Diagnostics: the convergence gate."], "small")])]
 
 
