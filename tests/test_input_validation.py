@@ -565,6 +565,8 @@ def test_a_10000_character_name_draws_an_ordinary_forest_plot(tmp_path):
     assert name in result.summary["studies"]
     width, height = _png_size(forest_plot(result.summary))
     assert width < 3000 and height < 3000
+    long_label = {**result.summary, "label": "L" * 10_000}  # a spec's label: the title
+    assert _png_size(forest_plot(long_label))[0] < 3000
 
 
 def test_the_largest_seed_samples(bundled_table):
