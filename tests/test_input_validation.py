@@ -565,3 +565,16 @@ def test_a_10000_character_name_draws_an_ordinary_forest_plot(tmp_path):
     assert name in result.summary["studies"]
     width, height = _png_size(forest_plot(result.summary))
     assert width < 3000 and height < 3000
+    long_label = {**result.summary, "label": "L" * 10_000}  # a spec's label: the title
+    assert _png_size(forest_plot(long_label))[0] < 3000
+
+
+def test_the_largest_seed_samples(bundled_table):
+    """2^64 - 1, the top of the documented range, reaches nutpie and every random stream."""
+    from srsbayes.inference.fitting import FitSettings, fit_outcome
+
+    result = fit_outcome(bundled_table, SPECS["lmd"], checks=False,
+                         settings=FitSettings(draws=100, tune=100, seed=SEED_MAX))
+    assert result.settings.seed == SEED_MAX and result.summary["seed"] == SEED_MAX
+    effect = result.idata.posterior["effect"]
+    assert effect.sizes["draw"] >= 100 and bool(effect.notnull().all())

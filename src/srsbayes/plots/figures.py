@@ -145,6 +145,13 @@ def _interval(ax, y: float, lo: float, mid: float, hi: float, *, color: str, mar
 
 LABEL_WIDTH = 40
 """Most characters of a study's name in a figure (:func:`srsbayes.values.shorten`)."""
+TITLE_WIDTH = 60
+"""Most characters of an outcome's label in a figure's title."""
+
+
+def _title(summary: dict[str, Any]) -> str:
+    """The outcome's label for a figure title, cut at :data:`TITLE_WIDTH` characters."""
+    return shorten(plain(summary["label"]), TITLE_WIDTH)
 
 
 def study_label(row: dict[str, Any]) -> str:
@@ -218,7 +225,7 @@ def forest_figure(summary: dict[str, Any]):
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5,
               frameon=False)
-    fig.suptitle(f"{plain(summary['label'])}: study estimates and pooled effect", fontsize=11,
+    fig.suptitle(f"{_title(summary)}: study estimates and pooled effect", fontsize=11,
                  x=0.01, ha="left")
     fig.tight_layout()
     return fig
@@ -348,7 +355,7 @@ def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
                  fontsize=8.5, color=GREY)
         ax2.legend(fontsize=8, frameon=False, loc="best")
         _despine(ax2)
-    fig.suptitle(f"{plain(summary['label'])}: posterior of the pooled effect", fontsize=11,
+    fig.suptitle(f"{_title(summary)}: posterior of the pooled effect", fontsize=11,
                  x=0.01, ha="left")
     fig.tight_layout()
     return fig
@@ -410,7 +417,7 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
             ax.spines[side].set_visible(False)
     axes[0][-1].legend(fontsize=8, frameon=False, loc="upper left",
                        bbox_to_anchor=(1.0, 1.0))
-    fig.suptitle(f"{plain(summary['label'])}: posterior-predictive check", fontsize=11, x=0.01,
+    fig.suptitle(f"{_title(summary)}: posterior-predictive check", fontsize=11, x=0.01,
                  ha="left")
     fig.tight_layout()
     return png_bytes(fig)

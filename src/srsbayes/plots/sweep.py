@@ -131,7 +131,7 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
                frameon=False, bbox_to_anchor=(0.55, 0.0))
     headline = verdict.get("text", "").split(":")[0]
     rule = verdict.get("rule", "").replace(">=", "≥")
-    fig.suptitle(f"{spec.label}: is {rule} robust? {headline}", fontsize=10.5,
+    fig.suptitle(f"{shorten(spec.label, 60)}: is {rule} robust? {headline}", fontsize=10.5,
                  y=1.0 - 0.2 / height, x=0.55)
     fig.subplots_adjust(top=1.0 - 0.75 / height, bottom=1.0 / height)
     return fig
