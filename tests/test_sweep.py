@@ -325,7 +325,7 @@ def test_default_sweep_needs_four_structures_and_compiles_nothing_else(
     assert (result.tolerance is not None) == ref_ok
     if ref_ok:
         assert {"tipping_points", "reverse_bayes"} <= set(result.as_dict())
-        bias, wide = rows[rows["kind"] == "bias"].itertuples()
+    bias, wide = rows[rows["kind"] == "bias"].itertuples()
     for row, which in ((bias, "bundled"), (wide, "wide")):
         fit = fit_outcome(bundled_table, specs["lmd"],
                           settings=FitSettings(draws=100, tune=100, chains=2),

@@ -138,7 +138,7 @@ def with_bias_adjustment(judged: Domain, adjusted: BiasAdjusted | None, p_unadju
                       f"{judged.reason}; the bias-adjusted fit did not converge", values)
     after = conclusion(adjusted.prob_benefit, decision_probability)
     shift = (f"P(benefit) {p_unadjusted:.3f} unadjusted, {adjusted.prob_benefit:.3f} with a "
-             "shared bias of the size meta-epidemiology suggests")
+             "shared bias of the size indirect meta-epidemiological evidence suggests")
     verb = ("keeps the conclusion" if after == before
             else f"would change the conclusion from {before} to {after}")
     return Domain(judged.name, judged.rating, judged.change,

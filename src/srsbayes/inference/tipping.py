@@ -44,6 +44,9 @@ credibility of clinical trial outcomes. Drug Inf J 35:1469-1478.
 
 Held L (2019). The assessment of intrinsic credibility and a new argument for p < 0.005.
 R Soc Open Sci 6:181534.
+
+Held L, Matthews R, Ott M, Pawel S (2022). Reverse-Bayes methods for evidence assessment
+and research synthesis. Res Synth Methods 13:295-314.
 """
 
 from __future__ import annotations
