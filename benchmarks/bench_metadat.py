@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import metadat_battery as mb
 import numpy as np
+
+import metadat_battery as mb
 
 
 def _seeds(text: str) -> list[int]:
