@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import numpy as np
+
 import metadat_battery as mb
 
 
@@ -53,10 +55,12 @@ def main() -> None:
             d = res.diagnostics
             post = res.idata["posterior"]
             passed[d.attempts if res.ok else "failed"] += 1
+            theta, sd = float(post["effect"].median()), float(post["effect"].std())
+            lo, med, hi = np.quantile(post["tau"].values, [0.025, 0.5, 0.975])
             print(f"{name:18s} seed {seed:3d} ok={res.ok!s:5s} attempts={d.attempts} "
                   f"rhat={d.rhat_max:.4f} ess_bulk={d.ess_bulk_min:6.0f} div={d.divergences:3d} "
-                  f"theta {float(post['effect'].median()):+.3f} (metafor {est:+.3f}) "
-                  f"tau {float(post['tau'].median()):.3f} (metafor {tau_hat:.3f}) "
+                  f"theta {theta:+.3f} (metafor {est:+.3f}, {(theta - est) / sd:+.2f} SD) "
+                  f"tau {med:.3f} [{lo:.3f}, {hi:.3f}] (metafor {tau_hat:.3f}) "
                   f"{time.perf_counter() - t0:6.1f} s", flush=True)
     print(f"passed at the first attempt: {passed[1]}, after the retry: {passed[2]}, "
           f"refused: {passed['failed']}")
