@@ -15,7 +15,6 @@ Hoffman MD, Gelman A (2014). The No-U-Turn sampler. JMLR 15:1593-1623.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,14 @@ from ..families import FAMILIES, get_family
 from ..families.bias_term import bias_scale, bias_terms
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
-from ..outputs import OutputUnit, command_line, package_versions, write_json, write_with
+from ..outputs import (
+    OutputUnit,
+    command_line,
+    json_text,
+    package_versions,
+    write_json,
+    write_with,
+)
 from ..priors.bias import BiasPriors
 from ..priors.distributions import Prior, merge_priors, slot_data
 from ..priors.heterogeneity import resolve_uisd
@@ -384,7 +390,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     elif (checks if tipping is None else tipping) and diag.ok:
         result.summary.update(bias_tipping(spec, wide, merged, post))
     idata.attrs.update(provenance_attrs(result, table))
-    idata.attrs["srsbayes_bias_adjustment"] = json.dumps(adjustment or {})
+    idata.attrs["srsbayes_bias_adjustment"] = json_text(adjustment or {}, indent=None)
     return result
 
 
@@ -457,12 +463,12 @@ def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | in
         "srsbayes_data_path": table.path,
         "srsbayes_data_sha256": table.sha256,
         "srsbayes_spec": result.spec.text,
-        "srsbayes_priors": json.dumps({k: str(v) for k, v in result.priors.items()}),
+        "srsbayes_priors": json_text({k: str(v) for k, v in result.priors.items()}, indent=None),
         "srsbayes_seed": result.settings.seed,
-        "srsbayes_settings": json.dumps(result.settings.__dict__),
-        "srsbayes_diagnostics": json.dumps(result.diagnostics.as_dict()),
+        "srsbayes_settings": json_text(result.settings.__dict__, indent=None),
+        "srsbayes_diagnostics": json_text(result.diagnostics.as_dict(), indent=None),
         "srsbayes_converged": int(result.ok),
-        "srsbayes_versions": json.dumps(package_versions()),
+        "srsbayes_versions": json_text(package_versions(), indent=None),
         "srsbayes_command": command_line(),
-        "srsbayes_provenance": json.dumps(result.summary.get("provenance")),
+        "srsbayes_provenance": json_text(result.summary.get("provenance"), indent=None),
     }
