@@ -195,15 +195,22 @@ def test_readme_numbers_match_a_fit_within_monte_carlo_error(summaries):
         assert abs(shown - p) <= k * (max(p * (1 - p), 1e-4)) ** 0.5 + 0.005
 
 
-def test_tipping_slot_reads_the_summary_field_when_present():
-    """The bias analysis writes ``tipping_points`` into summary.json; the brief, the
-    bottom line and the README table read it through one function."""
+def test_tipping_clause_reads_the_fits_tipping_points():
+    """The fit writes ``tipping_points`` into summary.json; the brief, the bottom line and
+    the README table say them through one function."""
     from srsbayes.report.wording import TIPPING_FIELD, tipping_text
 
     assert TIPPING_FIELD == "tipping_points"
-    assert tipping_text({}) is None
-    assert tipping_text({"tipping_points": "holds unless the shared bias exceeds ROR 0.6"}) \
-        == "holds unless the shared bias exceeds ROR 0.6"
-    assert tipping_text({"tipping_points": {"text": "SD 0.5", "sd": 0.5}}) == "SD 0.5"
-    assert tipping_text({"tipping_points": {"mean_ratio": 0.6123, "sd": 0.5}}) == \
-        "mean ratio 0.612; sd 0.5"
+    assert tipping_text({}) is None  # not computed
+    assert tipping_text({"tipping_points": {"applies": False}}) == ""  # nothing to tip
+    tp = {"applies": True, "scale": "log odds ratio", "mean": 0.548, "mean_ratio": 1.7297,
+          "sd": 0.5144, "sd_beyond": False, "sd_at_mean": 0.0862, "sd_at_mean_ratio": 1.09}
+    assert tipping_text({"tipping_points": tp}) == (
+        "holds unless the cohorts' shared bias exceeds a ratio of odds ratios of 1.73 (or, "
+        "around 1.09, has an SD above 0.51 on the log scale)")
+    # a difference has no ratio of ratios: the shift on its own scale
+    diff = {**tp, "scale": "mean difference", "mean": 2.5, "mean_ratio": None,
+            "sd_beyond": True, "sd": 3.0}
+    assert tipping_text({"tipping_points": diff}) == (
+        "holds unless the cohorts' shared bias exceeds 2.50 on the mean difference (or, "
+        "around 0.09, no SD up to 3.0 tips it)")

@@ -154,18 +154,24 @@ bias-adjustment analysis); the brief shows it when present and says so when not.
 
 
 def tipping_text(s: dict[str, Any]) -> str | None:
-    """The outcome's tipping points in words, from ``summary[TIPPING_FIELD]`` (a sentence,
-    a dict with ``text``, or a flat dict of named values); None when the field is absent."""
+    """The outcome's bias tipping points (``summary[TIPPING_FIELD]``, computed by the fit;
+    Mathur & VanderWeele 2020) in one clause: "holds unless the cohorts' shared bias exceeds
+    a ratio of odds ratios of 1.73 (or, around 1.09, has an SD above 0.51 on the log
+    scale)". ``""`` when there is no conclusion of benefit to tip; None when the fit
+    carries no tipping points."""
     tp = s.get(TIPPING_FIELD)
     if not tp:
         return None
-    if isinstance(tp, str):
-        return tp
-    if isinstance(tp, dict):
-        if isinstance(tp.get("text"), str):
-            return tp["text"]
-        flat = [f"{k.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else
-                f"{k.replace('_', ' ')} {v}" for k, v in tp.items()
-                if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-        return "; ".join(flat) or None
-    return None
+    if not tp.get("applies"):
+        return ""
+    scale = str(tp.get("scale", ""))
+    ratio = tp.get("mean_ratio") is not None
+    log = " on the log scale" if ratio else ""
+    sd = (f"no SD up to {tp['sd']:.1f}{log} tips it" if tp.get("sd_beyond")
+          else f"has an SD above {tp['sd']:.2f}{log}")
+    if ratio:
+        what = scale.removeprefix("log ").strip()
+        return (f"holds unless the cohorts' shared bias exceeds a ratio of {what}s of "
+                f"{tp['mean_ratio']:.2f} (or, around {tp['sd_at_mean_ratio']:.2f}, {sd})")
+    return (f"holds unless the cohorts' shared bias exceeds {tp['mean']:.2f} on the "
+            f"{scale} (or, around {tp['sd_at_mean']:.2f}, {sd})")

@@ -37,7 +37,8 @@ def _row(o: OutcomeReport) -> list[Inline]:
             f"{family_of(s).measure_abbrev} {ci(s['effect'])}", absolute,
             [S(pct(s["prob_benefit"]), "b"), f" {CONDITION}"],
             certainty_words(o).replace("certainty of evidence ", ""),
-            tip if tip is not None else "not computed in this run"]
+            tip if tip else ("no conclusion of benefit to tip" if tip == ""
+                             else "not computed in this run")]
 
 
 def brief_table(report: Report) -> Table:
