@@ -140,7 +140,7 @@ def test_sceptical_prior_is_defined_in_the_report(page):
     assert 'href="#methods-sceptical"' in page or "sceptical" not in page
     sec = page[page.index('id="methods-sceptical"'):]
     sec = _text(sec[:sec.index("</p>")])
-    assert "normal(0, 0.35)" in sec and "95% of odds ratios within 0.5" in sec
+    assert "sceptical N(0, 0.35): 95% of odds ratios within 0.5-2" in sec
     assert "Spiegelhalter" in sec
 
 
