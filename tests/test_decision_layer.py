@@ -207,3 +207,19 @@ def test_tipping_slot_reads_the_summary_field_when_present():
     assert tipping_text({"tipping_points": {"text": "SD 0.5", "sd": 0.5}}) == "SD 0.5"
     assert tipping_text({"tipping_points": {"mean_ratio": 0.6123, "sd": 0.5}}) == \
         "mean ratio 0.612; sd 0.5"
+
+
+def test_negating_the_summary_is_not_re_taking_quantiles():
+    """With an even number of draws the order statistics of −d are not −(those of d): the
+    benefit's interval is derived from the difference's (DrawStats.of_signed)."""
+    import numpy as np
+
+    from srsbayes.inference.summaries import DrawStats
+
+    d = np.random.default_rng(4).normal(-8, 4, 4000)  # preop − postop, per 100
+    retaken = DrawStats.of(-d)
+    flipped = DrawStats.of_signed(-d, -1)
+    diff = DrawStats.of(d)
+    assert flipped.ci95 == (-diff.ci95[1], -diff.ci95[0]) and flipped.median == -diff.median
+    assert retaken.ci95 != flipped.ci95  # what summary.json had: [2.008, 17.847] vs RD's
+    assert DrawStats.of_signed(d, 1) == DrawStats.of(d)
