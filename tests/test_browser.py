@@ -38,7 +38,7 @@ FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--hide-scrollbars",
 ]
-WIDTH, HEIGHT = 1280, 4000
+WIDTH, HEIGHT = 1280, 6000  # the brief (one printed page) comes before the first figure
 VERMILLION = np.array([213, 94, 0])  # the pooled-effect colour: only the figures use it
 
 
@@ -115,7 +115,7 @@ def test_screenshot_shows_text_and_figures(rendered):
     assert rgb.std() > 20, "blank screenshot"
     nonwhite = (rgb.min(axis=2) < 235).mean()
     assert nonwhite > 0.03, f"only {nonwhite:.1%} of the page is not white"
-    # The first forest plot lies within the first 4000 px: its pooled diamond is the only
+    # The first forest plot lies within the first 6000 px: its pooled diamond is the only
     # vermillion on the page, so finding it shows that an embedded figure was decoded.
     close = (np.abs(rgb - VERMILLION).max(axis=2) < 30).sum()
     assert close > 300, f"no figure visible ({close} vermillion pixels)"

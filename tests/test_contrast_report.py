@@ -222,7 +222,7 @@ def test_the_summary_of_findings_has_no_invented_absolute_effect(outcome, page):
         assert list(row.relative.ci95) == s["effect"]["ci95"]
         assert (f"| {s['label']} | {abbrev} {row.relative.median:.2f} "
                 f"({row.relative.ci95[0]:.2f} to {row.relative.ci95[1]:.2f}) | "
-                f"{NO_BASELINE} | 8 (patients not reported) |") in page
+                f"{NO_BASELINE} | — | 8 (patients not reported) |") in page  # no secondary
 
 
 def test_the_fit_text_words_the_mean_difference(outcome):

@@ -140,7 +140,7 @@ def test_sceptical_prior_is_defined_in_the_report(page):
     assert 'href="#methods-sceptical"' in page or "sceptical" not in page
     sec = page[page.index('id="methods-sceptical"'):]
     sec = _text(sec[:sec.index("</p>")])
-    assert "normal(0, 0.35)" in sec and "95% of odds ratios within 0.5" in sec
+    assert "sceptical N(0, 0.35): 95% of odds ratios within 0.5-2" in sec
     assert "Spiegelhalter" in sec
 
 
@@ -214,3 +214,19 @@ def test_tipping_clause_reads_the_fits_tipping_points():
     assert tipping_text({"tipping_points": diff}) == (
         "holds unless the cohorts' shared bias exceeds 2.50 on the mean difference (or, "
         "around 0.09, no SD up to 3.0 tips it)")
+
+
+def test_negating_the_summary_is_not_re_taking_quantiles():
+    """With an even number of draws the order statistics of −d are not −(those of d): the
+    benefit's interval is derived from the difference's (DrawStats.of_signed)."""
+    import numpy as np
+
+    from srsbayes.inference.summaries import DrawStats
+
+    d = np.random.default_rng(4).normal(-8, 4, 4000)  # preop − postop, per 100
+    retaken = DrawStats.of(-d)
+    flipped = DrawStats.of_signed(-d, -1)
+    diff = DrawStats.of(d)
+    assert flipped.ci95 == (-diff.ci95[1], -diff.ci95[0]) and flipped.median == -diff.median
+    assert retaken.ci95 != flipped.ci95  # what summary.json had: [2.008, 17.847] vs RD's
+    assert DrawStats.of_signed(d, 1) == DrawStats.of(d)

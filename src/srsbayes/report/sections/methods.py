@@ -20,11 +20,10 @@ import inspect
 import re
 from typing import TYPE_CHECKING, Any
 
-from ...families import FAMILIES, get_family
+from ...families import FAMILIES, get_family, measure_info
 from ...inference.derived import DERIVED_STREAM
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
 from ...inference.fitting import PPC_STREAM, RETRY_MIN_TUNE, FitSettings
-from ...priors.distributions import parse_prior
 from ..document import Block, H, Inline, P, Pre, S, Section, Table
 from .data import data_methods
 
@@ -65,29 +64,35 @@ def plain_docstring(doc: str) -> str:
 
 
 def sceptical_prior_blocks(report: Report) -> list[Block]:
-    """What the sceptical prior of the sweep is, per family in the report: the prior behind
-    a "not robust" verdict (Spiegelhalter, Abrams & Myles 2004, section 5.5)."""
-    from ...sensitivity.grid import _ratio_range
+    """What the sceptical prior of the default sweep is, per measure in the report: the
+    prior behind a "not robust" verdict (Spiegelhalter, Abrams & Myles 2004, section 5.5),
+    as the sweep builds it (:func:`srsbayes.sensitivity.grid.default_grid`)."""
+    from ...errors import InputError
+    from ...sensitivity.grid import _effect_priors, difference_grid
 
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for o in report.outcomes:
-        fam = FAMILIES.get(o.spec.family)
-        text = (fam.default_grid or {}).get("sceptical") if fam else None
-        if not text or o.spec.family in seen:
+        key = (o.spec.family, o.spec.measure)
+        if key in seen or o.spec.family not in FAMILIES:
             continue
-        prior = parse_prior(text)
-        seen[o.spec.family] = (f"{fam.measure_name}: {prior} on the analysis scale, "
-                               f"{_ratio_range(prior.params[1], o.spec)}")
+        info = measure_info(o.spec.family, o.spec.measure)
+        try:
+            cfg = info.default_grid if info.log_scale else difference_grid(o.spec)
+        except InputError:  # no default grid without a difference threshold
+            continue
+        prior = _effect_priors(o.spec, cfg)[0][1]
+        seen[key] = f"{info.measure_name}: {prior.display}"
     if not seen:
         return []
     return [H(3, "The sceptical prior", "methods-sceptical"),
             P(["The sensitivity sweep refits every outcome under a sceptical prior for the "
                "effect: centred on no effect, it puts 95% of its mass on effects a sceptic "
                "finds plausible and little on large ones (Spiegelhalter, Abrams & Myles "
-               "2004, section 5.5). ", "; ".join(seen.values()), ". Crossed with the wider "
-               "heterogeneity priors it is the setting most likely to pull a probability "
-               "of benefit below the decision probability; an outcome whose conclusion "
-               "changes under it is marked not robust."])]
+               "2004, section 5.5). ", "; ".join(seen.values()), " (on the analysis scale: "
+               "log ratios, or differences). Crossed with the wider heterogeneity priors it "
+               "is the setting most likely to pull a probability of benefit below the "
+               "decision probability; an outcome whose conclusion changes under it is "
+               "marked not robust."])]
 
 
 def family_blocks(name: str) -> list[Block]:
