@@ -60,20 +60,27 @@ def test_the_model_is_the_same_in_every_parametrisation():
     delta) less k log tau, the log Jacobian of z -> delta, and a partial weight likewise
     (z = tau^(w - 1) delta + w theta: w log tau per study)."""
     import pymc as pm
+    import pytensor
 
     fam = get_family("contrast")
     k = 3
     model = fam.build_model(k, {"effect": Prior("normal", (0.0, 2.0)), "tau": TAU_PRIOR})
-    theta, tau, delta = 0.3, 0.4, np.array([0.2, -0.5, 0.1])
+    with model:
+        pm.set_data({"y": np.array([0.1, -0.3, 0.6]), "s": np.array([0.2, 0.5, 0.3])})
     logp = model.compile_logp()
+    raw = {"effect_raw": np.array(0.15), "tau_raw": np.array(-0.9)}  # the prior slots' inputs
+    outs = model.replace_rvs_by_values([model["effect"], model["tau"]])
+    values = pytensor.function(model.value_vars, outs, on_unused_input="ignore")
+    theta, tau = (float(v) for v in values(raw["effect_raw"], raw["tau_raw"], np.zeros(k)))
+    delta = np.array([0.2, -0.5, 0.1])
 
     def at(w: np.ndarray) -> float:
         with model:
-            pm.set_data({"centring": w, "y": np.array([0.1, -0.3, 0.6]),
-                         "s": np.array([0.2, 0.5, 0.3])})
+            pm.set_data({"centring": w})
         z = tau ** (w - 1) * delta + w * theta
-        return float(logp({"effect": theta, "tau_log__": np.log(tau), "z": z}))
+        return float(logp({**raw, "z": z}))
 
     w0, w1, wh = np.zeros(k), np.ones(k), np.array([0.0, 0.5, 1.0])
+    assert 0 < tau != 1 and theta != 0
     assert at(w1) == pytest.approx(at(w0) - k * np.log(tau), abs=1e-10)
     assert at(wh) == pytest.approx(at(w0) - wh.sum() * np.log(tau), abs=1e-10)
