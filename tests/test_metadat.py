@@ -15,7 +15,7 @@ from an ML/REML point estimate, plus Monte Carlo error:
   weights the studies at the point estimate of tau; the posterior averages over tau, whose
   posterior lies above the ML estimate (biased low, often 0 at the boundary), so the
   studies are weighted more equally and the large trials less: dat.lau1992 (ML tau 0, two
-  trials of 11,000 and 17,000 patients) moves by 0.3 posterior SDs.
+  trials of 11,700 and 17,200 patients) moves by 0.2-0.3 posterior SDs.
 - ``tau``: metafor's estimate lies in the posterior's central 95% interval of tau, widened
   by ``TAU_ABS`` on the low side for an estimate of 0 at the boundary, which no posterior
   of tau > 0 contains.

@@ -39,7 +39,11 @@ A family module provides (``binomial.py`` is the reference implementation):
   so :class:`srsbayes.inference.fitting.ModelCache` compiles one model per (family, k,
   structure); ``spec_keys(raw, file)`` (family-specific spec keys) and
   ``contrast_measures(spec)`` (the measures of contrast rows the family accepts: the
-  contrast family, and the binomial family for mixed evidence).
+  contrast family, and the binomial family for mixed evidence); ``study_estimates(data)
+  -> (estimates, variances)``, each study's approximate effect and sampling variance, for a
+  family whose ``build_model`` takes its deviation from
+  :func:`srsbayes.families.bias_term.study_deviation`: they set each study's
+  parametrisation (:mod:`srsbayes.inference.parametrisation`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 # Export the public battery of srsbayes: binary and contrast-level meta-analyses from R's
 # metadat package, in srsbayes's study-table schema, with metafor's estimates as reference.
 #
-# Run once from the repository root (R 4.2.2, metafor 3.8-1, metadat 1.2-0; Debian bookworm's
-# r-base-core, r-cran-metafor, r-cran-metadat):
+# Run once from the repository root (R 4.2.2, metafor 3.8-1, metadat 1.2-0, lme4 for rma.glmm;
+# Debian bookworm's r-base-core, r-cran-metafor, r-cran-metadat, r-cran-lme4):
 #     Rscript tests/data/metadat/export.R
 # It writes tests/data/metadat/binary.csv, contrast.csv and reference.csv. The tests read those
 # files only (CI has no R).
