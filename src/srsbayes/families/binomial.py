@@ -69,7 +69,7 @@ from .baseline import BaselineModel, binomial_baseline
 from .bias_term import study_deviation
 
 if TYPE_CHECKING:
-    from ..inputs.specs import OutcomeSpec
+    from .spec_view import SpecView as OutcomeSpec
 
 INFO = FAMILIES["binomial"]
 OBSERVED = ("events_postop", "events_preop")
