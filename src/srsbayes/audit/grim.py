@@ -15,7 +15,7 @@ from fractions import Fraction
 from .cells import count_rows, raw_cells
 from .findings import Finding
 from .numbers import decimals_word, exact, is_missing, num, pct
-from .registry import AuditInputs, register_check
+from .registry import AuditInputs
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,6 @@ def _row_detail(g: Grim, shown: str) -> tuple[str, str, dict[str, int]]:
         "k_below": lo, "k_above": hi}
 
 
-@register_check("grim", "GRIM granularity of reported percentages (Brown & Heathers 2017)",
-                order=10)
 def check_grim(inputs: AuditInputs) -> list[Finding]:
     """Every reported percentage against the whole counts its ``n`` allows.
 

@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..outputs import write_text
 from ..resources import BUNDLED_DATA
 from .findings import Finding
-from .registry import AuditInputs, register_check
+from .registry import AuditInputs
 from .sources import Figure, Method, PaperFacts, Reference, Statistic
 
 DEFAULT_FACTS = BUNDLED_DATA / "paper_facts.toml"
@@ -300,8 +300,6 @@ def write_facts(paper_path: str | Path, out: str | Path = DEFAULT_FACTS) -> Pape
 # The checks
 
 
-@register_check("reporting", "methods claimed but never reported", needs=("paper",),
-                rows_in="paper", order=120)
 def check_reporting(inputs: AuditInputs) -> list[Finding]:
     """Each method the paper claims, without any result of it in the text."""
     facts = inputs.paper
@@ -320,8 +318,6 @@ def check_reporting(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("references", "does the reference list match the topic?",
-                needs=("paper",), rows_in="paper", order=130)
 def check_references(inputs: AuditInputs) -> list[Finding]:
     """Whether most references are about the paper's topic (self-citations not counted)."""
     facts = inputs.paper

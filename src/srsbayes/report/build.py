@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..audit.checks import Finding, read_claims, read_pooled, run_audit
+from ..audit import Finding, read_claims, read_pooled, run_audit
 from ..certainty import (
     CertaintyReport,
     from_fit,

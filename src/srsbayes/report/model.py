@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..audit.checks import Finding
+from ..audit import Finding
 from ..errors import EXIT_UNCONVERGED
 from ..inference.fitting import FitSettings
 from ..inputs.data import StudyTable
