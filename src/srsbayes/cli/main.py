@@ -53,6 +53,10 @@ def _paper_files(p: argparse.ArgumentParser) -> None:
                    help="text of the source paper, to re-derive the facts the reference "
                         "and reporting checks use (default: the facts recorded from the "
                         "bundled paper, data/paper_facts.toml, for the bundled data only)")
+    p.add_argument("--question", type=Path, default=None,
+                   help="the review question (TOML: title, source paper, arms' wording, topic "
+                        "terms of the reference check; default: the bundled "
+                        "question.toml)")
 
 
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
