@@ -12,8 +12,8 @@ a dependency on it (a lower layer states the fields it reads as a ``Protocol``, 
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ground", ("errors", "values", "resources", "interrupts", "provenance", "outputs",
-                "draws", "layers")),
+    ("ground", ("errors", "values", "written", "resources", "interrupts", "provenance",
+                "outputs", "draws", "layers")),
     ("priors", ("priors",)),
     ("families", ("families",)),
     ("inputs", ("inputs",)),

@@ -18,7 +18,7 @@ from ..families import ARMS, FAMILIES, FamilyInfo, get_family
 from ..inputs.data import outcome_table
 from .cells import count_rows, raw_cells
 from .findings import Finding
-from .numbers import exact, is_missing, num, pct
+from .numbers import exact, is_missing, matches, num, pct
 from .registry import AuditInputs
 
 FOLLOW_UP_RATIO = 1.5
@@ -50,7 +50,7 @@ def check_events(inputs: AuditInputs) -> list[Finding]:
         both += 1
         p, d = exact(raw.get(row) or rec["percent"])
         implied = Fraction(100 * int(ev), int(n))
-        if abs(implied - p) > Fraction(1, 2 * 10**d):
+        if not matches(implied, p, d):  # the GRIM rule (srsbayes.written)
             found.append(Finding(*where, "events", "error",
                                  f"{int(ev)} events of {int(n)} is {pct(implied)}%, which does "
                                  f"not round to the reported {num(p)}%", row,
