@@ -32,8 +32,10 @@ from srsbayes.report.build import (
     validate_inputs,
     write_report,
 )
-from srsbayes.report.render import ci, directional, md_escape, pct
+from srsbayes.report.markdown import md_escape
 from srsbayes.report.sections.paper import claim_assessment
+from srsbayes.report.text import pct
+from srsbayes.report.wording import ci, directional
 
 OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")
 LABELS = ("Local control", "Leptomeningeal disease", "Symptomatic radiation necrosis",

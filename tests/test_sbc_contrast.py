@@ -27,8 +27,9 @@ from srsbayes.inputs.data import outcome_table
 from srsbayes.priors.distributions import Prior, parse_prior
 from srsbayes.validation import run as validate
 from srsbayes.validation import sbc
+from srsbayes.values import DEFAULT_SEED
 
-SEED = 20260226  # the validate command's default seed
+SEED = DEFAULT_SEED  # the validate command's default seed
 N_NUTS = 50
 N_EXACT = 500
 MINIMAL_SPEC = Path(__file__).parent / "data" / "contrast_minimal_ar.toml"

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from srsbayes.errors import InputError
 from srsbayes.families import FAMILIES, get_family
 from srsbayes.inference.diagnostics import check_convergence
 from srsbayes.inference.fitting import (
     DEFAULT_TUNE,
     FitSettings,
-    choose_adaptation,
     resolve_priors,
     sample_posterior,
 )
@@ -78,7 +78,9 @@ def test_tune_explicit_or_from_family() -> None:
     assert FitSettings().resolved("binomial", K).retry().tune == max(2 * family, 1000)
 
 
-def test_adaptation_auto_and_explicit() -> None:
-    assert choose_adaptation(FitSettings(adaptation="low_rank"), 4) == "low_rank"
-    assert choose_adaptation(FitSettings(adaptation="diag"), 1000) == "diag"
-    assert choose_adaptation(FitSettings(), 4) == "diag"
+def test_adaptation_is_nutpies_and_checked() -> None:
+    """The setting is passed to nutpie as it is: no ``auto`` that means nothing."""
+    assert FitSettings().adaptation == "diag"
+    assert FitSettings(adaptation="low_rank").adaptation == "low_rank"
+    with pytest.raises(InputError, match=r"adaptation.*diag, draw_diag, low_rank, got 'auto'"):
+        FitSettings(adaptation="auto")

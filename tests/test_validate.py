@@ -21,9 +21,10 @@ from srsbayes.inference.fitting import DEFAULT_CACHE, FitSettings, resolve_prior
 from srsbayes.inputs.data import outcome_table
 from srsbayes.validation import run as validate
 from srsbayes.validation import sbc
+from srsbayes.values import DEFAULT_SEED
 
 L = sbc.L_DRAWS
-SEED = 20260226  # the validate command's default seed
+SEED = DEFAULT_SEED  # the validate command's default seed
 N_SUITE = 50
 N_PRIOR = 500
 

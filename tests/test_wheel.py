@@ -32,6 +32,7 @@ def installed(tmp_path_factory) -> Path:
     for spec in ("lc", "lmd", "rn", "dbf", "os"):
         assert f"srsbayes/bundled/models/{spec}.toml" in names
     assert "srsbayes/bundled/data/studies.csv" in names
+    assert "srsbayes/bundled/question.toml" in names  # the review question (issue 21)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"

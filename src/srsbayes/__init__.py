@@ -20,7 +20,7 @@ from .priors.distributions import Prior, parse_prior
 __version__ = "0.1.0"
 
 _LAZY = {"fit_outcome": "inference.fitting", "FitResult": "inference.fitting",
-         "FitSettings": "inference.fitting", "run_audit": "audit.checks",
+         "FitSettings": "inference.fitting", "run_audit": "audit",
          "run_sweep": "sensitivity.sweep", "write_report": "report.build"}
 
 

@@ -49,6 +49,10 @@ def clean_name(text: str) -> str:
 SEED_MAX = 2**64 - 1
 """Largest seed: nutpie takes an unsigned 64-bit seed."""
 
+DEFAULT_SEED = 20260226
+"""The seed of every command and API call that is not given one (``--seed``): the one
+constant the fit settings, the certainty run and the command line read."""
+
 
 def shorten(text: str, width: int = 40) -> str:
     """``text`` cut to at most ``width`` characters with an ellipsis (figure labels)."""

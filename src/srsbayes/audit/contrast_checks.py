@@ -8,26 +8,21 @@ from __future__ import annotations
 
 from ..inputs.contrasts import ci_asymmetry_findings, p_value_findings
 from .findings import Finding
-from .registry import AuditInputs, register_check
+from .registry import AuditInputs
 
 
-@register_check("contrast_ci_asymmetry", "contrast CIs symmetric on the analysis scale?",
-                order=45)
 def check_ci_asymmetry(inputs: AuditInputs) -> list[Finding]:
     """A CI asymmetric on the log scale beyond what rounding explains (a profile interval,
     a transcription error, or a CI on another scale): flagged, never silently averaged."""
     return [Finding(**d) for d in ci_asymmetry_findings(inputs.table)]
 
 
-@register_check("contrast_p_ci", "reported p-values consistent with their CIs?", order=46)
 def check_p_vs_ci(inputs: AuditInputs) -> list[Finding]:
     """A statcheck-style recomputation of the p-value from the CI, over every rounding of
     the printed numbers (Nuijten et al. 2016, Behav Res Methods 48:1205)."""
     return [Finding(**d) for d in p_value_findings(inputs.table)]
 
 
-@register_check("contrast_se_approximation", "contrast SEs that rest on an approximation",
-                order=47)
 def check_se_approximation(inputs: AuditInputs) -> list[Finding]:
     """A row whose SE is approximate (from a p-value of the study's own test, or a log-rank
     variance from the number of events; :func:`srsbayes.inputs.contrasts.derive_from_form`):

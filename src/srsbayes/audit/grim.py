@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..written import half_unit
 from .cells import count_rows, raw_cells
 from .findings import Finding
-from .numbers import decimals_word, exact, is_missing, num, pct
-from .registry import AuditInputs, register_check
+from .numbers import decimals_word, exact, is_missing, matches, num, pct
+from .registry import AuditInputs
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,7 @@ def grim(percent: str | float, n: int, decimals: int | None = None) -> Grim:
         raise ValueError(f"n must be > 0, got {n}")
     k = min(max(math.floor(p * n / 100 + Fraction(1, 2)), 0), n)
     kp = Fraction(100 * k, n)
-    tol = Fraction(1, 2 * 10**d)
-    return Grim(p, n, d, k, kp, kp - p, abs(kp - p) <= tol, n < 100 * 10**d)
+    return Grim(p, n, d, k, kp, kp - p, matches(kp, p, d), n < 100 * 10**d)
 
 
 def grim_pass_rate(n: int, decimals: int = 0) -> float:
@@ -121,7 +121,7 @@ def _row_detail(g: Grim, shown: str) -> tuple[str, str, dict[str, int]]:
                         f"(100/n = {pct(Fraction(100, n), 3)} is finer than the reporting "
                         "unit)"), {}
     if g.consistent:
-        half = abs(g.error) == Fraction(1, 2 * 10**g.decimals)
+        half = abs(g.error) == half_unit(g.decimals)
         return "info", (f"{shown}% of {n}: k={g.k} gives {pct(g.k_percent)}%"
                         + (" — exactly halfway, reproduces it if rounded "
                            f"{'down' if g.error > 0 else 'up'} (accepted)" if half
@@ -136,8 +136,6 @@ def _row_detail(g: Grim, shown: str) -> tuple[str, str, dict[str, int]]:
         "k_below": lo, "k_above": hi}
 
 
-@register_check("grim", "GRIM granularity of reported percentages (Brown & Heathers 2017)",
-                order=10)
 def check_grim(inputs: AuditInputs) -> list[Finding]:
     """Every reported percentage against the whole counts its ``n`` allows.
 

@@ -7,44 +7,13 @@ value is read into a :class:`~fractions.Fraction` together with its number of de
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-# The longest number exact() accepts (digits or exponent) is the loader's own limit.
-from ..inputs.cells import MAX_DIGITS
-from ..values import is_ascii_number
+# numbers as written (exact values, decimals, the rounding rule) are the ground floor's
+from ..written import exact, matches
 
-
-def exact(value: str | float) -> tuple[Fraction, int]:
-    """Exact value and decimals as written; a float counts its shortest representation.
-
-    Raises
-    ------
-    ValueError
-        Not a finite number, or one with more than :data:`MAX_DIGITS` digits or exponent.
-    """
-    text = str(value).strip() if isinstance(value, str) else repr(float(value))
-    try:
-        dec = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    if not dec.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
-    if isinstance(value, str) and not is_ascii_number(text):  # Decimal reads '٤٥', '4_5'
-        raise ValueError(f"not a number: {value!r} (ASCII digits only)")
-    if not isinstance(value, str):
-        dec = dec.normalize()  # 91.0 -> 91: a float carries no trailing zeros
-    _, digits, exp = dec.as_tuple()
-    assert isinstance(exp, int)  # finite
-    if len(digits) > MAX_DIGITS or abs(exp) > MAX_DIGITS:
-        raise ValueError(f"not a number of usable size: {value!r}")
-    return Fraction(dec), max(0, -exp)
-
-
-def matches(x: Fraction, reported: Fraction, decimals: int) -> bool:
-    """Does ``x`` round to ``reported`` at ``decimals`` (either direction at a half)?"""
-    return abs(x - reported) <= Fraction(1, 2 * 10**decimals)
+__all__ = ["decimals_word", "exact", "is_missing", "matches", "num", "pct"]
 
 
 def is_missing(x: Any) -> bool:

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..inputs.question import Question, bundled_question
 from ..outputs import write_text
 from ..resources import BUNDLED_DATA
 from .findings import Finding
-from .registry import AuditInputs, register_check
+from .registry import AuditInputs
 from .sources import Figure, Method, PaperFacts, Reference, Statistic
 
 DEFAULT_FACTS = BUNDLED_DATA / "paper_facts.toml"
@@ -60,7 +61,6 @@ _METHODS = (
      r"(?m)^\s*Figure\s*\d+\.[^\n]*forest", "no forest plot"),
 )
 
-_ON_TOPIC = re.compile(r"brain|radiosurg|metastas", re.IGNORECASE)
 TOPICS = {
     "breast cancer surgery": r"breast|mastectomy",
     "dermal/facial fillers": r"filler",
@@ -118,12 +118,13 @@ def _title_words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
-def _references(paper: str, title: str) -> tuple[Reference, ...]:
+def _references(paper: str, title: str, question: Question) -> tuple[Reference, ...]:
     lines = {num: line for num, line, _ in _reference_entries(paper)}
     words = _title_words(title)[:8]
+    on_topic = question.topic.pattern
     out = []
     for num, text in parse_references(paper).items():
-        on = bool(_ON_TOPIC.search(text))
+        on = bool(on_topic.search(text))
         self_cite = on and len(words) == 8 and " ".join(words) in " ".join(_title_words(text))
         m = _TITLE.search(text)
         topics = tuple(name for name, p in TOPICS.items() if re.search(p, text, re.IGNORECASE))
@@ -131,7 +132,8 @@ def _references(paper: str, title: str) -> tuple[Reference, ...]:
     return tuple(out)
 
 
-def derive_facts(paper: str, *, file: str, sha256: str) -> PaperFacts:
+def derive_facts(paper: str, *, file: str, sha256: str,
+                 question: Question | None = None) -> PaperFacts:
     """The audit's facts from the paper's text (lines joined by ``\\n``).
 
     Parameters
@@ -140,6 +142,9 @@ def derive_facts(paper: str, *, file: str, sha256: str) -> PaperFacts:
         The text.
     file, sha256
         Its file name and the sha256 of its bytes (recorded as provenance).
+    question
+        The review question whose topic terms mark a reference on topic (default: the
+        bundled question, :func:`srsbayes.inputs.question.bundled_question`).
     """
     title, title_line = "", 0
     for i, ln in enumerate(paper.split("\n"), start=1):
@@ -154,12 +159,14 @@ def derive_facts(paper: str, *, file: str, sha256: str) -> PaperFacts:
                        for ls in [_match_lines(p, paper)])
     figures = tuple(Figure(_line(paper, m.start(1)), m.group(1).strip())
                     for m in re.finditer(r"(?m)^\s*Figure\s*\d+\.\s*([^\n]*)", paper))
-    return PaperFacts(file, sha256, title, title_line, _references(paper, title), methods,
+    return PaperFacts(file, sha256, title, title_line,
+                      _references(paper, title, question or bundled_question()), methods,
                       statistics, figures)
 
 
-def read_paper(path: str | Path) -> PaperFacts:
-    """Derive the facts from a paper's UTF-8 text file.
+def read_paper(path: str | Path, question: Question | None = None) -> PaperFacts:
+    """Derive the facts from a paper's UTF-8 text file (topic terms from ``question``, by
+    default the bundled one).
 
     Raises
     ------
@@ -175,7 +182,8 @@ def read_paper(path: str | Path) -> PaperFacts:
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=p, column="paper") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
-    return derive_facts(text, file=p.name, sha256=hashlib.sha256(raw).hexdigest())
+    return derive_facts(text, file=p.name, sha256=hashlib.sha256(raw).hexdigest(),
+                        question=question)
 
 
 # ---------------------------------------------------------------------------------------
@@ -300,8 +308,6 @@ def write_facts(paper_path: str | Path, out: str | Path = DEFAULT_FACTS) -> Pape
 # The checks
 
 
-@register_check("reporting", "methods claimed but never reported", needs=("paper",),
-                rows_in="paper", order=120)
 def check_reporting(inputs: AuditInputs) -> list[Finding]:
     """Each method the paper claims, without any result of it in the text."""
     facts = inputs.paper
@@ -320,8 +326,6 @@ def check_reporting(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("references", "does the reference list match the topic?",
-                needs=("paper",), rows_in="paper", order=130)
 def check_references(inputs: AuditInputs) -> list[Finding]:
     """Whether most references are about the paper's topic (self-citations not counted)."""
     facts = inputs.paper
@@ -333,7 +337,8 @@ def check_references(inputs: AuditInputs) -> list[Finding]:
     self_cite = [r.number for r in refs if r.self_citation]
     topics = {name: sum(name in r.topics for r in refs) for name in TOPICS}
     listing = ", ".join(f"{name} {c}" for name, c in topics.items() if c)
-    detail = (f"{len(on)} of {len(refs)} references mention brain, radiosurgery or metastases"
+    words = (inputs.question or bundled_question()).topic.words
+    detail = (f"{len(on)} of {len(refs)} references mention {words}"
               f" ({', '.join(f'[{i}]' for i in on) or 'none'})")
     if self_cite:
         detail += (f", and {', '.join(f'[{i}]' for i in self_cite)} is this article itself "

@@ -27,7 +27,7 @@ from ..families import ARMS, FAMILIES, FamilyInfo
 from ..inputs.specs import OutcomeSpec
 from .findings import Finding
 from .numbers import decimals_word, exact, is_missing, matches, num, pct
-from .registry import AuditInputs, register_check
+from .registry import AuditInputs
 from .sources import PooledRow
 
 POOLED_NEEDS = ("table", "specs", "pooled")
@@ -194,8 +194,6 @@ def _pooled_pairs(inputs: AuditInputs
             yield pr, recs, FAMILIES[inputs.specs[pr.outcome].family], (None, pr.outcome, pr.arm)
 
 
-@register_check("pooled_mean", "reported pooled value vs unweighted mean of the studies",
-                needs=POOLED_NEEDS, rows_in="pooled", order=70)
 def check_pooled_mean(inputs: AuditInputs) -> list[Finding]:
     """Is the reported pooled value the plain mean of the study values?"""
     assert inputs.pooled is not None
@@ -231,8 +229,6 @@ def _pooled_mean(pr: PooledRow, recs: list[dict[str, Any]], info: FamilyInfo) ->
                    f"{info.audit_kind} ({listing} → {num(mean)})", pr.row, values)
 
 
-@register_check("pooled_weighted", "reported pooled value vs n-weighted pooled estimate",
-                needs=POOLED_NEEDS, rows_in="pooled", order=80)
 def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
     """The reported pooled value against the n-weighted pooled proportion (counts) or the
     n-weighted mean of the study values (a benchmark only, for medians)."""
@@ -264,8 +260,6 @@ def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("pooled_n", "reported pooled n vs sum of study n", needs=POOLED_NEEDS,
-                rows_in="pooled", order=90)
 def check_pooled_n(inputs: AuditInputs) -> list[Finding]:
     """Is the reported pooled n the sum of the study n?"""
     found: list[Finding] = []
@@ -283,8 +277,6 @@ def check_pooled_n(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("pooled_follow_up", "reported pooled follow-up vs study follow-ups",
-                needs=POOLED_NEEDS, rows_in="pooled", order=100)
 def check_pooled_follow_up(inputs: AuditInputs) -> list[Finding]:
     """Which summary of the study follow-ups, if any, the reported pooled follow-up is."""
     return [_pooled_follow_up(pr, recs, where) for pr, recs, _, where in _pooled_pairs(inputs)]
@@ -335,8 +327,6 @@ def _pooled_follow_up(pr: PooledRow, recs: list[dict[str, Any]], where: tuple) -
 _REDUCTION = re.compile(r"relative_reduction_(\d+(?:\.\d+)?)$")
 
 
-@register_check("claim", "claims in the text, recomputed",
-                needs=("table", "specs", "pooled", "claims"), rows_in="claims", order=110)
 def check_claims(inputs: AuditInputs) -> list[Finding]:
     """Claims with id ``relative_reduction_NN`` recomputed; claims whose id contains
     ``significant`` checked against the statistics the paper reports (when its facts are

@@ -25,6 +25,7 @@ from .findings import Finding, located
 
 if TYPE_CHECKING:
     from ..inputs.data import StudyTable
+    from ..inputs.question import Question
     from ..inputs.specs import OutcomeSpec
     from .sources import PaperFacts, PooledRow
 
@@ -50,6 +51,8 @@ class AuditInputs:
     files
         The file behind each input (``"table"``, ``"pooled"``, ``"claims"``), to which
         the findings' line numbers refer.
+    question
+        The review question (:mod:`srsbayes.inputs.question`); ``None``: the bundled one.
     """
 
     table: StudyTable
@@ -58,6 +61,7 @@ class AuditInputs:
     claims: list[tuple[int, dict[str, str]]] | None = None
     paper: PaperFacts | None = None
     files: dict[str, str] = field(default_factory=dict)
+    question: Question | None = None
 
     def available(self) -> set[str]:
         """Names of the inputs that are present."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..inputs.data import DEFAULT_CLAIMS, DEFAULT_POOLED, StudyTable, is_bundled_table
+from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from .findings import Finding
 from .paper import read_facts, read_paper
@@ -15,7 +16,8 @@ from .registry import AuditInputs, run_checks
 def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
               pooled_path: str | Path | None = None, *,
               claims_path: str | Path | None = None, paper_path: str | Path | None = None,
-              compare_paper: bool | None = None) -> list[Finding]:
+              compare_paper: bool | None = None,
+              question: Question | None = None) -> list[Finding]:
     """Audit a study table and the paper that reported it, when there is one.
 
     The bundled paper (its pooled rows, claims and recorded facts) describes the bundled
@@ -41,6 +43,11 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
     compare_paper
         ``None`` (default): as above. ``True``: the bundled paper's files stand in for
         those not given, whatever the table. ``False``: only the checks of the table itself.
+    question
+        The review question (:func:`srsbayes.inputs.question.read_question`): its topic
+        terms decide which references of ``paper_path`` are on topic, and its ``words`` word
+        the finding. Default: the bundled question. The recorded facts of the bundled
+        paper were derived with the bundled question's terms.
 
     Returns
     -------
@@ -66,7 +73,8 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
     8:363-369.
     """
     if compare_paper is False:
-        return run_checks(AuditInputs(table, specs, files={"table": table.path}))
+        return run_checks(AuditInputs(table, specs, files={"table": table.path},
+                                      question=question))
     bundled = compare_paper is True or is_bundled_table(table)
     pooled_file = pooled_path or (DEFAULT_POOLED if bundled else None)
     claims_file = claims_path or (DEFAULT_CLAIMS if bundled else None)
@@ -75,9 +83,10 @@ def run_audit(table: StudyTable, specs: dict[str, OutcomeSpec],
         files["pooled"] = str(pooled_file)
     if claims_file is not None:
         files["claims"] = str(claims_file)
-    paper = (read_paper(paper_path) if paper_path is not None
+    paper = (read_paper(paper_path, question) if paper_path is not None
              else read_facts() if bundled else None)
     inputs = AuditInputs(
         table, specs, None if pooled_file is None else read_pooled(pooled_file, specs),
-        None if claims_file is None else read_claims(claims_file), paper, files=files)
+        None if claims_file is None else read_claims(claims_file), paper, files=files,
+        question=question)
     return run_checks(inputs)

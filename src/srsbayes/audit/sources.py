@@ -37,7 +37,8 @@ class Reference:
     title
         The entry's title (after the year), or its whole text if none is recognised.
     on_topic
-        Whether the entry mentions brain, radiosurgery or metastases.
+        Whether the entry mentions one of the review question's topic terms (the bundled
+        question: brain, radiosurgery or metastases).
     self_citation
         On topic, and it contains the first eight words of the paper's own title.
     topics

@@ -18,8 +18,8 @@ from ..families import ARMS, FAMILIES, FamilyInfo, get_family
 from ..inputs.data import outcome_table
 from .cells import count_rows, raw_cells
 from .findings import Finding
-from .numbers import exact, is_missing, num, pct
-from .registry import AuditInputs, register_check
+from .numbers import exact, is_missing, matches, num, pct
+from .registry import AuditInputs
 
 FOLLOW_UP_RATIO = 1.5
 """Flag an outcome whose longest follow-up is at least this multiple of the shortest."""
@@ -27,7 +27,6 @@ HOMOGENEITY_P = 0.05
 """Flag an outcome whose studies are this improbably similar (lower tail of Cochran's Q)."""
 
 
-@register_check("events", "event counts vs n and vs percent", order=20)
 def check_events(inputs: AuditInputs) -> list[Finding]:
     """Counts within ``0..n`` and consistent with the percentage when both are given."""
     table = inputs.table
@@ -51,7 +50,7 @@ def check_events(inputs: AuditInputs) -> list[Finding]:
         both += 1
         p, d = exact(raw.get(row) or rec["percent"])
         implied = Fraction(100 * int(ev), int(n))
-        if abs(implied - p) > Fraction(1, 2 * 10**d):
+        if not matches(implied, p, d):  # the GRIM rule (srsbayes.written)
             found.append(Finding(*where, "events", "error",
                                  f"{int(ev)} events of {int(n)} is {pct(implied)}%, which does "
                                  f"not round to the reported {num(p)}%", row,
@@ -66,7 +65,6 @@ def check_events(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("arms", "both arms present for every study × outcome", order=30)
 def check_arms(inputs: AuditInputs) -> list[Finding]:
     """Exactly one preop and one postop row per study × outcome (contrast rows, with ``arm``
     empty, compare the arms themselves and are not counted)."""
@@ -92,7 +90,6 @@ def check_arms(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-@register_check("poolable", "enough studies to pool each outcome?", order=35)
 def check_poolable(inputs: AuditInputs) -> list[Finding]:
     """An outcome reported by fewer than two studies cannot be meta-analysed.
 
@@ -117,7 +114,6 @@ def check_poolable(inputs: AuditInputs) -> list[Finding]:
 _ANONYMOUS = re.compile(r"^(study|cohort|trial)\s*[A-Za-z0-9]{1,2}$", re.IGNORECASE)
 
 
-@register_check("identification", "can the studies be traced to a source?", order=40)
 def check_identification(inputs: AuditInputs) -> list[Finding]:
     """Studies named only by anonymous labels ("Study A") cannot be traced to a source."""
     studies = list(dict.fromkeys(inputs.table.frame["study"]))
@@ -131,7 +127,6 @@ def check_identification(inputs: AuditInputs) -> list[Finding]:
                     values={"anonymous": len(anon), "studies": len(studies)})]
 
 
-@register_check("follow_up", "follow-up per outcome", order=50)
 def check_follow_up(inputs: AuditInputs) -> list[Finding]:
     """Missing follow-up of arm rows, follow-up borrowed from another table, and follow-up
     spreads (longest ≥ :data:`FOLLOW_UP_RATIO` × shortest) that make estimates incomparable."""
@@ -182,8 +177,6 @@ def _follow_up_spread(fu: pd.DataFrame, outcome: str, info: FamilyInfo) -> Findi
                    f"{hi / lo:.1f}× the shortest; {why}", values=values)
 
 
-@register_check("homogeneity", "do the studies agree more closely than sampling error allows?",
-                order=60)
 def check_homogeneity(inputs: AuditInputs) -> list[Finding]:
     """Lower tail of Cochran's Q: studies that agree *too* well.
 

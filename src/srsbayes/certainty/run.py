@@ -15,6 +15,7 @@ from ..audit.findings import Finding
 from ..inputs.data import outcome_table
 from ..outputs import OutputUnit, write_json
 from ..provenance import provenance
+from ..values import DEFAULT_SEED
 from .evidence import OutcomeEvidence, bias_adjusted_fit, from_fit, pooled_baseline
 from .grade import TARGET, rate_outcome
 from .net_benefit import NetBenefit, net_benefit
@@ -68,7 +69,7 @@ class CertaintyReport:
 
 def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
            settings: NetBenefitSettings, *, stated: dict[str | None, list[float]] | None = None,
-           seed: int = 20260226) -> CertaintyReport:
+           seed: int = DEFAULT_SEED) -> CertaintyReport:
     """Rate every outcome, build its SoF row and the net benefit across outcomes.
 
     Parameters

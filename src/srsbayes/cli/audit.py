@@ -7,6 +7,7 @@ import sys
 
 from ..audit import format_json, format_text, run_audit
 from ..inputs.data import default_table
+from ..inputs.question import read_question
 from ..inputs.specs import load_specs
 
 
@@ -19,7 +20,8 @@ def cli_main(args: argparse.Namespace) -> int:
     """
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
+    question = None if args.question is None else read_question(args.question)
     findings = run_audit(table, specs, args.pooled, claims_path=args.claims,
-                         paper_path=args.paper)
+                         paper_path=args.paper, question=question)
     sys.stdout.write(format_json(findings) if args.json else format_text(findings, table))
     return 0

@@ -24,6 +24,7 @@ from typing import NoReturn
 from .. import interrupts
 from ..errors import EXIT_INPUT, EXIT_OUTPUT, InputError, OutputError
 from ..provenance import recording_command
+from ..values import DEFAULT_SEED
 from . import types
 
 # each command is the module srsbayes.cli.<command>, whose cli_main(args) -> int runs it
@@ -52,6 +53,10 @@ def _paper_files(p: argparse.ArgumentParser) -> None:
                    help="text of the source paper, to re-derive the facts the reference "
                         "and reporting checks use (default: the facts recorded from the "
                         "bundled paper, data/paper_facts.toml, for the bundled data only)")
+    p.add_argument("--question", type=Path, default=None,
+                   help="the review question (TOML: title, source paper, arms' wording, topic "
+                        "terms of the reference check; default: the bundled "
+                        "question.toml)")
 
 
 def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
@@ -67,7 +72,7 @@ def _sampler_opts(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
 
 
 def _seed_opt(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=types.seed, default=20260226,
+    p.add_argument("--seed", type=types.seed, default=DEFAULT_SEED,
                    help="random seed, 0 to 2^64 - 1 (default %(default)s)")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import InputError
 from ..inference.fitting import FitSettings
 from ..inputs.data import default_table
+from ..inputs.question import read_question
 from ..inputs.specs import load_specs
 from ..report.build import Progress, write_report
 from ..resources import default_out
@@ -20,12 +21,14 @@ def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
     out = args.out or default_out(data=args.data)
+    question = None if args.question is None else read_question(args.question)
     trials = trial_options(args)
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),
                           progress=progress, trials=trials, pooled_path=args.pooled,
-                          claims_path=args.claims, paper_path=args.paper)
+                          claims_path=args.claims, paper_path=args.paper,
+                          question=question)
     progress.close()
     failed = [o.spec.id for o in report.outcomes if not o.ok]
     print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")

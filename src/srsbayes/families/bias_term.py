@@ -51,7 +51,7 @@ from ..priors.bias import BiasPriors, BiasTerms, study_bias
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..inputs.specs import OutcomeSpec
+    from .spec_view import SpecView as OutcomeSpec
 
 BIAS_DATA = ("bias_mean", "bias_shared", "bias_sd")
 """The ``pm.Data`` a bias-adjusted analysis swaps in (dims ``study``)."""

@@ -64,12 +64,13 @@ from scipy.special import expit
 
 from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
+from ..written import fewest_decimals, reproduces, rounding_set
 from . import ARMS, FAMILIES, as_int
 from .baseline import BaselineModel, binomial_baseline
 from .bias_term import study_deviation
 
 if TYPE_CHECKING:
-    from ..inputs.specs import OutcomeSpec
+    from .spec_view import SpecView as OutcomeSpec
 
 INFO = FAMILIES["binomial"]
 OBSERVED = ("events_postop", "events_preop")
@@ -364,31 +365,7 @@ def _decimals(wide: pd.DataFrame, arm: str, i: int) -> int:
     col = f"percent_decimals_{arm}"
     if col in wide and pd.notna(wide[col].iloc[i]):
         return int(wide[col].iloc[i])
-    pc = float(wide[f"percent_{arm}"].iloc[i])
-    return next(d for d in range(14) if round(pc, d) == pc) if pc == pc else 0
-
-
-def rounding_set(percent: float, n: int, decimals: int) -> tuple[int, int]:
-    """``[k_lo, k_hi]``: the counts whose percentage of ``n`` rounds to ``percent``.
-
-    The counts ``k`` with ``|100 k / n - percent| <= 0.5 * 10**-decimals``
-    (:func:`reproduces`, the GRIM rule of Brown & Heathers 2017), in exact integer
-    arithmetic. When no count reproduces the percentage (a GRIM failure) the set is the
-    two counts either side of ``percent * n / 100``.
-
-    >>> rounding_set(91, 45, 0)   # 41 / 45 = 91.1%
-    (41, 41)
-    >>> rounding_set(92, 45, 0)   # 41 / 45 = 91.1%, 42 / 45 = 93.3%
-    (41, 42)
-    """
-    scale = 10**decimals
-    w = round(percent * scale)
-    lo = max(0, -(-(2 * w - 1) * n // (200 * scale)))
-    hi = min(n, (2 * w + 1) * n // (200 * scale))
-    if lo <= hi:
-        return lo, hi
-    below = w * n // (100 * scale)
-    return max(0, below), min(n, below + 1)
+    return fewest_decimals(float(wide[f"percent_{arm}"].iloc[i]))
 
 
 def count_set(percent: float, n: int, decimals: int, how: str = "rounded") -> tuple[int, int]:
@@ -793,19 +770,6 @@ def nearest_count(percent: float, n: int) -> int:
     return int(np.floor(percent * n / 100.0 + 0.5 + 1e-9))
 
 
-def reproduces(k: int, n: int, percent: float, decimals: int) -> bool:
-    """Whether ``k`` events of ``n`` round to ``percent`` as written with ``decimals`` decimals.
-
-    The GRIM rule (Brown & Heathers 2017, Soc Psychol Personal Sci 8:363):
-    ``|100 k / n - percent| <= 0.5 * 10**-decimals``, the boundary inclusive because an exact
-    half rounds either way depending on the author's convention; computed exactly in integers
-    (times ``2 n 10**decimals``) on the percentage as written.
-    """
-    scale = 10**decimals
-    written = round(percent * scale)  # exact for <= 16 significant digits
-    return abs(200 * k * scale - 2 * written * n) <= n
-
-
 def check_row(rec: dict, f: str, decimals: int) -> None:
     """Check one study-table row of a binary outcome and complete its ``events``.
 
@@ -824,7 +788,8 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
     ------
     InputError
         ``events`` outside ``0..n``, ``percent`` outside 0-100, neither given, both given
-        but ``100 events / n`` does not round to ``percent`` (:func:`reproduces`), or only
+        but ``100 events / n`` does not round to ``percent``
+        (:func:`srsbayes.written.reproduces`), or only
         ``percent`` given for so large an ``n`` that it allows more than
         :data:`MAX_COUNT_SET` counts (``n = 2e15`` with 3.5%: report the events).
     """

@@ -41,7 +41,7 @@ from . import FAMILIES, FamilyInfo
 from .bias_term import study_deviation
 
 if TYPE_CHECKING:
-    from ..inputs.specs import OutcomeSpec
+    from .spec_view import SpecView as OutcomeSpec
 
 OBSERVED = ("estimate",)
 DIAGNOSTIC_VARS = ("effect", "tau", "z")

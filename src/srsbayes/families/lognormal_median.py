@@ -64,7 +64,7 @@ from . import FAMILIES, as_int
 from .bias_term import study_deviation
 
 if TYPE_CHECKING:
-    from ..inputs.specs import OutcomeSpec
+    from .spec_view import SpecView as OutcomeSpec
 from .baseline import BaselineModel, normal_baseline
 
 INFO = FAMILIES["lognormal_median"]

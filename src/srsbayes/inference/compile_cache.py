@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from ..values import DEFAULT_SEED
+
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "SRSBAYES_CACHE_DIR"
@@ -489,7 +491,7 @@ def _pymc_initial_point_fn(model):
         jitter_rvs=set(model.free_RVs), return_transformed=True))
 
 
-REPLAY_CHECK_SEEDS = (0, 1, 7, 20260226, 2**32 + 5, 2**64 - 1)
+REPLAY_CHECK_SEEDS = (0, 1, 7, DEFAULT_SEED, 2**32 + 5, 2**64 - 1)
 """Seeds at which a replayed initial point must equal PyMC's bit for bit before an entry
 records it (nutpie passes a u64 per chain)."""
 

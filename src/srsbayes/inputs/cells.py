@@ -7,12 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from ..errors import InputError
 from ..values import is_ascii_number
+from ..written import MAX_DIGITS
 
 MAX_COUNT = 2**53
 """Counts must be below this: the largest whole numbers a float holds exactly."""
-MAX_DIGITS = 30
-"""Most digits, and largest exponent, a number may be written with: no reported value comes
-close, and the audit's exact arithmetic on ``1e-999999999`` would exhaust memory."""
 _COUNTS = ("n", "events", "deaths")
 
 
@@ -46,7 +44,8 @@ def parse_number(value: str, *, f: str, row: int, col: str) -> float:
 
 
 def _usable_size(value: str) -> bool:
-    """Whether ``value`` is written with at most :data:`MAX_DIGITS` digits and exponent."""
+    """Whether ``value`` is written with at most :data:`srsbayes.written.MAX_DIGITS` digits
+    and exponent."""
     try:
         _, digits, exponent = Decimal(value).as_tuple()
     except InvalidOperation:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -39,6 +38,7 @@ from ..errors import InputError
 from ..families import get_family
 from ..families.contrast import MEASURES, WORDS, is_ratio, measure_code
 from ..values import clean_name
+from ..written import decimals
 from .cells import parse_number
 from .specs import OutcomeSpec
 
@@ -77,12 +77,9 @@ def is_contrast_row(rec: dict) -> bool:
 # -- parsing -------------------------------------------------------------------------------------
 
 def _decimals(text: Any) -> int:
-    """Decimals as written (``'0.450'`` -> 3): the precision a number was printed at."""
-    try:
-        exponent = Decimal(str(text).strip()).as_tuple().exponent
-    except InvalidOperation:
-        return 0
-    return min(max(0, -exponent), 15) if isinstance(exponent, int) else 0
+    """Decimals as written (``'0.450'`` -> 3): the precision a number was printed at
+    (:func:`srsbayes.written.decimals`, at most 15)."""
+    return decimals(text, 15)
 
 
 def _choice(value: Any, allowed: dict[str, tuple[str, ...]], *, f: str, row: int,

@@ -23,7 +23,6 @@ import io
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +31,7 @@ from ..errors import InputError
 from ..families import ARMS, as_int, get_family  # noqa: F401  (as_int: public here too)
 from ..resources import BUNDLED_DATA
 from ..values import clean_name
+from ..written import decimals
 from . import contrasts
 from .cells import parse_number
 from .specs import OutcomeSpec
@@ -360,15 +360,10 @@ def _check_sizes(rec: dict, f: str) -> None:
 
 
 def _decimals(text: str) -> int:
-    """Decimals as written (``'12.5'`` -> 1, ``'1.25e1'`` -> 1), the precision a value was
-    reported at; 0 for text that is no number (rejected later)."""
-    try:
-        exponent = Decimal(text.strip()).as_tuple().exponent
-    except InvalidOperation:
-        return 0
-    # capped: a percentage (<= 3 digits before the point) with more than 13 decimals has
-    # more digits than a float holds, so they are not the precision it was reported at
-    return min(max(0, -exponent), 13) if isinstance(exponent, int) else 0
+    """Decimals as written of a percentage (:func:`srsbayes.written.decimals`; capped: a
+    percentage, <= 3 digits before the point, with more than 13 decimals has more digits
+    than a float holds, so they are not the precision it was reported at)."""
+    return decimals(text, 13)
 
 
 def _validate_groups(frame: pd.DataFrame, f: str) -> None:

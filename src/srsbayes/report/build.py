@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..audit.checks import Finding, read_claims, read_pooled, run_audit
+from ..audit import Finding, read_claims, read_pooled, run_audit
 from ..certainty import (
     CertaintyReport,
     from_fit,
@@ -62,6 +62,7 @@ from ..inputs.data import (
     is_bundled_table,
     outcome_table,
 )
+from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from ..outputs import OutputUnit, check_output_path, package_versions, write_json, write_with
 from ..provenance import provenance
@@ -313,12 +314,15 @@ class Inputs:
     pooled: list[Any]
     claims: list[tuple[int, dict[str, str]]]
     compared: bool = True
+    question: Question | None = None
+    """The review question given; None: the bundled one."""
 
 
 def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                     pooled_path: Path | None = None, claims_path: Path | None = None,
                     paper_path: Path | None = None,
-                    compare_paper: bool | None = None) -> Inputs:
+                    compare_paper: bool | None = None,
+                    question: Question | None = None) -> Inputs:
     """Check everything that can be checked before any file is written.
 
     The source paper's pooled rows and claims describe the bundled data, so by default
@@ -339,19 +343,22 @@ def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path,
         outcome_table(table, spec)  # >= 2 studies, both arms
     check_output_path(out)
     findings = run_audit(table, specs, pooled_path, claims_path=claims_path,
-                         paper_path=paper_path, compare_paper=compare_paper)
+                         paper_path=paper_path, compare_paper=compare_paper,
+                         question=question)
     if compare_paper is None:
         compare_paper = (is_bundled(table) or pooled_path is not None
                          or claims_path is not None)
     if not compare_paper:
-        return Inputs(table, specs, outcomes, findings, [], [], compared=False)
+        return Inputs(table, specs, outcomes, findings, [], [], compared=False,
+                      question=question)
     # the bundled paper's files stand in only for the bundled data (or when forced)
     stand_in = is_bundled(table) or compare_paper is True
     pooled_file = pooled_path or (DEFAULT_POOLED if stand_in else None)
     claims_file = claims_path or (DEFAULT_CLAIMS if stand_in else None)
     return Inputs(table, specs, outcomes, findings,
                   [] if pooled_file is None else read_pooled(pooled_file, specs),
-                  [] if claims_file is None else read_claims(claims_file))
+                  [] if claims_file is None else read_claims(claims_file),
+                  question=question)
 
 
 def is_bundled(table: StudyTable) -> bool:
@@ -475,11 +482,12 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
         table=table, outcomes=outcomes, findings=inputs.findings, settings=settings,
         specs=inputs.specs, studies=study_list(table), command=prov["command"],
         reproduce=reproduce_command(table, settings, bundled,
-                                    models=models_folder(inputs.specs), out=out),
+                                    models=models_folder(inputs.specs), out=out,
+                                    question=inputs.question),
         provenance=prov,
         versions=_versions(outcomes), created=dt.datetime.now(dt.UTC).strftime(
             "%Y-%m-%d %H:%M UTC"), bundled=bundled, sweep_requested=sweep,
-        paper_compared=inputs.compared, certainty=certainty)
+        paper_compared=inputs.compared, certainty=certainty, question=inputs.question)
 
 
 def _versions(outcomes: list[OutcomeReport]) -> dict[str, str]:
@@ -508,15 +516,18 @@ def models_folder(specs: dict[str, OutcomeSpec]) -> Path | None:
 
 
 def reproduce_command(table: StudyTable, settings: FitSettings, bundled: bool, *,
-                      models: Path | None = None, out: Path | None = None) -> str:
+                      models: Path | None = None, out: Path | None = None,
+                      question: Question | None = None) -> str:
     """The command line that reproduces the report's numbers: every option of the run
-    (``--data`` unless bundled, ``--models`` unless bundled, ``--seed``, ``--out`` unless
-    the default ``reports/``)."""
+    (``--data`` unless bundled, ``--models`` unless bundled, ``--question`` when given,
+    ``--seed``, ``--out`` unless the default ``reports/``)."""
     parts = ["python", "-m", "srsbayes", "report"]
     if not bundled:
         parts += ["--data", str(table.path)]
     if models is not None:
         parts += ["--models", str(models)]
+    if question is not None:
+        parts += ["--question", question.path]
     parts += ["--seed", str(settings.seed)]
     if out is not None and Path(out).absolute() != default_out():
         parts += ["--out", str(out)]
@@ -536,7 +547,8 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                  progress: Progress | None = None,
                  pooled_path: Path | None = None, claims_path: Path | None = None,
                  paper_path: Path | None = None,
-                 trials: dict[str, Any] | None = None) -> Report:
+                 trials: dict[str, Any] | None = None,
+                 question: Question | None = None) -> Report:
     """Validate, fit, sweep and write ``out/index.html``, ``out/index.md`` (with
     ``out/figures/*.png``) and each outcome's ``posterior.nc`` / ``summary.json``.
 
@@ -564,6 +576,9 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
         Add the section "The trials under way": keyword arguments of
         :func:`srsbayes.trials.run.run_designs` (``designs`` and optionally ``sizes``,
         ``sims``, ``max_refits``).
+    question
+        The review question (:func:`srsbayes.inputs.question.read_question`): the report's
+        title and source paper, the audit's topic terms. Default: the bundled question.
 
     Returns
     -------
@@ -577,7 +592,8 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
     """
     out = Path(out)
     inputs = validate_inputs(table, specs, out, pooled_path=pooled_path,
-                             claims_path=claims_path, paper_path=paper_path)
+                             claims_path=claims_path, paper_path=paper_path,
+                             question=question)
     if progress is None:
         progress = Progress(0, enabled=False)
     progress.total = 2 * len(inputs.outcomes) + 1 + (trials is not None)
@@ -590,7 +606,7 @@ def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                               trials=trials)
         report.reproduce = reproduce_command(
             report.table, report.settings, report.bundled,
-            models=models_folder(inputs.specs), out=out)
+            models=models_folder(inputs.specs), out=out, question=question)
         unit.provenance = report.provenance
         with progress.step("writing the report"):
             if report.certainty is not None:

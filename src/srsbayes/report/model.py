@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..audit.checks import Finding
+from ..audit import Finding
 from ..errors import EXIT_UNCONVERGED
 from ..inference.fitting import FitSettings
 from ..inputs.data import StudyTable
+from ..inputs.question import Question, bundled_question
 from ..inputs.specs import OutcomeSpec
 
 if TYPE_CHECKING:
@@ -157,6 +158,14 @@ class Report:
     """How the report was made (:func:`srsbayes.provenance.provenance`)."""
     trials: list[dict[str, Any]] | None = None
     """The trials under way (``TrialResult.as_dict`` per trial and outcome); None: not asked."""
+    question: Question | None = None
+    """The review question given (``--question``); None: the bundled one
+    (:attr:`the_question`)."""
+
+    @property
+    def the_question(self) -> Question:
+        """The review question the report answers: the one given, else the bundled one."""
+        return self.question or bundled_question()
 
     @property
     def exit_status(self) -> int:

@@ -1,5 +1,5 @@
 """Render a :class:`srsbayes.report.model.Report` as one self-contained HTML page and as
-Markdown (a thin front to the report's parts, kept for existing callers).
+Markdown, and list the files of the report folder, all from one document tree.
 
 The parts: :mod:`.document` (the tree), :mod:`.sections` (the section registry and the
 section builders), :mod:`.html` and :mod:`.markdown` (the writers), :mod:`.wording`.
@@ -13,17 +13,13 @@ from typing import TYPE_CHECKING
 
 from .document import Document
 from .html import write_html
-from .markdown import md_escape, write_markdown
+from .markdown import write_markdown
 from .sections import build_document
-from .sections.paper import claim_assessment
-from .text import pct
-from .wording import ci, directional
 
 if TYPE_CHECKING:
     from .model import Report
 
-__all__ = ["ci", "claim_assessment", "directional", "document", "figure_files", "md_escape",
-           "pct", "render_html", "render_markdown", "report_files"]
+__all__ = ["document", "figure_files", "render_html", "render_markdown", "report_files"]
 
 
 def document(report: Report | Document) -> Document:

@@ -124,8 +124,9 @@ def build_document(report: Report) -> Document:
     """The report's document tree: every registered section, in order, built once."""
     blocks: list[Block | Contents] = [b for sec in SECTIONS for b in sec.build(report)]
     built = [b for b in blocks if not isinstance(b, Contents)]
-    return Document(summary.TITLE, [contents_line(built, b.label) if isinstance(b, Contents)
-                                    else b for b in blocks])
+    return Document(report.the_question.title,
+                    [contents_line(built, b.label) if isinstance(b, Contents) else b
+                     for b in blocks])
 
 
 def _contents(_report: Report) -> list[Block]:

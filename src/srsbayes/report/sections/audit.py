@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ...audit.checks import CHECKS
+from ...audit import CHECKS
 from ..document import Block, H, P, S, Section, Table
 from .paper import paper_comparison
 
 if TYPE_CHECKING:
-    from ...audit.checks import Finding
+    from ...audit import Finding
     from ..model import Report
 
 SHORT_CHECK = {

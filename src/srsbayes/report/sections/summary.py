@@ -22,12 +22,6 @@ from .audit import checks_with_problems, severity_counts
 if TYPE_CHECKING:
     from ..model import OutcomeReport, Report
 
-TITLE = "Preoperative vs postoperative stereotactic radiosurgery (SRS) for resected brain " \
-        "metastases"
-SOURCE = ("Moghadam AM. Comparative Outcomes of Preoperative and Postoperative Stereotactic "
-          "Radiosurgery in Patients Undergoing Resection for Brain Metastases: Systematic "
-          "Review and Meta-Analysis (accepted 26.02.2026)")
-
 
 def n_patients(o: OutcomeReport) -> int | None:
     """Patients in the outcome's studies (both arms), or None when a row gives no ``n``
@@ -50,11 +44,14 @@ def n_studies(o: OutcomeReport) -> int:
 
 
 def subtitle(report: Report) -> list[Block]:
-    """The line under the title: data file, source paper, sha256, seed and date."""
+    """The line under the title: data file, source paper, sha256, seed and date.
+
+    The source paper is the review question's (:mod:`srsbayes.inputs.question`): named for
+    the bundled data, which were transcribed from it, or when a question was given."""
     sub: list[Inline] = ["Bayesian re-analysis of ",
                          S(report.table.path.rsplit("/", 1)[-1], "code")]
-    if report.bundled:
-        sub += [", transcribed from ", S(SOURCE, "i")]
+    if report.bundled or report.question is not None:
+        sub += [", transcribed from ", S(report.the_question.source, "i")]
     sub += [f". Data sha256 {report.table.sha256[:12]}…, seed {report.settings.seed}, "
             f"generated {report.created}."]
     return [P(sub, "sub")]
