@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $SRSBAYES_SCHEDULER)")
     p.add_argument("--workers", type=int, default=None,
                    help="threads, or LocalCluster processes (default: one per core)")
+    p.add_argument("--reweight", action="store_true",
+                   help="compute prior settings from the default fit by Pareto-smoothed "
+                        "importance sampling where k-hat <= 0.7 and the weights' ESS >= 400, "
+                        "refitting the others")
 
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)

@@ -47,7 +47,8 @@ def cli_main(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"must be >= 1, got {args.workers}", column="--workers")
     result = run_sweep(table, spec, grid, settings, workers=args.workers,
-                       progress=progress_bar(sys.stderr), backend=backend)
+                       progress=progress_bar(sys.stderr), backend=backend,
+                       reweight=args.reweight)
     out = args.out or default_out(spec.id, "sweep")
     paths = result.write(out)
     print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
