@@ -321,3 +321,76 @@ def test_fit_imports_no_matplotlib_report_or_sweep():
     heavy = ("srsbayes.report.build", "srsbayes.report.render", "srsbayes.sensitivity",
              "srsbayes.plots", "srsbayes.validation", "srsbayes.audit")
     assert not {m for m in mods if m.startswith(heavy)}
+
+
+# -- a hit without PyMC (issue 25, item 2) ---------------------------------------------------
+
+
+def _description(**change) -> dict:
+    return {"family": "binomial", "module": "srsbayes.families.binomial", "k": 4,
+            "structure": "()", "placeholders": {"effect": "normal(0, 1)"}, **change}
+
+
+def test_structure_key_changes_with_source_shape_structure_and_versions(tmp_path, monkeypatch):
+    family = tmp_path / "fam.py"
+    family.write_text("def build_model(k, priors):\n    pass\n")
+    env = {"PYTENSOR_FLAGS": ""}
+    base = cc.structure_key(_description(), family, env)
+    assert cc.structure_key(_description(), family, env) == base  # a function of its inputs
+    changed = [cc.structure_key(_description(k=5), family, env),
+               cc.structure_key(_description(structure="(('pairs', True),)"), family, env),
+               cc.structure_key(_description(placeholders={"effect": "normal(0, 2)"}), family,
+                                env),
+               cc.structure_key(_description(), family, {"PYTENSOR_FLAGS": "floatX=float32"})]
+    family.write_text("def build_model(k, priors):\n    return None\n")  # the family's source
+    changed.append(cc.structure_key(_description(), family, env))
+    family.write_text("def build_model(k, priors):\n    pass\n")
+    assert cc.structure_key(_description(), family, env) == base
+    monkeypatch.setattr(cc, "model_source_sha256", lambda f: "another priors module")
+    changed.append(cc.structure_key(_description(), family, env))
+    monkeypatch.undo()
+    real = cc.versions()
+    monkeypatch.setattr(cc, "versions", lambda: {**real, "pymc": "99.0"})
+    changed.append(cc.structure_key(_description(), family, env))
+    assert len({base, *changed}) == len(changed) + 1
+
+
+def test_model_source_covers_every_families_and_priors_module():
+    from srsbayes.families import bias_term
+
+    before = cc.model_source_sha256(bias_term.__file__)
+    package = Path(cc.__file__).resolve().parents[1]
+    assert {p.name for p in (package / "priors").glob("*.py")} >= {"distributions.py", "bias.py"}
+    # the same digest from any family module of the package: all of them are hashed
+    from srsbayes.families import binomial, contrast
+
+    assert cc.model_source_sha256(binomial.__file__) == before
+    assert cc.model_source_sha256(contrast.__file__) == before
+
+
+WARM_FIT = ["-m", "srsbayes", "fit", "lmd", "--draws", "300", "--seed", "5"]
+
+
+def test_warm_fit_never_imports_pymc_and_gives_the_cold_fits_draws(tmp_path):
+    """A first ``fit`` builds and caches the model; the second loads it by its structure
+    key: PyMC is never imported and the posterior is the first's, draw for draw."""
+    env = {**os.environ, cc.CACHE_ENV: str(tmp_path / "cache")}
+    runs = []
+    for i in range(2):
+        modules = tmp_path / f"modules{i}.txt"
+        out = tmp_path / f"fit{i}"
+        proc = subprocess.run([sys.executable, *WARM_FIT, "--out", str(out)], cwd=tmp_path,
+                              env={**env, "SRSBAYES_DEBUG_MODULES": str(modules)},
+                              capture_output=True, text=True, timeout=900, check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs.append((set(modules.read_text().split()), out))
+    (cold, cold_out), (warm, warm_out) = runs
+    assert "pymc" in cold and "nutpie" in warm
+    assert not {m for m in warm if m.split(".")[0] == "pymc"}
+    import xarray as xr
+
+    with xr.open_datatree(cold_out / "posterior.nc") as a, \
+            xr.open_datatree(warm_out / "posterior.nc") as b:
+        for var in ("effect", "tau", "delta"):
+            assert (a["posterior"][var].values == b["posterior"][var].values).all(), var
+    assert json.loads((warm_out / "summary.json").read_text())["ok"] is True

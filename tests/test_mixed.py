@@ -298,7 +298,8 @@ def test_exact_count_structure_has_the_count_set_logp_on_exact_data(specs, bundl
 
 
 def test_model_cache_keys_compiled_models_by_structure(monkeypatch, specs, bundled):
-    monkeypatch.setattr(compile_cache, "compile_model", lambda model, root: model)
+    monkeypatch.setattr(compile_cache, "compile_structure",
+                        lambda description, module_file, build, root: build())
     cache = ModelCache(root=None)
     data = FAM.model_data(outcome_table(bundled, specs["lmd"]))
     exact = {**data, "k_width_postop": np.ones(4, int), "k_below_postop": np.zeros(4, int)}

@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     _sampler_opts(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/OUTCOME/sweep)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="where the settings run: 'threads' (default), 'local' (a Dask "
+                        "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
+                        "(default: $SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="threads, or LocalCluster processes (default: one per core)")
+    p.add_argument("--reweight", action="store_true",
+                   help="compute prior settings from the default fit by Pareto-smoothed "
+                        "importance sampling where k-hat <= 0.7 and the weights' ESS >= 400, "
+                        "refitting the others")
 
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)
@@ -244,8 +254,15 @@ def run(argv: list[str] | None = None) -> NoReturn:
     exit_now(main(argv))
 
 
+MODULES_ENV = "SRSBAYES_DEBUG_MODULES"
+"""A file to which :func:`exit_now` writes the names of the imported modules (one a line):
+how ``tests/test_compile_cache.py`` checks that a warm ``fit`` never imports PyMC."""
+
+
 def exit_now(status: int) -> NoReturn:
     """Run the exit handlers, flush stdout and stderr and end the process with ``status``."""
+    if target := os.environ.get(MODULES_ENV):
+        Path(target).write_text("\n".join(sorted(sys.modules)) + "\n", encoding="utf-8")
     # other threads alive, or a profiler/tracer (cProfile, coverage) that writes its results
     # when the interpreter exits normally: exit normally
     if threading.active_count() > 1 or sys.getprofile() is not None \

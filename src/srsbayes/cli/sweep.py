@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
+from typing import IO, Any
 
-from ..errors import EXIT_UNCONVERGED
+from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
 from ..outputs import check_output_path
+from ..parallel import backend_from
 from ..resources import default_out
 from ..sensitivity.sweep import default_grid, format_table, load_grid, run_sweep
 from .fit import settings_from_args
+
+
+def progress_bar(stream: IO[str]) -> Callable[[int, int, Any], None] | None:
+    """A one-line progress bar on ``stream`` advanced as each task finishes (``None`` when
+    ``stream`` is not a terminal)."""
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int, _row: Any) -> None:
+        filled = round(30 * done / max(total, 1))
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} settings")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
 
 
 def cli_main(args: argparse.Namespace) -> int:
@@ -23,7 +43,15 @@ def cli_main(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     out = args.out or default_out(spec.id, "sweep", data=args.data)
     check_output_path(out)  # before anything is sampled
-    result = run_sweep(table, spec, grid, settings)
+    try:
+        backend = backend_from(args.scheduler, args.workers)
+    except ValueError as exc:
+        raise InputError(str(exc), column="--scheduler") from None
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"must be >= 1, got {args.workers}", column="--workers")
+    result = run_sweep(table, spec, grid, settings, workers=args.workers,
+                       progress=progress_bar(sys.stderr), backend=backend,
+                       reweight=args.reweight)
     paths = result.write(out)
     print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
           f"{result.verdict['rule']}")

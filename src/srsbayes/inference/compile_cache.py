@@ -44,7 +44,9 @@ import os
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -61,8 +63,9 @@ disables the cache."""
 NUTPIE_SUPPORTED = ("0.16.11", "0.17")
 """nutpie versions ``[low, high)`` whose internals this module was written against."""
 
-FORMAT = 1
-"""Version of the generated wrappers and entry layout; part of every key."""
+FORMAT = 2
+"""Version of the generated wrappers and entry layout; part of every key (2: compiled
+without fast-math, :func:`ieee_math`)."""
 
 LOCK_TIMEOUT = 600.0
 """Seconds to wait for another process compiling the same entry before compiling
@@ -318,6 +321,28 @@ NUTPIE_SOURCE_SHA256 = "52cf4cd08eeedb3a9a22ef3ed68abad17248197aab4841566ad142c8
 other source uses the ordinary compile (a changed nutpie may have changed what we copy)."""
 
 
+@contextmanager
+def ieee_math() -> Iterator[None]:
+    """PyTensor's numba backend without fast-math while the block compiles.
+
+    PyTensor compiles with LLVM's ``reassoc``, ``contract`` and ``afn`` flags by default,
+    which let the optimiser reorder sums, fuse multiply-adds and approximate ``exp`` and
+    ``log`` differently depending on what is inlined where. What is inlined depends on
+    the compile's history (a first compile, PyTensor's or numba's caches, which process
+    filled them), so the same model and seed gave draws that differ in the last bits, and
+    after thousands of NUTS steps in the third digit (issue 23 item 2: a first run with an
+    empty cache, a fallback compile). Without fast-math every path executes IEEE
+    arithmetic in the order the graph states, and the same seed gives the same draws from
+    a cache hit, a first compile, a fallback or no cache (``tests/test_determinism.py``).
+    It costs about half again the sampling time of the binomial family's fits (LMD 0.6 ->
+    0.95 s per 4 x 2000 steps; OS unchanged; ``docs/performance.md``).
+    """
+    import pytensor
+
+    with pytensor.config.change_flags(numba__fastmath=False):
+        yield
+
+
 def compile_model(model, root: Path | str | None = "default"):
     """``nutpie.compile_pymc_model(model)`` with the compiled model cached on disk.
 
@@ -334,23 +359,133 @@ def compile_model(model, root: Path | str | None = "default"):
         The model ``nutpie.compile_pymc_model`` returns, draw for draw. A cache hit skips
         PyTensor's graph rewriting as well as numba: it carries no PyTensor functions
         (``logp_func`` and ``expand_func`` are ``None``; nutpie's sampler never reads them).
+        Every path compiles under :func:`ieee_math`, so all give the same draws.
     """
+    with ieee_math():
+        return _compile_model(model, root)[0]
+
+
+SOURCE_PACKAGES = ("families", "priors")
+"""Subpackages of srsbayes whose source a family's model is built from: part of every
+:func:`structure_key` (with the family's own module, wherever it lives)."""
+
+
+def model_source_sha256(module_file: str | Path) -> str:
+    """SHA-256 of the source a family's model is built from: the family's module and every
+    module of :data:`SOURCE_PACKAGES` (a change to any of them starts a new entry)."""
+    package = Path(__file__).resolve().parents[1]
+    files = {Path(module_file).resolve()}
+    for sub in SOURCE_PACKAGES:
+        files.update(p.resolve() for p in (package / sub).glob("*.py"))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def structure_key(description: dict[str, Any], module_file: str | Path,
+                  environ: dict[str, str] | None = None) -> str:
+    """The key of a model known by how it is built, without building it.
+
+    ``description`` says what ``build_model`` is called with (family, number of studies,
+    structure, placeholder priors); the key adds the source it is built from
+    (:func:`model_source_sha256`), :func:`versions` (Python, numba, PyTensor, PyMC, nutpie,
+    srsbayes, this module) and ``$PYTENSOR_FLAGS``, which can change the compiled graph.
+    """
+    env = os.environ if environ is None else environ
+    payload = json.dumps({"model": description, "source": model_source_sha256(module_file),
+                          "pytensor_flags": env.get("PYTENSOR_FLAGS", ""),
+                          "versions": versions()}, sort_keys=True, default=repr)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def compile_structure(description: dict[str, Any], module_file: str | Path,
+                      build: Callable[[], Any], root: Path | str | None = "default"):
+    """The compiled model that ``build()`` returns, found by :func:`structure_key` first.
+
+    A hit reads the entry a previous process recorded under the key and loads its cached
+    wrappers (:func:`load_model_free`): ``build`` is not called and neither PyMC nor
+    PyTensor is imported. Otherwise the model is built and compiled by
+    :func:`compile_model` (its own graph-keyed entry, the checks and the fallback of the
+    ordinary path), and the key is recorded to point to that entry.
+    """
+    folder = _resolve_root(root)
+    key = None
+    if folder is not None and _cache_usable():
+        key = structure_key(description, module_file)
+        try:
+            compiled = _load_by_structure(folder, key)
+        except Exception as exc:  # build the model instead: never fail a fit
+            logger.info("model-free cache load failed (%s: %s)", type(exc).__name__, exc)
+            compiled = None
+        if compiled is not None:
+            STATS["hit"] += 1
+            logger.info("compile cache hit by structure: %s", folder)
+            return compiled
+    model = build()
+    with ieee_math():
+        compiled, entry = _compile_model(model, root)
+    if key is not None and entry is not None:
+        try:
+            _atomic_write(_structure_file(folder, key),
+                          json.dumps({"structure_key": key, "entry": entry.name}).encode())
+        except OSError as exc:
+            logger.info("structure key not recorded: %s", exc)
+    return compiled
+
+
+def _structure_file(root: Path, key: str) -> Path:
+    return root / f"structure-{key[:32]}.json"
+
+
+def _load_by_structure(root: Path, key: str):
+    """The compiled model recorded under ``key`` in ``root``, or ``None``."""
+    from filelock import FileLock
+
+    try:
+        record = json.loads(_structure_file(root, key).read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("structure_key") != key:
+        return None
+    entry = root / str(record["entry"])
+    if entry.parent != root or not entry.name.startswith("nutpie-"):
+        return None
+    _register_locator()
+    with FileLock(str(root / f"{entry.name}.lock"), timeout=LOCK_TIMEOUT):
+        if not _entry_complete(entry):
+            return None
+        layout = json.loads((entry / "layout.json").read_text())
+        return load_model_free(entry, layout["key"], layout)
+
+
+def _compile_model(model, root: Path | str | None) -> tuple[Any, Path | None]:
+    """The compiled model and the cache entry it is stored in (``None``: not cached)."""
     import nutpie
 
-    folder = cache_root() if root == "default" else (Path(root) if root is not None else None)
-    if folder is None or not nutpie_supported() or nutpie_source_sha256() != NUTPIE_SOURCE_SHA256:
+    folder = _resolve_root(root)
+    if folder is None or not _cache_usable():
         STATS["uncached"] += 1
-        return nutpie.compile_pymc_model(model)
+        return nutpie.compile_pymc_model(model), None
     try:
         return _compile_cached(model, folder)
     except Exception as exc:  # the cache may never fail a fit
         STATS["fallback"] += 1
         logger.warning("srsbayes: warning: compile cache failed (%s: %s); compiling without it",
                        type(exc).__name__, exc)
-        return nutpie.compile_pymc_model(model)
+        return nutpie.compile_pymc_model(model), None
 
 
-def _compile_cached(model, root: Path):
+def _resolve_root(root: Path | str | None) -> Path | None:
+    return cache_root() if root == "default" else (Path(root) if root is not None else None)
+
+
+def _cache_usable() -> bool:
+    """Whether the installed nutpie is the one whose internals this module mirrors."""
+    return nutpie_supported() and nutpie_source_sha256() == NUTPIE_SOURCE_SHA256
+
+
+def _compile_cached(model, root: Path) -> tuple[Any, Path | None]:
     """Load the model's entry under ``root``, building it first if it is missing."""
     from filelock import FileLock
 
@@ -363,7 +498,7 @@ def _compile_cached(model, root: Path):
 
         logger.info("compile cache skipped: %s", exc)
         STATS["uncached"] += 1
-        return nutpie.compile_pymc_model(model)
+        return nutpie.compile_pymc_model(model), None
     key = entry_key(graph)
     name = f"nutpie-{key[:32]}"
     folder = root / name
@@ -383,7 +518,7 @@ def _compile_cached(model, root: Path):
             status = "miss" if saved else "uncached"
     STATS[status] += 1
     logger.info("compile cache %s: %s", status, folder)
-    return compiled
+    return compiled, (folder if status != "uncached" else None)
 
 
 def entry_key(graph: str) -> str:
@@ -439,23 +574,36 @@ def _build_entry(model, folder: Path, key: str):
         meta = {**layout, "record": str(user_data.dtype.descr), "key": key,
                 "pytensor_keys": [_graph_key(logp_pt), _graph_key(expand_pt)],
                 "initial_point": _replay_or_none(model, layout["names"]),
-                "versions": versions()}
+                "versions": versions(), "model": _model_free_layout(model, layout, var_keys)}
         _atomic_write(folder / "layout.json", json.dumps(meta, indent=1).encode())
         _write_manifest(folder)
     else:  # numba declined to cache (e.g. a large constant is a dynamic global)
         shutil.rmtree(folder, ignore_errors=True)
-    return _assemble(model, layout, var_keys, shared_data, user_data, (logp_c, expand_c),
-                     initial_point_fn, (logp_pt, expand_pt)), saved
+    return _assemble(_dims_and_coords(model, layout), layout, var_keys, shared_data,
+                     user_data, (logp_c, expand_c), initial_point_fn,
+                     (logp_pt, expand_pt)), saved
 
 
 def _load_entry(model, folder: Path, key: str):
     """The compiled model from a complete entry: no PyTensor compilation, no numba compile."""
-    from nutpie import compile_pymc as cp
-
     layout = json.loads((folder / "layout.json").read_text())
     by_name = _shared_by_name(model)
     var_keys = {by_name[s["name"]]: s["key"] for s in layout["shared"]}
-    shared_data = _frozen_values(var_keys)
+    n_free = len(model.free_RVs)
+    replay = layout.get("initial_point")
+    points = (replayed_initial_point_fn(replay) if replay is not None
+              else _pymc_initial_point_fn(model))
+    return _load_wrappers(folder, key, layout, var_keys, _frozen_values(var_keys), points,
+                          n_free, _dims_and_coords(model, layout))
+
+
+def _load_wrappers(folder: Path, key: str, layout: dict[str, Any], var_keys: dict[Any, str],
+                   shared_data: dict[str, Any], points: Callable, n_free: int,
+                   dims_coords: tuple[dict, dict]):
+    """The ``CompiledPyMCModel`` of an entry's cached wrappers, given its shared data and
+    initial points."""
+    from nutpie import compile_pymc as cp
+
     for s in layout["shared"]:
         arr = shared_data[s["key"]]
         if arr.ndim != s["ndim"] or arr.dtype.name != s["dtype"]:
@@ -470,15 +618,61 @@ def _load_entry(model, folder: Path, key: str):
               _cfunc(sources[1], "expand", sig_expand, None, user_data.dtype, folder, key))
     if any(c.cache_hits != 1 for c in cfuncs):
         raise RuntimeError("numba did not load the cached wrappers")
-    n_free = len(model.free_RVs)
-    replay = layout.get("initial_point")
-    points = (replayed_initial_point_fn(replay) if replay is not None
-              else _pymc_initial_point_fn(model))
     initial_point_fn = cp._rv_dict_to_flat_array_wrapper(
         points, names=layout["names"][:n_free],
         shapes=[tuple(s) for s in layout["shapes"][:n_free]])
-    return _assemble(model, layout, var_keys, shared_data, user_data, cfuncs,
+    return _assemble(dims_coords, layout, var_keys, shared_data, user_data, cfuncs,
                      initial_point_fn, (None, None))
+
+
+# -- a hit without the model -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedSlot:
+    """What nutpie reads of a shared variable (``pm.Data``) on a model-free hit: its name
+    (``with_data``) and rank (the shared-data record)."""
+
+    name: str
+    ndim: int
+
+
+def _model_free_layout(model, layout: dict[str, Any], var_keys: dict[Any, str]
+                       ) -> dict[str, Any]:
+    """What a hit without the PyMC model needs beyond ``layout``: the number of free
+    variables, nutpie's dims and coordinates, and the shared variables' values."""
+    dims, coords = _dims_and_coords(model, layout)
+    return {"n_free": len(model.free_RVs),
+            "dims": {k: list(v) for k, v in dims.items()},
+            "coords": {k: [x.item() if hasattr(x, "item") else x for x in v]
+                       for k, v in coords.items()},
+            "shared_values": {key: {"shape": list(var.get_value().shape),
+                                    "value": var.get_value().ravel().tolist()}
+                              for var, key in var_keys.items()}}
+
+
+def load_model_free(folder: Path, key: str, layout: dict[str, Any]):
+    """The compiled model of a complete entry from its files alone: neither PyMC nor
+    PyTensor is imported. ``None`` for an entry without a model-free description or
+    without an initial-point replay (its hits need the PyMC model)."""
+    import numpy as np
+    import pandas as pd
+
+    free, replay = layout.get("model"), layout.get("initial_point")
+    if free is None or replay is None or layout.get("key") != key:
+        return None
+    var_keys = {SharedSlot(s["name"], int(s["ndim"])): s["key"] for s in layout["shared"]}
+    dtypes = {s["key"]: s["dtype"] for s in layout["shared"]}
+    shared_data = {}
+    for k, v in free["shared_values"].items():
+        arr = np.array(v["value"], dtype=dtypes[k]).reshape(tuple(v["shape"]))
+        arr.flags.writeable = False
+        shared_data[k] = arr
+    dims = {k: tuple(v) for k, v in free["dims"].items()}
+    coords = {k: pd.Index(v) for k, v in free["coords"].items()}
+    return _load_wrappers(folder, key, layout, var_keys, shared_data,
+                          replayed_initial_point_fn(replay), int(free["n_free"]),
+                          (dims, coords))
 
 
 def _pymc_initial_point_fn(model):
@@ -616,14 +810,25 @@ def _sources(layout: dict[str, Any]) -> tuple[str, str]:
             expand_source(layout["n_dim"], layout["n_expanded"], expand_keys, ndims, dtypes))
 
 
-def _assemble(model, layout, var_keys, shared_data, user_data, cfuncs, initial_point_fn,
+def _shape_info(layout: dict[str, Any]) -> tuple:
+    return (layout["names"], [slice(a, b) for a, b in layout["slices"]],
+            [tuple(s) for s in layout["shapes"]])
+
+
+def _dims_and_coords(model, layout: dict[str, Any]) -> tuple[dict, dict]:
+    """nutpie's dims and coordinates of ``model`` (``_prepare_dims_and_coords``)."""
+    from nutpie import compile_pymc as cp
+
+    return cp._prepare_dims_and_coords(model, _shape_info(layout), layout["reparameterized"])
+
+
+def _assemble(dims_coords, layout, var_keys, shared_data, user_data, cfuncs, initial_point_fn,
               pt_functions):
     """The ``CompiledPyMCModel`` nutpie's ``_compile_pymc_model_numba`` would return."""
     from nutpie import compile_pymc as cp
 
-    shape_info = (layout["names"], [slice(a, b) for a, b in layout["slices"]],
-                  [tuple(s) for s in layout["shapes"]])
-    dims, coords = cp._prepare_dims_and_coords(model, shape_info, layout["reparameterized"])
+    shape_info = _shape_info(layout)
+    dims, coords = dims_coords
     return cp.CompiledPyMCModel(
         _n_dim=layout["n_dim"], dims=dims, _coords=coords,
         _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},

@@ -184,14 +184,18 @@ class ModelCache:
         ``build_model``'s defaults)."""
         key = (family, k, structure) if structure else (family, k)
         if key not in self._compiled:
-            from .compile_cache import compile_model
+            from .compile_cache import compile_structure
 
             fam = get_family(family)
-            slots = FAMILIES[family].slots
-            model = fam.build_model(k, {s: _PLACEHOLDER[sup] for s, sup in slots.items()},
-                                    **dict(structure))
+            placeholders = {s: _PLACEHOLDER[sup] for s, sup in FAMILIES[family].slots.items()}
+            description = {"family": family, "module": fam.__name__, "k": k,
+                           "structure": repr(structure),
+                           "placeholders": {s: repr(p) for s, p in placeholders.items()}}
+            # A cache hit by this description never builds the PyMC model (issue 25);
             # nutpie's default (no freezing) keeps pm.Data swappable (checked in tests).
-            self._compiled[key] = compile_model(model, self._root)
+            self._compiled[key] = compile_structure(
+                description, fam.__file__,
+                lambda: fam.build_model(k, placeholders, **dict(structure)), self._root)
         return self._compiled[key]
 
     def for_data(self, family: str, data: dict[str, np.ndarray]):

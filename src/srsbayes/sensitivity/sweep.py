@@ -64,11 +64,14 @@ from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
 from ..inputs.specs import OutcomeSpec
 from ..outputs import OutputUnit, csv_text, write_json, write_text, write_with
+from ..parallel import Backend, TaskResult, map_tasks
 from ..priors.distributions import Prior
 from ..provenance import provenance
 from .bias import bias_variants
 from .coding import model_variants
 from .grid import Grid, Setting, default_grid, load_grid, short_label
+from .reweight import reweight as reweight_posterior
+from .reweight import summary as rw_summary
 from .variants import DataVariant, leave_one_out, psense_report, rounding_variants
 from .verdict import BORDERLINE_MCSE, conclusion_text, indicator_mcse, verdict
 
@@ -221,10 +224,82 @@ class _Job:
     priors: dict[str, Prior]
     data: dict[str, np.ndarray]
     k: int
+    note: dict[str, Any] | None = None
+    """How a prior row was made when reweighting was tried (``method``, k̂, ESS)."""
 
 
 SWEEP_TARGET_ACCEPT = 0.95
 """Lowest NUTS target acceptance rate a sweep samples with."""
+
+
+def _reweight_rows(jobs: list[_Job], ref_idx: int, spec: OutcomeSpec,
+                   ref_fit: tuple[xr.DataTree, Any, FitSettings],
+                   results: list[dict[str, Any] | None]) -> None:
+    """Fill ``results`` for the prior settings that PSIS of the reference posterior gives
+    reliably (:func:`.reweight.reweight`); the others stay None, to be refitted. Every
+    prior row records ``method``, ``pareto_khat`` and ``weights_ess``."""
+    idata, diag, used = ref_fit
+    ref = jobs[ref_idx]
+    results[ref_idx] = {**results[ref_idx], "method": "reference", "pareto_khat": math.nan,
+                        "weights_ess": math.nan}
+    if not diag.ok:
+        return
+    post = idata["posterior"].to_dataset()
+    benefit = (spec.sign * post["effect"] > 0).transpose("chain", "draw").values
+    for j in jobs:
+        if j.index == ref_idx or j.variant is not None or j.k != ref.k:
+            continue
+        rw = reweight_posterior(post, ref.priors, j.priors, used.seed)
+        if not rw.usable:
+            results[j.index] = None
+            j.note = rw_summary(rw)
+            continue
+        tree = xr.DataTree.from_dict({"posterior": rw.posterior})
+        row = _row(j.setting, None, spec, j.priors, j.data, tree, diag, used, j.k)
+        mcse = rw.indicator_mcse(benefit)
+        row["prob_benefit_mcse"] = mcse
+        row["conclusion"] = conclusion_text(row["prob_benefit"], spec.decision_probability,
+                                            mcse)
+        row["seconds"] = 0.0
+        results[j.index] = {**row, **rw_summary(rw)}
+
+
+def _sweep_task(spec: OutcomeSpec, setting: Setting, variant: DataVariant | None,
+                priors: dict[str, Prior], data: dict[str, np.ndarray], settings: FitSettings,
+                k: int) -> dict[str, Any]:
+    """One setting's row, computed where :func:`srsbayes.parallel.map_tasks` runs it (a Dask
+    worker process: the process-wide compile cache loads the structure from disk)."""
+    t1 = time.perf_counter()
+    idata, diag, used = sample_gated(spec.family, data, priors, settings, DEFAULT_CACHE)
+    row = _row(setting, variant, spec, priors, data, idata, diag, used, k)
+    row["seconds"] = time.perf_counter() - t1
+    return row
+
+
+def _failed_row(job: _Job, spec: OutcomeSpec, error: str) -> dict[str, Any]:
+    """The row of a setting whose task failed (an exception, a worker that died): no
+    estimate, ``ok`` False, the error in ``failures``."""
+    row: dict[str, Any] = {
+        "setting": job.setting.label, "kind": job.setting.kind,
+        "data": job.variant.label if job.variant else "all studies",
+        "data_detail": job.variant.detail if job.variant else "", "n_studies": job.k,
+        "effect_prior": str(job.priors["effect"]),
+        "effect_prior_label": job.priors["effect"].display,
+        "tau_prior": str(job.priors["tau"]), "tau_prior_label": job.priors["tau"].display,
+        "other_priors": "; ".join(f"{k}={v}" for k, v in job.priors.items()
+                                  if k not in ("effect", "tau")),
+    }
+    for col in ("effect_median", "effect_lo", "effect_hi", "tau_median", "tau_lo", "tau_hi",
+                "prob_benefit", "prob_benefit_mcse", "prob_benefit_new_study"):
+        row[col] = math.nan
+    for t in spec.thresholds:
+        row[threshold_column(t.measure, t.threshold)] = math.nan
+    row.update({"meets_decision": None,
+                "conclusion": conclusion_text(None, spec.decision_probability, math.nan),
+                "ok": False, "failures": error, "attempts": 0, "rhat_max": math.nan,
+                "ess_bulk_min": math.nan, "ess_tail_min": math.nan, "divergences": 0,
+                "bfmi_min": math.nan, "seconds": math.nan})
+    return row
 
 
 def _default_workers(settings: FitSettings) -> int:
@@ -236,7 +311,8 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
               settings: FitSettings | None = None, cache: ModelCache | None = None, *,
               data_level: bool | None = None, psense: bool | None = None,
               workers: int | None = None,
-              progress: Callable[[int, int, dict[str, Any]], None] | None = None
+              progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+              backend: Backend | None = None, reweight: bool = False
               ) -> SweepResult:
     """Refit ``spec``'s outcome under every setting of ``grid`` and judge the conclusion.
 
@@ -265,6 +341,19 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         chains on one core (when ``settings.cores`` is None).
     progress
         Called as ``progress(done, total, row)`` after each setting.
+    backend
+        Where the settings run (:mod:`srsbayes.parallel`): threads of this process by
+        default, or Dask workers (``Backend("local")``, a scheduler's address). On Dask
+        every structure is compiled here first (the workers then load it from the shared
+        disk cache), the reference setting runs here (power-scaling reads its draws), each
+        worker samples its chains on one core, and a setting whose task fails is a failed
+        row. The table is the same on every backend.
+    reweight
+        Compute prior settings from the reference posterior by Pareto-smoothed importance
+        sampling where that is reliable (:mod:`srsbayes.sensitivity.reweight`: k̂ <= 0.7 and
+        a weights' ESS of at least 400), refitting the others; rows gain ``method``,
+        ``pareto_khat`` and ``weights_ess``, and a reweighted row's ``prob_benefit_mcse``
+        carries the importance-sampling error into the borderline rule.
 
     Returns
     -------
@@ -358,18 +447,47 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         idata, diag, used = sample_gated(spec.family, job.data, job.priors, settings, cache)
         row = _row(job.setting, job.variant, spec, job.priors, job.data, idata, diag, used,
                    job.k)
+        row.update(job.note or {})
         row["seconds"] = time.perf_counter() - t1
         results[job.index] = row
         if job.index == ref_idx:
-            fits[job.index] = (idata, diag)
+            fits[job.index] = (idata, diag, used)
         with lock:
             done[0] += 1
             if progress:
                 progress(done[0], len(jobs), row)
 
     order = sorted(jobs, key=lambda j: (j.k != k, j.index))
+    if reweight:
+        run(jobs[ref_idx])
+        _reweight_rows(jobs, ref_idx, spec, fits[ref_idx], results)
+        for j in jobs:
+            if results[j.index] is not None and j.index != ref_idx:
+                with lock:
+                    done[0] += 1
+                    if progress:
+                        progress(done[0], len(jobs), results[j.index])
+        order = [j for j in order if results[j.index] is None]
     try:
-        if workers == 1:
+        if backend is not None and backend.kind != "threads":
+            if bg is not None:
+                fut.result()  # workers load every structure from the disk cache
+            if results[ref_idx] is None:
+                run(jobs[ref_idx])
+            rest = [j for j in order if j.index != ref_idx]
+            tasks = [(j.setting.label, (spec, j.setting, j.variant, j.priors, j.data,
+                                        replace(settings, cores=1), j.k)) for j in rest]
+
+            def finished(n: int, total: int, res: TaskResult) -> None:
+                if progress:
+                    progress(done[0] + n, len(jobs), res.value if res.ok else {})
+
+            for j, res in zip(rest, map_tasks(_sweep_task, tasks, backend=backend,
+                                              progress=finished), strict=True):
+                results[j.index] = {**(res.value if res.ok else
+                                       _failed_row(j, spec, f"task failed: {res.error}")),
+                                    **(j.note or {})}
+        elif workers == 1:
             for job in order:
                 run(job)
         else:
@@ -381,6 +499,8 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
             bg.shutdown(wait=True)
 
     rows = pd.DataFrame([r for r in results if r is not None])
+    if reweight:  # refitted rows say so too
+        rows["method"] = rows["method"].fillna("refit")
     seconds = rows.pop("seconds")
     ver = verdict(rows, spec.decision_probability, reference=reference)
 
@@ -391,7 +511,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
 
     ps = None
     if do_psense:
-        idata, diag = fits[ref_idx]
+        idata, diag, _ = fits[ref_idx]
         if diag.ok:
             post = idata["posterior"].to_dataset()
             data = model_data(spec, wide)
@@ -408,6 +528,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
                                "chains": settings.chains,
                                "target_accept": settings.target_accept,
                                "cores": settings.cores, "workers": workers}),
+        "backend": (backend or Backend("threads", workers)).label,
         "grid_source": grid.source,
         "grid": [{"setting": j.setting.label, "kind": j.setting.kind,
                   "priors": {s: str(p) for s, p in j.priors.items()},
