@@ -13,7 +13,7 @@ from __future__ import annotations
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ground", ("errors", "values", "written", "resources", "interrupts", "provenance",
-                "outputs", "draws", "layers")),
+                "outputs", "draws", "parallel", "layers")),
     ("priors", ("priors",)),
     ("families", ("families",)),
     ("inputs", ("inputs",)),
