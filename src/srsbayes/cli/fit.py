@@ -67,8 +67,9 @@ def settings_from_args(args: argparse.Namespace) -> FitSettings:
 
 
 def default_baselines(table: Any, spec: Any) -> list[float]:
-    """The SoF's default baseline (the pooled postop level of the studies), so that
-    ``summary.json`` carries the primary absolute effect the report and ``certainty`` show."""
+    """The SoF's default baseline (the pooled postop level of the studies,
+    :func:`srsbayes.families.baseline.pooled_level`), so that ``summary.json`` carries the
+    primary absolute effect the report and ``certainty`` show."""
     from ..families.baseline import pooled_level
     from ..inputs.data import outcome_table
 
