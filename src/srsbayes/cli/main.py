@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="where the data sets are fitted: 'threads' (default: one after "
+                        "another), 'local' (a Dask LocalCluster of processes) or a Dask "
+                        "scheduler's tcp://HOST:PORT (default: $SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="LocalCluster processes (default: one per core)")
     return parser
 
 
