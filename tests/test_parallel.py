@@ -132,7 +132,7 @@ def test_backend_from_option_environment_and_errors():
 
 
 def test_sweep_cli_refuses_a_bad_scheduler(run_cli):
-    for command in (["sweep", "lmd"], ["validate", "--sims", "20"]):
+    for command in (["sweep", "lmd"], ["validate", "--sims", "20"], ["report"]):
         status, _out, err = run_cli([*command, "--scheduler", "nowhere"])
         assert status == 2
         assert "--scheduler" in err and "tcp://HOST:PORT" in err

@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
     p.add_argument("--seed", type=int, default=20260226, help="random seed")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="where the sweeps' settings run: 'threads' (default), 'local' (a Dask "
+                        "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
+                        "(default: $SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="LocalCluster processes (default: one per core)")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")
