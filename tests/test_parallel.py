@@ -132,6 +132,28 @@ def test_backend_from_option_environment_and_errors():
 
 
 def test_sweep_cli_refuses_a_bad_scheduler(run_cli):
-    status, _out, err = run_cli(["sweep", "lmd", "--scheduler", "nowhere"])
-    assert status == 2
-    assert "--scheduler" in err and "tcp://HOST:PORT" in err
+    for command in (["sweep", "lmd"], ["validate", "--sims", "20"], ["report"]):
+        status, _out, err = run_cli([*command, "--scheduler", "nowhere"])
+        assert status == 2
+        assert "--scheduler" in err and "tcp://HOST:PORT" in err
+
+
+def test_sbc_on_a_local_cluster_equals_in_process(bundled_table, specs):
+    """``validate``'s data sets on two worker processes: the same ranks, fits and draws."""
+    import numpy as np
+
+    from srsbayes.inference.fitting import resolve_priors
+    from srsbayes.inputs.data import outcome_table
+    from srsbayes.validation import sbc
+
+    wide = outcome_table(bundled_table, specs["os"])
+    priors = resolve_priors(specs["os"], wide)
+    kw = {"n_sims": 4, "seed": 20260226, "settings": sbc.SBC_SETTINGS}
+    here = sbc.run_sbc("lognormal_median", "os", wide, priors, **kw)
+    there = sbc.run_sbc("lognormal_median", "os", wide, priors,
+                        backend=Backend("local", workers=2), **kw)
+    assert [f["seed"] for f in here.fits] == [f["seed"] for f in there.fits]
+    assert here.fits == there.fits
+    for q in here.ranks:
+        np.testing.assert_array_equal(here.ranks[q], there.ranks[q])
+        np.testing.assert_array_equal(here.thinned[q], there.thinned[q])

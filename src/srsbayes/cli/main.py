@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the settings run: 'threads' (default), 'local' (a Dask "
                         "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
                         "(default: $SRSBAYES_SCHEDULER)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
                    help="threads, or LocalCluster processes (default: one per core)")
     p.add_argument("--reweight", action="store_true",
                    help="compute prior settings from the default fit by Pareto-smoothed "
@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="patients per arm of a trial whose size is not public (repeatable)")
     p.add_argument("--trial-sims", type=types.bounded_int(100, types.MAX_SIMS), default=1000,
                    help="simulated trials per trial and outcome (default %(default)s)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="where the sweeps' settings run: 'threads' (default), 'local' (a Dask "
+                        "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
+                        "(default: $SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
+                   help="LocalCluster processes (default: one per core)")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")
@@ -163,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
     _trial_parser(sub)
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="where the data sets are fitted: 'threads' (default: one after "
+                        "another), 'local' (a Dask LocalCluster of processes) or a Dask "
+                        "scheduler's tcp://HOST:PORT (default: $SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
+                   help="LocalCluster processes (default: one per core)")
     return parser
 
 

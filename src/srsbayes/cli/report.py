@@ -12,6 +12,7 @@ from ..inference.fitting import FitSettings
 from ..inputs.data import default_table
 from ..inputs.question import read_question
 from ..inputs.specs import load_specs
+from ..parallel import backend_from
 from ..report.build import Progress, write_report
 from ..resources import default_out
 
@@ -23,12 +24,18 @@ def cli_main(args: argparse.Namespace) -> int:
     out = args.out or default_out(data=args.data)
     question = None if args.question is None else read_question(args.question)
     trials = trial_options(args)
+    try:
+        backend = backend_from(args.scheduler, args.workers)
+    except ValueError as exc:
+        raise InputError(str(exc), column="--scheduler") from None
+    # The sweeps' settings run on Dask when asked; the outcomes' own fits stay here.
+    options = {"backend": backend} if backend.kind != "threads" else None
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),
-                          progress=progress, trials=trials, pooled_path=args.pooled,
-                          claims_path=args.claims, paper_path=args.paper,
-                          question=question)
+                          progress=progress, sweep_options=options, trials=trials,
+                          pooled_path=args.pooled, claims_path=args.claims,
+                          paper_path=args.paper, question=question)
     progress.close()
     failed = [o.spec.id for o in report.outcomes if not o.ok]
     print(f"wrote {Path(out) / 'index.html'} and {Path(out) / 'index.md'}")

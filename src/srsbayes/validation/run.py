@@ -50,6 +50,7 @@ from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
 from ..outputs import OutputUnit, write_json, write_with
 from ..provenance import provenance
+from ..parallel import Backend
 from .sbc import (
     ALPHA,
     N_NULL,
@@ -242,7 +243,8 @@ def format_exact(exact: ExactSBCResult, rec: dict[str, Any]) -> list[str]:
 
 def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, seed: int,
                    echo: Callable[[str], None] = print,
-                   control_factor: float | None = TAU_CONTROL_FACTOR) -> bool:
+                   control_factor: float | None = TAU_CONTROL_FACTOR,
+                   backend: Backend | None = None) -> bool:
     """Run SBC for every family and write ``sbc_<family>.json`` / ``.png`` into ``out``
     (together, when the last family is done).
 
@@ -250,6 +252,8 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
     :func:`prior_control_record` (a second SBC run of ``n_sims`` fits), recorded under
     ``negative_controls.tau_prior`` and printed; it does not change the verdict (a test too
     weak to reject it has not found a miscalibration, it has shown its limit).
+    ``backend`` fits the data sets on Dask workers (:mod:`srsbayes.parallel`), with the
+    same ranks as in this process.
 
     Returns
     -------
@@ -276,7 +280,7 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
                           file=sys.stderr, flush=True)
 
             result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
-                             settings=SBC_SETTINGS, progress=progress)
+                             settings=SBC_SETTINGS, progress=progress, backend=backend)
             design = {"studies": list(wide["study"]),
                       **({"rule": FAMILIES[family].sbc_design} if FAMILIES[family].sbc_design
                          else {}),
@@ -289,7 +293,8 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
                 fit_priors = {**priors, "tau": widened(priors["tau"], control_factor)}
                 control = prior_control_record(
                     run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
-                            settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors),
+                            settings=SBC_SETTINGS, progress=progress, fit_priors=fit_priors,
+                            backend=backend),
                     control_factor)
                 record["negative_controls"]["tau_prior"] = control
             lines = format_result(result) + ([format_control(control)] if control else [])

@@ -64,6 +64,7 @@ from ..families.binomial import ARM_CODINGS
 from ..families.lognormal_median import SE_INFLATION_MIN
 from ..inference.exact import NormalNormalPosterior, exact_reference
 from ..inference.fitting import FitSettings, ModelCache, sample_gated
+from ..parallel import Backend, map_tasks
 from ..priors.distributions import Prior
 from ..priors.heterogeneity import log_or_se
 
@@ -482,11 +483,44 @@ class SBCResult:
         return out
 
 
+def _sbc_one(family: str, wide: pd.DataFrame, priors: dict[str, Prior],
+             fit_priors: dict[str, Prior] | None, settings: FitSettings, seed: int, i: int,
+             cache: ModelCache | None) -> tuple[dict[str, tuple[int, float, np.ndarray]],
+                                                dict[str, Any]]:
+    """Data set ``i`` of :func:`run_sbc`: simulate, fit as ``fit`` does, rank the truths.
+
+    Returns each quantity's (rank, truth, thinned draws) and the fit's record."""
+    rng = _sim_rng(family, seed, i)
+    truth, data = SIMULATORS[family](wide, priors, rng)
+    fit_seed = int(rng.integers(2**31))
+    # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
+    idata, diag, _ = sample_gated(family, data, fit_priors or priors,
+                                  replace(settings, seed=fit_seed), cache)
+    post = idata["posterior"].to_dataset()
+    draws = quantities(family, post, data)
+    true_q = quantities(family, truth, data)
+    out = {}
+    for q, d in draws.items():
+        kept = thin(d)
+        out[q] = (int((kept < true_q[q][0]).sum()), float(true_q[q][0]), kept)
+    fit = {
+        "sim": i, "seed": fit_seed, "ok": diag.ok, "attempts": diag.attempts,
+        "failures": list(diag.failures),
+        "divergences": diag.divergences, "rhat_max": diag.rhat_max,
+        "ess_bulk_min": diag.ess_bulk_min, "ess_tail_min": diag.ess_tail_min,
+        "truth": {k: (np.round(v, 6).tolist() if np.ndim(v) else round(float(v), 6))
+                  for k, v in truth.items() if k != "delta"},
+        "data": {k: np.asarray(v).tolist() for k, v in data.items()},
+    }
+    return out, fit
+
+
 def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Prior], *,
             n_sims: int, seed: int, settings: FitSettings = SBC_SETTINGS,
             cache: ModelCache | None = None,
             progress: Callable[[int, int], None] | None = None,
-            fit_priors: dict[str, Prior] | None = None) -> SBCResult:
+            fit_priors: dict[str, Prior] | None = None,
+            backend: Backend | None = None) -> SBCResult:
     """Simulate ``n_sims`` data sets from the priors and rank the truths among the posteriors.
 
     Parameters
@@ -507,6 +541,10 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
     fit_priors
         Priors to fit with, when they differ from those simulated from: a negative
         control (:func:`widened`), whose ranks the test should reject.
+    backend
+        Where the data sets are fitted (:mod:`srsbayes.parallel`): one after another in
+        this process by default, or on Dask workers. Data set ``i`` draws from its own
+        stream (``[seed, family, i]``), so the ranks are the same on every backend.
 
     Returns
     -------
@@ -515,38 +553,26 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
         convergence gate (dropping them would bias the ranks); ``fits`` records the gate's
         verdict on each.
     """
-    simulate = SIMULATORS[family]
     ranks: dict[str, list[int]] = {}
     truths: dict[str, list[float]] = {}
     thinned: dict[str, list[np.ndarray]] = {}
     fits = []
     start = time.perf_counter()
-    for i in range(n_sims):
-        rng = _sim_rng(family, seed, i)
-        truth, data = simulate(wide, priors, rng)
-        fit_seed = int(rng.integers(2**31))
-        # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
-        idata, diag, _ = sample_gated(family, data, fit_priors or priors,
-                                      replace(settings, seed=fit_seed), cache)
-        post = idata["posterior"].to_dataset()
-        draws = quantities(family, post, data)
-        true_q = quantities(family, truth, data)
-        for q, d in draws.items():
-            kept = thin(d)
-            ranks.setdefault(q, []).append(int((kept < true_q[q][0]).sum()))
-            truths.setdefault(q, []).append(float(true_q[q][0]))
+    tasks = [(f"sbc-{family}-{seed}-{i}", (family, wide, priors, fit_priors, settings, seed, i,
+                                           cache if backend is None else None))
+             for i in range(n_sims)]
+    done = (lambda n, total, _r: progress(n, total)) if progress else None
+    results = map_tasks(_sbc_one, tasks, backend=backend or Backend("threads", workers=1),
+                        progress=done)
+    for res in results:
+        if not res.ok:  # a data set without ranks would bias the test: stop, naming it
+            raise RuntimeError(f"SBC data set {res.key} failed: {res.error}")
+        one_ranks, fit = res.value
+        for q, (rank, truth, kept) in one_ranks.items():
+            ranks.setdefault(q, []).append(rank)
+            truths.setdefault(q, []).append(truth)
             thinned.setdefault(q, []).append(kept)
-        fits.append({
-            "sim": i, "seed": fit_seed, "ok": diag.ok, "attempts": diag.attempts,
-            "failures": list(diag.failures),
-            "divergences": diag.divergences, "rhat_max": diag.rhat_max,
-            "ess_bulk_min": diag.ess_bulk_min, "ess_tail_min": diag.ess_tail_min,
-            "truth": {k: (np.round(v, 6).tolist() if np.ndim(v) else round(float(v), 6))
-                      for k, v in truth.items() if k != "delta"},
-            "data": {k: np.asarray(v).tolist() for k, v in data.items()},
-        })
-        if progress:
-            progress(i + 1, n_sims)
+        fits.append(fit)
     return SBCResult(
         family=family, outcome=outcome, priors=priors, settings=settings, seed=seed,
         max_rank=L_DRAWS,
