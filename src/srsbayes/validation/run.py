@@ -49,8 +49,8 @@ from ..families import FAMILIES, get_family
 from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
 from ..outputs import OutputUnit, write_json, write_with
-from ..provenance import provenance
 from ..parallel import Backend
+from ..provenance import provenance
 from .sbc import (
     ALPHA,
     N_NULL,
