@@ -13,9 +13,12 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srsbayes import interrupts
 from srsbayes.errors import InputError, OutputError
@@ -309,3 +312,38 @@ def test_one_provenance_block(bundled_table, specs):
     assert block["lock_sha256"] == lock_sha256() == block["versions"]["uv.lock sha256"]
     assert len(block["lock_sha256"]) == 64
     assert block["command"]
+
+
+# -- output paths, property-based ------------------------------------------------------------
+
+_SEGMENT = st.text(alphabet="abcXYZ0_-. ", min_size=1, max_size=8).filter(
+    lambda s: s not in (".", ".."))
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments=st.lists(_SEGMENT, min_size=1, max_size=4),
+       file_at=st.one_of(st.none(), st.integers(min_value=0, max_value=3)))
+def test_any_output_path_is_accepted_iff_no_existing_part_of_it_is_a_file(segments, file_at):
+    """Whatever the path, ``check_output_path`` either returns the existing folder the
+    outputs will be staged in, or refuses with one line naming ``--out`` when an existing
+    part of the path is a file; a unit then writes there and commits, leaving no staging."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        out = root.joinpath(*segments)
+        blocker = None
+        if file_at is not None and file_at < len(segments):
+            blocker = root.joinpath(*segments[:file_at + 1])
+            blocker.parent.mkdir(parents=True, exist_ok=True)
+            blocker.write_text("a file")
+        if blocker is not None:
+            with pytest.raises(InputError) as exc:
+                check_output_path(out)
+            assert exc.value.column == "--out" and "is an existing file" in exc.value.message
+            assert "\n" not in exc.value.oneline()
+            return
+        staged_in = check_output_path(out)
+        assert staged_in.is_dir() and (staged_in == out or staged_in in out.parents)
+        with OutputUnit(out, "fit") as unit:
+            write_text(unit.folder() / "summary.json", "{}")
+        assert (out / "summary.json").read_text() == "{}"
+        assert _staging_dirs(root) == []
