@@ -76,6 +76,18 @@ def _seed_opt(p: argparse.ArgumentParser) -> None:
                    help="random seed, 0 to 2^64 - 1 (default %(default)s)")
 
 
+def _scheduler_opts(p: argparse.ArgumentParser, where: str,
+                    workers: str = "LocalCluster processes") -> None:
+    """``--scheduler`` and ``--workers``: where independent tasks run
+    (:func:`srsbayes.parallel.backend_from`)."""
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help=f"where {where}: 'threads' (default), 'local' (a Dask LocalCluster "
+                        "of processes) or a Dask scheduler's tcp://HOST:PORT (default: "
+                        "$SRSBAYES_SCHEDULER)")
+    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
+                   help=f"{workers} (default: one per core)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = types.Parser(
         prog="python -m srsbayes",
@@ -113,12 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sampler_opts(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/OUTCOME/sweep)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="where the settings run: 'threads' (default), 'local' (a Dask "
-                        "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
-                        "(default: $SRSBAYES_SCHEDULER)")
-    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
-                   help="threads, or LocalCluster processes (default: one per core)")
+    _scheduler_opts(p, "the settings run", "threads, or LocalCluster processes")
     p.add_argument("--reweight", action="store_true",
                    help="compute prior settings from the default fit by Pareto-smoothed "
                         "importance sampling where k-hat <= 0.7 and the weights' ESS >= 400, "
@@ -137,12 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="patients per arm of a trial whose size is not public (repeatable)")
     p.add_argument("--trial-sims", type=types.bounded_int(100, types.MAX_SIMS), default=1000,
                    help="simulated trials per trial and outcome (default %(default)s)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="where the sweeps' settings run: 'threads' (default), 'local' (a Dask "
-                        "LocalCluster of processes) or a Dask scheduler's tcp://HOST:PORT "
-                        "(default: $SRSBAYES_SCHEDULER)")
-    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
-                   help="LocalCluster processes (default: one per core)")
+    _scheduler_opts(p, "the sweeps' settings run")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")
@@ -169,12 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/validation)")
     _trial_parser(sub)
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="where the data sets are fitted: 'threads' (default: one after "
-                        "another), 'local' (a Dask LocalCluster of processes) or a Dask "
-                        "scheduler's tcp://HOST:PORT (default: $SRSBAYES_SCHEDULER)")
-    p.add_argument("--workers", type=types.bounded_int(1, 1024), default=None,
-                   help="LocalCluster processes (default: one per core)")
+    _scheduler_opts(p, "the data sets are fitted")
     return parser
 
 
