@@ -15,7 +15,7 @@ import pytest
 from _report_shared import shared_report
 from srsbayes.draws import directional, pct
 from srsbayes.report.sections.summary import CONDITION
-from srsbayes.report.wording import short_absolute
+from srsbayes.report.wording import short_absolute, tipping_text
 
 OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")
 
@@ -104,9 +104,11 @@ def test_bottom_line_states_the_condition_and_the_certainty(page, summaries, cer
     bottom = _text(re.search(r'<div class="box bottom">(.*?)</div>', page, re.S).group(1))
     s = summaries["lmd"]
     level = certainty["outcomes"]["lmd"]["certainty"]["level"]
+    tip = tipping_text(s)
+    assert tip  # LMD has a conclusion of benefit, and the fit its tipping points
     assert (f"a {pct(s['prob_benefit'])} probability that preoperative SRS lowers the risk of "
             f"leptomeningeal disease {CONDITION} ({short_absolute(s)}; certainty of evidence "
-            f"{level})") in bottom
+            f"{level}; tipping point: {tip})") in bottom
     # inconclusive outcomes carry their certainty too
     assert f"local control ({pct(summaries['lc']['prob_benefit'])}; certainty of evidence" \
         in bottom
@@ -198,7 +200,7 @@ def test_readme_numbers_match_a_fit_within_monte_carlo_error(summaries):
 def test_tipping_clause_reads_the_fits_tipping_points():
     """The fit writes ``tipping_points`` into summary.json; the brief, the bottom line and
     the README table say them through one function."""
-    from srsbayes.report.wording import TIPPING_FIELD, tipping_text
+    from srsbayes.report.wording import TIPPING_FIELD
 
     assert TIPPING_FIELD == "tipping_points"
     assert tipping_text({}) is None  # not computed

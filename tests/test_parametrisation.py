@@ -68,10 +68,12 @@ def test_the_model_is_the_same_in_every_parametrisation():
     with model:
         pm.set_data({"y": np.array([0.1, -0.3, 0.6]), "s": np.array([0.2, 0.5, 0.3])})
     logp = model.compile_logp()
-    raw = {"effect_raw": np.array(0.15), "tau_raw": np.array(-0.9)}  # the prior slots' inputs
+    # the prior slots' inputs, and the shared bias's u (no bias: it enters no other term)
+    raw = {"effect_raw": np.array(0.15), "tau_raw": np.array(-0.9), "bias_u": np.array(0.0)}
     outs = model.replace_rvs_by_values([model["effect"], model["tau"]])
     values = pytensor.function(model.value_vars, outs, on_unused_input="ignore")
-    theta, tau = (float(v) for v in values(raw["effect_raw"], raw["tau_raw"], np.zeros(k)))
+    point = {**raw, "z": np.zeros(k)}
+    theta, tau = (float(v) for v in values(*(point[v.name] for v in model.value_vars)))
     delta = np.array([0.2, -0.5, 0.1])
 
     def at(w: np.ndarray) -> float:
