@@ -146,7 +146,7 @@ def test_parse_assignment():
         assert info.value.column == "--prior"
     with pytest.raises(InputError) as info:
         parse_assignment("tau=halfnormal(-1)")
-    assert str(info.value) == "column 'tau': halfnormal: sigma must be > 0, got -1"
+    assert str(info.value) == "column '--prior tau': halfnormal: sigma must be > 0, got -1"
 
 
 # -- merging and support -----------------------------------------------------------------

@@ -325,7 +325,8 @@ def parse_assignment(text: str) -> tuple[str, Prior]:
     name, sep, dist = text.partition("=")
     if not sep or not name.strip():
         raise InputError(f"expected NAME=DIST, got {text!r}", column="--prior")
-    return name.strip(), parse_prior(dist, where=name.strip())
+    # named as the option the user typed, with the slot: "column '--prior effect'"
+    return name.strip(), parse_prior(dist, where=f"--prior {name.strip()}")
 
 
 # -- model side --------------------------------------------------------------------------------
