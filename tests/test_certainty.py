@@ -477,7 +477,7 @@ def test_published_ratios_are_rated_on_the_ratio_itself():
     # benefit -0.05 .. 0.36 is HR exp(0.05) = 1.05 .. exp(-0.36) = 0.70
     d = rate_imprecision((-0.05, 0.36), t, scale)
     assert (d.rating, d.change) == ("very serious", -2)
-    assert "the 95% CrI of the hazard ratio (relative effect; no absolute scale), 0.70 to " \
+    assert "the 95% CrI of the hazard ratio (rated on the relative effect), 0.70 to " \
            "1.05, includes no effect and a benefit of HR 0.80" in d.reason
 
 

@@ -79,8 +79,8 @@ def test_extreme_prior_on_the_command_line_exits_2_before_sampling(run_cli, tmp_
         status, out, err = run_cli(["fit", "lmd", "--prior", "effect=normal(0, 1e-300)",
                                     "--out", tmp_path / "out"])
     msg = one_line_error(status, err)
-    assert msg == ("column '--prior effect': normal: sigma = 1e-300 is outside its admissible range "
-                   "(scales must be between 0.001 and 1000; docs/priors.md)")
+    assert msg == ("column '--prior effect': normal: sigma = 1e-300 is outside its admissible "
+                   "range (scales must be between 0.001 and 1000; docs/priors.md)")
     assert out == ""
 
 

@@ -115,7 +115,7 @@ def benefit_scale(spec: OutcomeSpec) -> tuple[BenefitScale, float | None]:
         return BenefitScale(unit=unit_of(spec.family)), absolute_threshold(spec)
     t = next((abs(math.log(t.threshold)) for t in spec.thresholds
               if t.measure == "ratio" and t.threshold > 0 and t.threshold != 1), None)
-    return (BenefitScale(what=f"{info.measure_name} (relative effect; no absolute scale)",
+    return (BenefitScale(what=f"{info.measure_name} (rated on the relative effect)",
                          ratio=info.measure_abbrev, sign=spec.sign), t)
 
 
