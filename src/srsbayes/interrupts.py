@@ -109,12 +109,8 @@ def masked() -> Iterator[None]:
 @contextmanager
 def deferred() -> Iterator[None]:
     """Record but do not act on a signal during the block; act on it when it ends."""
-    global _deferring
-    _deferring += 1
-    try:
+    with masked():
         yield
-    finally:
-        _deferring -= 1
     if _received is not None and not _deferring:
         raise Interrupted(_received, outputs_complete=True)
 
