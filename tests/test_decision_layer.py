@@ -232,3 +232,28 @@ def test_negating_the_summary_is_not_re_taking_quantiles():
     assert flipped.ci95 == (-diff.ci95[1], -diff.ci95[0]) and flipped.median == -diff.median
     assert retaken.ci95 != flipped.ci95  # what summary.json had: [2.008, 17.847] vs RD's
     assert DrawStats.of_signed(d, 1) == DrawStats.of(d)
+
+
+def test_tipping_clause_when_the_bias_sources_mean_already_tips_it():
+    """A conclusion at the edge (the real record's RN): the mean of the bundled bias prior
+    alone brings P(benefit) below the decision probability, so no SD is quoted."""
+    from srsbayes.certainty.tipping import tipping_sentence
+
+    tp = {"applies": True, "scale": "log risk ratio", "mean": 0.03, "mean_ratio": 1.03,
+          "sd": 0.0, "sd_beyond": False, "sd_at_mean": 0.086, "sd_at_mean_ratio": 1.09,
+          "decision_probability": 0.95}
+    assert tipping_text({"tipping_points": tp}) == (
+        "holds unless the cohorts' shared bias exceeds a ratio of risk ratios of 1.03, which the "
+        "bias source's mean, 1.09, already does")
+    assert "SD" not in tipping_sentence({"tipping_points": tp})
+
+
+def test_absolute_column_never_shows_the_ratio():
+    """An outcome of published ratios without a stated baseline has no absolute effect: the
+    brief's and README's "absolute effect" column says so instead of repeating the ratio."""
+    from srsbayes.report.wording import NO_ABSOLUTE, absolute_cell, short_absolute
+
+    s = {"measure": "hr", "family": "contrast", "effect": {"median": 0.7, "ci95": [0.5, 0.9]},
+         "absolute": {}, "absolute_at_baseline": []}
+    assert absolute_cell(s) == NO_ABSOLUTE
+    assert short_absolute(s) != NO_ABSOLUTE  # the bottom line still quotes the ratio

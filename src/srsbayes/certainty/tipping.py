@@ -32,9 +32,11 @@ def tipping_sentence(summary: dict[str, Any]) -> str:
         size = f"{tp['mean']:.2f} or more on the {scale}"
         at = f"a mean of {tp['sd_at_mean']:.2f}"
     sd = (f"more than {tp['sd']:.1f}" if tp.get("sd_beyond") else f"{tp['sd']:.2f}")
+    spread = (f"which a shared bias at the bias source's mean ({at}) already is"
+              if tp["sd"] <= 0  # the mean alone tips it: no SD is needed
+              else f"or a shared bias around {at} whose SD on the log scale exceeds {sd}")
     return (f"P(benefit) stays at or above {dp:g} unless the studies share a bias "
-            f"favouring preop of {size}, or a shared bias around {at} whose SD on the log "
-            f"scale exceeds {sd} (tipping points; Mathur & VanderWeele 2020)")
+            f"favouring preop of {size}, {spread} (tipping points; Mathur & VanderWeele 2020)")
 
 
 def reverse_bayes_sentence(summary: dict[str, Any]) -> str:

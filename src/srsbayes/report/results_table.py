@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..draws import pct
 from .sections.summary import CONDITION
 from .vocabulary import family_of
-from .wording import ci, short_absolute, tipping_text
+from .wording import absolute_cell, ci, tipping_text
 
 if TYPE_CHECKING:
     from .model import OutcomeReport, Report
@@ -46,7 +46,7 @@ def _row(o: OutcomeReport) -> str:
         return f"| {o.spec.label} | no result (did not converge) | — | — | — | — | — | — |"
     level = o.certainty.certainty.level if o.certainty is not None else None
     cells = [o.spec.label, f"{family_of(s).measure_abbrev} {ci(s['effect'])}",
-             short_absolute(s), pct(s["prob_benefit"]), _bias_adjusted(o), _robust(o),
+             absolute_cell(s), pct(s["prob_benefit"]), _bias_adjusted(o), _robust(o),
              level or "not rated", tipping_text(s) or "—"]
     return "| " + " | ".join(cells) + " |"
 

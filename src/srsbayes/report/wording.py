@@ -114,6 +114,16 @@ def short_absolute(s: dict[str, Any]) -> str:
     return f"{ratio_name(s)} {ci(s['effect'])}"
 
 
+NO_ABSOLUTE = "not estimable: no baseline risk (give one with --baseline)"
+"""What an absolute-effect cell says for an outcome of published ratios without a baseline."""
+
+
+def absolute_cell(s: dict[str, Any]) -> str:
+    """The primary absolute effect for a table column headed "absolute effect": as
+    :func:`short_absolute`, but never the ratio in its place."""
+    return short_absolute(s) if primary_absolute(s) is not None else NO_ABSOLUTE
+
+
 def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:
     """A clinical threshold as a short label, e.g. ``≥ 5 fewer per 100`` or ``OR ≤ 0.8``."""
     m, thr = t["measure"], t["threshold"]
@@ -169,9 +179,12 @@ def tipping_text(s: dict[str, Any]) -> str | None:
     log = " on the log scale" if ratio else ""
     sd = (f"no SD up to {tp['sd']:.1f}{log} tips it" if tp.get("sd_beyond")
           else f"has an SD above {tp['sd']:.2f}{log}")
+    at = f"{tp['sd_at_mean_ratio']:.2f}" if ratio else f"{tp['sd_at_mean']:.2f}"
+    # the bias source's mean alone already tips it: no SD is needed
+    rest = (f", which the bias source's mean, {at}, already does" if tp["sd"] <= 0
+            else f" (or, around {at}, {sd})")
     if ratio:
         what = scale.removeprefix("log ").strip()
         return (f"holds unless the cohorts' shared bias exceeds a ratio of {what}s of "
-                f"{tp['mean_ratio']:.2f} (or, around {tp['sd_at_mean_ratio']:.2f}, {sd})")
-    return (f"holds unless the cohorts' shared bias exceeds {tp['mean']:.2f} on the "
-            f"{scale} (or, around {tp['sd_at_mean']:.2f}, {sd})")
+                f"{tp['mean_ratio']:.2f}{rest}")
+    return f"holds unless the cohorts' shared bias exceeds {tp['mean']:.2f} on the {scale}{rest}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ...draws import pct
 from ..document import UL, Block, Box, H, Inline, P, S, Section, Table
 from ..vocabulary import family_of
-from ..wording import ci, short_absolute, tipping_text
+from ..wording import absolute_cell, ci, tipping_text
 from .summary import CONDITION, certainty_words, n_patients
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _row(o: OutcomeReport) -> list[Inline]:
     if not o.ok or not s:
         return [o.spec.label, S("no result (did not converge or not run)", "fail"),
                 "—", "—", "—", "—"]
-    absolute = short_absolute(s)
+    absolute = absolute_cell(s)
     tip = tipping_text(s)
     return [S(o.spec.label, "b", f"#{o.spec.id}"),
             f"{family_of(s).measure_abbrev} {ci(s['effect'])}", absolute,
