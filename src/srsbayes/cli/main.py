@@ -212,6 +212,7 @@ def _trial_parser(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/OUTCOME/trial)")
+    _scheduler_opts(p, "the simulations run in chunks", "LocalCluster processes")
 
 
 def main(argv: list[str] | None = None) -> int:
