@@ -201,3 +201,31 @@ def test_trial_simulations_on_a_local_cluster_equal_in_process(tmp_path):
     assert (a.pop("provenance")["backend"], b.pop("provenance")["backend"]) == (
         "in process", "dask LocalCluster, 2 processes")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_report_fits_on_a_local_cluster_equal_in_process(bundled_table, specs, tmp_path,
+                                                         monkeypatch):
+    """``report --scheduler local``: every outcome's main fit as a task on two worker
+    processes gives the in-process summary (estimates, diagnostics, certainty)."""
+    import json
+
+    from srsbayes.report import build
+    from srsbayes.report.build import build_report, validate_inputs
+
+    made: list[dict] = []  # what the workers returned (the real function, observed)
+    real = build.fit_on_backend
+    monkeypatch.setattr(build, "fit_on_backend",
+                        lambda *a: made.append(real(*a)) or made[-1])
+
+    inputs = validate_inputs(bundled_table, specs, tmp_path / "r")
+    settings = FitSettings(draws=250, chains=4, cores=1)
+    here = build_report(inputs, settings=settings, sweep=False)
+    there = build_report(inputs, settings=settings, sweep=False,
+                         sweep_options={"backend": Backend("local", workers=2)})
+    assert [o.spec.id for o in here.outcomes] == [o.spec.id for o in there.outcomes]
+    assert len(here.outcomes) == 5 and all(o.status == "ok" for o in here.outcomes)
+    assert made[0] == {} and sorted(made[1]) == sorted(o.spec.id for o in here.outcomes)
+    assert all(b.fit is made[1][b.spec.id] for b in there.outcomes)  # fitted on workers
+    for a, b in zip(here.outcomes, there.outcomes, strict=True):
+        assert json.dumps(a.summary, sort_keys=True, default=str) == json.dumps(
+            b.summary, sort_keys=True, default=str), a.spec.id
