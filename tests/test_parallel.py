@@ -132,7 +132,8 @@ def test_backend_from_option_environment_and_errors():
 
 
 def test_sweep_cli_refuses_a_bad_scheduler(run_cli):
-    for command in (["sweep", "lmd"], ["validate", "--sims", "20"], ["report"]):
+    for command in (["sweep", "lmd"], ["validate", "--sims", "20"], ["report"],
+                    ["trial", "lmd", "--n-per-arm", "90", "90"]):
         status, _out, err = run_cli([*command, "--scheduler", "nowhere"])
         assert status == 2
         assert "--scheduler" in err and "tcp://HOST:PORT" in err
@@ -157,3 +158,74 @@ def test_sbc_on_a_local_cluster_equals_in_process(bundled_table, specs):
     for q in here.ranks:
         np.testing.assert_array_equal(here.ranks[q], there.ranks[q])
         np.testing.assert_array_equal(here.thinned[q], there.thinned[q])
+
+
+def test_trial_simulations_on_a_local_cluster_equal_in_process(tmp_path):
+    """``trial``'s simulations as chunk tasks on two worker processes: the same trial.json
+    numbers as the in-process loop, refits included. The eight schools (Rubin 1981, J Educ
+    Stat 6:377-401; the data of ``tests/test_trials.py``) with a trial of standard error 1:
+    of 400 simulated trials, two (116 and 318) have k̂ > 0.7, and a cap of one refit must
+    spend it on the first in index order on either backend."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from srsbayes.inference.fitting import fit_outcome
+    from srsbayes.inputs.data import read_table
+    from srsbayes.inputs.specs import load_specs
+    from srsbayes.trials.run import run_trial
+
+    ys = [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16]
+    ses = [14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]
+    models = Path(__file__).parent / "data" / "contrast_models"
+    specs = load_specs(models)
+    path = tmp_path / "schools.csv"
+    path.write_text("\n".join(["study,outcome,arm,measure,estimate,ci_low,ci_high,se"]
+                              + [f"School {k},schools,,mean_difference,{y!r},,,{s!r}"
+                                 for k, y, s in zip("ABCDEFGH", ys, ses, strict=True)])
+                    + "\n", encoding="utf-8")
+    table = read_table(path, specs)
+    fit = fit_outcome(table, specs["schools"], checks=False)
+    assert fit.ok
+    kw = {"n_preop": 100, "n_postop": 100, "se": 1.0, "sims": 400, "seed": 3,
+          "max_refits": 1, "chunk": 100}
+    here = run_trial(fit, table, specs, **kw)
+    there = run_trial(fit, table, specs, backend=Backend("local", workers=2), **kw)
+    assert list(np.flatnonzero(here.updated.khat > 0.7)) == [116, 318]
+    assert list(np.flatnonzero(here.updated.refitted)) == [116]  # the cap, in index order
+    for field in ("p_benefit", "p_thresholds", "benefit", "khat", "refitted", "failed"):
+        np.testing.assert_array_equal(getattr(here.updated, field),
+                                      getattr(there.updated, field))
+    a, b = here.as_dict(), there.as_dict()
+    assert (a.pop("provenance")["backend"], b.pop("provenance")["backend"]) == (
+        "in process", "dask LocalCluster, 2 processes")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_report_fits_on_a_local_cluster_equal_in_process(bundled_table, specs, tmp_path,
+                                                         monkeypatch):
+    """``report --scheduler local``: every outcome's main fit as a task on two worker
+    processes gives the in-process summary (estimates, diagnostics, certainty)."""
+    import json
+
+    from srsbayes.report import build
+    from srsbayes.report.build import build_report, validate_inputs
+
+    made: list[dict] = []  # what the workers returned (the real function, observed)
+    real = build.fit_on_backend
+    monkeypatch.setattr(build, "fit_on_backend",
+                        lambda *a: made.append(real(*a)) or made[-1])
+
+    inputs = validate_inputs(bundled_table, specs, tmp_path / "r")
+    settings = FitSettings(draws=250, chains=4, cores=1)
+    here = build_report(inputs, settings=settings, sweep=False)
+    there = build_report(inputs, settings=settings, sweep=False,
+                         sweep_options={"backend": Backend("local", workers=2)})
+    assert [o.spec.id for o in here.outcomes] == [o.spec.id for o in there.outcomes]
+    assert len(here.outcomes) == 5 and all(o.status == "ok" for o in here.outcomes)
+    assert made[0] == {} and sorted(made[1]) == sorted(o.spec.id for o in here.outcomes)
+    assert all(b.fit is made[1][b.spec.id] for b in there.outcomes)  # fitted on workers
+    for a, b in zip(here.outcomes, there.outcomes, strict=True):
+        assert json.dumps(a.summary, sort_keys=True, default=str) == json.dumps(
+            b.summary, sort_keys=True, default=str), a.spec.id

@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="patients per arm of a trial whose size is not public (repeatable)")
     p.add_argument("--trial-sims", type=types.bounded_int(100, types.MAX_SIMS), default=1000,
                    help="simulated trials per trial and outcome (default %(default)s)")
-    _scheduler_opts(p, "the sweeps' settings run")
+    _scheduler_opts(p, "the outcomes' fits and the sweeps' settings run")
 
     p = sub.add_parser("certainty", help="GRADE certainty, summary-of-findings table and "
                                          "net clinical benefit of every outcome")
@@ -212,6 +212,7 @@ def _trial_parser(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/OUTCOME/trial)")
+    _scheduler_opts(p, "the simulations run in chunks", "LocalCluster processes")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
 from ..inputs.specs import get_spec, load_specs
 from ..outputs import OutputUnit, check_output_path, write_json
+from ..parallel import backend_from
 from ..resources import default_out
 from .fit import import_sampler
 
@@ -41,6 +42,10 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError(f"must be >= 0, got {args.max_refits}", column="--max-refits")
     if args.se is not None and not args.se > 0:
         raise InputError(f"must be > 0, got {args.se:g}", column="--se")
+    try:
+        backend = backend_from(args.scheduler, args.workers)
+    except ValueError as exc:
+        raise InputError(str(exc), column="--scheduler") from None
     bias = None
     if args.bias_adjusted is not None:
         from ..priors.bias import load_bias_priors
@@ -58,7 +63,8 @@ def cli_main(args: argparse.Namespace) -> int:
         table, specs, spec, settings=FitSettings(seed=args.seed), bias=bias,
         n_preop=n_preop, n_postop=n_postop, size_source=how, design=design, se=args.se,
         success=rule, sims=args.sims, weights=weights, population=population,
-        max_refits=args.max_refits, progress=not args.no_progress and not args.json)
+        max_refits=args.max_refits, progress=not args.no_progress and not args.json,
+        backend=backend)
     if result is None:
         print(f"NOT TRUSTWORTHY: the fit of {spec.id} failed its convergence gate ("
               + "; ".join(fit.diagnostics.as_dict().get("failures", [])) + "); no trial "

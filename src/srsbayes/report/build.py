@@ -368,9 +368,10 @@ def is_bundled(table: StudyTable) -> bool:
 
 def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
                     cache: ModelCache, out: Path | None, *, sweep: bool, grid: Any,
-                    progress: Progress, sweep_options: dict[str, Any] | None = None
-                    ) -> OutcomeReport:
-    """Fit one outcome, write its posterior, run its sweep and draw its figures."""
+                    progress: Progress, sweep_options: dict[str, Any] | None = None,
+                    fitted: FitResult | None = None) -> OutcomeReport:
+    """Fit one outcome (or take its ``fitted`` result, made on a Dask worker), write its
+    posterior, run its sweep and draw its figures."""
     from ..plots import figures
 
     rep = OutcomeReport(spec, "unavailable", count_table=count_table(inputs.table, spec))
@@ -384,11 +385,13 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
             progress.done += 1  # no sweep step
             return rep
         # The SoF baselines are chosen first, so the fit computes their absolute effects.
-        bases = outcome_baselines(spec, pooled_baseline(outcome_table(inputs.table, spec), spec),
-                                  {})
-        with _quiet_libraries():
-            result = fit_outcome(inputs.table, spec, settings=settings, cache=cache,
-                                 baselines=[b.value for b in bases])
+        bases = _baselines(inputs.table, spec)
+        if fitted is not None:
+            result = fitted
+        else:
+            with _quiet_libraries():
+                result = fit_outcome(inputs.table, spec, settings=settings, cache=cache,
+                                     baselines=[b.value for b in bases])
     s = rep.summary = result.summary
     rep.fit = result
     rep.status = "ok" if result.ok else "failed"
@@ -429,6 +432,41 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
     return rep
 
 
+def _baselines(table: StudyTable, spec: OutcomeSpec) -> list[Any]:
+    """The outcome's SoF baselines, chosen before the fit so that it computes their
+    absolute effects."""
+    return outcome_baselines(spec, pooled_baseline(outcome_table(table, spec), spec), {})
+
+
+def _fit_task(table: StudyTable, spec: OutcomeSpec, settings: FitSettings) -> FitResult:
+    """One outcome's main fit as a task on a Dask worker (its own compile cache)."""
+    with _quiet_libraries():
+        return fit_outcome(table, spec, settings=settings,
+                           baselines=[b.value for b in _baselines(table, spec)])
+
+
+def fit_on_backend(inputs: Inputs, settings: FitSettings, backend: Any
+                   ) -> dict[str, FitResult]:
+    """Every outcome's main fit as a task of :func:`srsbayes.parallel.map_tasks` on a Dask
+    ``backend`` (none for threads): by outcome id. The same seed and settings give the
+    in-process draws; an outcome whose family is not available, or whose task failed, is
+    left out and fitted in the calling process instead."""
+    from ..parallel import map_tasks
+
+    if backend is None or backend.kind == "threads":
+        return {}
+    specs = []
+    for spec in inputs.outcomes:
+        try:
+            get_family(spec.family)
+        except ImportError:
+            continue
+        specs.append(spec)
+    results = map_tasks(_fit_task, [(f"report-fit-{s.id}", (inputs.table, s, settings))
+                                    for s in specs], backend=backend)
+    return {s.id: r.value for s, r in zip(specs, results, strict=True) if r.ok}
+
+
 def _rate(rep: OutcomeReport, result: FitResult, inputs: Inputs, bases: list[Any],
           adjusted: BiasAdjusted | None, out: Path | None) -> None:
     """Rate the outcome's certainty once (summary.json, certainty.json and the report all
@@ -453,8 +491,11 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
     settings = settings or FitSettings()
     cache = cache or DEFAULT_CACHE
     progress = progress or Progress(0, enabled=False)
+    # on a Dask backend the outcomes' main fits run as tasks first, as their sweeps do
+    fitted = fit_on_backend(inputs, settings, (sweep_options or {}).get("backend"))
     outcomes = [analyse_outcome(inputs, spec, settings, cache, out, sweep=sweep, grid=grid,
-                                progress=progress, sweep_options=sweep_options)
+                                progress=progress, sweep_options=sweep_options,
+                                fitted=fitted.get(spec.id))
                 for spec in inputs.outcomes]
     table = inputs.table
     bundled = is_bundled(table)

@@ -115,23 +115,35 @@ def update(spec: OutcomeSpec, post: Posterior, loglik: np.ndarray, sims: Simulat
     p_benefit = np.array([w @ benefit_ind for w in weights])
     p_thr = np.array([[w @ t for w in weights] for t in thr]).reshape(len(thr), n)
     mean_benefit = np.array([w @ post.benefit for w in weights])
-    refitted = np.zeros(n, dtype=bool)
-    failed = np.zeros(n, dtype=bool)
-    for k in np.flatnonzero(khat > KHAT_MAX):
+    upd = Updated(p_benefit, p_thr, mean_benefit, khat, np.zeros(n, dtype=bool),
+                  np.zeros(n, dtype=bool))
+    return apply_refits(spec, upd, sims, refit, refits_left)
+
+
+def apply_refits(spec: OutcomeSpec, upd: Updated, sims: Simulated, refit: Refit | None,
+                 refits_left: int) -> tuple[Updated, int]:
+    """Refit, in index order while ``refits_left`` allows, the trials of ``sims`` whose k̂
+    exceeds :data:`KHAT_MAX`, replacing their reweighted numbers in ``upd`` (in place).
+
+    :func:`update` calls it chunk by chunk; a distributed run calls it once on all the
+    trials after the reweighted chunks return: either way the first ``refits_left``
+    trials over the threshold, in index order, are the ones refitted.
+    """
+    for k in np.flatnonzero(upd.khat > KHAT_MAX):
         if refit is None or refits_left <= 0:
             break
         refits_left -= 1
-        refitted[k] = True
+        upd.refitted[k] = True
         new = refit(sims, int(k))
         if new is None:
-            failed[k] = True
-            p_benefit[k] = mean_benefit[k] = np.nan
-            p_thr[:, k] = np.nan
+            upd.failed[k] = True
+            upd.p_benefit[k] = upd.benefit[k] = np.nan
+            upd.p_thresholds[:, k] = np.nan
             continue
-        p_benefit[k] = float((new.sign * new.theta > 0).mean())
-        p_thr[:, k] = threshold_indicators(spec, new).mean(axis=1)
-        mean_benefit[k] = float(new.benefit.mean())
-    return Updated(p_benefit, p_thr, mean_benefit, khat, refitted, failed), refits_left
+        upd.p_benefit[k] = float((new.sign * new.theta > 0).mean())
+        upd.p_thresholds[:, k] = threshold_indicators(spec, new).mean(axis=1)
+        upd.benefit[k] = float(new.benefit.mean())
+    return upd, refits_left
 
 
 def concat(parts: list[Updated]) -> Updated:

@@ -4,7 +4,9 @@ tasks, reweight (or refit), and collect assurance, power, preposterior and value
 The simulations are processed in chunks (:data:`CHUNK`); every per-trial number depends
 only on the trial's index and the seed (:func:`srsbayes.trials.simulate.rng_for`; PSIS is
 computed row by row), so the chunk size, their order or a distributed run change nothing.
-The one shared budget is the number of refits (``max_refits``), spent in index order.
+The one shared budget is the number of refits (``max_refits``), spent in index order: on a
+Dask backend (:mod:`srsbayes.parallel`) the chunks are tasks that simulate and reweight, and
+the refits are made here, in index order, once every chunk has returned.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from ..errors import InputError
 from ..families import FAMILIES, measure_info
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
+from ..parallel import Backend, TaskResult, map_tasks
 from ..provenance import provenance
 from .assurance import Proportion, SuccessRule, parse_rule
 from .design import TrialDesign, arm_sizes
 from .likelihood import TrialLikelihood
-from .preposterior import concat, update
+from .preposterior import Updated, apply_refits, concat, update
 from .refit import can_refit, refitter
 from .result import Power, TrialResult
 from .simulate import (
@@ -75,6 +78,15 @@ class Bar:
 def _sims(s: Simulated, parts: list[Simulated]) -> Simulated:
     return Simulated(*(np.concatenate([getattr(p, f) for p in parts])
                        for f in s.__dataclass_fields__))
+
+
+def _chunk_task(spec: OutcomeSpec, post: Posterior, setup: TrialSetup, seed: int,
+                start: int, stop: int) -> tuple[Simulated, Updated]:
+    """Simulate and reweight trials ``start`` to ``stop - 1`` (no refit): one task of a
+    distributed run, the same numbers as the in-process loop's chunk."""
+    s = simulate(post, setup, seed, np.arange(start, stop))
+    u, _ = update(spec, post, TrialLikelihood(post, setup)(s), s)
+    return s, u
 
 
 def control_risk(setup: TrialSetup, seed: int) -> float | None:
@@ -155,7 +167,7 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
               population: float | None = None, bias: Any = None,
               max_refits: int = MAX_REFITS, refit_draws: int | None = None,
               progress: bool = False,
-              chunk: int = CHUNK) -> TrialResult:
+              chunk: int = CHUNK, backend: Backend | None = None) -> TrialResult:
     """Assurance, power, preposterior and value of information of one trial.
 
     Parameters
@@ -192,6 +204,10 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         Draw a progress bar on stderr (terminals only).
     chunk
         Trials per chunk (changes no number).
+    backend
+        Where the chunks run (:func:`srsbayes.parallel.backend_from`): None or threads, in
+        this process; otherwise each chunk is a task of :func:`srsbayes.parallel.map_tasks`
+        and the refits follow in index order here (the same numbers).
 
     Returns
     -------
@@ -216,15 +232,32 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
     loglik = TrialLikelihood(post, setup)
     bar = Bar(sims, f"simulating trials of {spec.id}", enabled=progress)
     sim_parts, upd_parts, left = [], [], max_refits
-    for start in range(0, sims, chunk):
-        idx = np.arange(start, min(start + chunk, sims))
-        s = simulate(post, setup, seed, idx)
-        u, left = update(spec, post, loglik(s), s, refit, left)
-        sim_parts.append(s)
-        upd_parts.append(u)
-        bar.show(int(idx[-1]) + 1)
+    if backend is None or backend.kind == "threads":
+        for start in range(0, sims, chunk):
+            idx = np.arange(start, min(start + chunk, sims))
+            s = simulate(post, setup, seed, idx)
+            u, left = update(spec, post, loglik(s), s, refit, left)
+            sim_parts.append(s)
+            upd_parts.append(u)
+            bar.show(int(idx[-1]) + 1)
+    else:
+        tasks = [(f"trial-sims-{a}", (spec, post, setup, seed, a, min(a + chunk, sims)))
+                 for a in range(0, sims, chunk)]
+        done = [0]
+
+        def shown(_d: int, _n: int, r: TaskResult) -> None:
+            done[0] += len(r.value[0].index) if r.ok else 0
+            bar.show(done[0])
+
+        for r in map_tasks(_chunk_task, tasks, backend=backend, progress=shown):
+            if not r.ok:  # no partial result: a trial analysis needs every simulation
+                raise RuntimeError(f"simulation task {r.key} failed: {r.error}")
+            sim_parts.append(r.value[0])
+            upd_parts.append(r.value[1])
     bar.close()
     simulated, updated = _sims(sim_parts[0], sim_parts), concat(upd_parts)
+    if backend is not None and backend.kind != "threads":
+        updated, left = apply_refits(spec, updated, simulated, refit, left)
     hits, either = rule.outcomes(simulated.estimate, simulated.se, spec.sign)
     est = fit.estimates
     thresholds = tuple({"measure": t.measure, "threshold": t.threshold,
@@ -240,12 +273,12 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         power=powers(spec, post, setup, rule, sims, seed),
         p_benefit_today=est.prob_benefit, thresholds_today=thresholds, value=value,
         simulated=simulated, updated=updated,
-        provenance=_provenance(fit, table, weights, seed, max_refits),
+        provenance=_provenance(fit, table, weights, seed, max_refits, backend),
         refits_possible=can_refit(spec, setup))
 
 
 def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
-                max_refits: int) -> dict[str, Any]:
+                max_refits: int, backend: Backend | None = None) -> dict[str, Any]:
     """The shared provenance block (:func:`srsbayes.provenance.provenance`) of the fit the
     trial is simulated from, with what only a trial analysis adds."""
     s = fit.summary
@@ -255,7 +288,9 @@ def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: 
                                                  "chains": st.chains,
                                                  "target_accept": st.target_accept}),
             "trial_seed": seed, "weights_file": weights.path, "max_refits": max_refits,
-            "bias_adjustment": s.get("bias_adjustment")}
+            "bias_adjustment": s.get("bias_adjustment"),
+            "backend": "in process" if backend is None or backend.kind == "threads"
+            else backend.label}
 
 
 def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: OutcomeSpec, *,
