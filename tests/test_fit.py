@@ -307,11 +307,11 @@ def test_nan_energy_fails_bfmi():
 
 def test_retry_doubles_chains_draws_and_tuning_and_raises_target_accept():
     assert FitSettings(tune=300).retry() == FitSettings(draws=2000, tune=1000, chains=8,
-                                                        target_accept=0.99)
+                                                        target_accept=0.999)
     assert FitSettings().retry() == FitSettings(draws=2000, tune=1000, chains=8,
-                                                target_accept=0.99)
-    small = FitSettings(draws=300, tune=3000, target_accept=0.995, seed=5)
-    assert small.retry() == FitSettings(draws=600, tune=6000, chains=8, target_accept=0.995,
+                                                target_accept=0.999)
+    small = FitSettings(draws=300, tune=3000, target_accept=0.9995, seed=5)
+    assert small.retry() == FitSettings(draws=600, tune=6000, chains=8, target_accept=0.9995,
                                         seed=5)
     # a divergence needs a smaller step, not more draws or chains
     assert small.retry(more_draws=False) == replace(small.retry(), draws=300, chains=4)
@@ -363,7 +363,7 @@ def test_a_divergence_is_retried_with_a_smaller_step_and_the_same_draws(monkeypa
     monkeypatch.setattr(fitting, "sample_posterior", fake_sample)
     _, diag, used = fitting.sample_gated("binomial", {}, {}, FitSettings(draws=500, tune=300))
     assert [(c.draws, c.tune, c.target_accept) for c in calls] == [(500, 300, 0.95),
-                                                                   (500, 1000, 0.99)]
+                                                                   (500, 1000, 0.999)]
     assert diag.ok and diag.attempts == 2 and used == calls[1]
 
 
