@@ -198,3 +198,22 @@ def test_to_reproduce_names_the_models_folder_and_every_option(tmp_path, specs,
     monkeypatch.chdir(tmp_path)  # the default output folder, ./reports, is left out
     assert reproduce_command(bundled_table, FitSettings(seed=5), True,
                              out=Path("reports")) == "python -m srsbayes report --seed 5"
+
+
+def test_a_task_failed_on_a_worker_is_one_line_and_exit_6(run_cli, tmp_path, monkeypatch):
+    """A chunk of a trial's simulations that failed on a Dask worker stops the command with
+    one line (no traceback), and nothing is written."""
+    from conftest import nothing_written
+    from srsbayes.cli import trial
+    from srsbayes.errors import EXIT_TASK, TaskError
+
+    def failing(args):
+        raise TaskError("simulation task 3 failed on a worker (KilledWorker)\nsecond line")
+
+    monkeypatch.setattr(trial, "cli_main", failing)
+    with nothing_written(tmp_path):
+        status, out, err = run_cli(["trial", "lmd", "--n-per-arm", "90", "90",
+                                    "--out", tmp_path / "t"])
+    assert status == EXIT_TASK == 6
+    assert err == ("srsbayes: error: simulation task 3 failed on a worker (KilledWorker) "
+                   "second line\n") and out == ""

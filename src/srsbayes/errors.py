@@ -14,6 +14,9 @@ EXIT_OUTPUT = 5
 run is left behind and earlier outputs are intact."""
 EXIT_INTERNAL = 1
 """Exit status of an unexpected error (a bug: please report the traceback)."""
+EXIT_TASK = 6
+"""Exit status when a task that cannot be left out failed on a worker (e.g. a chunk of a
+trial's simulations on a Dask cluster): one line, nothing of the run written."""
 
 
 class InputError(ValueError):
@@ -55,6 +58,15 @@ class InputError(ValueError):
         col = f"column '{self.column}': " if self.column is not None else ""
         # Every line separator (\r, \x0b, \u2028, ...), not only \n: one line means one line.
         return " ".join((where + col + self.message).splitlines())
+
+
+class TaskError(RuntimeError):
+    """A task that the result cannot do without failed where it ran (a Dask worker): the
+    run stops with one line instead of reporting numbers from part of the work."""
+
+    def oneline(self) -> str:
+        """The message on one line."""
+        return " ".join(str(self).splitlines())
 
 
 class OutputError(OSError):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .. import interrupts
-from ..errors import EXIT_INPUT, EXIT_OUTPUT, InputError, OutputError
+from ..errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_TASK, InputError, OutputError, TaskError
 from ..provenance import recording_command
 from ..values import DEFAULT_SEED
 from . import types
@@ -235,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         except OutputError as exc:
             print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
             return EXIT_OUTPUT
+        except TaskError as exc:
+            print(f"srsbayes: error: {exc.oneline()}", file=sys.stderr)
+            return EXIT_TASK
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..certainty.weights import NetBenefitSettings, load_weights
-from ..errors import InputError
+from ..errors import InputError, TaskError
 from ..families import FAMILIES, measure_info
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
@@ -251,7 +251,8 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
 
         for r in map_tasks(_chunk_task, tasks, backend=backend, progress=shown):
             if not r.ok:  # no partial result: a trial analysis needs every simulation
-                raise RuntimeError(f"simulation task {r.key} failed: {r.error}")
+                raise TaskError(f"simulation task {r.key} failed on a worker ({r.error}); no "
+                                "trial analysis is reported from part of the simulations")
             sim_parts.append(r.value[0])
             upd_parts.append(r.value[1])
     bar.close()

@@ -59,6 +59,7 @@ from scipy import stats
 from scipy.integrate import cumulative_trapezoid
 from scipy.special import bdtr, bdtrc, expit
 
+from ..errors import TaskError
 from ..families import FAMILIES, get_family
 from ..families.binomial import ARM_CODINGS
 from ..families.lognormal_median import SE_INFLATION_MIN
@@ -566,7 +567,8 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
                         progress=done)
     for res in results:
         if not res.ok:  # a data set without ranks would bias the test: stop, naming it
-            raise RuntimeError(f"SBC data set {res.key} failed: {res.error}")
+            raise TaskError(f"SBC data set {res.key} failed ({res.error}); no calibration "
+                            "result is reported without it")
         one_ranks, fit = res.value
         for q, (rank, truth, kept) in one_ranks.items():
             ranks.setdefault(q, []).append(rank)
