@@ -11,17 +11,18 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from .errors import InputError, OutputError
 from .interrupts import checkpoint, deferred, masked
 from .provenance import command_line, lock_sha256, package_versions
 
-__all__ = ["OutputUnit", "atomic_path", "check_output_path", "command_line", "lock_sha256",
-           "package_versions", "verify_outputs", "write_json", "write_text", "write_with"]
+__all__ = ["JSONObject", "JSONValue", "OutputUnit", "atomic_path", "check_output_path",
+           "command_line", "lock_sha256", "package_versions", "verify_outputs", "write_json",
+           "write_text", "write_with"]
 
 
 def _read_umask() -> int:
@@ -31,6 +32,16 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+type JSONValue = (str | int | float | bool | list[JSONValue] | tuple[JSONValue, ...]
+                  | dict[str, JSONValue] | None)
+"""A value :func:`write_json` writes (a tuple becomes a list; NaN and infinities null)."""
+
+type JSONObject = dict[str, JSONValue]
+"""The JSON form of a typed result (``summary.json``, ``certainty.json``, ``trial.json``, an
+audit finding): what a result's ``as_dict``/``to_dict`` returns at the JSON boundary, and
+what a reader of such a file gets back. Results cross layers as dataclasses, TypedDicts and
+enums; only their writers build one of these."""
 
 
 @contextmanager
@@ -180,7 +191,7 @@ class OutputUnit:
     """
 
     def __init__(self, out: str | Path, command: str,
-                 provenance: dict[str, Any] | None = None) -> None:
+                 provenance: Mapping[str, object] | None = None) -> None:
         self.out = Path(out)
         self.command = command
         self.provenance = provenance
@@ -280,7 +291,14 @@ def _files_below(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def _file_record(path: Path) -> dict[str, Any]:
+class FileRecord(TypedDict):
+    """A file's entry in a manifest."""
+
+    bytes: int
+    sha256: str
+
+
+def _file_record(path: Path) -> FileRecord:
     return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
 
 
@@ -292,7 +310,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read_manifest(path: Path) -> dict[str, Any] | None:
+def _read_manifest(path: Path) -> JSONObject | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

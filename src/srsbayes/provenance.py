@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 PACKAGES = ("srsbayes", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "numpy",
             "scipy", "pandas", "xarray")
@@ -92,6 +92,27 @@ def command_line() -> str:
     return shlex.join([Path(sys.executable).name, *args])
 
 
+class DataRecord(TypedDict):
+    """The study table an output was made from."""
+
+    path: str
+    sha256: str
+
+
+class Provenance(TypedDict):
+    """The provenance block (:func:`provenance`); an output may add its own keys beside
+    these (a TypedDict is a plain dict in JSON, so the block is written as it is)."""
+
+    data: DataRecord | None
+    specs: dict[str, dict[str, str]]
+    priors: dict[str, dict[str, str]]
+    seed: int | None
+    settings: dict[str, object]
+    versions: dict[str, str]
+    lock_sha256: str
+    command: str
+
+
 def spec_record(spec: _Spec) -> dict[str, str]:
     """A spec's path, the SHA-256 of its text and the text itself."""
     return {"path": spec.path, "sha256": hashlib.sha256(spec.text.encode("utf-8")).hexdigest(),
@@ -101,7 +122,7 @@ def spec_record(spec: _Spec) -> dict[str, str]:
 def provenance(*, table: _Table | None, specs: Iterable[_Spec],
                priors: Mapping[str, Mapping[str, Any]] | None = None,
                seed: int | None = None, settings: Mapping[str, Any] | None = None,
-               ) -> dict[str, Any]:
+               ) -> Provenance:
     """The provenance block of an output.
 
     Parameters
@@ -119,7 +140,7 @@ def provenance(*, table: _Table | None, specs: Iterable[_Spec],
 
     Returns
     -------
-    dict
+    Provenance
         ``data``, ``specs``, ``priors``, ``seed``, ``settings``, ``versions`` (including
         ``uv.lock sha256``), ``lock_sha256`` and ``command`` (the command line).
     """

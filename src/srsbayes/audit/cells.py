@@ -6,7 +6,9 @@ import csv
 import hashlib
 import io
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
+
+import pandas as pd
 
 from ..families import FAMILIES
 from ..inputs.data import StudyTable
@@ -45,12 +47,34 @@ def raw_cells(table: StudyTable, column: str) -> dict[int, str]:
     return out
 
 
-def count_rows(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[dict[str, Any]]:
+class StudyRecord(TypedDict, total=False):
+    """One row of the validated study table as the checks read it (a record of
+    ``table.frame``: numbers are floats, NaN where the cell is empty; other columns of the
+    table are there too)."""
+
+    study: str
+    outcome: str
+    arm: str
+    row: int
+    n: float
+    events: float
+    percent: float
+    median_months: float
+    follow_up_months: float
+    events_rule: str
+
+
+def study_records(frame: pd.DataFrame) -> list[StudyRecord]:
+    """The rows of (a slice of) the study table's frame as :class:`StudyRecord`."""
+    return cast(list[StudyRecord], frame.to_dict("records"))
+
+
+def count_rows(table: StudyTable, specs: dict[str, OutcomeSpec]) -> list[StudyRecord]:
     """Arm rows of outcomes whose family's data are event counts (``count_data``).
 
     A contrast row (``arm`` empty: a published OR, HR, ...) of such an outcome has no count
     and no percentage to check; the contrast checks (:mod:`.contrast_checks`) read it.
     """
-    return [rec for rec in table.frame.to_dict("records")
+    return [rec for rec in study_records(table.frame)
             if rec["outcome"] in specs and FAMILIES[specs[rec["outcome"]].family].count_data
             and str(rec.get("arm", "")) != ""]

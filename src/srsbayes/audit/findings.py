@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-SEVERITIES = ("error", "warning", "info")
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
+
+
+class Severity(StrEnum):
+    """How bad a finding is; a string (``"error"`` ...) in JSON and text, as before."""
+
+    ERROR = "error"
+    """Impossible data."""
+    WARNING = "warning"
+    """A problem for inference."""
+    INFO = "info"
+    """Context, or a check that passed."""
+
+
+SEVERITIES = tuple(Severity)
 """``error``: impossible data; ``warning``: a problem for inference; ``info``: context,
-or a check that passed."""
+or a check that passed (worst first)."""
+
+type FindingValue = Fraction | float | int | bool | str | list[str] | dict[str, int] | None
+"""One number (or list of names) behind a finding's sentence; a Fraction is written as a
+float, a NaN as null (:meth:`Finding.to_dict`)."""
 
 
 @dataclass
@@ -40,17 +60,21 @@ class Finding:
     outcome: str | None
     arm: str | None
     check: str
-    severity: str
+    severity: Severity
     detail: str
     row: int | None = None
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, FindingValue] = field(default_factory=dict)
     file: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def __post_init__(self) -> None:
+        # checks pass the severity as its string; one type from here on (ValueError if unknown)
+        self.severity = Severity(self.severity)
+
+    def to_dict(self) -> JSONObject:
         """Flat JSON-ready dict: the fields, then ``values`` (NaN becomes ``None``)."""
-        out: dict[str, Any] = {"study": self.study, "outcome": self.outcome, "arm": self.arm,
-                               "check": self.check, "severity": self.severity,
-                               "detail": self.detail, "file": self.file, "row": self.row}
+        out: JSONObject = {"study": self.study, "outcome": self.outcome, "arm": self.arm,
+                           "check": self.check, "severity": self.severity,
+                           "detail": self.detail, "file": self.file, "row": self.row}
         for key, v in self.values.items():
             if isinstance(v, Fraction):
                 v = float(v)

@@ -18,14 +18,14 @@ import statistics
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
 from ..families import ARMS, FAMILIES, FamilyInfo
 from ..inputs.specs import OutcomeSpec
-from .findings import Finding
+from .cells import StudyRecord, study_records
+from .findings import Finding, FindingValue
 from .numbers import decimals_word, exact, is_missing, matches, num, pct
 from .registry import AuditInputs
 from .sources import PooledRow
@@ -171,12 +171,12 @@ def _pooled_row(rec: dict[str, str], line: int, specs: dict[str, OutcomeSpec],
 # The pooled rows against the study rows
 
 
-def _study_rows(inputs: AuditInputs, pr: PooledRow) -> list[dict[str, Any]]:
+def _study_rows(inputs: AuditInputs, pr: PooledRow) -> list[StudyRecord]:
     frame = inputs.table.frame
-    return frame[(frame["outcome"] == pr.outcome) & (frame["arm"] == pr.arm)].to_dict("records")
+    return study_records(frame[(frame["outcome"] == pr.outcome) & (frame["arm"] == pr.arm)])
 
 
-def _study_value(rec: dict[str, Any], info: FamilyInfo) -> Fraction:
+def _study_value(rec: StudyRecord, info: FamilyInfo) -> Fraction:
     """A study row's value on the pooled row's scale, exactly."""
     value = rec[info.audit_column]
     if not is_missing(value) or not info.count_data:
@@ -185,7 +185,7 @@ def _study_value(rec: dict[str, Any], info: FamilyInfo) -> Fraction:
 
 
 def _pooled_pairs(inputs: AuditInputs
-                  ) -> Iterator[tuple[PooledRow, list[dict[str, Any]], FamilyInfo, tuple]]:
+                  ) -> Iterator[tuple[PooledRow, list[StudyRecord], FamilyInfo, tuple]]:
     """``(pooled row, its study rows, family, where)`` for the rows the table has."""
     assert inputs.pooled is not None
     for pr in inputs.pooled:
@@ -209,15 +209,15 @@ def check_pooled_mean(inputs: AuditInputs) -> list[Finding]:
     return found
 
 
-def _pooled_mean(pr: PooledRow, recs: list[dict[str, Any]], info: FamilyInfo) -> Finding:
+def _pooled_mean(pr: PooledRow, recs: list[StudyRecord], info: FamilyInfo) -> Finding:
     where, k = (None, pr.outcome, pr.arm), len(recs)
     rep = f"{num(pr.value)}{info.audit_unit}"
     vals = [_study_value(r, info) for r in recs]
     mean = sum(vals, Fraction(0)) / k
     listing = ", ".join(num(v) for v in vals)
     same = matches(mean, pr.value, pr.decimals)
-    values = {"reported": pr.value, "unweighted_mean": mean, "decimals": pr.decimals,
-              "matches": same}
+    values: dict[str, FindingValue] = {"reported": pr.value, "unweighted_mean": mean,
+                                       "decimals": pr.decimals, "matches": same}
     if same:
         return Finding(*where, "pooled_mean", "warning",
                        f"reported pooled {rep} is the unweighted mean of the {k} study "
@@ -244,7 +244,7 @@ def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
                 else ""
             text = (f"n-weighted pooled proportion {ev}/{n_sum}{how} = {pct(est)}% vs "
                     f"reported {rep}")
-            values: dict[str, Any] = {"events": ev, "n": n_sum, "weighted": est}
+            values: dict[str, FindingValue] = {"events": ev, "n": n_sum, "weighted": est}
         else:
             est = sum((_study_value(r, info) * int(r["n"]) for r in recs), Fraction(0)) / n_sum
             kind = info.audit_kind
@@ -265,7 +265,7 @@ def check_pooled_n(inputs: AuditInputs) -> list[Finding]:
     found: list[Finding] = []
     for pr, recs, _, where in _pooled_pairs(inputs):
         k, n_sum = len(recs), int(sum(int(r["n"]) for r in recs))
-        values = {"reported_n": pr.n, "sum_n": n_sum}
+        values: dict[str, FindingValue] = {"reported_n": pr.n, "sum_n": n_sum}
         if n_sum == pr.n:
             found.append(Finding(*where, "pooled_n", "info",
                                  f"reported pooled n = {pr.n} equals the sum of the {k} study n",
@@ -282,7 +282,7 @@ def check_pooled_follow_up(inputs: AuditInputs) -> list[Finding]:
     return [_pooled_follow_up(pr, recs, where) for pr, recs, _, where in _pooled_pairs(inputs)]
 
 
-def _pooled_follow_up(pr: PooledRow, recs: list[dict[str, Any]], where: tuple) -> Finding:
+def _pooled_follow_up(pr: PooledRow, recs: list[StudyRecord], where: tuple) -> Finding:
     fus = [(exact(r["follow_up_months"])[0], int(r["n"])) for r in recs
            if not is_missing(r["follow_up_months"])]
     if pr.follow_up is None:
@@ -301,8 +301,8 @@ def _pooled_follow_up(pr: PooledRow, recs: list[dict[str, Any]], where: tuple) -
     hits = [k for k, v in summaries.items() if matches(v, pr.follow_up, pr.follow_up_decimals)]
     listing = ", ".join(num(f) for f, _ in fus)
     desc = ", ".join(f"{k.replace('_', ' ')} {num(v)}" for k, v in summaries.items())
-    values: dict[str, Any] = {"reported": pr.follow_up, **summaries,
-                              "midrange": (lo + hi) / 2, "matches": hits}
+    values: dict[str, FindingValue] = {"reported": pr.follow_up, **summaries,
+                                       "midrange": (lo + hi) / 2, "matches": hits}
     rep = f"reported pooled follow-up {num(pr.follow_up)} months"
     if hits:
         return Finding(*where, "pooled_follow_up", "info",
@@ -365,7 +365,7 @@ def _reduction(claimed: Fraction, outcome: str, quote: str, line: int,
         return Finding(*where, "claim", "info",
                        f"cannot recompute \"{quote}\": no usable pooled rows", line)
     from_rows = 100 * (1 - pre.value / post.value)
-    values: dict[str, Any] = {"claimed": claimed, "from_pooled_rows": from_rows}
+    values: dict[str, FindingValue] = {"claimed": claimed, "from_pooled_rows": from_rows}
     text = (f"\"{quote}\": from the pooled rows 1 - {num(pre.value)}/{num(post.value)} = "
             f"{pct(from_rows, 1)}%")
     rows = frame[frame["outcome"] == outcome]

@@ -22,7 +22,7 @@ Reviews of Interventions, version 6.4, section 15.4.4.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Literal, TypedDict
 
 import numpy as np
 import xarray as xr
@@ -39,7 +39,19 @@ def signed_nnt(benefit: float) -> float | None:
     return None if benefit == 0 else float(100.0 / benefit)
 
 
-def kind(nnt: float | None) -> str | None:
+class NNTSummary(TypedDict):
+    """An NNT with its interval (:func:`nnt_summary`): JSON-ready as it is, read by key."""
+
+    median: float | None
+    kind: Literal["NNTB", "NNTH"] | None
+    ci95: list[float | None]
+    includes_no_effect: bool
+    text: str
+    head: str
+    interval_text: str
+
+
+def kind(nnt: float | None) -> Literal["NNTB", "NNTH"] | None:
     """"NNTB", "NNTH", or None (infinite) for a signed NNT."""
     return None if nnt is None else ("NNTB" if nnt > 0 else "NNTH")
 
@@ -74,7 +86,7 @@ def interval_text(lo: float, hi: float) -> str:
     return f"{_words(at_hi)} to ∞ to {_words(at_lo)}"
 
 
-def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
+def nnt_summary(lo: float, median: float, hi: float) -> NNTSummary:
     """NNT at the median absolute benefit and its 95% interval, in numbers and in words.
 
     Parameters
@@ -85,7 +97,7 @@ def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
 
     Returns
     -------
-    dict
+    NNTSummary
         JSON-safe: ``median`` (signed NNT at the median benefit, None if infinite),
         ``kind`` ("NNTB", "NNTH" or None), ``ci95`` = ``[100 / hi, 100 / lo]`` (signed,
         None where a limit is exactly 0; when the signs differ the interval passes
@@ -99,12 +111,12 @@ def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
     med = signed_nnt(median)
     head = "NNT ∞" if med is None else _words(med)
     iv = interval_text(lo, hi)
-    return {"median": med, "kind": kind(med), "ci95": [signed_nnt(hi), signed_nnt(lo)],
-            "includes_no_effect": bool(lo <= 0 <= hi), "text": f"{head} ({iv})",
-            "head": head, "interval_text": iv}
+    return NNTSummary(median=med, kind=kind(med), ci95=[signed_nnt(hi), signed_nnt(lo)],
+                      includes_no_effect=bool(lo <= 0 <= hi), text=f"{head} ({iv})",
+                      head=head, interval_text=iv)
 
 
-def nnt_from_draws(benefit: np.ndarray | xr.DataArray) -> dict[str, Any]:
+def nnt_from_draws(benefit: np.ndarray | xr.DataArray) -> NNTSummary:
     """:func:`nnt_summary` of draws of the absolute benefit (percentage points).
 
     Quantiles are order statistics (:func:`srsbayes.draws.central_interval`, as for every

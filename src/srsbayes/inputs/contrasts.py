@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from scipy import stats
@@ -600,14 +600,29 @@ def _contrast_rows(table: Any) -> pd.DataFrame:
     return frame[frame["arm"] == ""]
 
 
+class FindingFields(TypedDict):
+    """The fields of an audit finding about one contrast row (:class:`srsbayes.audit.Finding`
+    is built from them: the audit sits above the inputs)."""
+
+    study: str
+    outcome: str
+    arm: None
+    check: str
+    severity: str
+    detail: str
+    row: int
+    values: dict[str, float]
+    file: str
+
+
 def _finding(rec: Any, check: str, severity: str, detail: str, path: str,
-             values: dict[str, Any]) -> dict[str, Any]:
-    return {"study": rec.study, "outcome": rec.outcome, "arm": None, "check": check,
-            "severity": severity, "detail": detail, "row": int(rec.row), "values": values,
-            "file": path}
+             values: dict[str, float]) -> FindingFields:
+    return FindingFields(study=rec.study, outcome=rec.outcome, arm=None, check=check,
+                         severity=severity, detail=detail, row=int(rec.row), values=values,
+                         file=path)
 
 
-def ci_asymmetry_findings(table: Any) -> list[dict[str, Any]]:
+def ci_asymmetry_findings(table: Any) -> list[FindingFields]:
     """One warning per contrast row whose CI is asymmetric on the analysis scale beyond
     rounding (fields of :class:`srsbayes.audit.Finding`, check ``contrast_ci_asymmetry``)."""
     rows = _contrast_rows(table)
@@ -618,7 +633,7 @@ def ci_asymmetry_findings(table: Any) -> list[dict[str, Any]]:
             for r in rows.itertuples() if bool(r.contrast_asymmetric)]
 
 
-def p_value_findings(table: Any) -> list[dict[str, Any]]:
+def p_value_findings(table: Any) -> list[FindingFields]:
     """One warning per contrast row whose p-value disagrees with its CI (fields of
     :class:`srsbayes.audit.Finding`, check ``contrast_p_ci``); rows that agree are not
     reported."""

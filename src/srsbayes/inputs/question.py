@@ -12,10 +12,10 @@ arms' wording, not other codes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from ..errors import InputError
 from ..families import ARMS
@@ -69,14 +69,14 @@ class Question:
         return next(a for a in self.arms if a.code == code)
 
 
-def _text(table: dict[str, Any], key: str, f: str, where: str = "") -> str:
+def _text(table: Mapping[str, object], key: str, f: str, where: str = "") -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InputError("must be a non-empty string", file=f, column=where + key)
     return value.strip()
 
 
-def _no_unknown(table: dict[str, Any], known: set[str], f: str, where: str = "") -> None:
+def _no_unknown(table: Mapping[str, object], known: set[str], f: str, where: str = "") -> None:
     extra = sorted(set(table) - known)
     if extra:
         raise InputError(f"unknown key; known: {', '.join(sorted(known))}", file=f,

@@ -54,12 +54,15 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
 from ..resources import BUNDLED_DATA
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 DEFAULT_BIAS_PRIORS = BUNDLED_DATA / "bias_priors.toml"
 WIDE_BIAS_PRIORS = BUNDLED_DATA / "bias_priors_wide.toml"
@@ -122,7 +125,7 @@ class BiasRule:
         return self.by_outcome.get(outcome_type, BiasNumbers(self.ratio, self.mean,
                                                              self.shared, self.sd))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"rule": self.name, "source": self.source, "quote": self.quote,
                 "direction": self.direction, "caveat": self.caveat, "ratio": self.ratio,
                 "mean": self.mean, "shared_sd": self.shared, "study_sd": self.sd,
@@ -294,7 +297,7 @@ class BiasTerms:
         """The model data that switch the adjustment on."""
         return {"bias_mean": self.mean, "bias_shared": self.shared, "bias_sd": self.sd}
 
-    def as_dict(self) -> list[dict[str, Any]]:
+    def as_dict(self) -> list[JSONObject]:
         return [{"study": s, "rule": r, "mean": float(m), "shared_sd": float(h),
                  "study_sd": float(d)}
                 for s, r, m, h, d in zip(self.studies, self.rules, self.mean, self.shared,
