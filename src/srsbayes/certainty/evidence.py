@@ -8,6 +8,7 @@ tests can build one from constructed numbers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from .risk_of_bias import BiasAdjusted
 if TYPE_CHECKING:
     from ..inference.fitting import FitResult, FitSettings, ModelCache
     from ..inputs.data import StudyTable
+    from ..outputs import JSONObject, JSONValue
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ class OutcomeEvidence:
     ok
         Whether its fit passed the convergence gate (no number is used otherwise).
     summary
-        The fit's ``summary.json`` dict (``effect``, ``tau``, ``absolute`` ...).
+        The fit's ``summary.json`` dict (``effect``, ``tau``, ``absolute`` ...): the JSON
+        form :mod:`srsbayes.inference.summaries` writes, read here until a typed fit
+        summary replaces it (issue 21).
     studies
         The outcome's studies.
     baseline
@@ -74,7 +78,7 @@ class OutcomeEvidence:
 
     spec: OutcomeSpec
     ok: bool
-    summary: dict[str, Any]
+    summary: JSONObject
     studies: tuple[StudyInfo, ...]
     baseline: Baseline | None
     log_effect: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -88,7 +92,7 @@ class OutcomeEvidence:
         return sum(s.n for s in self.studies)
 
 
-def primary_absolute(summary: dict[str, Any]) -> dict[str, Any]:
+def primary_absolute(summary: JSONObject) -> JSONObject:
     """The absolute effects an outcome's certainty and statement read: the fit's primary
     ones (``absolute_primary``, at the first stated baseline, as the SoF table shows them)
     where the fit has them, else its new-population ones (``absolute``)."""
@@ -171,7 +175,7 @@ def bias_adjusted_of(result: FitResult) -> BiasAdjusted:
                         else float("nan"), rules)
 
 
-def bias_adjusted_of_row(row: dict[str, Any]) -> BiasAdjusted:
+def bias_adjusted_of_row(row: Mapping[str, JSONValue]) -> BiasAdjusted:
     """The bias-adjusted row of a sweep (kind ``bias``) as the risk-of-bias rule reads it:
     the same fit as :func:`bias_adjusted_of` of ``fit_outcome(..., bias=...)`` (same data,
     priors, bias terms and seed)."""

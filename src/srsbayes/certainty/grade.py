@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,12 +35,15 @@ from .imprecision import information_size, rate_imprecision
 from .inconsistency import rate_inconsistency
 from .indirectness import rate_indirectness
 from .large_effect import rate_large_effect
-from .levels import Domain, final_level, start_level
+from .levels import Domain, Level, final_level, start_level
 from .publication_bias import rate_publication_bias
 from .risk_of_bias import StudyBias, rate_risk_of_bias, with_bias_adjustment
 from .source_audit import rate_source_audit
 from .thresholds import BenefitScale, absolute_threshold
-from .tipping import reverse_bayes_sentence, tipping_sentence
+from .tipping import Tolerance, reverse_bayes_sentence, tipping_sentence
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 NOT_CONVERGED = "not assessable: the fit did not converge"
 TARGET = ("the certainty that the true effect lies on the side of no effect and of the "
@@ -67,12 +70,12 @@ class Certainty:
     """
 
     outcome: str
-    level: str | None
-    start: str
+    level: Level | None
+    start: Level
     start_reason: str
     domains: tuple[Domain, ...]
     note: str = ""
-    tolerance: dict[str, Any] | None = None
+    tolerance: Tolerance | None = None
     """How much bias, and how sceptical a prior, the conclusion tolerates: the fit's
     ``tipping_points`` and ``reverse_bayes`` with their sentences
     (:mod:`srsbayes.certainty.tipping`); None when the fit carries none."""
@@ -87,7 +90,7 @@ class Certainty:
         return [f"rated {'down' if d.change < 0 else 'up'} {abs(d.change)} for {d.name}: "
                 f"{d.reason}" for d in self.domains if d.change]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"outcome": self.outcome, "level": self.level, "assessable": self.assessable,
                 "start": self.start, "start_reason": self.start_reason, "target": TARGET,
                 "reasons": self.reasons, "domains": [d.as_dict() for d in self.domains],
@@ -125,7 +128,7 @@ def not_assessable(ev: OutcomeEvidence) -> Certainty:
     return Certainty(ev.spec.id, None, start, why, (), NOT_CONVERGED)
 
 
-def tau_prior95(summary: dict[str, Any]) -> tuple[float, float] | None:
+def tau_prior95(summary: JSONObject) -> tuple[float, float] | None:
     """The central 95% interval of the fit's prior on τ (``summary["priors"]``), or None."""
     from ..errors import InputError
     from ..priors.distributions import parse_prior
@@ -192,18 +195,18 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
         rate_source_audit(findings, spec.id,
                           exclude=("homogeneity",) if inconsistency.change else ()),
     ]
-    eligible = start == "low" and not any(d.change for d in domains)
+    eligible = start == Level.LOW and not any(d.change for d in domains)
     domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),
                                      FAMILIES[spec.family].measure_abbrev, eligible))
     level = final_level(start, [d.change for d in domains])
     return Certainty(spec.id, level, start, why, tuple(domains), tolerance=tolerance(s))
 
 
-def tolerance(summary: dict[str, Any]) -> dict[str, Any] | None:
+def tolerance(summary: JSONObject) -> Tolerance | None:
     """The fit's tipping points and reverse-Bayes prior, with their sentences."""
     if "tipping_points" not in summary:
         return None
-    return {"tipping_points": summary["tipping_points"],
-            "reverse_bayes": summary.get("reverse_bayes"),
-            "tipping_text": tipping_sentence(summary),
-            "reverse_bayes_text": reverse_bayes_sentence(summary)}
+    return Tolerance(tipping_points=summary["tipping_points"],
+                     reverse_bayes=summary.get("reverse_bayes"),
+                     tipping_text=tipping_sentence(summary),
+                     reverse_bayes_text=reverse_bayes_sentence(summary))

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scipy import stats
 
 from .levels import NOT_SERIOUS, SERIOUS, VERY_SERIOUS, Domain, domain
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 from .thresholds import BenefitScale, as_scale, crossed, describe, marks
 
 NAME = "imprecision"
@@ -45,7 +48,7 @@ class InformationSize:
     def met(self) -> bool:
         return self.patients >= self.required
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"patients": self.patients, "events": self.events,
                 "control_risk": self.control_risk, "required": self.required,
                 "rrr": self.rrr, "alpha": OIS_ALPHA, "power": OIS_POWER, "met": self.met}

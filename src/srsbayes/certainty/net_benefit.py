@@ -38,12 +38,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 
 from ..inference.summaries import DrawStats
 from .weights import NetBenefitSettings
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 NET_STREAM = 7
 """Random stream ``default_rng([seed, NET_STREAM])`` of the pairing shuffle."""
@@ -95,14 +99,31 @@ def state_draws(draws: dict[str, np.ndarray], contains: dict[str, tuple[str, ...
             for k, v in draws.items()}
 
 
-def verdict(p_positive: float, decision_probability: float) -> str:
+class NetVerdict(StrEnum):
+    """The reading of P(net benefit > 0); its value is the text in JSON and the report."""
+
+    BENEFIT = "net benefit"
+    HARM = "net harm"
+    INCONCLUSIVE = "inconclusive"
+
+
+def verdict(p_positive: float, decision_probability: float) -> NetVerdict:
     """``net benefit`` / ``net harm`` when P(net > 0) reaches the decision probability on
     either side, else ``inconclusive``."""
     if p_positive >= decision_probability:
-        return "net benefit"
+        return NetVerdict.BENEFIT
     if p_positive <= 1 - decision_probability:
-        return "net harm"
-    return "inconclusive"
+        return NetVerdict.HARM
+    return NetVerdict.INCONCLUSIVE
+
+
+class CriterionResult(TypedDict):
+    """One criterion of the net benefit and its probability (as ``certainty.json`` has it)."""
+
+    outcome: str
+    min_benefit: float
+    probability: float
+    rationale: str
 
 
 @dataclass(frozen=True)
@@ -111,7 +132,7 @@ class WeightSetting:
 
     multipliers: dict[str, float]
     p_net_positive: float
-    verdict: str
+    verdict: NetVerdict
 
 
 @dataclass(frozen=True)
@@ -121,7 +142,7 @@ class CopulaSetting:
     rho: float
     p_all_criteria: float
     p_net_positive: float
-    verdict: str
+    verdict: NetVerdict
 
 
 @dataclass(frozen=True)
@@ -133,12 +154,12 @@ class NetBenefit:
     assumption: str
     outcomes: tuple[str, ...] = ()
     n_draws: int = 0
-    criteria: tuple[dict[str, Any], ...] = ()
+    criteria: tuple[CriterionResult, ...] = ()
     p_all_criteria: float | None = None
     weights: dict[str, float] | None = None
     net: DrawStats | None = None
     p_net_positive: float | None = None
-    verdict: str = ""
+    verdict: NetVerdict | Literal[""] = ""
     sensitivity: tuple[WeightSetting, ...] = ()
     correlation: tuple[CopulaSetting, ...] = ()
     tipping_rho: float | None = None
@@ -152,7 +173,7 @@ class NetBenefit:
         """Weight settings whose verdict is the default's."""
         return sum(s.verdict == self.verdict for s in self.sensitivity)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"available": self.available, "note": self.note,
                 "assumption": self.assumption, "outcomes": list(self.outcomes),
                 "n_draws": self.n_draws, "criteria": list(self.criteria),
@@ -234,7 +255,7 @@ def net_benefit(benefits: dict[str, np.ndarray], settings: NetBenefitSettings,
 
 
 def _criteria(draws: dict[str, np.ndarray], settings: NetBenefitSettings
-              ) -> tuple[float, list[dict[str, Any]]]:
+              ) -> tuple[float, list[CriterionResult]]:
     """P(every criterion at once) and each criterion's own probability."""
     n = len(next(iter(draws.values())))
     ok = np.ones(n, dtype=bool)
@@ -242,6 +263,6 @@ def _criteria(draws: dict[str, np.ndarray], settings: NetBenefitSettings
     for c in settings.criteria:
         hit = draws[c.outcome] >= c.min_benefit
         ok &= hit
-        out.append({"outcome": c.outcome, "min_benefit": c.min_benefit,
-                    "probability": float(hit.mean()), "rationale": c.rationale})
+        out.append(CriterionResult(outcome=c.outcome, min_benefit=c.min_benefit,
+                                   probability=float(hit.mean()), rationale=c.rationale))
     return float(ok.mean()), out

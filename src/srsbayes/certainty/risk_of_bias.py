@@ -31,12 +31,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .levels import NOT_ASSESSED, NOT_SERIOUS, SERIOUS, VERY_SERIOUS, Domain, domain
+from .levels import NOT_ASSESSED, NOT_SERIOUS, SERIOUS, VERY_SERIOUS, Domain, Rating, domain
 
 NAME = "risk of bias"
 MAJORITY = 0.5
 """Share of the information at a level from which the evidence is rated down by it."""
-EXTREMELY_SERIOUS = "extremely serious"
+EXTREMELY_SERIOUS = Rating.EXTREMELY_SERIOUS
 RATINGS = {0: NOT_SERIOUS, 1: SERIOUS, 2: VERY_SERIOUS, 3: EXTREMELY_SERIOUS}
 ROBINS_I = {"low": 0, "moderate": 1, "serious": 2, "critical": 3}
 """Levels a non-randomised study counts (ROBINS-I; GRADE 18)."""

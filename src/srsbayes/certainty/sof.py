@@ -21,7 +21,7 @@ ratio, or a difference as it is).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from .evidence import Baseline, OutcomeEvidence, primary_absolute
 from .grade import Certainty
 from .statements import plain_language
 from .thresholds import absolute_threshold
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class AbsoluteEffect:
     intervention: DrawStats
     difference: DrawStats
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"baseline": self.baseline.value, "baseline_label": self.baseline.label,
                 "unit": self.unit, "control": self.control,
                 "intervention": self.intervention.as_dict(),
@@ -123,7 +126,7 @@ class SoFRow:
     new_population_unit: str = ""
     new_population_conditional_on: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"outcome": self.outcome, "label": self.label, "measure": self.measure,
                 "relative": None if self.relative is None else self.relative.as_dict(),
                 "absolute": [a.as_dict() for a in self.absolute],

@@ -7,7 +7,23 @@ them, once, for ``certainty`` (text and ``certainty.json``), the report and the 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject, JSONValue
+
+
+class Tolerance(TypedDict):
+    """How much bias, and how sceptical a prior, a conclusion tolerates: the fit's
+    ``tipping_points`` and ``reverse_bayes`` (:mod:`srsbayes.inference.tipping`) with their
+    sentences (:func:`tipping_sentence`, :func:`reverse_bayes_sentence`); written into
+    ``certainty.json`` as it is."""
+
+    tipping_points: JSONObject
+    reverse_bayes: JSONObject | None
+    tipping_text: str
+    reverse_bayes_text: str
 
 
 def _ratio_name(scale: str) -> str:
@@ -15,7 +31,7 @@ def _ratio_name(scale: str) -> str:
     return scale.removeprefix("log ").strip() + "s" if scale.startswith("log ") else scale
 
 
-def tipping_sentence(summary: dict[str, Any]) -> str:
+def tipping_sentence(summary: Mapping[str, JSONValue]) -> str:
     """"The conclusion holds unless the cohorts share a bias exaggerating the benefit by a
     ratio of odds ratios of 1.71 or more ...", or ``""`` when there is no conclusion of
     benefit to tip (or the fit carries no tipping points)."""
@@ -39,7 +55,7 @@ def tipping_sentence(summary: dict[str, Any]) -> str:
             f"favouring preop of {size}, {spread} (tipping points; Mathur & VanderWeele 2020)")
 
 
-def reverse_bayes_sentence(summary: dict[str, Any]) -> str:
+def reverse_bayes_sentence(summary: Mapping[str, JSONValue]) -> str:
     """"A sceptical prior normal(0, 0.35) on the log odds ratio ... brings P(benefit) to
     0.95", or ``""`` when there is no conclusion of benefit."""
     rb = summary.get("reverse_bayes")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..inputs.specs import _is_number, _no_unknown, read_toml
 from ..resources import BUNDLED_DATA
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 DEFAULT_TRIALS = BUNDLED_DATA / "trials.toml"
 _KEYS = {"id", "aliases", "title", "phase", "endpoint", "outcomes", "endpoint_match",
@@ -52,7 +55,7 @@ class TrialDesign:
         """The id and its aliases (what ``--design`` accepts, case-insensitive)."""
         return (self.id, *self.aliases)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 

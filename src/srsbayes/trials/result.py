@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from ..draws import quantiles
+from ..provenance import Provenance
 from .assurance import Proportion, SuccessRule
 from .design import TrialDesign
 from .preposterior import KHAT_MAX, Updated
 from .simulate import Simulated
 from .value import Value
 
-VERDICTS = ("preop better", "inconclusive", "postop better")
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
+
+class Verdict(StrEnum):
+    """The tumour board's reading of P(preop better); its value is the text in JSON."""
+
+    PREOP_BETTER = "preop better"
+    INCONCLUSIVE = "inconclusive"
+    POSTOP_BETTER = "postop better"
 
 
-def verdict(p_benefit: float, decision_probability: float) -> str:
+VERDICTS = tuple(Verdict)
+
+
+class ThresholdToday(TypedDict):
+    """P(benefit reaches a threshold of the spec) today, before the trial."""
+
+    measure: str
+    threshold: float
+    today: float
+
+
+class TrialProvenance(Provenance):
+    """The fit's provenance block (:func:`srsbayes.provenance.provenance`) with what only a
+    trial analysis adds."""
+
+    trial_seed: int
+    weights_file: str
+    max_refits: int
+    bias_adjustment: JSONObject | None
+    backend: str
+
+
+class ParetoK(TypedDict):
+    """How the preposterior's importance weights fared (Pareto k̂ of each simulated trial)."""
+
+    threshold: float
+    max: float | None
+    median: float | None
+    n_undefined: int
+    n_above: int
+    n_refitted: int
+    n_refit_failed: int
+    n_above_not_refitted: int
+    refits_possible: bool
+
+
+def verdict(p_benefit: float, decision_probability: float) -> Verdict:
     """The tumour board's reading of P(preop better) at the spec's decision probability."""
     if p_benefit >= decision_probability:
         return VERDICTS[0]
@@ -38,7 +84,7 @@ class Power:
     power: Proportion | None
     note: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"at": self.at, "effect": self.effect, "shown": self.shown,
                 "control_risk": self.control_risk,
                 "power": None if self.power is None else self.power.as_dict(),
@@ -69,18 +115,18 @@ class TrialResult:
     either_direction: Proportion
     power: tuple[Power, ...]
     p_benefit_today: float
-    thresholds_today: tuple[dict[str, Any], ...]
+    thresholds_today: tuple[ThresholdToday, ...]
     value: Value
     simulated: Simulated
     updated: Updated
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: TrialProvenance | None = None
     refits_possible: bool = True
     """Whether the outcome can take the trial as a study (refits where k̂ > 0.7)."""
 
     # -- the preposterior, summarised -----------------------------------------------------
 
     @property
-    def verdict_today(self) -> str:
+    def verdict_today(self) -> Verdict:
         return verdict(self.p_benefit_today, self.decision_probability)
 
     def post_p(self) -> np.ndarray:
@@ -88,7 +134,7 @@ class TrialResult:
         p = self.updated.p_benefit
         return p[np.isfinite(p)]
 
-    def verdicts_after(self) -> dict[str, float]:
+    def verdicts_after(self) -> dict[Verdict, float]:
         p = self.post_p()
         v = [verdict(float(x), self.decision_probability) for x in p]
         return {k: float(np.mean([x == k for x in v])) for k in VERDICTS}
@@ -104,20 +150,20 @@ class TrialResult:
                 "difference": mean - self.p_benefit_today,
                 "z": (mean - self.p_benefit_today) / mcse if mcse > 0 else 0.0}
 
-    def khat(self) -> dict[str, Any]:
+    def khat(self) -> ParetoK:
         u = self.updated
         above = u.khat > KHAT_MAX
         finite = u.khat[np.isfinite(u.khat)]
-        return {"threshold": KHAT_MAX,
-                "max": float(finite.max()) if finite.size else None,
-                "median": float(np.median(finite)) if finite.size else None,
-                "n_undefined": int((~np.isfinite(u.khat)).sum()),
-                "n_above": int(above.sum()),
-                "n_refitted": int(u.refitted.sum()), "n_refit_failed": int(u.failed.sum()),
-                "n_above_not_refitted": int((above & ~u.refitted).sum()),
-                "refits_possible": self.refits_possible}
+        return ParetoK(threshold=KHAT_MAX,
+                       max=float(finite.max()) if finite.size else None,
+                       median=float(np.median(finite)) if finite.size else None,
+                       n_undefined=int((~np.isfinite(u.khat)).sum()),
+                       n_above=int(above.sum()),
+                       n_refitted=int(u.refitted.sum()), n_refit_failed=int(u.failed.sum()),
+                       n_above_not_refitted=int((above & ~u.refitted).sum()),
+                       refits_possible=self.refits_possible)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         p = self.post_p()
         q = [0.05, 0.25, 0.5, 0.75, 0.95]
         thr_after = []
@@ -152,5 +198,5 @@ class TrialResult:
                                                    strict=True)),
                 "pareto_k": self.khat()},
             "value_of_information": self.value.as_dict(),
-            "provenance": self.provenance,
+            "provenance": self.provenance or {},
         }

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from .design import TrialDesign, arm_sizes
 from .likelihood import TrialLikelihood
 from .preposterior import Updated, apply_refits, concat, update
 from .refit import can_refit, refitter
-from .result import Power, TrialResult
+from .result import Power, ThresholdToday, TrialProvenance, TrialResult
 from .simulate import (
     POWER_STREAM,
     Posterior,
@@ -42,6 +42,10 @@ from .simulate import (
     simulate_fixed,
 )
 from .value import expected_value, value_scale
+
+if TYPE_CHECKING:
+    from ..inference.fitting import FitResult
+    from ..outputs import JSONObject
 
 CHUNK = 250
 """Simulated trials per chunk (memory: a chunk's weights are CHUNK x draws floats)."""
@@ -261,8 +265,8 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         updated, left = apply_refits(spec, updated, simulated, refit, left)
     hits, either = rule.outcomes(simulated.estimate, simulated.se, spec.sign)
     est = fit.estimates
-    thresholds = tuple({"measure": t.measure, "threshold": t.threshold,
-                        "today": t.probability} for t in est.thresholds)
+    thresholds = tuple(ThresholdToday(measure=t.measure, threshold=t.threshold,
+                                      today=t.probability) for t in est.thresholds)
     value = expected_value(value_scale(spec, weights), post.benefit, updated.benefit,
                            population)
     return TrialResult(
@@ -279,19 +283,20 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
 
 
 def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
-                max_refits: int, backend: Backend | None = None) -> dict[str, Any]:
+                max_refits: int, backend: Backend | None = None) -> TrialProvenance:
     """The shared provenance block (:func:`srsbayes.provenance.provenance`) of the fit the
     trial is simulated from, with what only a trial analysis adds."""
     s = fit.summary
     st = fit.settings
-    return {**provenance(table=table, specs=[fit.spec], priors={fit.spec.id: s.get("priors", {})},
-                         seed=st.seed, settings={"draws": st.draws, "tune": st.tune,
-                                                 "chains": st.chains,
-                                                 "target_accept": st.target_accept}),
-            "trial_seed": seed, "weights_file": weights.path, "max_refits": max_refits,
-            "bias_adjustment": s.get("bias_adjustment"),
-            "backend": "in process" if backend is None or backend.kind == "threads"
-            else backend.label}
+    return TrialProvenance(
+        **provenance(table=table, specs=[fit.spec], priors={fit.spec.id: s.get("priors", {})},
+                     seed=st.seed, settings={"draws": st.draws, "tune": st.tune,
+                                             "chains": st.chains,
+                                             "target_accept": st.target_accept}),
+        trial_seed=seed, weights_file=weights.path, max_refits=max_refits,
+        bias_adjustment=s.get("bias_adjustment"),
+        backend="in process" if backend is None or backend.kind == "threads"
+        else backend.label)
 
 
 def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: OutcomeSpec, *,
@@ -314,19 +319,20 @@ REPORT_REFITS = 10
 """Most refits per trial and outcome in the report."""
 
 
-def run_designs(fits: dict[str, Any], table: StudyTable, specs: dict[str, OutcomeSpec],
+def run_designs(fits: Mapping[str, FitResult], table: StudyTable, specs: dict[str, OutcomeSpec],
                 designs: Sequence[TrialDesign], sizes: dict[str, tuple[int, int]] | None = None,
                 *, sims: int = REPORT_SIMS, max_refits: int = REPORT_REFITS,
-                seed: int | None = None) -> list[dict[str, Any]]:
+                seed: int | None = None) -> list[JSONObject]:
     """Every design against every converged fit of an outcome its endpoint covers, for the
     report's section "The trials under way".
 
     A design whose size is not public and not in ``sizes`` gets an entry without numbers
-    (``missing``) instead of a default size. Returns one dict per design and outcome: the
+    (``missing``) instead of a default size. Returns one JSON object per design and
+    outcome (what the report renders, as ``trial.json`` is): the
     :meth:`TrialResult.as_dict`, or ``{"design", "outcome", "label", "missing"}``.
     """
     sizes = {k.casefold(): v for k, v in (sizes or {}).items()}
-    out: list[dict[str, Any]] = []
+    out: list[JSONObject] = []
     for d in designs:
         given = next((sizes[n.casefold()] for n in d.names() if n.casefold() in sizes), None)
         for outcome in d.outcomes:

@@ -38,13 +38,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..certainty.weights import NetBenefitSettings
 from ..families import FAMILIES
 from ..inputs.specs import OutcomeSpec
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 _POINT_UNITS = {"risk_difference", "months"}
 """Absolute measures the weights file values per unit (a percentage point; a month)."""
@@ -99,7 +102,7 @@ class Value:
     scale: ValueScale
     population: float | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         pop = self.population
         return {"units": self.scale.units, "weighting": self.scale.note,
                 "expected_net_benefit_per_patient": self.expected_inb,

@@ -3,19 +3,22 @@ and the report's section "The trials under way" both read :meth:`TrialResult.as_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..draws import pct
+
+if TYPE_CHECKING:
+    from ..outputs import JSONObject
 
 MARTINGALE_Z = 3.0
 """Largest |z| at which the martingale check is read as agreeing (about 1 in 370 by chance)."""
 
 
-def _pm(p: dict[str, Any]) -> str:
+def _pm(p: JSONObject) -> str:
     return f"{pct(p['value'])} (Monte Carlo error ±{100 * p['mcse']:.1f} points)"
 
 
-def headline(d: dict[str, Any]) -> str:
+def headline(d: JSONObject) -> str:
     """One sentence: how likely the trial is to show a benefit."""
     who = d["design"]["id"] if d.get("design") else "A trial"
     return (f"{who} ({d['n_preop']} preop, {d['n_postop']} postop patients) has a "
@@ -24,7 +27,7 @@ def headline(d: dict[str, Any]) -> str:
             "show today (assurance).")
 
 
-def lines(d: dict[str, Any]) -> list[str]:
+def lines(d: JSONObject) -> list[str]:
     """The result as short paragraphs of plain text."""
     out = [headline(d)]
     for p in d["power"]:
