@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..outputs import JSONObject, JSONValue
 
+
 class Level(StrEnum):
     """A GRADE certainty level; its value is the word written in text and JSON."""
 
