@@ -163,7 +163,7 @@ def population_size(patients_per_year: float | None, horizon_months: float | Non
     return float(patients_per_year * horizon_months / 12.0)
 
 
-def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
+def run_trial(fit: FitResult, table: StudyTable, specs: dict[str, OutcomeSpec], *,
               n_preop: int, n_postop: int, size_source: str = "",
               design: TrialDesign | None = None, se: float | None = None,
               success: str | SuccessRule = "p<0.05", sims: int = 2000,
@@ -282,7 +282,7 @@ def run_trial(fit: Any, table: StudyTable, specs: dict[str, OutcomeSpec], *,
         refits_possible=can_refit(spec, setup))
 
 
-def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: int,
+def _provenance(fit: FitResult, table: StudyTable, weights: NetBenefitSettings, seed: int,
                 max_refits: int, backend: Backend | None = None) -> TrialProvenance:
     """The shared provenance block (:func:`srsbayes.provenance.provenance`) of the fit the
     trial is simulated from, with what only a trial analysis adds."""
@@ -301,7 +301,7 @@ def _provenance(fit: Any, table: StudyTable, weights: NetBenefitSettings, seed: 
 
 def trial_outcome(table: StudyTable, specs: dict[str, OutcomeSpec], spec: OutcomeSpec, *,
                   settings: Any = None, bias: Any = None, cache: Any = None,
-                  **kwargs: Any) -> tuple[Any, TrialResult | None]:
+                  **kwargs: Any) -> tuple[FitResult, TrialResult | None]:
     """Fit ``spec`` once (bias-adjusted when ``bias`` is given) and run :func:`run_trial`
     on it; the result is None when the fit failed its convergence gate (no number is
     reported from an unconverged fit)."""
