@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..inputs.question import Question, asked
+
 
 def _ratio_name(scale: str) -> str:
     """"odds ratios" for "log odds ratio" (the ratio of ratios says what it multiplies)."""
     return scale.removeprefix("log ").strip() + "s" if scale.startswith("log ") else scale
 
 
-def tipping_sentence(summary: dict[str, Any]) -> str:
+def tipping_sentence(summary: dict[str, Any], question: Question | None = None) -> str:
     """"The conclusion holds unless the cohorts share a bias exaggerating the benefit by a
     ratio of odds ratios of 1.71 or more ...", or ``""`` when there is no conclusion of
-    benefit to tip (or the fit carries no tipping points)."""
+    benefit to tip (or the fit carries no tipping points); the treatment arm worded as in
+    ``question`` (default: the bundled one)."""
     tp = summary.get("tipping_points")
     if not tp or not tp.get("applies"):
         return ""
@@ -36,7 +39,8 @@ def tipping_sentence(summary: dict[str, Any]) -> str:
               if tp["sd"] <= 0  # the mean alone tips it: no SD is needed
               else f"or a shared bias around {at} whose SD on the log scale exceeds {sd}")
     return (f"P(benefit) stays at or above {dp:g} unless the studies share a bias "
-            f"favouring preop of {size}, {spread} (tipping points; Mathur & VanderWeele 2020)")
+            f"favouring {asked(question).treatment.word} of {size}, {spread} (tipping points; "
+            "Mathur & VanderWeele 2020)")
 
 
 def reverse_bayes_sentence(summary: dict[str, Any]) -> str:
