@@ -349,24 +349,19 @@ def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path,
                          paper_path=paper_path, compare_paper=compare_paper,
                          question=question)
     if compare_paper is None:
-        compare_paper = (is_bundled(table) or pooled_path is not None
+        compare_paper = (is_bundled_table(table) or pooled_path is not None
                          or claims_path is not None)
     if not compare_paper:
         return Inputs(table, specs, outcomes, findings, [], [], compared=False,
                       question=question)
     # the bundled paper's files stand in only for the bundled data (or when forced)
-    stand_in = is_bundled(table) or compare_paper is True
+    stand_in = is_bundled_table(table) or compare_paper is True
     pooled_file = pooled_path or (DEFAULT_POOLED if stand_in else None)
     claims_file = claims_path or (DEFAULT_CLAIMS if stand_in else None)
     return Inputs(table, specs, outcomes, findings,
                   [] if pooled_file is None else read_pooled(pooled_file, specs),
                   [] if claims_file is None else read_claims(claims_file),
                   question=question)
-
-
-def is_bundled(table: StudyTable) -> bool:
-    """Whether ``table`` was read from the bundled data file."""
-    return is_bundled_table(table)
 
 
 def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
@@ -503,7 +498,7 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
                                 fitted=fitted.get(spec.id))
                 for spec in inputs.outcomes]
     table = inputs.table
-    bundled = is_bundled(table)
+    bundled = is_bundled_table(table)
     weights = load_weights()
     benefits = {o.spec.id: o.evidence.benefit for o in outcomes
                 if o.evidence is not None and o.evidence.ok}
