@@ -248,3 +248,26 @@ def test_a_question_defined_only_by_data_words_every_output(tmp_path, run_cli):
     status, audit_text, _ = run_cli(["audit", "--data", str(data), "--models", str(models),
                                      "--question", str(qpath)])
     assert status == 0 and _bundled_words(audit_text) == []
+
+
+def test_trial_sentences_word_the_arms_of_the_question(tmp_path):
+    """The trials' sentences (the ``trial`` command, the report's trials section) name the
+    arms by the question's words; the trial's verdicts and choices keep the data's codes
+    in trial.json and are worded when said."""
+    from srsbayes.trials.wording import _arm_words, headline
+
+    path = tmp_path / "q.toml"
+    path.write_text(DRUG_QUESTION, encoding="utf-8")
+    q = read_question(path)
+    # 90 + 90: the size of the bundled design NCT03741673 (test_trials.py)
+    d = {"design": {"id": "T"}, "n_preop": 90, "n_postop": 90, "label": "Toy event",
+         "assurance": {"value": 0.5, "mcse": 0.01}, "success_rule": {"meaning": "P > 0.95"}}
+    assert headline(d, q) == ("T (90 drug A, 90 drug B patients) has a 50% (Monte Carlo "
+                              "error ±1.0 points) chance of showing a benefit of drug A on "
+                              "toy event (P > 0.95), given what the studies show today "
+                              "(assurance).")
+    assert headline(d).startswith("T (90 preop, 90 postop patients)")
+    assert headline(d).count("benefit of preop SRS on") == 1
+    assert [_arm_words(v, q) for v in ("preop better", "inconclusive", "postop better",
+                                       "postop")] == ["drug A better", "inconclusive",
+                                                      "drug B better", "drug B"]
