@@ -1,10 +1,12 @@
 """The review question as data: title, source paper, the two arms and the topic's terms.
 
 The bundled question (``bundled/question.toml``) is the one srsbayes was built for (preop vs
-postop SRS for a resected brain metastasis); ``audit --question FILE`` and
-``report --question FILE`` read another of the same form. The report's title and subtitle
-and the audit's reference check (:func:`srsbayes.audit.paper.derive_facts`) read it instead
-of writing the question into code. The arm codes are the study table's (``preop`` is the
+postop SRS for a resected brain metastasis); ``audit``, ``report`` and ``certainty``
+``--question FILE`` read another of the same form. The report's title, subtitle and every
+sentence that names an arm (the brief, the bottom line, the outcome sections, the figures,
+the summary-of-findings statements, the trials), and the audit's reference check
+(:func:`srsbayes.audit.paper.derive_facts`) read it instead of writing the question into
+code; :func:`asked` gives the bundled question where none was given. The arm codes are the study table's (``preop`` is the
 treatment, ``postop`` the control: :data:`srsbayes.families.ARMS`); a question names its
 arms' wording, not other codes.
 """
