@@ -6,9 +6,9 @@ postop SRS for a resected brain metastasis); ``audit``, ``report`` and ``certain
 sentence that names an arm (the brief, the bottom line, the outcome sections, the figures,
 the summary-of-findings statements, the trials), and the audit's reference check
 (:func:`srsbayes.audit.paper.derive_facts`) read it instead of writing the question into
-code; :func:`asked` gives the bundled question where none was given. The arm codes are the study table's (``preop`` is the
-treatment, ``postop`` the control: :data:`srsbayes.families.ARMS`); a question names its
-arms' wording, not other codes.
+code; :func:`asked` gives the bundled question where none was given. The arm codes are the
+study table's (``preop`` is the treatment, ``postop`` the control:
+:data:`srsbayes.families.ARMS`); a question names its arms' wording, not other codes.
 """
 
 from __future__ import annotations
