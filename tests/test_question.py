@@ -250,11 +250,11 @@ def test_a_question_defined_only_by_data_words_every_output(tmp_path, run_cli):
     assert status == 0 and _bundled_words(audit_text) == []
 
 
-def test_trial_sentences_word_the_arms_of_the_question(tmp_path):
+def test_trial_sentences_word_the_arms_of_the_question(tmp_path, run_cli):
     """The trials' sentences (the ``trial`` command, the report's trials section) name the
     arms by the question's words; the trial's verdicts and choices keep the data's codes
     in trial.json and are worded when said."""
-    from srsbayes.trials.wording import _arm_words, headline
+    from srsbayes.trials.wording import _arm_words, headline, lines
 
     path = tmp_path / "q.toml"
     path.write_text(DRUG_QUESTION, encoding="utf-8")
@@ -271,3 +271,15 @@ def test_trial_sentences_word_the_arms_of_the_question(tmp_path):
     assert [_arm_words(v, q) for v in ("preop better", "inconclusive", "postop better",
                                        "postop")] == ["drug A better", "inconclusive",
                                                       "drug B better", "drug B"]
+    # every sentence of a simulated trial of the toy outcome (the bundled LMD rows)
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "lmd.toml").write_text(TOY_SPEC, encoding="utf-8")
+    out = tmp_path / "t"
+    status, _, _ = run_cli(["trial", "lmd", "--data", str(_lmd_rows(tmp_path)), "--models",
+                            str(models), "--n-per-arm", "90", "90", "--sims", "200",
+                            "--max-refits", "0", "--out", str(out)])
+    assert status == 0
+    text = "\n".join(lines(json.loads((out / "trial.json").read_text(encoding="utf-8")), q))
+    assert _bundled_words(text) == [] and "preop" not in text and "postop" not in text
+    assert "Today P(drug A better) = " in text and "drug B better in " in text

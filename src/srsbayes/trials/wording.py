@@ -7,6 +7,7 @@ from typing import Any
 
 from ..draws import pct
 from ..inputs.question import Question, asked
+from .assurance import SuccessRule
 
 MARTINGALE_Z = 3.0
 """Largest |z| at which the martingale check is read as agreeing (about 1 in 370 by chance)."""
@@ -30,23 +31,26 @@ def headline(d: dict[str, Any], question: Question | None = None) -> str:
     ``question``; default: the bundled one)."""
     t, c = asked(question).treatment, asked(question).control
     who = d["design"]["id"] if d.get("design") else "A trial"
+    r = d["success_rule"]  # its "meaning" names the bundled arm: worded here again
+    rule = (SuccessRule(r["kind"], r["level"], r.get("text", "")).describe(t.word)
+            if "kind" in r else r["meaning"])
     return (f"{who} ({d['n_preop']} {t.word}, {d['n_postop']} {c.word} patients) has a "
             f"{_pm(d['assurance'])} chance of showing a benefit of {t.short} on "
-            f"{d['label'].lower()} ({d['success_rule']['meaning']}), given what the studies "
+            f"{d['label'].lower()} ({rule}), given what the studies "
             "show today (assurance).")
 
 
 def lines(d: dict[str, Any], question: Question | None = None) -> list[str]:
     """The result as short paragraphs of plain text."""
     q_ = asked(question)
-    t, c = q_.treatment, q_.control
+    tr, co = q_.treatment.word, q_.control.word
     out = [headline(d, q_)]
     for p in d["power"]:
         if p["power"] is None:
             out.append(f"Power at the {p['at']}: not available ({p['note']}).")
         else:
             risk = ("" if p["control_risk"] is None
-                    else f", {c.word} risk {100 * p['control_risk']:.1f}%")
+                    else f", {co} risk {100 * p['control_risk']:.1f}%")
             out.append(f"Power if the true effect were the {p['at'].replace('_', ' ')} "
                        f"({p['shown']:.3g}{risk}): "
                        f"{_pm(p['power'])}.")
@@ -54,13 +58,13 @@ def lines(d: dict[str, Any], question: Question | None = None) -> list[str]:
     q = post["p_benefit_quantiles"]
     v = post["verdicts"]
     out.append(
-        f"Today P({t.word} better) = {pct(today['p_benefit'])} "
+        f"Today P({tr} better) = {pct(today['p_benefit'])} "
         f"({_arm_words(today['verdict'], q_)} at the "
         f"decision probability {today['decision_probability']:g}). Once the trial is added to "
         f"the meta-analysis it would lie between {pct(q['0.05'])} and {pct(q['0.95'])} in 90% "
-        f"of the simulated trials (median {pct(q['0.5'])}); the reading would be {t.word} "
+        f"of the simulated trials (median {pct(q['0.5'])}); the reading would be {tr} "
         f"better in {pct(v['preop better'])}, inconclusive in {pct(v['inconclusive'])} and "
-        f"{c.word} better in {pct(v['postop better'])} of them: the trial changes today's "
+        f"{co} better in {pct(v['postop better'])} of them: the trial changes today's "
         "reading with "
         f"probability {pct(post['p_verdict_changes'])}.")
     for t in post["thresholds"]:
@@ -72,7 +76,7 @@ def lines(d: dict[str, Any], question: Question | None = None) -> list[str]:
     # the preposterior mean must equal today's P (a martingale); say the check's result, not
     # the theory: with few simulations the MCSE of a mean of near-1 probabilities is unstable
     agree = abs(m["z"]) <= MARTINGALE_Z
-    out.append(f"Check: the mean post-trial P({t.word} better), {m['mean_post_trial']:.4f}, "
+    out.append(f"Check: the mean post-trial P({tr} better), {m['mean_post_trial']:.4f}, "
                + (f"equals today's {m['today']:.4f} within Monte Carlo error ({m['z']:+.1f} "
                   "MCSE), as it must." if agree else
                   f"differs from today's {m['today']:.4f} by {m['z']:+.1f} MCSE; it must agree "
