@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,161 @@ def test_report_on_a_toy_question(tmp_path, specs):
         assert "the word fixture" in page
         assert BUNDLED_TITLE not in page and "Moghadam" not in page
     assert f"--question {TOY}" in report.reproduce
+
+
+# A question whose arms share no word with the bundled one: every sentence that names an arm
+# must take it from here. The optional keys (ask, comparison, comparison_short, word) are
+# left out, so their defaults are what the outputs show.
+DRUG_QUESTION = """\
+title = "Drug A against drug B: a toy question"
+source = "none: a toy question of tests/test_question.py"
+
+[arms.preop]
+label = "drug A"
+short = "drug A"
+
+[arms.postop]
+label = "drug B"
+short = "drug B"
+
+[topic]
+terms = ["drug"]
+words = "drug"
+"""
+# The toy outcome's spec: the bundled LMD spec's model (family, priors, threshold) with
+# wording of its own, so that nothing of the bundled question enters through the spec.
+TOY_SPEC = """\
+id = "lmd"
+label = "Toy event"
+family = "binomial"
+event = "the toy event"
+benefit = "lower"
+decision_probability = 0.95
+
+[[thresholds]]
+measure = "risk_difference"
+threshold = 5
+rationale = "the bundled LMD spec's threshold"
+
+[priors.effect]
+dist = "normal(0, 1.5)"
+rationale = "the bundled LMD spec's effect prior"
+
+[priors.tau]
+dist = "halfnormal(0.5)"
+rationale = "the bundled LMD spec's heterogeneity prior"
+
+[priors.baseline]
+dist = "normal(0, 2.5)"
+rationale = "the bundled LMD spec's baseline prior"
+"""
+BUNDLED_WORDS = re.compile(r"preoperative|postoperative|\bSRS\b|brain|radiosurg|metastas",
+                           re.IGNORECASE)
+"""The bundled question's wording (``SRS`` as a word: ``srsbayes`` is the tool's name). The
+arm codes ``preop``/``postop`` are the data format's and still show where outputs name data
+rows or the fit's baseline ("at a postop risk of 12.5%": the families word it)."""
+
+
+def _bundled_words(text: str) -> list[str]:
+    return BUNDLED_WORDS.findall(text)
+
+
+def test_the_arms_wording_defaults_from_label_and_short(tmp_path):
+    path = tmp_path / "q.toml"
+    path.write_text(DRUG_QUESTION, encoding="utf-8")
+    q = read_question(path)
+    assert (q.treatment.word, q.control.word) == ("drug A", "drug B")
+    assert q.ask == "Does drug A give better outcomes than drug B?"
+    assert (q.comparison, q.comparison_short) == ("drug A vs drug B", "drug A vs drug B")
+    b = bundled_question()
+    assert (b.treatment.word, b.control.word) == ("preop", "postop")
+    assert (b.comparison, b.comparison_short) == ("preoperative vs postoperative SRS",
+                                                  "preop vs postop SRS")
+
+
+def test_a_question_defined_only_by_data_words_every_output(tmp_path, run_cli):
+    """The report (its pages with the figures' alt texts, the results table), the
+    certainty command and the audit, for data, spec and question of this test only: no
+    bundled wording anywhere, the toy question's arms wherever an arm is named."""
+    from srsbayes.certainty.formatting import format_text
+    from srsbayes.inputs.specs import load_specs
+    from srsbayes.report.build import write_report
+
+    qpath = tmp_path / "drugs.toml"
+    qpath.write_text(DRUG_QUESTION, encoding="utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "lmd.toml").write_text(TOY_SPEC, encoding="utf-8")
+    specs = load_specs(models)
+    data = _lmd_rows(tmp_path)
+    question = read_question(qpath)
+    out = tmp_path / "report"
+    report = write_report(read_table(data, specs), specs, out,
+                          settings=FitSettings(draws=500, tune=1000), sweep=False,
+                          question=question)
+    assert report.exit_status == 0
+    pages = {name: (out / name).read_text(encoding="utf-8")
+             for name in ("index.md", "index.html", "results_table.md")}
+    pages["certainty text"] = format_text(report.certainty, question)
+    for name, text in pages.items():
+        assert _bundled_words(text) == [], name
+    md = pages["index.md"]
+    assert "**Question.** Does drug A give better outcomes than drug B?" in md
+    assert "*Summary of findings: drug A vs drug B*" in md
+    assert "probability that drug A lowers the risk of the toy event" in md
+    assert "compared with drug B" in md
+    assert "| P(drug A is better) — pooled effect |" in md
+    assert "The evidence is very uncertain about the effect of drug A on toy event " \
+           "compared with drug B." in md
+    assert "| P(drug A better) |" in md  # the brief's column
+    assert "pooled effect, drug A vs drug B (95% CrI)" in pages["results_table.md"]
+    assert "drug B 12.5 vs drug A" in pages["certainty text"]  # the SoF's absolute effect
+
+    # the certainty command fits again (its own seed and settings) and words the same way
+    status, out_text, _ = run_cli(["certainty", "--data", str(data), "--models", str(models),
+                                   "--question", str(qpath), "--out", str(tmp_path / "c")])
+    assert status == 0
+    assert _bundled_words(out_text) == []
+    assert out_text.startswith("Summary of findings: drug A vs drug B\n")
+    assert "effect of drug A on toy event compared with drug B." in out_text
+    certainty_json = (tmp_path / "c" / "certainty.json").read_text(encoding="utf-8")
+    assert _bundled_words(certainty_json) == []
+
+    status, audit_text, _ = run_cli(["audit", "--data", str(data), "--models", str(models),
+                                     "--question", str(qpath)])
+    assert status == 0 and _bundled_words(audit_text) == []
+
+
+def test_trial_sentences_word_the_arms_of_the_question(tmp_path, run_cli):
+    """The trials' sentences (the ``trial`` command, the report's trials section) name the
+    arms by the question's words; the trial's verdicts and choices keep the data's codes
+    in trial.json and are worded when said."""
+    from srsbayes.trials.wording import _arm_words, headline, lines
+
+    path = tmp_path / "q.toml"
+    path.write_text(DRUG_QUESTION, encoding="utf-8")
+    q = read_question(path)
+    # 90 + 90: the size of the bundled design NCT03741673 (test_trials.py)
+    d = {"design": {"id": "T"}, "n_preop": 90, "n_postop": 90, "label": "Toy event",
+         "assurance": {"value": 0.5, "mcse": 0.01}, "success_rule": {"meaning": "P > 0.95"}}
+    assert headline(d, q) == ("T (90 drug A, 90 drug B patients) has a 50% (Monte Carlo "
+                              "error ±1.0 points) chance of showing a benefit of drug A on "
+                              "toy event (P > 0.95), given what the studies show today "
+                              "(assurance).")
+    assert headline(d).startswith("T (90 preop, 90 postop patients)")
+    assert headline(d).count("benefit of preop SRS on") == 1
+    assert [_arm_words(v, q) for v in ("preop better", "inconclusive", "postop better",
+                                       "postop")] == ["drug A better", "inconclusive",
+                                                      "drug B better", "drug B"]
+    # every sentence of a simulated trial of the toy outcome (the bundled LMD rows)
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "lmd.toml").write_text(TOY_SPEC, encoding="utf-8")
+    out = tmp_path / "t"
+    status, _, _ = run_cli(["trial", "lmd", "--data", str(_lmd_rows(tmp_path)), "--models",
+                            str(models), "--n-per-arm", "90", "90", "--sims", "200",
+                            "--max-refits", "0", "--out", str(out)])
+    assert status == 0
+    text = "\n".join(lines(json.loads((out / "trial.json").read_text(encoding="utf-8")), q))
+    assert _bundled_words(text) == [] and "preop" not in text and "postop" not in text
+    assert "Today P(drug A better) = " in text and "drug B better in " in text

@@ -130,13 +130,15 @@ def test_threshold_wording_follows_the_measure():
 ])
 def test_methods_state_the_retry_the_gate_runs(settings, tuning):
     """The methods text is read from ``FitSettings.retry``, for both kinds of failure."""
+    from srsbayes.inputs.question import bundled_question
     from srsbayes.report.sections.methods import _sampler_paragraph
 
-    class Stub:  # _sampler_paragraph reads only the settings
+    class Stub:  # _sampler_paragraph reads only the settings and the question's arm
         pass
 
     stub = Stub()
     stub.settings = settings
+    stub.the_question = bundled_question()
     text = _sampler_paragraph(stub).content
     assert (f"rerun once with target acceptance {settings.retry().target_accept}, {tuning} "
             f"and, if R-hat or an ESS failed, {2 * settings.chains} chains of "

@@ -14,6 +14,18 @@ BUNDLED = Path(__file__).resolve().parent / "bundled"
 """The bundled data (``data/``) and outcome specs (``models/``)."""
 BUNDLED_DATA = BUNDLED / "data"
 BUNDLED_MODELS = BUNDLED / "models"
+BUNDLED_STUDIES = BUNDLED_DATA / "studies.csv"
+"""The bundled study table (``srsbayes.inputs.data.DEFAULT_DATA``)."""
+
+
+def is_bundled_data(path: Path | str) -> bool:
+    """Whether ``path`` is the bundled ``studies.csv``: the data the bundled paper's pooled
+    rows, claims and text describe (a user's own studies never are), whose outputs go to
+    ``reports/`` itself. The one place this is decided."""
+    try:
+        return Path(path).resolve() == BUNDLED_STUDIES.resolve() and BUNDLED_STUDIES.is_file()
+    except OSError:
+        return False
 
 
 def default_models_dir() -> Path:
@@ -44,6 +56,6 @@ def default_out(*parts: str, data: Path | str | None = None) -> Path:
     """``./reports/<parts>`` under the current working directory for the bundled data;
     ``./reports/<data file's stem>/<parts>`` for any other ``data``, so that analysing one's
     own studies never overwrites the bundled report's outputs."""
-    if data is not None and Path(data).resolve() != (BUNDLED_DATA / "studies.csv").resolve():
+    if data is not None and not is_bundled_data(data):
         return Path.cwd().joinpath("reports", Path(data).stem, *parts)
     return Path.cwd().joinpath("reports", *parts)

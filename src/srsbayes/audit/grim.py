@@ -15,7 +15,7 @@ from fractions import Fraction
 from ..written import half_unit
 from .cells import count_rows, raw_cells
 from .findings import Finding
-from .numbers import decimals_word, exact, is_missing, matches, num, pct
+from .numbers import decimals_word, exact, fixed, is_missing, matches, short
 from .registry import AuditInputs
 
 
@@ -118,17 +118,17 @@ def _row_detail(g: Grim, shown: str) -> tuple[str, str, dict[str, int]]:
     n = g.n
     if not g.testable:
         return "info", (f"{shown}% of {n}: not testable at {decimals_word(g.decimals)} "
-                        f"(100/n = {pct(Fraction(100, n), 3)} is finer than the reporting "
+                        f"(100/n = {fixed(Fraction(100, n), 3)} is finer than the reporting "
                         "unit)"), {}
     if g.consistent:
         half = abs(g.error) == half_unit(g.decimals)
-        return "info", (f"{shown}% of {n}: k={g.k} gives {pct(g.k_percent)}%"
+        return "info", (f"{shown}% of {n}: k={g.k} gives {fixed(g.k_percent)}%"
                         + (" — exactly halfway, reproduces it if rounded "
                            f"{'down' if g.error > 0 else 'up'} (accepted)" if half
                            else f", rounding error {float(g.error):+.2f}: consistent")), {}
     lo = min(math.floor(g.percent * n / 100), n)
     hi = min(lo + 1, n)
-    sides = ", ".join(f"k={k} gives {pct(Fraction(100 * k, n))}%"
+    sides = ", ".join(f"k={k} gives {fixed(Fraction(100 * k, n))}%"
                       for k in dict.fromkeys((lo, hi)))
     return "warning", (f"{shown}% of {n}: no whole count reproduces it at "
                        f"{decimals_word(g.decimals)} ({sides}); the nearest, k={g.k}, implies "
@@ -155,7 +155,7 @@ def check_grim(inputs: AuditInputs) -> list[Finding]:
         text = raw.get(row) or rec["percent"]
         g = grim(text, n)
         expected += grim_pass_rate(n, g.decimals)
-        shown = text if isinstance(text, str) else num(g.percent)
+        shown = text if isinstance(text, str) else short(g.percent)
         sev, detail, extra = _row_detail(g, shown)
         values = {"percent": g.percent, "n": n, "decimals": g.decimals, "k": g.k,
                   "k_percent": g.k_percent, "error": g.error, "consistent": g.consistent,

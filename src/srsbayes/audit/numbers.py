@@ -13,7 +13,7 @@ from typing import Any
 # numbers as written (exact values, decimals, the rounding rule) are the ground floor's
 from ..written import exact, matches
 
-__all__ = ["decimals_word", "exact", "is_missing", "matches", "num", "pct"]
+__all__ = ["decimals_word", "exact", "fixed", "is_missing", "matches", "short"]
 
 
 def is_missing(x: Any) -> bool:
@@ -26,11 +26,11 @@ def decimals_word(d: int) -> str:
     return f"{d} decimal{'' if d == 1 else 's'}"
 
 
-def pct(x: Fraction | float, d: int = 2) -> str:
-    """Fixed decimals: ``pct(Fraction(35, 4)) == "8.75"``."""
+def fixed(x: Fraction | float, d: int = 2) -> str:
+    """Fixed decimals: ``fixed(Fraction(35, 4)) == "8.75"``."""
     return f"{float(x):.{d}f}"
 
 
-def num(x: Fraction | float) -> str:
+def short(x: Fraction | float) -> str:
     """Short form of an exact number: 3.5, 16.25, 16.18 (at most 2 decimals)."""
     return f"{round(float(x), 2):g}"

@@ -26,7 +26,7 @@ from ..families import ARMS, FAMILIES, FamilyInfo
 from ..inputs.specs import OutcomeSpec
 from .cells import StudyRecord, study_records
 from .findings import Finding, FindingValue
-from .numbers import decimals_word, exact, is_missing, matches, num, pct
+from .numbers import decimals_word, exact, fixed, is_missing, matches, short
 from .registry import AuditInputs
 from .sources import PooledRow
 
@@ -211,22 +211,22 @@ def check_pooled_mean(inputs: AuditInputs) -> list[Finding]:
 
 def _pooled_mean(pr: PooledRow, recs: list[StudyRecord], info: FamilyInfo) -> Finding:
     where, k = (None, pr.outcome, pr.arm), len(recs)
-    rep = f"{num(pr.value)}{info.audit_unit}"
+    rep = f"{short(pr.value)}{info.audit_unit}"
     vals = [_study_value(r, info) for r in recs]
     mean = sum(vals, Fraction(0)) / k
-    listing = ", ".join(num(v) for v in vals)
+    listing = ", ".join(short(v) for v in vals)
     same = matches(mean, pr.value, pr.decimals)
     values: dict[str, FindingValue] = {"reported": pr.value, "unweighted_mean": mean,
                                        "decimals": pr.decimals, "matches": same}
     if same:
         return Finding(*where, "pooled_mean", "warning",
                        f"reported pooled {rep} is the unweighted mean of the {k} study "
-                       f"{info.audit_kind} ({listing} → {num(mean)}) at "
+                       f"{info.audit_kind} ({listing} → {short(mean)}) at "
                        f"{decimals_word(pr.decimals)}: it ignores study size and is not the "
                        "random-effects estimate the Methods describe", pr.row, values)
     return Finding(*where, "pooled_mean", "info",
                    f"reported pooled {rep} differs from the unweighted mean of the {k} study "
-                   f"{info.audit_kind} ({listing} → {num(mean)})", pr.row, values)
+                   f"{info.audit_kind} ({listing} → {short(mean)})", pr.row, values)
 
 
 def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
@@ -234,7 +234,7 @@ def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
     n-weighted mean of the study values (a benchmark only, for medians)."""
     found: list[Finding] = []
     for pr, recs, info, where in _pooled_pairs(inputs):
-        rep = f"{num(pr.value)}{info.audit_unit}"
+        rep = f"{short(pr.value)}{info.audit_unit}"
         n_sum = int(sum(int(r["n"]) for r in recs))
         if info.count_data:
             ev = int(sum(int(r["events"]) for r in recs))
@@ -242,14 +242,14 @@ def check_pooled_weighted(inputs: AuditInputs) -> list[Finding]:
             rules = {r.get("events_rule", "") for r in recs}
             how = " (nearest counts to the percentages)" if "nearest count to percent" in rules \
                 else ""
-            text = (f"n-weighted pooled proportion {ev}/{n_sum}{how} = {pct(est)}% vs "
+            text = (f"n-weighted pooled proportion {ev}/{n_sum}{how} = {fixed(est)}% vs "
                     f"reported {rep}")
             values: dict[str, FindingValue] = {"events": ev, "n": n_sum, "weighted": est}
         else:
             est = sum((_study_value(r, info) * int(r["n"]) for r in recs), Fraction(0)) / n_sum
             kind = info.audit_kind
             text = (f"n-weighted mean of study {kind} (a benchmark only: a mean of {kind} is "
-                    f"not a pooled {kind.removesuffix('s')}) {pct(est)}{info.audit_unit} vs "
+                    f"not a pooled {kind.removesuffix('s')}) {fixed(est)}{info.audit_unit} vs "
                     f"reported {rep}")
             values = {"n": n_sum, "weighted": est}
         same = matches(est, pr.value, pr.decimals)
@@ -290,7 +290,7 @@ def _pooled_follow_up(pr: PooledRow, recs: list[StudyRecord], where: tuple) -> F
                        "the paper reports no pooled follow-up for this outcome", pr.row)
     if not fus:
         return Finding(*where, "pooled_follow_up", "info",
-                       f"reported pooled follow-up {num(pr.follow_up)} months; the study rows "
+                       f"reported pooled follow-up {short(pr.follow_up)} months; the study rows "
                        "have none to compare", pr.row)
     summaries = {
         "mean": sum((f for f, _ in fus), Fraction(0)) / len(fus),
@@ -299,11 +299,11 @@ def _pooled_follow_up(pr: PooledRow, recs: list[StudyRecord], where: tuple) -> F
     }
     lo, hi = min(f for f, _ in fus), max(f for f, _ in fus)
     hits = [k for k, v in summaries.items() if matches(v, pr.follow_up, pr.follow_up_decimals)]
-    listing = ", ".join(num(f) for f, _ in fus)
-    desc = ", ".join(f"{k.replace('_', ' ')} {num(v)}" for k, v in summaries.items())
+    listing = ", ".join(short(f) for f, _ in fus)
+    desc = ", ".join(f"{k.replace('_', ' ')} {short(v)}" for k, v in summaries.items())
     values: dict[str, FindingValue] = {"reported": pr.follow_up, **summaries,
                                        "midrange": (lo + hi) / 2, "matches": hits}
-    rep = f"reported pooled follow-up {num(pr.follow_up)} months"
+    rep = f"reported pooled follow-up {short(pr.follow_up)} months"
     if hits:
         return Finding(*where, "pooled_follow_up", "info",
                        f"{rep} matches the {' and '.join(hits)} of the study follow-ups "
@@ -312,7 +312,7 @@ def _pooled_follow_up(pr: PooledRow, recs: list[StudyRecord], where: tuple) -> F
         # (shortest + longest) / 2 ignores every study in between and every study's size
         values["matches"] = ["midrange"]
         return Finding(*where, "pooled_follow_up", "warning",
-                       f"{rep} is the midrange of {num(lo)} and {num(hi)} months, halfway "
+                       f"{rep} is the midrange of {short(lo)} and {short(hi)} months, halfway "
                        "between the shortest and the longest study follow-up, not a summary "
                        f"of the patients' follow-up ({listing}: {desc})", pr.row, values)
     return Finding(*where, "pooled_follow_up", "warning",
@@ -366,8 +366,8 @@ def _reduction(claimed: Fraction, outcome: str, quote: str, line: int,
                        f"cannot recompute \"{quote}\": no usable pooled rows", line)
     from_rows = 100 * (1 - pre.value / post.value)
     values: dict[str, FindingValue] = {"claimed": claimed, "from_pooled_rows": from_rows}
-    text = (f"\"{quote}\": from the pooled rows 1 - {num(pre.value)}/{num(post.value)} = "
-            f"{pct(from_rows, 1)}%")
+    text = (f"\"{quote}\": from the pooled rows 1 - {short(pre.value)}/{short(post.value)} = "
+            f"{fixed(from_rows, 1)}%")
     rows = frame[frame["outcome"] == outcome]
     arms = {a: rows[rows["arm"] == a] for a in ARMS}
     if all(not r.empty for r in arms.values()):
@@ -385,5 +385,5 @@ def _reduction(claimed: Fraction, outcome: str, quote: str, line: int,
     close = all(abs(float(v) - float(claimed)) <= 1 for k, v in values.items()
                 if k in ("from_pooled_rows", "from_counts"))
     values["reproduced"] = close
-    text += f" — claim of {num(claimed)}% {'reproduced' if close else 'NOT reproduced'}"
+    text += f" — claim of {short(claimed)}% {'reproduced' if close else 'NOT reproduced'}"
     return Finding(*where, "claim", "info" if close else "warning", text, line, values)

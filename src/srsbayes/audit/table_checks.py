@@ -18,7 +18,7 @@ from ..families import ARMS, FAMILIES, FamilyInfo, get_family
 from ..inputs.data import outcome_table
 from .cells import count_rows, raw_cells
 from .findings import Finding
-from .numbers import exact, is_missing, matches, num, pct
+from .numbers import exact, fixed, is_missing, matches, short
 from .registry import AuditInputs
 
 FOLLOW_UP_RATIO = 1.5
@@ -52,8 +52,8 @@ def check_events(inputs: AuditInputs) -> list[Finding]:
         implied = Fraction(100 * int(ev), int(n))
         if not matches(implied, p, d):  # the GRIM rule (srsbayes.written)
             found.append(Finding(*where, "events", "error",
-                                 f"{int(ev)} events of {int(n)} is {pct(implied)}%, which does "
-                                 f"not round to the reported {num(p)}%", row,
+                                 f"{int(ev)} events of {int(n)} is {fixed(implied)}%, which does "
+                                 f"not round to the reported {short(p)}%", row,
                                  {"events": int(ev), "n": int(n), "percent": p,
                                   "implied_percent": implied}))
     if not found and rows:
@@ -160,20 +160,20 @@ def _follow_up_spread(fu: pd.DataFrame, outcome: str, info: FamilyInfo) -> Findi
     """How far apart the follow-ups of one outcome's rows are, and why it matters."""
     lo, hi = float(fu["follow_up_months"].min()), float(fu["follow_up_months"].max())
     per = fu.groupby("study", sort=False)["follow_up_months"].agg(
-        lambda s: "/".join(num(v) for v in dict.fromkeys(s)))
+        lambda s: "/".join(short(v) for v in dict.fromkeys(s)))
     listing = ", ".join(f"{s} {v}" for s, v in per.items())
     values = {"min_months": lo, "max_months": hi, "ratio": hi / lo}
     if hi < FOLLOW_UP_RATIO * lo:
         return Finding(None, outcome, None, "follow_up", "info",
-                       f"follow-up {num(lo)}-{num(hi)} months ({listing})", values=values)
+                       f"follow-up {short(lo)}-{short(hi)} months ({listing})", values=values)
     if info.count_data:
-        why = (f"cumulative incidences at {num(lo)} and {num(hi)} months are not "
+        why = (f"cumulative incidences at {short(lo)} and {short(hi)} months are not "
                "comparable, and pooling them mixes time horizons")
     else:
-        why = (f"{info.audit_kind} from cohorts followed {num(lo)} vs {num(hi)} "
+        why = (f"{info.audit_kind} from cohorts followed {short(lo)} vs {short(hi)} "
                "months differ in maturity")
     return Finding(None, outcome, None, "follow_up", "warning",
-                   f"follow-up {num(lo)}-{num(hi)} months ({listing}): the longest is "
+                   f"follow-up {short(lo)}-{short(hi)} months ({listing}): the longest is "
                    f"{hi / lo:.1f}× the shortest; {why}", values=values)
 
 

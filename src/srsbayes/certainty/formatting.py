@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..draws import directional, pct
+from ..inputs.question import Question, asked
 from .net_benefit import NetBenefit
 from .run import CertaintyReport
 from .sof import AbsoluteEffect, SoFRow
@@ -19,14 +20,16 @@ def effect_words(unit: str) -> tuple[str, str, str]:
     return "more", "fewer", f" {unit}"
 
 
-def absolute_text(a: AbsoluteEffect) -> str:
+def absolute_text(a: AbsoluteEffect, question: Question | None = None) -> str:
     """E.g. ``8.3 fewer per 100 patients (95% CrI 3.4 to 10.8 fewer): postop 12.5 vs preop
     4.2, at the pooled postop risk of the 4 studies (...)`` — the digits of the bottom line
-    and the imprecision reason (:func:`srsbayes.draws.directional`, one decimal)."""
+    and the imprecision reason (:func:`srsbayes.draws.directional`, one decimal); the arms
+    worded as in ``question`` (default: the bundled one)."""
     more, fewer, suffix = effect_words(a.unit)
     d = a.difference
+    t, c = asked(question).treatment.word, asked(question).control.word
     return (directional(d.median, *d.ci95, more, fewer, unit=suffix)
-            + f": postop {a.control:.1f} vs preop {a.intervention.median:.1f}, "
+            + f": {c} {a.control:.1f} vs {t} {a.intervention.median:.1f}, "
             f"at the {a.baseline.label}")
 
 
@@ -39,7 +42,7 @@ def new_population_text(r: SoFRow) -> str:
     return directional(d.median, *d.ci95, more, fewer, unit=suffix)
 
 
-def row_text(r: SoFRow) -> list[str]:
+def row_text(r: SoFRow, question: Question | None = None) -> list[str]:
     """The lines of one outcome."""
     c = r.certainty
     head = f"{r.label} ({r.n_studies} studies, {r.n_patients} patients)"
@@ -50,8 +53,8 @@ def row_text(r: SoFRow) -> list[str]:
                    f"(95% CrI {_interval(*r.relative.ci95)})"]
     if r.pooled_note:  # e.g. hazard ratios pooled as odds ratios
         lines.append(f"  pooled: {r.pooled_note}")
-    lines += [f"  absolute (primary): {absolute_text(a)}" for a in r.absolute[:1]]
-    lines += [f"  absolute: {absolute_text(a)}" for a in r.absolute[1:]]
+    lines += [f"  absolute (primary): {absolute_text(a, question)}" for a in r.absolute[:1]]
+    lines += [f"  absolute: {absolute_text(a, question)}" for a in r.absolute[1:]]
     if r.new_population is not None:
         lines.append(f"  absolute (secondary): {new_population_text(r)}, for "
                      f"{r.new_population_conditional_on}")
@@ -68,7 +71,7 @@ def row_text(r: SoFRow) -> list[str]:
     return lines
 
 
-def net_text(nb: NetBenefit) -> list[str]:
+def net_text(nb: NetBenefit, question: Question | None = None) -> list[str]:
     """The lines of the net clinical benefit."""
     if not nb.available:
         return ["Net clinical benefit: " + nb.note]
@@ -79,7 +82,8 @@ def net_text(nb: NetBenefit) -> list[str]:
     weights = ", ".join(f"{k}{' without ' + '/'.join(nested[k]) if k in nested else ''} {w:g}"
                         for k, w in (nb.weights or {}).items())
     lines = [
-        "Net clinical benefit (preop vs postop)",
+        f"Net clinical benefit ({asked(question).treatment.word} vs "
+        f"{asked(question).control.word})",
         f"  P({crit}) = {pct(nb.p_all_criteria or 0.0)} (outcomes independent)",
         f"  weighted net benefit ({weights}): {nb.net.median:.1f} {nb.unit} "
         f"(95% CrI {_interval(*nb.net.ci95, '.1f')}); P(> 0) = {pct(nb.p_net_positive)}: "
@@ -95,10 +99,11 @@ def net_text(nb: NetBenefit) -> list[str]:
     return lines
 
 
-def format_text(report: CertaintyReport) -> str:
-    """The whole report as text: SoF rows, then the net benefit."""
-    lines = ["Summary of findings: preoperative vs postoperative SRS", ""]
+def format_text(report: CertaintyReport, question: Question | None = None) -> str:
+    """The whole report as text: SoF rows, then the net benefit (the arms worded as in
+    ``question``; default: the bundled one)."""
+    lines = [f"Summary of findings: {asked(question).comparison}", ""]
     for r in report.rows:
-        lines += [*row_text(r), ""]
-    lines += net_text(report.net_benefit)
+        lines += [*row_text(r, question), ""]
+    lines += net_text(report.net_benefit, question)
     return "\n".join(lines)

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..audit.findings import Finding
 from ..families import FAMILIES, measure_info
+from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from .evidence import OutcomeEvidence, primary_absolute
 from .imprecision import information_size, rate_imprecision
@@ -152,7 +153,8 @@ def _information_size(ev: OutcomeEvidence):
     return information_size(ev.n_patients, float(events.sum()), ev.baseline.value)
 
 
-def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
+def rate_outcome(ev: OutcomeEvidence, findings: list[Finding],
+                 question: Question | None = None) -> Certainty:
     """Rate the certainty of one outcome's evidence.
 
     Parameters
@@ -161,6 +163,9 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
         The outcome's evidence (:func:`srsbayes.certainty.evidence.from_fit`).
     findings
         The source audit's findings (:func:`srsbayes.audit.run_audit`).
+    question
+        The review question whose arms the tipping sentence names (default: the bundled
+        one).
 
     Returns
     -------
@@ -199,14 +204,15 @@ def rate_outcome(ev: OutcomeEvidence, findings: list[Finding]) -> Certainty:
     domains.append(rate_large_effect(tuple(s["effect"]["ci95"]),
                                      FAMILIES[spec.family].measure_abbrev, eligible))
     level = final_level(start, [d.change for d in domains])
-    return Certainty(spec.id, level, start, why, tuple(domains), tolerance=tolerance(s))
+    return Certainty(spec.id, level, start, why, tuple(domains),
+                     tolerance=tolerance(s, question))
 
 
-def tolerance(summary: JSONObject) -> Tolerance | None:
+def tolerance(summary: JSONObject, question: Question | None = None) -> Tolerance | None:
     """The fit's tipping points and reverse-Bayes prior, with their sentences."""
     if "tipping_points" not in summary:
         return None
     return Tolerance(tipping_points=summary["tipping_points"],
                      reverse_bayes=summary.get("reverse_bayes"),
-                     tipping_text=tipping_sentence(summary),
+                     tipping_text=tipping_sentence(summary, question),
                      reverse_bayes_text=reverse_bayes_sentence(summary))

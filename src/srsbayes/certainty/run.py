@@ -25,6 +25,7 @@ from .weights import NetBenefitSettings
 if TYPE_CHECKING:
     from ..inference.fitting import FitSettings, ModelCache
     from ..inputs.data import StudyTable
+    from ..inputs.question import Question
     from ..inputs.specs import OutcomeSpec
 
 REFERENCES = (
@@ -69,7 +70,7 @@ class CertaintyReport:
 
 def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
            settings: NetBenefitSettings, *, stated: dict[str | None, list[float]] | None = None,
-           seed: int = DEFAULT_SEED) -> CertaintyReport:
+           seed: int = DEFAULT_SEED, question: Question | None = None) -> CertaintyReport:
     """Rate every outcome, build its SoF row and the net benefit across outcomes.
 
     Parameters
@@ -84,8 +85,11 @@ def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
         Stated baseline risks: outcome id (or ``None`` for every binary outcome) -> risks.
     seed
         Seed of the net benefit's pairing shuffle.
+    question
+        The review question whose arms the statements name (default: the bundled one).
     """
-    rows = tuple(sof_row(ev, rate_outcome(ev, findings), baselines_for(ev, stated or {}))
+    rows = tuple(sof_row(ev, rate_outcome(ev, findings, question),
+                         baselines_for(ev, stated or {}), question)
                  for ev in evidence)
     benefits = {ev.spec.id: ev.benefit for ev in evidence if ev.ok}
     return CertaintyReport(rows, net_benefit(benefits, settings, seed), settings.path)

@@ -28,6 +28,7 @@ import numpy as np
 from ..families import FAMILIES, get_family, measure_info
 from ..families.contrast import pooled_note
 from ..inference.summaries import DrawStats
+from ..inputs.question import Question, asked
 from ..inputs.specs import OutcomeSpec
 from .evidence import Baseline, OutcomeEvidence, primary_absolute
 from .grade import Certainty
@@ -171,15 +172,18 @@ NO_BASELINE = ("not estimable from contrasts: published estimates give no baseli
 """The absolute-effects cell of an outcome whose family has no baseline model."""
 
 
-def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]) -> SoFRow:
-    """The SoF row of one outcome (no effect columns when its fit failed its gate)."""
+def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline],
+            question: Question | None = None) -> SoFRow:
+    """The SoF row of one outcome (no effect columns when its fit failed its gate); its
+    statement and new-population wording name the arms of ``question`` (default: the
+    bundled one)."""
     info = measure_info(ev.spec.family, ev.spec.measure)
     label = running_text(ev.spec.label)
     note = "" if "baseline" in info.slots or baselines else NO_BASELINE
     if not ev.ok:
         return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev, None, (),
                       len(ev.studies), ev.n_patients, certainty,
-                      plain_language(None, 0, label), note)
+                      plain_language(None, 0, label, question), note)
     absolute = tuple(absolute_at(ev, b) for b in baselines)
     fam = get_family(ev.spec.family)
     measure = FAMILIES[ev.spec.family].absolute_measure
@@ -189,17 +193,21 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
     return SoFRow(ev.spec.id, ev.spec.label, info.measure_abbrev,
                   DrawStats.of(info.shown(ev.log_effect)), absolute, len(ev.studies),
                   ev.n_patients, certainty,
-                  plain_language(certainty.level, direction(ev), label), note,
+                  plain_language(certainty.level, direction(ev), label, question), note,
                   pooled_note=pooled_note(ev.summary),
                   new_population=(None if new is None
                                   else _scaled(DrawStats.from_dict(new), scale)),
                   new_population_unit=getattr(fam, "STATED_LEVEL_UNIT", ""),
-                  new_population_conditional_on=NEW_POPULATION)
+                  new_population_conditional_on=new_population(question))
 
 
-NEW_POPULATION = ("a new population whose postop level is drawn from the baseline model of "
-                  "the studies' postop arms (predictive; conditional on that model's prior "
-                  "for the spread between populations)")
+def new_population(question: Question | None = None) -> str:
+    """What the secondary absolute effect is conditional on, the control arm worded as in
+    ``question`` (default: the bundled one)."""
+    c = asked(question).control.word
+    return (f"a new population whose {c} level is drawn from the baseline model of "
+            f"the studies' {c} arms (predictive; conditional on that model's prior "
+            "for the spread between populations)")
 
 
 def _scaled(d: DrawStats, k: float) -> DrawStats:

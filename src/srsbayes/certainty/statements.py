@@ -8,12 +8,13 @@ uncertain about the effect of ... on ...", and "results in little to no differen
 
 from __future__ import annotations
 
-INTERVENTION, COMPARATOR = "preoperative SRS", "postoperative SRS"
+from ..inputs.question import Question, asked
 
 _HEDGE = {"high": "", "moderate": "probably ", "low": "may "}
 
 
-def plain_language(level: str | None, change: int, label: str) -> str:
+def plain_language(level: str | None, change: int, label: str,
+                   question: Question | None = None) -> str:
     """One sentence for the SoF table.
 
     Parameters
@@ -25,19 +26,23 @@ def plain_language(level: str | None, change: int, label: str) -> str:
         difference (a central estimate smaller than the smallest important difference).
     label
         The outcome in running text, e.g. ``"leptomeningeal disease"``.
+    question
+        The review question: its arms' labels are the intervention and the comparator
+        (default: the bundled question's).
     """
-    subject = INTERVENTION[0].upper() + INTERVENTION[1:]
+    intervention, comparator = asked(question).treatment.label, asked(question).control.label
+    subject = intervention[0].upper() + intervention[1:]
     if level is None:
         return f"No statement: the model for {label} did not converge."
     if level == "very low":
-        return (f"The evidence is very uncertain about the effect of {INTERVENTION} on "
-                f"{label} compared with {COMPARATOR}.")
+        return (f"The evidence is very uncertain about the effect of {intervention} on "
+                f"{label} compared with {comparator}.")
     hedge = _HEDGE[level]
     # "may reduce" / "probably reduces" / "reduces": the bare verb after "may" only
     third = not hedge.startswith("may")
     if change == 0:
         verb = "results" if third else "result"
         return (f"{subject} {hedge}{verb} in little to no difference in {label} compared "
-                f"with {COMPARATOR}.")
+                f"with {comparator}.")
     verb = ("reduce" if change < 0 else "increase") + ("s" if third else "")
-    return f"{subject} {hedge}{verb} {label} compared with {COMPARATOR}."
+    return f"{subject} {hedge}{verb} {label} compared with {comparator}."

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypedDict
 
+from ..inputs.question import Question, asked
+
 if TYPE_CHECKING:
     from ..outputs import JSONObject, JSONValue
 
@@ -31,10 +33,11 @@ def _ratio_name(scale: str) -> str:
     return scale.removeprefix("log ").strip() + "s" if scale.startswith("log ") else scale
 
 
-def tipping_sentence(summary: Mapping[str, JSONValue]) -> str:
+def tipping_sentence(summary: Mapping[str, JSONValue], question: Question | None = None) -> str:
     """"The conclusion holds unless the cohorts share a bias exaggerating the benefit by a
     ratio of odds ratios of 1.71 or more ...", or ``""`` when there is no conclusion of
-    benefit to tip (or the fit carries no tipping points)."""
+    benefit to tip (or the fit carries no tipping points); the treatment arm worded as in
+    ``question`` (default: the bundled one)."""
     tp = summary.get("tipping_points")
     if not tp or not tp.get("applies"):
         return ""
@@ -52,7 +55,8 @@ def tipping_sentence(summary: Mapping[str, JSONValue]) -> str:
               if tp["sd"] <= 0  # the mean alone tips it: no SD is needed
               else f"or a shared bias around {at} whose SD on the log scale exceeds {sd}")
     return (f"P(benefit) stays at or above {dp:g} unless the studies share a bias "
-            f"favouring preop of {size}, {spread} (tipping points; Mathur & VanderWeele 2020)")
+            f"favouring {asked(question).treatment.word} of {size}, {spread} (tipping points; "
+            "Mathur & VanderWeele 2020)")
 
 
 def reverse_bayes_sentence(summary: Mapping[str, JSONValue]) -> str:

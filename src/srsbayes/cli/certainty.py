@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_UNCONVERGED, InputError
 from ..inputs.data import default_table
+from ..inputs.question import read_question
 from ..inputs.specs import OutcomeSpec, load_specs
 from ..outputs import check_output_path
 from ..resources import default_out
@@ -62,6 +63,7 @@ def cli_main(args: argparse.Namespace) -> int:
     specs = load_specs(args.models)
     table = default_table(specs, args.data)
     stated = parse_baseline_risks(args.baseline_risk, specs)
+    question = None if args.question is None else read_question(args.question)
     settings = load_weights(args.weights)
     out = Path(args.out) if args.out else default_out(data=args.data)
     check_output_path(out)  # before anything is fitted
@@ -69,12 +71,13 @@ def cli_main(args: argparse.Namespace) -> int:
     import_sampler()  # before anything imports ArviZ
     fitting = fit_settings(args.seed)
     evidence = fit_evidence(table, specs, fitting, stated=stated)
-    report = assess(evidence, findings, settings, stated=stated, seed=args.seed)
+    report = assess(evidence, findings, settings, stated=stated, seed=args.seed,
+                    question=question)
     report = replace(report, provenance=certainty_provenance(table, evidence, fitting))
     write_certainty(report, out / "certainty.json")
     if args.json:  # exactly the file's content
         print((out / "certainty.json").read_text(encoding="utf-8"), end="")
     else:
-        print(format_text(report))
+        print(format_text(report, question))
         print(f"\nwrote {out / 'certainty.json'}")
     return 0 if report.converged else EXIT_UNCONVERGED

@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="baseline (postop) risk for the absolute effects of binary outcomes, "
                         "e.g. 0.12 or lmd=0.12 (repeatable; default: the pooled postop risk "
                         "of the studies)")
+    p.add_argument("--question", type=Path, default=None,
+                   help="the review question (TOML) whose arms' wording the statements use "
+                        "(default: the bundled question.toml)")
     _seed_opt(p)
     p.add_argument("--out", type=Path, default=None,
                    help="folder for certainty.json (default reports/)")

@@ -29,14 +29,14 @@ import pandas as pd
 
 from ..errors import InputError
 from ..families import ARMS, as_int, get_family  # noqa: F401  (as_int: public here too)
-from ..resources import BUNDLED_DATA
+from ..resources import BUNDLED_DATA, BUNDLED_STUDIES, is_bundled_data
 from ..values import clean_name
 from ..written import decimals
 from . import contrasts
 from .cells import parse_number
 from .specs import OutcomeSpec
 
-DEFAULT_DATA = BUNDLED_DATA / "studies.csv"
+DEFAULT_DATA = BUNDLED_STUDIES
 DEFAULT_POOLED = BUNDLED_DATA / "reported_pooled.csv"
 DEFAULT_CLAIMS = BUNDLED_DATA / "reported_claims.csv"
 
@@ -468,12 +468,9 @@ def _arm_table(rows: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
 
 
 def is_bundled_table(table: StudyTable) -> bool:
-    """Whether ``table`` was read from the bundled ``studies.csv``: the data the bundled
-    paper's pooled rows, claims and text describe (a user's own studies never are)."""
-    try:
-        return Path(table.path).resolve() == DEFAULT_DATA.resolve() and DEFAULT_DATA.is_file()
-    except OSError:
-        return False
+    """Whether ``table`` was read from the bundled ``studies.csv``
+    (:func:`srsbayes.resources.is_bundled_data`)."""
+    return is_bundled_data(table.path)
 
 
 def default_table(specs: dict[str, OutcomeSpec], path: str | Path | None = None) -> StudyTable:

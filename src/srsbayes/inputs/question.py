@@ -1,12 +1,14 @@
 """The review question as data: title, source paper, the two arms and the topic's terms.
 
 The bundled question (``bundled/question.toml``) is the one srsbayes was built for (preop vs
-postop SRS for a resected brain metastasis); ``audit --question FILE`` and
-``report --question FILE`` read another of the same form. The report's title and subtitle
-and the audit's reference check (:func:`srsbayes.audit.paper.derive_facts`) read it instead
-of writing the question into code. The arm codes are the study table's (``preop`` is the
-treatment, ``postop`` the control: :data:`srsbayes.families.ARMS`); a question names its
-arms' wording, not other codes.
+postop SRS for a resected brain metastasis); ``audit``, ``report`` and ``certainty``
+``--question FILE`` read another of the same form. The report's title, subtitle and every
+sentence that names an arm (the brief, the bottom line, the outcome sections, the figures,
+the summary-of-findings statements, the trials), and the audit's reference check
+(:func:`srsbayes.audit.paper.derive_facts`) read it instead of writing the question into
+code; :func:`asked` gives the bundled question where none was given. The arm codes are the
+study table's (``preop`` is the treatment, ``postop`` the control:
+:data:`srsbayes.families.ARMS`); a question names its arms' wording, not other codes.
 """
 
 from __future__ import annotations
@@ -25,19 +27,25 @@ from .specs import read_toml
 BUNDLED_QUESTION = BUNDLED / "question.toml"
 """The question of the bundled data."""
 
-_KEYS = {"title", "source", "arms", "topic"}
-_ARM_KEYS = {"label", "short"}
+_KEYS = {"title", "source", "ask", "comparison", "comparison_short", "arms", "topic"}
+_ARM_KEYS = {"label", "short", "word"}
 _TOPIC_KEYS = {"terms", "words"}
 
 
 @dataclass(frozen=True)
 class Arm:
     """One arm: its code in the study table and its wording (``label``: in sentences,
-    ``short``: in table headings)."""
+    ``short``: in table headings, ``word``: the shortest, in figure labels and compact
+    phrases such as "P(preop better)"; default: ``short``)."""
 
     code: str
     label: str
     short: str
+    word: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.word:
+            object.__setattr__(self, "word", self.short)
 
 
 @dataclass(frozen=True)
@@ -56,21 +64,49 @@ class Topic:
 
 @dataclass(frozen=True)
 class Question:
-    """The review question (see the module docstring); ``path`` is its file."""
+    """The review question (see the module docstring); ``path`` is its file.
+
+    ``ask`` is the question as the brief asks it, ``comparison`` and ``comparison_short``
+    name the comparison in titles (default: the arms' labels, or short forms, joined by
+    "vs")."""
 
     title: str
     source: str
     arms: tuple[Arm, ...]
     topic: Topic
     path: str = ""
+    ask: str = ""
+    comparison: str = ""
+    comparison_short: str = ""
+
+    def __post_init__(self) -> None:
+        t, c = self.arms
+        for key, default in (("ask", f"Does {t.label} give better outcomes than {c.label}?"),
+                             ("comparison", f"{t.label} vs {c.label}"),
+                             ("comparison_short", f"{t.short} vs {c.short}")):
+            if not getattr(self, key):
+                object.__setattr__(self, key, default)
 
     def arm(self, code: str) -> Arm:
         """The arm of study-table code ``code``."""
         return next(a for a in self.arms if a.code == code)
 
+    @property
+    def treatment(self) -> Arm:
+        """The treatment arm (``preop`` in the study table)."""
+        return self.arm(ARMS[0])
 
-def _text(table: Mapping[str, object], key: str, f: str, where: str = "") -> str:
+    @property
+    def control(self) -> Arm:
+        """The control arm (``postop`` in the study table)."""
+        return self.arm(ARMS[1])
+
+
+def _text(table: Mapping[str, object], key: str, f: str, where: str = "",
+          optional: bool = False) -> str:
     value = table.get(key)
+    if optional and value is None:
+        return ""
     if not isinstance(value, str) or not value.strip():
         raise InputError("must be a non-empty string", file=f, column=where + key)
     return value.strip()
@@ -106,7 +142,8 @@ def read_question(path: str | Path) -> Question:
         if not isinstance(arm, dict):
             raise InputError("must be a table", file=f, column=where.rstrip("."))
         _no_unknown(arm, _ARM_KEYS, f, where)
-        arms.append(Arm(code, _text(arm, "label", f, where), _text(arm, "short", f, where)))
+        arms.append(Arm(code, _text(arm, "label", f, where), _text(arm, "short", f, where),
+                        _text(arm, "word", f, where, optional=True)))
     if not isinstance(topic_raw, dict):
         raise InputError("must be a table with `terms` and `words`", file=f, column="topic")
     _no_unknown(topic_raw, _TOPIC_KEYS, f, "topic.")
@@ -116,10 +153,18 @@ def read_question(path: str | Path) -> Question:
         raise InputError("must be a non-empty list of non-empty strings", file=f,
                          column="topic.terms")
     topic = Topic(tuple(t.strip() for t in terms), _text(topic_raw, "words", f, "topic."))
-    return Question(_text(raw, "title", f), _text(raw, "source", f), tuple(arms), topic, f)
+    return Question(_text(raw, "title", f), _text(raw, "source", f), tuple(arms), topic, f,
+                    *(_text(raw, k, f, optional=True)
+                      for k in ("ask", "comparison", "comparison_short")))
 
 
 @cache
 def bundled_question() -> Question:
     """The bundled question (read once)."""
     return read_question(BUNDLED_QUESTION)
+
+
+def asked(question: Question | None) -> Question:
+    """``question``, or the bundled question when none was given (``None``): whose arms'
+    wording an output uses."""
+    return question or bundled_question()

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..families import FamilyInfo, summary_info
+from ..inputs.question import Question, asked
 from ..values import shorten
 
 DPI = 100
@@ -73,9 +74,9 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
-def _sides(summary: dict[str, Any]) -> tuple[str, str]:
+def _sides(summary: dict[str, Any], q: Question) -> tuple[str, str]:
     """Axis captions for effects below and above no effect (a ratio of 1, a difference of 0)."""
-    pre, post = "favours preop SRS", "favours postop SRS"
+    pre, post = f"favours {q.treatment.short}", f"favours {q.control.short}"
     return (pre, post) if summary["benefit"] == "lower" else (post, pre)
 
 
@@ -83,7 +84,7 @@ def _clip(x: float) -> float:
     return float(min(max(x, CLIP[0]), CLIP[1]))
 
 
-def _effect_axis(ax, lo: float, hi: float, summary: dict[str, Any]) -> None:
+def _effect_axis(ax, lo: float, hi: float, summary: dict[str, Any], q: Question) -> None:
     """The effect axis with its line of no effect: log ratio axis (1) or linear (0)."""
     fam = _family(summary)
     if fam.log_scale:
@@ -109,7 +110,7 @@ def _effect_axis(ax, lo: float, hi: float, summary: dict[str, Any]) -> None:
         ax.set_xlim(lo - pad, hi + pad)
     null = fam.null
     ax.axvline(null, color=GREY, lw=0.8, zorder=0)
-    left, right = _sides(summary)
+    left, right = _sides(summary, q)
     # Direction captions sit inside the top of the panel, either side of the line of no
     # effect, where they cannot collide with tick labels or the axis label.
     trans = ax.get_xaxis_transform()
@@ -165,12 +166,12 @@ def study_label(row: dict[str, Any]) -> str:
     return shorten(plain(row["study"]), LABEL_WIDTH) + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def forest_plot(summary: dict[str, Any]) -> bytes:
+def forest_plot(summary: dict[str, Any], question: Question | None = None) -> bytes:
     """:func:`forest_figure` as PNG bytes."""
-    return png_bytes(forest_figure(summary))
+    return png_bytes(forest_figure(summary, question))
 
 
-def forest_figure(summary: dict[str, Any]):
+def forest_figure(summary: dict[str, Any], question: Question | None = None):
     """Forest plot of one outcome (a matplotlib Figure; :func:`png_bytes` closes it).
 
     Each study shows its observed (empirical) effect with a 95% interval (open square) and
@@ -217,8 +218,10 @@ def forest_figure(summary: dict[str, Any]):
     ax.set_ylim(0.3, ys[0] + 0.7)
     finite = [v for v in values if np.isfinite(v) and (v > 0 or not log)]
     near = (0.9, 1.1) if log else (0.0, 0.0)  # keep the line of no effect in view
-    _effect_axis(ax, min([*finite, near[0]]), max([*finite, near[1]]), summary)
-    ax.set_xlabel(f"{fam.axis_label}, preop vs postop{_scale_note(fam)}")
+    q = asked(question)
+    _effect_axis(ax, min([*finite, near[0]]), max([*finite, near[1]]), summary, q)
+    ax.set_xlabel(f"{fam.axis_label}, {q.treatment.word} vs {q.control.word}"
+                  f"{_scale_note(fam)}")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -267,23 +270,23 @@ def _effect_thresholds(summary: dict[str, Any], fam: FamilyInfo
 def effect_plot(summary: dict[str, Any], effect_draws: np.ndarray,
                 absolute_draws: np.ndarray | None = None,
                 absolute_threshold: dict[str, Any] | None = None,
-                absolute_label: str = "") -> bytes:
+                absolute_label: str = "", question: Question | None = None) -> bytes:
     """:func:`effect_figure` as PNG bytes."""
     return png_bytes(effect_figure(summary, effect_draws, absolute_draws, absolute_threshold,
-                                   absolute_label))
+                                   absolute_label, question))
 
 
 def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
                   absolute_draws: np.ndarray | None = None,
                   absolute_threshold: dict[str, Any] | None = None,
-                  absolute_label: str = ""):
+                  absolute_label: str = "", question: Question | None = None):
     """Posterior of the pooled effect with the benefit region shaded (a matplotlib Figure;
     :func:`png_bytes` closes it).
 
     Left panel: the pooled effect, a ratio (odds ratio, hazard ratio, ratio of medians)
-    on a log axis or a difference on a linear one, the region where preop SRS is better
-    shaded and labelled with its probability. Right panel (optional): the absolute benefit
-    of preop SRS (percentage points or months, positive = benefit), the clinically
+    on a log axis or a difference on a linear one, the region where the treatment arm is
+    better shaded and labelled with its probability. Right panel (optional): the absolute
+    benefit of the treatment arm (percentage points or months, positive = benefit), the clinically
     meaningful region shaded.
 
     Parameters
@@ -301,6 +304,8 @@ def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
         that the figure and the tables show the same numbers.
     absolute_label
         x-axis label of the absolute panel.
+    question
+        The review question whose arms' wording the labels use (default: the bundled one).
     """
     plt = _pyplot()
     two = absolute_draws is not None
@@ -308,6 +313,7 @@ def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
     axes = np.atleast_1d(axes)
     ax = axes[0]
     fam = _family(summary)
+    q = asked(question)
     r = np.asarray(effect_draws, dtype=float).ravel()
     x, d = _density(ax, r, log=fam.log_scale)
     # A ratio's density is that of log(ratio), drawn against the ratio on a log axis:
@@ -316,14 +322,14 @@ def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
     lower = summary["benefit"] == "lower"
     better = x < fam.null if lower else x > fam.null
     ax.fill_between(x, 0, d, where=better, color=BENEFIT, alpha=0.6, lw=0,
-                    label=f"preop better: P = {_p(summary['prob_benefit'])}")
+                    label=f"{q.treatment.word} better: P = {_p(summary['prob_benefit'])}")
     for thr, what, t in _effect_thresholds(summary, fam):
         strong = x <= thr if lower else x >= thr
         ax.fill_between(x, 0, d, where=strong, color=MEANINGFUL, alpha=0.55, lw=0,
                         hatch="//", label=f"{what}: P = {_p(t['probability'])}")
     ax.axvline(summary["effect"]["median"], color=POOLED, lw=1.2, ls="--",
                label=f"median {summary['effect']['median']:.2f}")
-    _effect_axis(ax, float(x.min()), float(x.max()), summary)
+    _effect_axis(ax, float(x.min()), float(x.max()), summary, q)
     ax.set_xlabel(f"Pooled {fam.axis_label[:1].lower() + fam.axis_label[1:]}"
                   f"{_scale_note(fam)}")
     ax.set_yticks([])
@@ -351,8 +357,8 @@ def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
         trans = ax2.get_xaxis_transform()
         ax2.text(0.0, 1.0, "← harm  ", transform=trans, ha="right", va="bottom",
                  fontsize=8.5, color=GREY)
-        ax2.text(0.0, 1.0, "  benefit of preop →", transform=trans, ha="left", va="bottom",
-                 fontsize=8.5, color=GREY)
+        ax2.text(0.0, 1.0, f"  benefit of {q.treatment.word} →", transform=trans, ha="left",
+                 va="bottom", fontsize=8.5, color=GREY)
         ax2.legend(fontsize=8, frameon=False, loc="best")
         _despine(ax2)
     fig.suptitle(f"{_title(summary)}: posterior of the pooled effect", fontsize=11,
@@ -372,7 +378,8 @@ def _despine(ax) -> None:
         ax.spines[side].set_visible(False)
 
 
-def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
+def ppc_plot(summary: dict[str, Any], idata, question: Question | None = None
+             ) -> bytes | None:
     """Posterior-predictive check: each observed value against its replicated 50% and 95%
     intervals, per study and observed variable (arm).
 
@@ -408,7 +415,7 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
         ax.plot(y, pos, "D", color=POOLED, ms=6, label="observed", mec="white", mew=0.6)
         ax.set_yticks(pos)
         ax.set_yticklabels(studies if ax is axes[0][0] else [])
-        ax.set_title(_ppc_title(name), fontsize=10)
+        ax.set_title(_ppc_title(name, asked(question)), fontsize=10)
         ax.set_xlabel(unit)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
         ax.set_axisbelow(True)
@@ -435,13 +442,14 @@ def _ppc_scale(name: str, const, k: int, fam: FamilyInfo) -> tuple[np.ndarray, s
     return np.ones(k), f"log {fam.measure_name}" if fam.log_scale else fam.measure_name
 
 
-def _ppc_title(name: str) -> str:
+def _ppc_title(name: str, q: Question) -> str:
     arm = "preop" if name.endswith("preop") else "postop" if name.endswith("postop") else ""
     base = name.removesuffix("_preop").removesuffix("_postop")
     base = {"events": "patients with the event", "log_median": "median survival",
             "estimate": "published estimate"}.get(
         base, base.replace("_", " "))
-    return f"{arm.capitalize()} arm: {base}" if arm else base
+    word = q.arm(arm).word if arm else ""  # the arm codes are the data's; words the question's
+    return f"{word[:1].upper() + word[1:]} arm: {base}" if arm else base
 
 
 def label_list(items: Sequence[str]) -> str:

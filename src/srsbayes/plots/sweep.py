@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..families import measure_info
+from ..inputs.question import Question, asked
 from ..inputs.specs import OutcomeSpec
 from ..values import shorten
 
@@ -45,7 +46,7 @@ def _pyplot():
 
 
 def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any], *,
-                 reference: str | None = None):
+                 reference: str | None = None, question: Question | None = None):
     """Build the two-panel figure (a matplotlib Figure; the caller closes it).
 
     Parameters
@@ -58,6 +59,8 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
         :func:`srsbayes.sensitivity.verdict.verdict` of ``rows``; its first sentence is the title.
     reference
         Label of the default setting, drawn in bold.
+    question
+        The review question whose arms' wording the labels use (default: the bundled one).
     """
     plt = _pyplot()
     n = len(rows)
@@ -93,13 +96,14 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
     ax_p.text(dp, 1.0, f"decision {dp:g}", transform=ax_p.get_xaxis_transform(),
               ha="right", va="bottom", fontsize=8)
     ax_p.set_xlim(p_left, 1.0 + (1.0 - p_left) * 0.03)
-    ax_p.set_xlabel("P(benefit of preop SRS)")
+    t, c = asked(question).treatment, asked(question).control
+    ax_p.set_xlabel(f"P(benefit of {t.short})")
     _effect_axis(ax_e, lo, hi, log, null)
     # "Odds ratio" -> "pooled odds ratio"; acronyms such as "OS" keep their case
     ax_e.set_xlabel(f"pooled {axis[:1].lower() + axis[1:]}, median and 95% CrI"
                     + (" (log scale)" if log else ""))
-    left, right = ("favours preop", "favours postop") if spec.benefit == "lower" else (
-        "favours postop", "favours preop")
+    left, right = (f"favours {t.word}", f"favours {c.word}") if spec.benefit == "lower" else (
+        f"favours {c.word}", f"favours {t.word}")
     # Direction captions at the panel's top corners: the line of no effect may sit at
     # either edge, where captions centred on it would leave the figure.
     ax_e.text(0.01, 1.0, f"← {left}", transform=ax_e.transAxes, ha="left", va="bottom",

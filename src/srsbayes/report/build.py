@@ -62,7 +62,7 @@ from ..inputs.data import (
     is_bundled_table,
     outcome_table,
 )
-from ..inputs.question import Question
+from ..inputs.question import Question, asked
 from ..inputs.specs import OutcomeSpec
 from ..outputs import OutputUnit, check_output_path, package_versions, write_json, write_with
 from ..provenance import provenance
@@ -99,7 +99,7 @@ def derived_draws(result: FitResult) -> dict[str, np.ndarray]:
 
 
 def absolute_benefit(spec: OutcomeSpec, summary: dict[str, Any],
-                     draws: dict[str, np.ndarray]
+                     draws: dict[str, np.ndarray], question: Question | None = None
                      ) -> tuple[np.ndarray | None, dict[str, Any] | None, str]:
     """Signed absolute benefit draws (positive = preop better), the summary's clinical
     threshold on that scale (if any), and an axis label.
@@ -111,8 +111,10 @@ def absolute_benefit(spec: OutcomeSpec, summary: dict[str, Any],
         return None, None, ""
     measure = FAMILIES[spec.family].absolute_measure
     thr = {t["measure"]: t for t in summary.get("thresholds", [])}
+    q = asked(question)
     label = MEASURES[measure].axis.format(
-        toward="Fewer" if spec.benefit == "lower" else "More", event=spec.event)
+        toward="Fewer" if spec.benefit == "lower" else "More", event=spec.event,
+        t=q.treatment.word, c=q.control.word, t_short=q.treatment.short)
     return draws["benefit"], thr.get(measure), label
 
 
@@ -240,7 +242,8 @@ def study_list(table: StudyTable) -> list[dict[str, Any]]:
 def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSettings,
                       cache: ModelCache, grid: Any, out: Path | None,
                       options: dict[str, Any] | None = None,
-                      progress: Callable[[str], None] | None = None) -> SweepInfo:
+                      progress: Callable[[str], None] | None = None,
+                      question: Question | None = None) -> SweepInfo:
     """Run the outcome's sensitivity sweep (default grid unless ``grid``), write its
     ``sweep.csv``/``sweep.json``/``sweep.png`` into ``out`` and adapt it for the report.
 
@@ -255,7 +258,7 @@ def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSetting
         result = sweep.run_sweep(table, spec, grid, settings, cache, progress=tick,
                                  **(options or {}))
     if out is not None:
-        result.write(out)
+        result.write(out, question)
     rows = result.rows
     prior_rows = rows[rows["kind"] == "prior"]
     data_rows = rows[rows["kind"] != "prior"]
@@ -264,7 +267,7 @@ def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSetting
     info = SweepInfo(True, robust=bool(by_priors["robust"]) if by_priors["assessable"]
                      else None, text=str(by_priors["text"]),
                      rows=[dict(r) for r in rows.to_dict("records")],
-                     figure=result.figure_png(dpi=SWEEP_DPI))
+                     figure=result.figure_png(dpi=SWEEP_DPI, question=question))
     info.reference = result.reference
     info.overall = dict(result.verdict)
     info.failed = int(by_priors.get("n_failed", 0))
@@ -346,24 +349,19 @@ def validate_inputs(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path,
                          paper_path=paper_path, compare_paper=compare_paper,
                          question=question)
     if compare_paper is None:
-        compare_paper = (is_bundled(table) or pooled_path is not None
+        compare_paper = (is_bundled_table(table) or pooled_path is not None
                          or claims_path is not None)
     if not compare_paper:
         return Inputs(table, specs, outcomes, findings, [], [], compared=False,
                       question=question)
     # the bundled paper's files stand in only for the bundled data (or when forced)
-    stand_in = is_bundled(table) or compare_paper is True
+    stand_in = is_bundled_table(table) or compare_paper is True
     pooled_file = pooled_path or (DEFAULT_POOLED if stand_in else None)
     claims_file = claims_path or (DEFAULT_CLAIMS if stand_in else None)
     return Inputs(table, specs, outcomes, findings,
                   [] if pooled_file is None else read_pooled(pooled_file, specs),
                   [] if claims_file is None else read_claims(claims_file),
                   question=question)
-
-
-def is_bundled(table: StudyTable) -> bool:
-    """Whether ``table`` was read from the bundled data file."""
-    return is_bundled_table(table)
 
 
 def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
@@ -405,7 +403,7 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
         if sweep:
             rep.sweep = run_outcome_sweep(inputs.table, spec, settings, cache, grid,
                                           None if out is None else out / spec.id / "sweep",
-                                          sweep_options, progress.update)
+                                          sweep_options, progress.update, inputs.question)
         else:
             rep.sweep = SweepInfo(False, "sensitivity analysis not run for this report")
         # The sweep's bias-adjusted row is the bias-adjusted fit (same data, priors, seed);
@@ -416,13 +414,14 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
                         else bias_adjusted_fit(inputs.table, spec, settings, cache))
         _rate(rep, result, inputs, bases, adjusted, out)
         draws = derived_draws(result)
-        benefit, thr, label = absolute_benefit(spec, s, draws)
+        benefit, thr, label = absolute_benefit(spec, s, draws, inputs.question)
         rep.derived = {"equivalence": equivalence(spec, draws)}
         if "relative_risk" in draws:
             rep.derived["rrr"] = _stats(1 - draws["relative_risk"])
-        rep.figures["forest"] = figures.forest_plot(s)
-        rep.figures["effect"] = figures.effect_plot(s, draws["effect"], benefit, thr, label)
-        ppc = figures.ppc_plot(s, result.idata)
+        rep.figures["forest"] = figures.forest_plot(s, inputs.question)
+        rep.figures["effect"] = figures.effect_plot(s, draws["effect"], benefit, thr, label,
+                                                    inputs.question)
+        ppc = figures.ppc_plot(s, result.idata, inputs.question)
         if ppc is not None:
             rep.figures["ppc"] = ppc
         if rep.sweep.figure is not None:
@@ -472,7 +471,8 @@ def _rate(rep: OutcomeReport, result: FitResult, inputs: Inputs, bases: list[Any
     """Rate the outcome's certainty once (summary.json, certainty.json and the report all
     read this row) and write its posterior and summary."""
     rep.evidence = from_fit(result, adjusted)
-    rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings), bases)
+    rep.certainty = sof_row(rep.evidence, rate_outcome(rep.evidence, inputs.findings,
+                                                       inputs.question), bases, inputs.question)
     result.summary["certainty"] = rep.certainty.as_dict()
     if out is not None:
         write_fit(result, out / rep.spec.id)
@@ -498,7 +498,7 @@ def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
                                 fitted=fitted.get(spec.id))
                 for spec in inputs.outcomes]
     table = inputs.table
-    bundled = is_bundled(table)
+    bundled = is_bundled_table(table)
     weights = load_weights()
     benefits = {o.spec.id: o.evidence.benefit for o in outcomes
                 if o.evidence is not None and o.evidence.ok}

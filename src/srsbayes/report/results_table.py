@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..draws import pct
+from ..inputs.question import Question, asked, bundled_question
 from .sections.summary import CONDITION
 from .vocabulary import family_of
 from .wording import absolute_cell, ci, tipping_text
@@ -18,9 +19,20 @@ from .wording import absolute_cell, ci, tipping_text
 if TYPE_CHECKING:
     from .model import OutcomeReport, Report
 
-HEADER = ("| outcome | pooled effect, preop vs postop (95% CrI) | absolute effect of preop SRS "
-          "(primary; 95% CrI) | P(preop better), " + CONDITION + " | bias-adjusted P | "
-          "robust to priors? | certainty (GRADE) | tipping point (shared bias) |")
+
+
+def header(question: Question | None = None) -> str:
+    """The table's header row, the arms worded as in ``question`` (default: the bundled
+    one)."""
+    t, c = asked(question).treatment, asked(question).control
+    return (f"| outcome | pooled effect, {t.word} vs {c.word} (95% CrI) | absolute effect of "
+            f"{t.short} (primary; 95% CrI) | P({t.word} better), " + CONDITION
+            + " | bias-adjusted P | robust to priors? | certainty (GRADE) | tipping point "
+            "(shared bias) |")
+
+
+HEADER = header(bundled_question())
+"""The header of the bundled question's table (the README's)."""
 
 
 def _robust(o: OutcomeReport) -> str:
@@ -53,5 +65,6 @@ def _row(o: OutcomeReport) -> str:
 
 def results_table(report: Report) -> str:
     """The README's results table (Markdown) of ``report``."""
-    sep = "|" + "---|" * HEADER.count(" | ") + "---|"
-    return "\n".join([HEADER, sep, *(_row(o) for o in report.outcomes)]) + "\n"
+    head = header(report.the_question)
+    sep = "|" + "---|" * head.count(" | ") + "---|"
+    return "\n".join([head, sep, *(_row(o) for o in report.outcomes)]) + "\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..draws import pct
+from ..inputs.question import Question, asked
 from .vocabulary import (
     MEASURES,
     absolute_wording,
@@ -53,26 +54,31 @@ def one_study(s: dict[str, Any]) -> bool:
     return s.get("n_studies") == 1
 
 
-def headline(s: dict[str, Any]) -> str:
-    """One sentence a clinician can read: the probability that preop SRS is better."""
+def headline(s: dict[str, Any], question: Question | None = None) -> str:
+    """One sentence a clinician can read: the probability that the treatment arm (of
+    ``question``; default: the bundled one) is better."""
+    q = asked(question)
     if not s["ok"]:
         return (f"{s['label']}: NOT TRUSTWORTHY - the model did not converge "
                 f"({'; '.join(s['diagnostics']['failures'])}); no result is reported.")
-    return (f"There is a {pct(s['prob_benefit'])} probability that preoperative SRS "
-            f"{verb(s)} compared with postoperative SRS.")
+    return (f"There is a {pct(s['prob_benefit'])} probability that {q.treatment.label} "
+            f"{verb(s)} compared with {q.control.label}.")
 
 
-def threshold_sentence(s: dict[str, Any], t: dict[str, Any]) -> str:
+def threshold_sentence(s: dict[str, Any], t: dict[str, Any],
+                       question: Question | None = None) -> str:
     m, thr = t["measure"], t["threshold"]
     what = MEASURES[m].sentence.format(**threshold_fields(thr, s["benefit"] == "lower",
-                                                          family_of(s)))
+                                                          family_of(s)),
+                                       t_short=asked(question).treatment.short)
     return (f"P({what}) = {pct(t['probability'])} for the pooled effect, "
             f"{pct(t['probability_new_study'])} in a new setting like these studies.")
 
 
-def describe_fit(s: dict[str, Any]) -> str:
+def describe_fit(s: dict[str, Any], question: Question | None = None) -> str:
     """Multi-line plain-text summary of a fit (what ``fit`` prints)."""
     d = s["diagnostics"]
+    t, c = asked(question).treatment.word, asked(question).control.word
     lines = [f"{s['label']} ({s['outcome']}), {s['n_studies']} studies, "
              f"{s['family']} random-effects model"]
     if one_study(s):
@@ -85,23 +91,23 @@ def describe_fit(s: dict[str, Any]) -> str:
         return "\n".join(lines)
     unit = family_of(s).measure_name
     lines += [
-        f"  {'estimated' if one_study(s) else 'pooled'} {unit} (preop vs postop): "
+        f"  {'estimated' if one_study(s) else 'pooled'} {unit} ({t} vs {c}): "
         f"{interval(s['effect'])}",
         f"  heterogeneity tau: {interval(s['tau'])}",
         f"  {unit} in a new study: {interval(s['prediction'])}",
-        "  " + headline(s),
+        "  " + headline(s, question),
     ]
-    lines += ["  " + threshold_sentence(s, t) for t in s["thresholds"]]
+    lines += ["  " + threshold_sentence(s, t, question) for t in s["thresholds"]]
     measure = family_of(s).absolute_measure
     if measure in s["absolute"] and has_absolute(s):
         lines.append("  " + MEASURES[measure].difference.format(
-            interval(s["absolute"][measure], "{:+.1f}"))
-            + " for a new population (postop level from the baseline model; secondary)")
+            interval(s["absolute"][measure], "{:+.1f}"), t=t, c=c)
+            + f" for a new population ({c} level from the baseline model; secondary)")
     for i, at in enumerate(s.get("absolute_at_baseline", [])):
         # a published ratio's absolute effect at a stated risk is a risk difference
         key = "risk_difference" if "risk_difference" in at else measure
         lines.append("  " + MEASURES[key].difference.format(
-            interval(at[key], "{:+.1f}")) + " " + at["label"]
+            interval(at[key], "{:+.1f}"), t=t, c=c) + " " + at["label"]
             + (" (primary)" if i == 0 else ""))
     lines.append(f"  diagnostics: OK (R-hat {d['rhat_max']:.3f}, min ESS bulk "
                  f"{d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}, "

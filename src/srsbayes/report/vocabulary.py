@@ -35,8 +35,10 @@ class MeasureWording:
     lower case) replaces the default "lowers the risk of ..." when benefit is not about
     events; ``nnt`` says whether a number needed to treat is shown; ``axis`` labels the
     figure of the signed benefit (``toward``: ``Fewer``/``More``, ``event``);
-    ``difference`` states the difference preop - postop with its interval (``{}``) for
-    the command line.
+    ``difference`` states the difference treatment - control with its interval (``{}``) for
+    the command line. Templates name the arms as ``{t}`` (treatment) and ``{c}`` (control):
+    the arms' ``word`` of the review question (:mod:`srsbayes.inputs.question`); ``axis``
+    and ``sentence`` also take ``{t_short}`` (the treatment's ``short`` wording).
     """
 
     threshold: str
@@ -66,15 +68,15 @@ register_measure("risk_difference", MeasureWording(
     sentence="an absolute benefit of at least {thr:g} percentage points",
     equivalence="the risks differ by less than {thr:g} percentage points",
     more="more", fewer="fewer", suffix=" per 100 patients", short_suffix=" per 100 patients",
-    nnt=True, axis="{toward} patients with {event} per 100 (preop vs postop)",
-    difference="risk difference (preop - postop): {} percentage points"))
+    nnt=True, axis="{toward} patients with {event} per 100 ({t} vs {c})",
+    difference="risk difference ({t} - {c}): {} percentage points"))
 register_measure("months", MeasureWording(
     threshold="≥ {thr:g} month{s} longer",
     sentence="at least {thr:g} more month(s) of median survival",
     equivalence="median survival differs by less than {thr:g} month(s)",
     more="months longer", fewer="months shorter", suffix=" median OS",
     short_suffix=" median survival", verb="lengthens {label}",
-    axis="Longer median survival with preop SRS (months)",
+    axis="Longer median survival with {t_short} (months)",
     difference="difference in median OS: {} months"))
 register_measure("odds_ratio", MeasureWording(
     threshold="OR {cmp} {thr:g}",
@@ -86,9 +88,9 @@ register_measure("ratio", MeasureWording(
     equivalence="the ratio lies between {lo:.2f} and {hi:.2f}"))
 register_measure("difference", MeasureWording(
     threshold="{ratio} {cmp} {signed:g}",
-    sentence="a {name} of at least {thr:g} in favour of preop SRS",
+    sentence="a {name} of at least {thr:g} in favour of {t_short}",
     equivalence="the difference is below {thr:g}",
-    difference="difference (preop - postop): {}"))
+    difference="difference ({t} - {c}): {}"))
 
 
 def family_of(s: dict[str, Any]) -> FamilyInfo:

@@ -66,7 +66,7 @@ def _nnt_text(s: dict[str, Any], label: str) -> str:
     if med is not None and med > 0:
         return f"NNT {med:.0f}" + (f" ({label}{iv[0]:.0f} to {iv[1]:.0f})" if iv
                                    else " (interval includes no benefit)")
-    return "NNT not defined (the median effect favours postop SRS)"
+    return "NNT not defined (the median effect favours the control arm)"
 
 
 def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:

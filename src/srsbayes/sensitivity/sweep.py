@@ -62,6 +62,7 @@ from ..inference.fitting import (
 )
 from ..inference.summaries import estimates
 from ..inputs.data import StudyTable, outcome_table
+from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from ..outputs import OutputUnit, csv_text, write_json, write_text, write_with
 from ..parallel import Backend, TaskResult, map_tasks
@@ -181,23 +182,25 @@ class SweepResult:
             "provenance": self.provenance,
         }
 
-    def figure(self):
-        """The two-panel matplotlib figure (P(benefit) and the effect per setting)."""
+    def figure(self, question: Question | None = None):
+        """The two-panel matplotlib figure (P(benefit) and the effect per setting), its
+        arms worded as in ``question`` (default: the bundled one)."""
         from ..plots.sweep import sweep_figure
 
-        return sweep_figure(self.rows, self.spec, self.verdict, reference=self.reference)
+        return sweep_figure(self.rows, self.spec, self.verdict, reference=self.reference,
+                            question=question)
 
-    def figure_png(self, dpi: int = 150) -> bytes:
+    def figure_png(self, dpi: int = 150, question: Question | None = None) -> bytes:
         """The figure as PNG bytes."""
         from ..plots.sweep import figure_png
 
-        return figure_png(self.figure(), dpi=dpi)
+        return figure_png(self.figure(question), dpi=dpi)
 
-    def write(self, out: str | Path) -> dict[str, Path]:
+    def write(self, out: str | Path, question: Question | None = None) -> dict[str, Path]:
         """Write ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``out`` as one unit
         (:class:`srsbayes.outputs.OutputUnit`); returns where they are."""
         out = Path(out)
-        png = self.figure_png()  # drawn before anything is written
+        png = self.figure_png(question=question)  # drawn before anything is written
         with OutputUnit(out, "sweep", self.provenance) as unit:
             folder = unit.folder()
             write_text(folder / "sweep.csv", csv_text(self.rows))  # formula-like text neutralised

@@ -51,12 +51,14 @@ class SuccessRule:
     level: float
     text: str
 
-    def describe(self) -> str:
+    def describe(self, treatment: str = "preop") -> str:
+        """The rule in words, the treatment arm named ``treatment`` (the review question's
+        word for it; default: the bundled question's)."""
         if self.kind == "test":
             return (f"a two-sided test at alpha = {self.level:g} significant in favour of "
-                    "preop")
-        return (f"the trial's own posterior probability that preop is better (flat prior) "
-                f"above {self.level:g}")
+                    f"{treatment}")
+        return (f"the trial's own posterior probability that {treatment} is better (flat "
+                f"prior) above {self.level:g}")
 
     def outcomes(self, y: np.ndarray, s: np.ndarray, sign: int
                  ) -> tuple[np.ndarray, np.ndarray]:

@@ -21,11 +21,6 @@ from .summary import CONDITION, certainty_words, n_patients
 if TYPE_CHECKING:
     from ..model import OutcomeReport, Report
 
-QUESTION = ("For a patient whose brain metastasis will be resected, does stereotactic "
-            "radiosurgery (SRS) before surgery (preop) give better outcomes than SRS after "
-            "it (postop)?")
-
-
 def _row(o: OutcomeReport) -> list[Inline]:
     s = o.summary
     if not o.ok or not s:
@@ -43,8 +38,9 @@ def _row(o: OutcomeReport) -> list[Inline]:
 
 def brief_table(report: Report) -> Table:
     """One row per outcome: the numbers of the bottom line and the SoF table."""
+    t = report.the_question.treatment
     head = ["Outcome", "Relative effect (95% CrI)",
-            "Absolute effect of preop SRS (primary, 95% CrI)", "P(preop better)",
+            f"Absolute effect of {t.short} (primary, 95% CrI)", f"P({t.word} better)",
             "Certainty (GRADE)", "Tipping point (shared bias)"]
     return Table(head, [_row(o) for o in report.outcomes], cls="summary brief")
 
@@ -84,11 +80,12 @@ def brief_section(report: Report) -> list[Block]:
     evidence = (f"{len(report.studies)} comparative cohort studies"
                 + (f" ({max(known)} patients)" if known else "")
                 + ", no randomised trial; outcomes fitted with Bayesian random-effects "
-                "models. Absolute effects are per 100 patients at the stated postop risk "
+                "models. Absolute effects are per 100 patients at the stated "
+                f"{report.the_question.control.word} risk "
                 "(the studies' pooled risk unless a risk was stated).")
     return [Section("sec-brief", [Box("brief", [
         H(2, "Tumour-board brief", "brief"),
-        P([S("Question. ", "b"), QUESTION]),
+        P([S("Question. ", "b"), report.the_question.ask]),
         P([S("Evidence. ", "b"), evidence]),
         brief_table(report),
         P([S("What would change the answer. ", "b")]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...certainty.formatting import absolute_text, new_population_text
+from ...inputs.question import Question, asked
 from ..document import UL, Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ HEAD = ["Outcome", "Relative effect (95% CrI)",
 LEVEL_STYLE = {"high": "pass", "moderate": "pass", "low": "warn", "very low": "fail"}
 
 
-def sof_row_cells(r: SoFRow) -> list[Inline]:
+def sof_row_cells(r: SoFRow, question: Question | None = None) -> list[Inline]:
     """The cells of one outcome's row."""
     c = r.certainty
     # n is optional on a contrast row: no patients counted means none reported
@@ -41,28 +42,29 @@ def sof_row_cells(r: SoFRow) -> list[Inline]:
         rel = [rel, S(f" ({r.pooled_note})", "muted")]
     absolute: list[Inline] = [r.absolute_note] if r.absolute_note else []
     for i, a in enumerate(r.absolute):
-        absolute += (["; "] if i else []) + [absolute_text(a)]
+        absolute += (["; "] if i else []) + [absolute_text(a, question)]
     assert c.level is not None
     new = new_population_text(r) or "—"
     return [r.label, rel, absolute, new, studies, S(c.level, LEVEL_STYLE[c.level]),
             r.statement]
 
 
-def absolute_note(report: CertaintyReport) -> str:
+def absolute_note(report: CertaintyReport, question: Question | None = None) -> str:
     """What each absolute-effect column is conditional on, said once under the table."""
+    c = asked(question).control.word
     cond = next((r.new_population_conditional_on for r in report.rows
                  if r.new_population_conditional_on), "")
     return ("Primary absolute effect: the summary-of-findings effect at the baseline named in "
-            "its cell (the studies' pooled postop level unless one was stated), conditional on "
+            f"its cell (the studies' pooled {c} level unless one was stated), conditional on "
             "that baseline; the bottom line, the summary table, the imprecision rating and the "
             "net benefit use it. Secondary: the effect in " + (cond or "a new population")
             + "." )
 
 
-def sof_table(report: CertaintyReport) -> Table:
+def sof_table(report: CertaintyReport, question: Question | None = None) -> Table:
     """The summary-of-findings table."""
-    return Table(HEAD, [sof_row_cells(r) for r in report.rows], "sof",
-                 "Summary of findings: preoperative vs postoperative SRS")
+    return Table(HEAD, [sof_row_cells(r, question) for r in report.rows], "sof",
+                 f"Summary of findings: {asked(question).comparison}")
 
 
 def reasons(report: CertaintyReport) -> list[Block]:
@@ -113,8 +115,10 @@ def net_benefit_words(nb: NetBenefit) -> str:
             f"{corr}; {tip}. {nb.assumption}")
 
 
-def certainty_blocks(report: CertaintyReport) -> list[Block]:
-    """The section's blocks for a :class:`~srsbayes.certainty.CertaintyReport`."""
+def certainty_blocks(report: CertaintyReport, question: Question | None = None
+                     ) -> list[Block]:
+    """The section's blocks for a :class:`~srsbayes.certainty.CertaintyReport` (the arms
+    worded as in ``question``; default: the bundled one)."""
     from ...certainty.grade import TARGET
     from ...certainty.run import REFERENCES
 
@@ -123,8 +127,8 @@ def certainty_blocks(report: CertaintyReport) -> list[Block]:
         refs += ([" "] if i else []) + [S(ref, "muted")]
     return [Section("sec-certainty", [
         H(2, "Summary of findings and certainty of evidence", NAME),
-        sof_table(report),
-        P(absolute_note(report), "small"),
+        sof_table(report, question),
+        P(absolute_note(report, question), "small"),
         Box("note", [P(net_benefit_statement(report.net_benefit))]),
         Details("Why each certainty rating", reasons(report)),
         *funnel_figures(report),
@@ -154,4 +158,5 @@ def funnel_figures(report: CertaintyReport) -> list[Block]:
 def certainty_section(report: Report | Any) -> list[Block]:
     """Registered builder: nothing when the report carries no certainty results."""
     cert = getattr(report, "certainty", None)
-    return [] if cert is None else certainty_blocks(cert)
+    return [] if cert is None else certainty_blocks(
+        cert, getattr(report, "the_question", None))

@@ -22,7 +22,8 @@ _CONTRAST_HEAD = ["Study", "Measure", "Estimate", "CI", "SE", "p", "n", "SE used
 
 def _studies_table(report: Report) -> Table:
     covs = report.table.covariates
-    head = ["Study", "Outcomes", "n preop", "n postop", "Follow-up (months)", "Design",
+    t, c = report.the_question.treatment, report.the_question.control
+    head = ["Study", "Outcomes", f"n {t.word}", f"n {c.word}", "Follow-up (months)", "Design",
             "Risk of bias", "Source", *covs]
     rows = []
     for st in report.studies:

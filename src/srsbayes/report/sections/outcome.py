@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...certainty.tipping import bias_caveats, reverse_bayes_sentence, tipping_sentence
 from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
+from ...inputs.question import Question, asked
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import ONE_STUDY, one_study, pct, verb
 from ..vocabulary import family_of, has_absolute
@@ -40,11 +41,12 @@ NO_ABSOLUTE = ("not estimable from contrasts: published estimates give no contro
 
 def outcome_sections(report: Report) -> list[Block]:
     """One section per outcome, in the order of the data."""
-    return [outcome_section(o) for o in report.outcomes]
+    return [outcome_section(o, report.the_question) for o in report.outcomes]
 
 
-def outcome_section(o: OutcomeReport) -> Section:
-    """An outcome's section: a result, a NOT TRUSTWORTHY box, or why it was not analysed."""
+def outcome_section(o: OutcomeReport, question: Question | None = None) -> Section:
+    """An outcome's section: a result, a NOT TRUSTWORTHY box, or why it was not analysed
+    (the arms worded as in ``question``; default: the bundled one)."""
     spec = o.spec
     blocks: list[Any] = [H(2, spec.label, spec.id)]
     if o.status == "unavailable":
@@ -52,7 +54,7 @@ def outcome_section(o: OutcomeReport) -> Section:
     elif not o.ok:
         blocks += failed_blocks(o.summary)
     else:
-        blocks += result_blocks(o)
+        blocks += result_blocks(o, asked(question))
     return Section(f"sec-{spec.id}", blocks)
 
 
@@ -74,21 +76,21 @@ def forest_caption(s: dict[str, Any]) -> str:
             else _FOREST_CAPTION_CONTINUOUS).format(name=fam.measure_name)
 
 
-def result_blocks(o: OutcomeReport) -> list[Block]:
+def result_blocks(o: OutcomeReport, q: Question) -> list[Block]:
     """A converged fit: headline, key numbers, figures, sensitivity, PPC, diagnostics."""
     spec, s = o.spec, o.summary
     blocks: list[Any] = [
-        P(S(headline_sentence(s), "b"), "lead"),
-        key_numbers(s),
+        P(S(headline_sentence(s, q), "b"), "lead"),
+        key_numbers(s, q),
         *evidence_blocks(s),
         H(3, "Forest plot", f"{spec.id}-forest"),
         Fig(f"{spec.id}_forest", o.figures["forest"], _forest_alt(s), forest_caption(s)),
         H(3, "Posterior of the effect", f"{spec.id}-posterior"),
-        Fig(f"{spec.id}_effect", o.figures["effect"], _effect_alt(s),
-            "Shaded: the region where preoperative SRS is better; hatched: a "
+        Fig(f"{spec.id}_effect", o.figures["effect"], _effect_alt(s, q),
+            f"Shaded: the region where {q.treatment.label} is better; hatched: a "
             "clinically meaningful benefit. Areas are probabilities."),
     ]
-    blocks += sensitivity_blocks(o)
+    blocks += sensitivity_blocks(o, q)
     blocks.append(H(3, "Posterior-predictive check", f"{spec.id}-ppc"))
     if "ppc" in o.figures:
         blocks.append(Fig(f"{spec.id}_ppc", o.figures["ppc"], _ppc_alt(s),
@@ -100,14 +102,15 @@ def result_blocks(o: OutcomeReport) -> list[Block]:
     return blocks
 
 
-def headline_sentence(s: dict[str, Any]) -> str:
+def headline_sentence(s: dict[str, Any], question: Question | None = None) -> str:
     """The probability of benefit (or, when harm is convincing, of harm) in one sentence."""
     p, dp = s["prob_benefit"], s["decision_probability"]
+    t, c = asked(question).treatment.label, asked(question).control.label
     if p <= 1 - dp:
-        return (f"There is a {pct(1 - p)} probability that preoperative SRS {opposite(s)} "
-                "compared with postoperative SRS.")
-    return (f"There is a {pct(p)} probability that preoperative SRS {verb(s)} compared with "
-            "postoperative SRS.")
+        return (f"There is a {pct(1 - p)} probability that {t} {opposite(s)} "
+                f"compared with {c}.")
+    return (f"There is a {pct(p)} probability that {t} {verb(s)} compared with "
+            f"{c}.")
 
 
 def _measure_word(code: str, plural: bool = False) -> str:
@@ -173,14 +176,15 @@ def evidence_blocks(s: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
+def _absolute_rows(s: dict[str, Any], q: Question) -> list[list[Inline]]:
     a = s.get("absolute", {})
     rows: list[list[Inline]] = []
     for arm in ("postop", "preop"):
         for key in (f"risk_{arm}", f"median_{arm}"):
             if key in a:
-                what = (f"Risk of {s['event']} with {arm} SRS, new population"
-                        if key.startswith("risk") else f"Median OS with {arm} SRS (months)")
+                with_arm = q.arm(arm).short
+                what = (f"Risk of {s['event']} with {with_arm}, new population"
+                        if key.startswith("risk") else f"Median OS with {with_arm} (months)")
                 rows.append([what, ci(a[key], "{:.1f}%" if key.startswith("risk")
                                       else "{:.1f}")])
     return rows
@@ -198,29 +202,32 @@ def _prior_words(text: str) -> str:
     return text.replace("halfnormal", "HN")
 
 
-def key_numbers(s: dict[str, Any]) -> Table:
+def key_numbers(s: dict[str, Any], question: Question | None = None) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
+    q = asked(question)
+    t, c = q.treatment, q.control
     rows: list[list[Inline]] = [
-        [f"{'Estimated' if one_study(s) else 'Pooled'} {name} (preop vs postop"
+        [f"{'Estimated' if one_study(s) else 'Pooled'} {name} ({t.word} vs {c.word}"
          f"{'; one study, not pooled' if one_study(s) else ''})", ci(s["effect"])],
         [f"{name[:1].upper() + name[1:]} expected in a new study (95% prediction interval)",
          ci(s["prediction"])],
         [tau_label(s), ci(s["tau"])],
-        *_absolute_rows(s),
+        *_absolute_rows(s, q),
     ]
     if "se_inflation" in s:
         rows.append(["Standard-error inflation factor λ (rules "
                      + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
                      + ")", ci(s["se_inflation"])])
     for line in absolute_text(s):
-        rows.append(["Absolute effect of preop SRS (primary, as in the summary of findings)",
+        rows.append([f"Absolute effect of {t.short} (primary, as in the summary of findings)",
                      line])
     if (new := new_population_text(s)):
-        rows.append(["Absolute effect in a new population (secondary: postop level drawn "
+        rows.append([f"Absolute effect in a new population (secondary: {c.word} level drawn "
                      "from the baseline model, predictive)", new])
     if (sens := s.get("baseline_sd_sensitivity")):
-        rows.append(["Postop risk of a new population, by the prior on the spread between "
+        rows.append([f"{c.word[:1].upper() + c.word[1:]} risk of a new population, by the "
+                     "prior on the spread between "
                      "populations (what the secondary effect rests on; no published "
                      "between-centre variation is at hand to set it)",
                      "; ".join(f"{_prior_words(r['sd_prior'])}"
@@ -228,9 +235,9 @@ def key_numbers(s: dict[str, Any]) -> Table:
                                f"{ci(r['risk_postop_new'], '{:.1f}%')}"
                                for r in sens["rows"])])
     if not has_absolute(s):
-        rows.append(["Absolute effect of preop SRS", NO_ABSOLUTE])
-    rows.append(["P(preop SRS is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
-    rows.append(["P(preop SRS is better) — in a new study",
+        rows.append([f"Absolute effect of {t.short}", NO_ABSOLUTE])
+    rows.append([f"P({t.short} is better) — pooled effect", S(pct(s["prob_benefit"]), "b")])
+    rows.append([f"P({t.short} is better) — in a new study",
                  pct(s["prob_benefit_new_study"])])
     for t in s["thresholds"]:
         rows.append([f"P(clinically meaningful benefit: {threshold_label(s, t)})",
@@ -249,9 +256,9 @@ def _forest_alt(s: dict[str, Any]) -> str:
             f"{ci(s['effect'])}; new-study prediction {ci(s['prediction'])}.")
 
 
-def _effect_alt(s: dict[str, Any]) -> str:
+def _effect_alt(s: dict[str, Any], q: Question) -> str:
     return (f"Posterior density of the pooled {ratio_name(s)} of {s['label']}, median "
-            f"{s['effect']['median']:.2f}; probability that preoperative SRS is better "
+            f"{s['effect']['median']:.2f}; probability that {q.treatment.label} is better "
             f"{pct(s['prob_benefit'])}.")
 
 
@@ -260,7 +267,7 @@ def _ppc_alt(s: dict[str, Any]) -> str:
             "against intervals of replicated data.")
 
 
-def sensitivity_blocks(o: OutcomeReport) -> list[Block]:
+def sensitivity_blocks(o: OutcomeReport, question: Question | None = None) -> list[Block]:
     """The sweep's verdicts over priors and data, its figure and its table."""
     spec, sw = o.spec, o.sweep
     blocks: list[Any] = [H(3, "Sensitivity to priors and data", f"{spec.id}-sensitivity")]
@@ -276,7 +283,7 @@ def sensitivity_blocks(o: OutcomeReport) -> list[Block]:
     blocks.append(P([verdict_badge(sw.robust, "priors"), " ", sw.text]))
     if sw.data_text:
         blocks.append(P([verdict_badge(sw.data_robust, "data"), " ", sw.data_text]))
-    blocks += [P(t[0].upper() + t[1:] + ".") for t in (tipping_sentence(o.summary),
+    blocks += [P(t[0].upper() + t[1:] + ".") for t in (tipping_sentence(o.summary, question),
                                                       reverse_bayes_sentence(o.summary)) if t]
     if any(r.get("kind") == "bias" for r in sw.rows):
         blocks.append(P("Bias-adjusted rows: a bias shared by the studies (Welton et al. "

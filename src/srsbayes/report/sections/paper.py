@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from ...inputs.question import Question, asked
 from ..document import Block, H, Inline, P, S, Table
 from ..text import pct, verb
 from ..vocabulary import MEASURES
@@ -39,13 +40,13 @@ def _reduction(e: dict[str, Any]) -> str:
             "the paper gave no interval at all.")
 
 
-def _significance(s: dict[str, Any], p: float, dp: float, eff: str) -> str:
+def _significance(s: dict[str, Any], p: float, dp: float, eff: str, t: str) -> str:
     if p >= dp:
-        return (f"The direction is supported: a {pct(p)} probability that preoperative "
-                f"SRS {verb(s)} ({eff}). The paper reports no test or interval behind "
+        return (f"The direction is supported: a {pct(p)} probability that {t} "
+                f"{verb(s)} ({eff}). The paper reports no test or interval behind "
                 "'significantly'.")
     return (f"Not supported at the {100 * dp:.0f}% level: a {pct(p)} probability that "
-            f"preoperative SRS {verb(s)} ({eff}).")
+            f"{t} {verb(s)} ({eff}).")
 
 
 def equivalence_region(eq: dict[str, Any]) -> str:
@@ -58,18 +59,19 @@ def equivalence_region(eq: dict[str, Any]) -> str:
 
 
 def _equivalence(s: dict[str, Any], eq: dict[str, Any] | None, p: float, dp: float,
-                 eff: str) -> str:
+                 eff: str, t: str) -> str:
     if eq is None:
-        return f"A {pct(p)} probability that preoperative SRS {verb(s)} ({eff})."
+        return f"A {pct(p)} probability that {t} {verb(s)} ({eff})."
     text = f"A {pct(eq['probability'])} probability that {equivalence_region(eq)}"
     if eq["probability"] >= dp:
         return text + "; the data support similarity."
-    return (text + f", and a {pct(p)} probability that preoperative SRS {verb(s)} "
+    return (text + f", and a {pct(p)} probability that {t} {verb(s)} "
             f"({eff}). Not showing a difference is not evidence of similarity: the data "
             "remain compatible with clinically relevant differences.")
 
 
-def claim_assessment(spec: OutcomeSpec, s: dict[str, Any], e: dict[str, Any]) -> str:
+def claim_assessment(spec: OutcomeSpec, s: dict[str, Any], e: dict[str, Any],
+                     question: Question | None = None) -> str:
     """What the posterior says about one of the paper's claims (factual, no verdict on
     'significance', which a posterior does not have).
 
@@ -81,17 +83,20 @@ def claim_assessment(spec: OutcomeSpec, s: dict[str, Any], e: dict[str, Any]) ->
         The fit's summary.
     e
         One entry of :func:`srsbayes.report.build.compare_claims`.
+    question
+        The review question whose treatment arm is named (default: the bundled one).
     """
     p, dp = s["prob_benefit"], spec.decision_probability
+    t = asked(question).treatment.label
     eff = f"pooled {ratio_name(s)} {ci(s['effect'])}"
     kind = e.get("kind")
     if kind == "reduction":
         return _reduction(e)
     if kind == "significance":
-        return _significance(s, p, dp, eff)
+        return _significance(s, p, dp, eff, t)
     if kind == "equivalence":
-        return _equivalence(s, e.get("equivalence"), p, dp, eff)
-    return f"A {pct(p)} probability that preoperative SRS {verb(s)} ({eff})."
+        return _equivalence(s, e.get("equivalence"), p, dp, eff, t)
+    return f"A {pct(p)} probability that {t} {verb(s)} ({eff})."
 
 
 def _pooled_rows(report: Report) -> list[list[Inline]]:
@@ -113,7 +118,7 @@ def _claim_rows(report: Report) -> list[list[Inline]]:
     rows = []
     for o in report.outcomes:
         for c in o.claims:
-            said: Inline = (claim_assessment(o.spec, o.summary, c) if o.ok
+            said: Inline = (claim_assessment(o.spec, o.summary, c, report.the_question) if o.ok
                             else S("no result (not trustworthy)", "na"))
             rows.append([o.spec.label, [S(f"“{c['quote']}”", "i"),
                                         S(f" — {c['source']}", "muted")], said])

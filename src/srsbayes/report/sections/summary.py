@@ -117,21 +117,22 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     beyond the spec's decision probability), inconclusive outcomes, failed fits,
     robustness and the audit's caveat."""
     good, bad, unsure, broken = _outcome_groups(report)
+    q = report.the_question
     known = [n for n in map(n_patients, report.outcomes) if n is not None]
     n_pat = f" ({max(known)} patients)" if known else ""
     k = len(report.studies)
     parts: list[Inline] = [f"Across {k} stud{'y' if k == 1 else 'ies'}{n_pat}, "
-                           "compared with postoperative SRS: "]
+                           f"compared with {q.control.label}: "]
     clauses: list[Inline] = []
     for o in good:
         s = o.summary
         clauses.append([S(f"a {pct(s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {verb(s)} {CONDITION} "
+                        f" that {q.treatment.label} {verb(s)} {CONDITION} "
                         f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)}{_tipping(s)})"])
     for o in bad:
         s = o.summary
         clauses.append([S(f"a {pct(1 - s['prob_benefit'])} probability", "b"),
-                        f" that preoperative SRS {opposite(s)} {CONDITION} "
+                        f" that {q.treatment.label} {opposite(s)} {CONDITION} "
                         f"({short_absolute(s)}{_pooled(s)}; {certainty_words(o)}{_tipping(s)})"])
     if clauses:
         parts += ["there is ", *join(clauses), ". "]
@@ -225,7 +226,7 @@ def _summary_row(o: OutcomeReport) -> list[Inline]:
 def summary_table(report: Report) -> Table:
     """One row per outcome: effect, absolute effect, probabilities, robustness, gate."""
     head = ["Outcome", "Studies (patients)", "Pooled effect (95% CrI)",
-            "Absolute effect of preop SRS (95% CrI)", "P(benefit)",
+            f"Absolute effect of {report.the_question.treatment.short} (95% CrI)", "P(benefit)",
             "P(clinically meaningful benefit)",
             "Robust across priors", "Diagnostics"]
     return Table(head, [_summary_row(o) for o in report.outcomes], cls="summary")
@@ -233,13 +234,14 @@ def summary_table(report: Report) -> Table:
 
 def summary_section(report: Report) -> list[Block]:
     """The summary section: the table and how to read it."""
+    q = report.the_question
     return [Section("sec-summary", [
         H(2, "Summary", "summary"),
         summary_table(report),
-        P([pooled_effect_note(report), " P(benefit): posterior probability that preop SRS "
-           "is better. "
+        P([pooled_effect_note(report), " P(benefit): posterior probability that "
+           f"{q.treatment.short} is better. "
           "Clinically meaningful: the smallest benefit the outcome's spec calls relevant "
-          "(see Methods); an absolute threshold is judged at the postop level of a new "
+          f"(see Methods); an absolute threshold is judged at the {q.control.word} level of a new "
           "population (the secondary absolute effect's baseline model). Robust: the "
           "sweep's verdict over alternative priors, among them a sceptical one (defined "
           "in Methods). "
@@ -248,14 +250,15 @@ def summary_section(report: Report) -> list[Block]:
 
 def pooled_effect_note(report: Report) -> str:
     """What the table's pooled effects are, measure by measure: a ratio below 1, or a
-    difference below 0, means a lower value with preop SRS."""
+    difference below 0, means a lower value with the treatment arm."""
+    t, c = report.the_question.treatment, report.the_question.control
     seen: dict[str, str] = {}
     for o in report.outcomes:
         if o.ok:
             fam = family_of(o.summary)
             seen.setdefault(fam.measure_name, f"{fam.measure_abbrev} = {fam.measure_name}")
     if not seen:
-        return "Pooled effect: preop vs postop."
-    return ("Pooled effect, preop vs postop (" + "; ".join(seen.values()) + "): a ratio "
-            "below 1, or a difference below 0, means a lower value with preop SRS (fewer "
+        return f"Pooled effect: {t.word} vs {c.word}."
+    return (f"Pooled effect, {t.word} vs {c.word} (" + "; ".join(seen.values()) + "): a ratio "
+            f"below 1, or a difference below 0, means a lower value with {t.short} (fewer "
             "events, or shorter survival).")

@@ -18,14 +18,15 @@ if TYPE_CHECKING:
     from ..model import Report
 
 NAME = "trials"
-HEAD = ["Trial", "Outcome", "Patients (preop + postop)", "Assurance", "P(preop better) today",
+HEAD = ["Trial", "Outcome", "Patients ({t} + {c})", "Assurance", "P({t} better) today",
         "After the trial (90% of trials)", "Reading changes", "EVSI / EVPI per patient"]
-INTRO = ("Randomised trials of preop vs postop SRS are under way (those of the trials file, "
+"""Column heads; ``{t}`` and ``{c}`` are the arms' ``word`` of the review question."""
+INTRO = ("Randomised trials of {comparison_short} are under way (those of the trials file, "
          "each with its public source below) and none has reported. "
          "For each, and each outcome its primary endpoint covers, the table gives the chance "
-         "that it shows a benefit of preop SRS given today's evidence (assurance: its power "
+         "that it shows a benefit of {t_short} given today's evidence (assurance: its power "
          "averaged over what the studies say the effect may be, heterogeneity included), "
-         "where today's probability that preop is better would stand once its result is "
+         "where today's probability that {t} is better would stand once its result is "
          "added to the meta-analysis, how often that would change today's reading, and the "
          "expected value of its information (EVSI) against the value of knowing the effect "
          "exactly (EVPI), in LMD-equivalent events avoided per patient. A small EVPI means "
@@ -50,9 +51,14 @@ def trials_section(report: Report) -> list[Block]:
     trials = getattr(report, "trials", None)
     if not trials:
         return []
-    blocks: list[Block] = [H(2, "The trials under way", "trials"), P(INTRO),
-                           Table(HEAD, [_row(d) for d in trials], "trials",
-                                 "Randomised trials of preop vs postop SRS: what they may show")]
+    q = report.the_question
+    words = {"t": q.treatment.word, "c": q.control.word, "t_short": q.treatment.short,
+             "comparison_short": q.comparison_short}
+    blocks: list[Block] = [H(2, "The trials under way", "trials"), P(INTRO.format(**words)),
+                           Table([h.format(**words) for h in HEAD],
+                                 [_row(d) for d in trials], "trials",
+                                 f"Randomised trials of {q.comparison_short}: what they may "
+                                 "show")]
     for d in trials:
         if "missing" in d:
             continue
@@ -62,6 +68,6 @@ def trials_section(report: Report) -> list[Block]:
                                P(f"Primary endpoint (verbatim): {design['endpoint']}"),
                                P(f"How it is simulated: {design['endpoint_match']}; "
                                  f"{d['trial_result']}; size: {d['size_source']}.")]
-        detail += [P(x) for x in lines(d)]
+        detail += [P(x) for x in lines(d, q)]
         blocks.append(Details(f"{design['id']}: {d['label']}", detail))
     return [Section("sec-trials", blocks)]
