@@ -180,9 +180,9 @@ def test_to_reproduce_names_the_models_folder_and_every_option(tmp_path, specs,
     """Before issue 20 the report's "To reproduce" line dropped ``--models``."""
     import shutil
 
+    from srsbayes.analysis.provenance import models_folder, reproduce_command
     from srsbayes.inference.fitting import FitSettings
     from srsbayes.inputs.specs import load_specs
-    from srsbayes.report.build import models_folder, reproduce_command
 
     models = tmp_path / "my models"
     models.mkdir()

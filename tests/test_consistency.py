@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from _report_shared import SETTINGS, shared_report
+from srsbayes.analysis.outcome import derived_draws
 from srsbayes.inference.fitting import FitSettings, fit_outcome
-from srsbayes.report.build import derived_draws
 
 
 @pytest.fixture(scope="module")

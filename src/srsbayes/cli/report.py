@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..analysis.progress import Progress
 from ..errors import InputError
 from ..inference.fitting import FitSettings
 from ..inputs.data import default_table
 from ..inputs.question import read_question
 from ..inputs.specs import load_specs
 from ..parallel import backend_from
-from ..report.build import Progress, write_report
+from ..report.build import write_report
 from ..resources import default_out
 
 

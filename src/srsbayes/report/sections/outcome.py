@@ -22,6 +22,7 @@ from ..wording import (
 )
 
 if TYPE_CHECKING:
+    from ...inference.summaries import FitSummary
     from ..model import OutcomeReport, Report
 
 _FOREST_CAPTION = (
@@ -56,7 +57,7 @@ def outcome_section(o: OutcomeReport) -> Section:
     return Section(f"sec-{spec.id}", blocks)
 
 
-def failed_blocks(s: dict[str, Any]) -> list[Block]:
+def failed_blocks(s: FitSummary) -> list[Block]:
     """A fit that failed its convergence gate: no number, only the failed checks."""
     return [Box("fail", [
         P([S("NOT TRUSTWORTHY. ", "b"),
@@ -67,7 +68,7 @@ def failed_blocks(s: dict[str, Any]) -> list[Block]:
         *diagnostics_blocks(s)]
 
 
-def forest_caption(s: dict[str, Any]) -> str:
+def forest_caption(s: FitSummary) -> str:
     """How to read the forest plot (the observed interval depends on the data kind)."""
     fam = family_of(s)
     return (_FOREST_CAPTION if fam.count_data
@@ -100,7 +101,7 @@ def result_blocks(o: OutcomeReport) -> list[Block]:
     return blocks
 
 
-def headline_sentence(s: dict[str, Any]) -> str:
+def headline_sentence(s: FitSummary) -> str:
     """The probability of benefit (or, when harm is convincing, of harm) in one sentence."""
     p, dp = s["prob_benefit"], s["decision_probability"]
     if p <= 1 - dp:
@@ -127,7 +128,7 @@ def _studies(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def mixed_sentence(s: dict[str, Any]) -> str:
+def mixed_sentence(s: FitSummary) -> str:
     """Which studies entered as arm counts and which as published estimates, for an
     outcome with both kinds of row (``count_rules`` and ``se_rules`` both non-empty);
     empty otherwise."""
@@ -147,7 +148,7 @@ def mixed_sentence(s: dict[str, Any]) -> str:
             "both.")
 
 
-def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
+def approximation_sentences(s: FitSummary) -> list[Inline]:
     """One sentence per contrast row pooled as another measure (``approximations``: the
     spec's ``approximate_measures``, e.g. a hazard ratio pooled as an odds ratio, which
     for a rare event are close)."""
@@ -158,7 +159,7 @@ def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
             for r in s.get("approximations") or []]
 
 
-def evidence_blocks(s: dict[str, Any]) -> list[Block]:
+def evidence_blocks(s: FitSummary) -> list[Block]:
     """How mixed evidence entered the model and which rows are approximations."""
     blocks: list[Block] = []
     if one_study(s):
@@ -173,7 +174,7 @@ def evidence_blocks(s: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
+def _absolute_rows(s: FitSummary) -> list[list[Inline]]:
     a = s.get("absolute", {})
     rows: list[list[Inline]] = []
     for arm in ("postop", "preop"):
@@ -186,7 +187,7 @@ def _absolute_rows(s: dict[str, Any]) -> list[list[Inline]]:
     return rows
 
 
-def tau_label(s: dict[str, Any]) -> str:
+def tau_label(s: FitSummary) -> str:
     """What τ is measured in: the log scale of a ratio, or the units of a difference."""
     fam = family_of(s)
     scale = "log scale" if fam.log_scale else f"in the units of the {fam.measure_name}"
@@ -198,7 +199,7 @@ def _prior_words(text: str) -> str:
     return text.replace("halfnormal", "HN")
 
 
-def key_numbers(s: dict[str, Any]) -> Table:
+def key_numbers(s: FitSummary) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
     rows: list[list[Inline]] = [
@@ -240,7 +241,7 @@ def key_numbers(s: dict[str, Any]) -> Table:
                  cls="keys")
 
 
-def _forest_alt(s: dict[str, Any]) -> str:
+def _forest_alt(s: FitSummary) -> str:
     shown = family_of(s).shown  # observed estimates are on the analysis scale
     studies = "; ".join(
         f"{r['study']} observed {float(shown(r['observed']['estimate'])):.2f}, shrunken "
@@ -249,13 +250,13 @@ def _forest_alt(s: dict[str, Any]) -> str:
             f"{ci(s['effect'])}; new-study prediction {ci(s['prediction'])}.")
 
 
-def _effect_alt(s: dict[str, Any]) -> str:
+def _effect_alt(s: FitSummary) -> str:
     return (f"Posterior density of the pooled {ratio_name(s)} of {s['label']}, median "
             f"{s['effect']['median']:.2f}; probability that preoperative SRS is better "
             f"{pct(s['prob_benefit'])}.")
 
 
-def _ppc_alt(s: dict[str, Any]) -> str:
+def _ppc_alt(s: FitSummary) -> str:
     return (f"Posterior-predictive check of {s['label']}: observed values per study and arm "
             "against intervals of replicated data.")
 
@@ -322,7 +323,7 @@ def sweep_table(rows: list[dict[str, Any]], reference: str = "") -> Table:
                   "Diagnostics"], [_sweep_row(r, reference) for r in rows], cls="compact")
 
 
-def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
+def _loo_note(s: FitSummary, loo: dict[str, Any]) -> str:
     k = loo.get("pareto_k", [])
     ks = ", ".join(f"{st} {v:.2f}" for st, v in zip(s["studies"], k, strict=False)
                    if given(v))
@@ -332,7 +333,7 @@ def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
                    if loo.get("warning") else "No study is unduly influential.")
 
 
-def ppc_text(s: dict[str, Any]) -> list[Block]:
+def ppc_text(s: FitSummary) -> list[Block]:
     """Studies the model reproduces poorly (mid-p-values) and PSIS-LOO influence."""
     ppc = s.get("ppc")
     if not ppc:
@@ -361,7 +362,7 @@ def _gate(ok: bool) -> S:
     return S("pass", "pass") if ok else S("FAIL", "fail")
 
 
-def diagnostics_blocks(s: dict[str, Any]) -> list[Block]:
+def diagnostics_blocks(s: FitSummary) -> list[Block]:
     """The convergence gate, check by check (Vehtari et al. 2021; Betancourt 2016)."""
     d = s["diagnostics"]
     rows: list[list[Inline]] = [

@@ -101,8 +101,7 @@ observational cohorts, so it is stated beside the number, not in a footnote."""
 
 def certainty_words(o: OutcomeReport) -> str:
     """``certainty of evidence: very low`` (GRADE), or that it was not rated."""
-    row = getattr(o, "certainty", None)
-    level = None if row is None else row.certainty.level
+    level = None if o.certainty is None else o.certainty.certainty.level
     return f"certainty of evidence {level}" if level else "certainty not rated"
 
 

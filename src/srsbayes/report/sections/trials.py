@@ -47,7 +47,7 @@ def _row(d: dict[str, Any]) -> list[Inline]:
 
 def trials_section(report: Report) -> list[Block]:
     """The section, or nothing when the report was not asked for trials."""
-    trials = getattr(report, "trials", None)
+    trials = report.trials
     if not trials:
         return []
     blocks: list[Block] = [H(2, "The trials under way", "trials"), P(INTRO),
