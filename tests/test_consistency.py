@@ -34,7 +34,7 @@ def report_dir(tmp_path_factory):
 
 
 def test_fit_sweep_and_report_agree(lmd_fit, report_dir):
-    s = json.loads(json.dumps(lmd_fit.summary))  # as fit writes it
+    s = json.loads(json.dumps(lmd_fit.summary.as_dict()))  # as fit writes it
     assert s["ok"]
     written = json.loads((report_dir / "lmd" / "summary.json").read_text())
     for key in ("prob_benefit", "prob_benefit_new_study", "effect", "tau", "prediction",

@@ -228,5 +228,5 @@ def test_report_fits_on_a_local_cluster_equal_in_process(bundled_table, specs, t
     assert made[0] == {} and sorted(made[1]) == sorted(o.spec.id for o in here.outcomes)
     assert all(b.fit is made[1][b.spec.id] for b in there.outcomes)  # fitted on workers
     for a, b in zip(here.outcomes, there.outcomes, strict=True):
-        assert json.dumps(a.summary, sort_keys=True, default=str) == json.dumps(
-            b.summary, sort_keys=True, default=str), a.spec.id
+        assert json.dumps(a.summary.as_dict(), sort_keys=True, default=str) == json.dumps(
+            b.summary.as_dict(), sort_keys=True, default=str), a.spec.id

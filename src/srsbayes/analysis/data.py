@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, cast
+from typing import TypedDict, cast
 
 import pandas as pd
 
@@ -31,35 +31,16 @@ from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from ..outputs import check_output_path
 
-if TYPE_CHECKING:
-    import numpy as np
-
-    from ..priors.distributions import Prior
-
 
 @dataclass(frozen=True)
 class OutcomeData:
     """One outcome's validated data: its spec and its slice of the study table (one row
-    per study, arms side by side), with the model's data and priors read from it."""
+    per study, arms side by side), from which the fits, the bias terms and the SoF
+    baseline are read (the fit reads its model data and priors from the slice)."""
 
     spec: OutcomeSpec
     wide: pd.DataFrame
     """:func:`srsbayes.inputs.data.outcome_table` of the outcome (computed once)."""
-
-    @cached_property
-    def model_data(self) -> dict[str, np.ndarray]:
-        """The family's model data (:func:`srsbayes.inference.fitting.model_data`)."""
-        from ..inference.fitting import model_data
-
-        return model_data(self.spec, self.wide)
-
-    @cached_property
-    def priors(self) -> dict[str, Prior]:
-        """The spec's priors, data-scaled ones made concrete
-        (:func:`srsbayes.inference.fitting.resolve_priors`)."""
-        from ..inference.fitting import resolve_priors
-
-        return resolve_priors(self.spec, self.wide)
 
     @cached_property
     def baseline(self) -> Baseline | None:

@@ -32,7 +32,7 @@ from ..inference.fitting import FitResult, FitSettings, ModelCache, fit_outcome
 from ..inputs.data import StudyTable
 from ..sensitivity import sweep
 from .data import OutcomeData
-from .results import Derived, Equivalence, Interval, SweepInfo
+from .results import Derived, Equivalence, Interval, SweepInfo, SweepOptions
 
 if TYPE_CHECKING:
     from ..inputs.specs import OutcomeSpec
@@ -165,7 +165,7 @@ def derived_of(spec: OutcomeSpec, draws: dict[str, np.ndarray]) -> Derived:
 
 def run_outcome_sweep(table: StudyTable, spec: OutcomeSpec, settings: FitSettings,
                       cache: ModelCache, grid: Any, out: Path | None,
-                      options: dict[str, Any] | None = None,
+                      options: SweepOptions | None = None,
                       progress: Callable[[str], None] | None = None) -> SweepInfo:
     """Run the outcome's sensitivity sweep (default grid unless ``grid``), write its
     ``sweep.csv``/``sweep.json``/``sweep.png`` into ``out`` and adapt it for the report.

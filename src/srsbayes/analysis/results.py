@@ -8,8 +8,9 @@ figures, nothing here is presentation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from ..status import Status
 
@@ -18,7 +19,32 @@ if TYPE_CHECKING:
     from ..inference.fitting import FitResult
     from ..inference.summaries import FitSummary
     from ..inputs.specs import OutcomeSpec
+    from ..parallel import Backend
+    from ..trials.design import TrialDesign
     from .data import CountRow
+
+
+class SweepOptions(TypedDict, total=False):
+    """Keyword arguments of :func:`srsbayes.sensitivity.sweep.run_sweep` an analysis
+    passes on to every outcome's sweep (e.g. ``data_level=False, psense=False`` for a
+    quick report; ``backend``: where the outcomes' fits and the sweeps' settings run)."""
+
+    data_level: bool | None
+    psense: bool | None
+    workers: int | None
+    backend: Backend | None
+    reweight: bool
+
+
+class TrialOptions(TypedDict, total=False):
+    """Keyword arguments of :func:`srsbayes.trials.run.run_designs`: the trials under way
+    (``designs``) and, optionally, their sizes, simulations and refits."""
+
+    designs: Sequence[TrialDesign]
+    sizes: dict[str, tuple[int, int]] | None
+    sims: int
+    max_refits: int
+    seed: int | None
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from ..inputs.data import StudyTable
 from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
 from ..status import Status
-from .data import Inputs, StudyEntry, count_table, is_bundled, study_list
+from .data import Inputs, OutcomeData, StudyEntry, count_table, is_bundled, study_list
 from .evidence import certainty_report, rate
 from .outcome import bias_adjusted, derived_draws, derived_of, main_fit, run_outcome_sweep
 from .paper import compare_claims, compare_pooled
 from .progress import Progress
 from .provenance import run_provenance
-from .results import OutcomeAnalysis, SweepInfo
+from .results import OutcomeAnalysis, SweepInfo, SweepOptions, TrialOptions
 
 Drawer = Callable[[OutcomeAnalysis, FitResult, dict[str, np.ndarray]], None]
 """Called with each converged outcome, its fit and its derived draws (the report draws
@@ -70,7 +70,7 @@ class Analysis:
 
 def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
                     cache: ModelCache, out: Path | None, *, sweep: bool, grid: Any,
-                    progress: Progress, sweep_options: dict[str, Any] | None = None,
+                    progress: Progress, sweep_options: SweepOptions | None = None,
                     fitted: FitResult | None = None, draw: Drawer | None = None
                     ) -> OutcomeAnalysis:
     """Fit one outcome (or take its ``fitted`` result, made on a Dask worker), rate it,
@@ -93,7 +93,7 @@ def analyse_outcome(inputs: Inputs, spec: OutcomeSpec, settings: FitSettings,
     rep.status = Status.OK if result.ok else Status.FAILED
     if not result.ok:
         _rate(rep, result, inputs, None, out)
-        rep.message = "; ".join(rep.summary.diagnostics["failures"])
+        rep.message = "; ".join(rep.summary.failures)
         rep.sweep = SweepInfo(False, "not run: the main fit did not converge")
         progress.done += 1  # no sweep step
         return rep
@@ -128,12 +128,9 @@ def _rate(rep: OutcomeAnalysis, result: FitResult, inputs: Inputs, adjusted: Any
         write_fit(result, out / rep.spec.id)
 
 
-def _fit_task(table: StudyTable, spec: OutcomeSpec, settings: FitSettings) -> FitResult:
+def _fit_task(table: StudyTable, data: OutcomeData, settings: FitSettings) -> FitResult:
     """One outcome's main fit as a task on a Dask worker (its own compile cache)."""
-    from ..inputs.data import outcome_table
-    from .data import OutcomeData
-
-    return main_fit(table, OutcomeData(spec, outcome_table(table, spec)), settings, None)
+    return main_fit(table, data, settings, None)
 
 
 def fit_on_backend(inputs: Inputs, settings: FitSettings, backend: Any
@@ -153,7 +150,8 @@ def fit_on_backend(inputs: Inputs, settings: FitSettings, backend: Any
         except ImportError:
             continue
         specs.append(spec)
-    results = map_tasks(_fit_task, [(f"report-fit-{s.id}", (inputs.table, s, settings))
+    results = map_tasks(_fit_task, [(f"report-fit-{s.id}",
+                                     (inputs.table, inputs.outcome(s), settings))
                                     for s in specs], backend=backend)
     return {s.id: r.value for s, r in zip(specs, results, strict=True) if r.ok}
 
@@ -161,9 +159,9 @@ def fit_on_backend(inputs: Inputs, settings: FitSettings, backend: Any
 def run_analysis(inputs: Inputs, *, settings: FitSettings | None = None,
                  cache: ModelCache | None = None, out: Path | None = None,
                  sweep: bool = True, grid: Any = None,
-                 sweep_options: dict[str, Any] | None = None,
+                 sweep_options: SweepOptions | None = None,
                  progress: Progress | None = None,
-                 trials: dict[str, Any] | None = None,
+                 trials: TrialOptions | None = None,
                  draw: Drawer | None = None) -> Analysis:
     """Analyse every outcome of validated ``inputs`` (writing each outcome's posterior,
     summary and sweep to ``out`` when given), rate the certainty across them and, with

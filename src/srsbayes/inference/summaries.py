@@ -5,10 +5,11 @@ order statistics of the draws (:mod:`srsbayes.draws`), so a monotone transform c
 with the summary: the median of exp θ *is* exp of the median of θ, on any machine.
 Probabilities of benefit are posterior means of indicator draws.
 
-The numbers come in typed results (:class:`Estimates`, :class:`DrawStats`,
-:class:`ThresholdProbability`) computed from a fit's posterior and its ``derived`` group
-(:mod:`srsbayes.inference.derived`); ``summary.json`` is their serialisation. A fit that
-failed its convergence gate gets no :class:`Estimates` at all.
+The numbers come in typed results (:class:`FitSummary`, holding :class:`Estimates`,
+:class:`DrawStats`, :class:`ThresholdProbability`, :class:`StudyEffect`) computed from a
+fit's posterior and its ``derived`` group (:mod:`srsbayes.inference.derived`);
+``summary.json`` is their serialisation (:meth:`FitSummary.as_dict`). A fit that failed its
+convergence gate gets no :class:`Estimates` at all.
 """
 
 from __future__ import annotations
@@ -274,8 +275,8 @@ class FitSummary(Mapping[str, Any]):
     studies: tuple[str, ...]
     ok: bool
     decision_probability: float
-    diagnostics: dict[str, Any]
-    """:meth:`srsbayes.inference.diagnostics.Diagnostics.as_dict` (``failures``...)."""
+    diagnostics: Diagnostics
+    """The convergence gate's verdict."""
     priors: dict[str, str]
     prior_labels: dict[str, str]
     prior_rationales: dict[str, str]
@@ -314,9 +315,9 @@ class FitSummary(Mapping[str, Any]):
         return self.estimates.prob_benefit if self.estimates is not None else float("nan")
 
     @property
-    def failures(self) -> list[str]:
+    def failures(self) -> tuple[str, ...]:
         """Why the gate failed (empty when it passed)."""
-        return list(self.diagnostics.get("failures", []))
+        return self.diagnostics.failures
 
     def family_number(self, name: str) -> Any:
         """One of the family's own numbers (:attr:`family_numbers`); None when absent."""
@@ -337,7 +338,7 @@ class FitSummary(Mapping[str, Any]):
             "family": self.family, "measure": self.measure, "benefit": self.benefit,
             "n_studies": self.n_studies, "studies": list(self.studies), "ok": self.ok,
             "decision_probability": self.decision_probability,
-            "diagnostics": self.diagnostics, "priors": self.priors,
+            "diagnostics": self.diagnostics.as_dict(), "priors": self.priors,
             "prior_labels": self.prior_labels, "prior_rationales": self.prior_rationales,
             "seed": self.seed, "draws": self.draws, "tune": self.tune, "chains": self.chains,
             "target_accept": self.target_accept, "data": self.data,
@@ -381,7 +382,7 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
         measure=measure_info(spec.family, spec.measure).measure, benefit=spec.benefit,
         studies=tuple(result.wide["study"]), ok=result.ok,
         decision_probability=spec.decision_probability,
-        diagnostics=result.diagnostics.as_dict(),
+        diagnostics=result.diagnostics,
         priors={k: str(v) for k, v in result.priors.items()},
         prior_labels={k: v.display for k, v in result.priors.items()},
         prior_rationales=spec.rationales,

@@ -23,7 +23,7 @@ import numpy as np
 from ..analysis.data import Inputs, validate_inputs
 from ..analysis.progress import Progress
 from ..analysis.provenance import models_folder, reproduce_command, versions
-from ..analysis.results import OutcomeAnalysis
+from ..analysis.results import OutcomeAnalysis, SweepOptions, TrialOptions
 from ..analysis.run import Analysis, run_analysis
 from ..certainty import write_certainty
 from ..families import FAMILIES
@@ -76,9 +76,9 @@ def draw_figures(o: OutcomeAnalysis, result: FitResult, draws: dict[str, np.ndar
 def build_report(inputs: Inputs, *, settings: FitSettings | None = None,
                  cache: ModelCache | None = None, out: Path | None = None,
                  sweep: bool = True, grid: Any = None,
-                 sweep_options: dict[str, Any] | None = None,
+                 sweep_options: SweepOptions | None = None,
                  progress: Progress | None = None,
-                 trials: dict[str, Any] | None = None) -> Report:
+                 trials: TrialOptions | None = None) -> Report:
     """Analyse every outcome of validated ``inputs`` (:func:`srsbayes.analysis.run.
     run_analysis`, writing per-outcome files to ``out`` when given), draw its figures and
     collect what the report shows."""
@@ -117,11 +117,11 @@ def report_of(analysis: Analysis, figures: dict[str, dict[str, bytes]],
 def write_report(table: StudyTable, specs: dict[str, OutcomeSpec], out: Path, *,
                  settings: FitSettings | None = None, cache: ModelCache | None = None,
                  sweep: bool = True, grid: Any = None,
-                 sweep_options: dict[str, Any] | None = None,
+                 sweep_options: SweepOptions | None = None,
                  progress: Progress | None = None,
                  pooled_path: Path | None = None, claims_path: Path | None = None,
                  paper_path: Path | None = None,
-                 trials: dict[str, Any] | None = None,
+                 trials: TrialOptions | None = None,
                  question: Question | None = None) -> Report:
     """Validate, fit, sweep and write ``out/index.html``, ``out/index.md`` (with
     ``out/figures/*.png``) and each outcome's ``posterior.nc`` / ``summary.json``.

@@ -110,7 +110,7 @@ def data_methods(report: Report) -> list[Block]:
         if not o.count_table:
             continue
         blocks += outcome_data_tables(o)
-        se = (o.summary or {}).get("se_rules")
+        se = None if o.summary is None else o.summary.family_number("se_rules")
         # a contrast row's SE and rule are in its table already
         if se and not any(is_contrast_row(r) for r in o.count_table):
             blocks.append(se_rules_table(o.spec.label, se))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ...certainty.tipping import bias_caveats, reverse_bayes_sentence, tipping_sentence
 from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
+from ...status import Status
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import ONE_STUDY, one_study, pct, verb
 from ..vocabulary import family_of, has_absolute
@@ -48,7 +49,7 @@ def outcome_section(o: OutcomeReport) -> Section:
     """An outcome's section: a result, a NOT TRUSTWORTHY box, or why it was not analysed."""
     spec = o.spec
     blocks: list[Any] = [H(2, spec.label, spec.id)]
-    if o.status == "unavailable":
+    if o.status == Status.UNAVAILABLE:
         blocks.append(Box("note", [P(f"Not analysed: {o.message}.")]))
     elif not o.ok:
         blocks += failed_blocks(o.summary)
@@ -64,7 +65,7 @@ def failed_blocks(s: FitSummary) -> list[Block]:
            "The sampler did not pass the convergence gate even after a retry with safer "
            "settings, so its draws may not represent the posterior. No estimate, "
            "probability or figure is reported for this outcome."]),
-        P(["Failed checks: ", S("; ".join(s["diagnostics"]["failures"]), "code")])]),
+        P(["Failed checks: ", S("; ".join(s.failures), "code")])]),
         *diagnostics_blocks(s)]
 
 
@@ -132,8 +133,8 @@ def mixed_sentence(s: FitSummary) -> str:
     """Which studies entered as arm counts and which as published estimates, for an
     outcome with both kinds of row (``count_rules`` and ``se_rules`` both non-empty);
     empty otherwise."""
-    arms = [str(r["study"]) for r in s.get("count_rules") or []]
-    contrasts = s.get("se_rules") or []
+    arms = [str(r["study"]) for r in s.family_number("count_rules") or []]
+    contrasts = s.family_number("se_rules") or []
     if not arms or not contrasts:
         return ""
     codes = list(dict.fromkeys(str(r.get("measure", "")) for r in contrasts))
@@ -156,7 +157,7 @@ def approximation_sentences(s: FitSummary) -> list[Inline]:
              f"{_a(_measure_word(str(r['pooled_as'])))} (the spec's ",
              S("approximate_measures", "code"),
              " accepts it as an approximation for a rare event)."]
-            for r in s.get("approximations") or []]
+            for r in s.family_number("approximations") or []]
 
 
 def evidence_blocks(s: FitSummary) -> list[Block]:
@@ -164,7 +165,7 @@ def evidence_blocks(s: FitSummary) -> list[Block]:
     blocks: list[Block] = []
     if one_study(s):
         blocks.append(Box("note", [P([S("One study. ", "b"), ONE_STUDY])]))
-    for r in s.get("se_approximations") or []:
+    for r in s.family_number("se_approximations") or []:
         blocks.append(P([S("Approximate standard error. ", "b"),
                          f"{r['study']}: {r['rule']}: {r['detail']}."], "small"))
     if mixed := mixed_sentence(s):
@@ -210,17 +211,17 @@ def key_numbers(s: FitSummary) -> Table:
         [tau_label(s), ci(s["tau"])],
         *_absolute_rows(s),
     ]
-    if "se_inflation" in s:
+    if (inflation := s.family_number("se_inflation")) is not None:
         rows.append(["Standard-error inflation factor λ (rules "
-                     + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
-                     + ")", ci(s["se_inflation"])])
+                     + ", ".join(str(r) for r in inflation.get("applies_to_rules", []))
+                     + ")", ci(inflation)])
     for line in absolute_text(s):
         rows.append(["Absolute effect of preop SRS (primary, as in the summary of findings)",
                      line])
     if (new := new_population_text(s)):
         rows.append(["Absolute effect in a new population (secondary: postop level drawn "
                      "from the baseline model, predictive)", new])
-    if (sens := s.get("baseline_sd_sensitivity")):
+    if (sens := s.family_number("baseline_sd_sensitivity")):
         rows.append(["Postop risk of a new population, by the prior on the spread between "
                      "populations (what the secondary effect rests on; no published "
                      "between-centre variation is at hand to set it)",
@@ -364,22 +365,20 @@ def _gate(ok: bool) -> S:
 
 def diagnostics_blocks(s: FitSummary) -> list[Block]:
     """The convergence gate, check by check (Vehtari et al. 2021; Betancourt 2016)."""
-    d = s["diagnostics"]
+    d = s.diagnostics
     rows: list[list[Inline]] = [
-        ["R-hat (max)", f"{d['rhat_max']:.3f}", f"≤ {RHAT_MAX}",
-         _gate(d["rhat_max"] <= RHAT_MAX)],
-        ["Bulk ESS (min)", f"{d['ess_bulk_min']:.0f}", f"≥ {ESS_MIN}",
-         _gate(d["ess_bulk_min"] >= ESS_MIN)],
-        ["Tail ESS (min)", f"{d['ess_tail_min']:.0f}", f"≥ {ESS_MIN}",
-         _gate(d["ess_tail_min"] >= ESS_MIN)],
-        ["Divergent transitions", str(d["divergences"]), "0", _gate(d["divergences"] == 0)],
-        ["E-BFMI (min)", f"{d['bfmi_min']:.2f}", f"≥ {BFMI_MIN}",
-         _gate(d["bfmi_min"] >= BFMI_MIN)],
+        ["R-hat (max)", f"{d.rhat_max:.3f}", f"≤ {RHAT_MAX}", _gate(d.rhat_max <= RHAT_MAX)],
+        ["Bulk ESS (min)", f"{d.ess_bulk_min:.0f}", f"≥ {ESS_MIN}",
+         _gate(d.ess_bulk_min >= ESS_MIN)],
+        ["Tail ESS (min)", f"{d.ess_tail_min:.0f}", f"≥ {ESS_MIN}",
+         _gate(d.ess_tail_min >= ESS_MIN)],
+        ["Divergent transitions", str(d.divergences), "0", _gate(d.divergences == 0)],
+        ["E-BFMI (min)", f"{d.bfmi_min:.2f}", f"≥ {BFMI_MIN}", _gate(d.bfmi_min >= BFMI_MIN)],
     ]
-    status = (S("PASS — the fit converged", "pass") if d["ok"]
+    status = (S("PASS — the fit converged", "pass") if d.ok
               else S("FAIL — NOT TRUSTWORTHY", "fail"))
-    return [H(3, "Diagnostics", f"{s['outcome']}-diagnostics"),
-            P(["Status: ", status, f" (sampling attempts: {d.get('attempts', 1)}; "
-               f"{s['chains']} chains × {s['draws']} draws after {s['tune']} tuning steps, "
-               f"target acceptance {s['target_accept']})"]),
+    return [H(3, "Diagnostics", f"{s.outcome}-diagnostics"),
+            P(["Status: ", status, f" (sampling attempts: {d.attempts}; "
+               f"{s.chains} chains × {s.draws} draws after {s.tune} tuning steps, "
+               f"target acceptance {s.target_accept})"]),
             Table(["Check", "Value", "Criterion", "Status"], rows, cls="compact")]
