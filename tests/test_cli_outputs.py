@@ -147,9 +147,10 @@ def test_a_loo_failure_on_a_converged_fit_is_reported():
     rep = {"y": xr.DataArray(rng.integers(0, 5, size=(2, 50, 3)),
                              dims=("chain", "draw", "study"))}
     out = posterior_checks({"y": np.array([1, 2, 9])}, rep, post, log_lik)
-    assert set(out) == {"ppc_pvalues", "errors"}
-    assert out["ppc_pvalues"]["y"][2] == 0.0  # 9 is above every replicate (0-4)
-    assert out["errors"]["loo"].startswith("ValueError: ")
+    assert out.loo is None and set(out.errors) == {"loo"}
+    assert out.pvalues["y"][2] == 0.0  # 9 is above every replicate (0-4)
+    assert out.errors["loo"].startswith("ValueError: ")
+    assert set(out.as_dict()) == {"pvalues", "errors"}  # summary.json's ppc
 
 
 # -- provenance: one block in every output ---------------------------------------------------

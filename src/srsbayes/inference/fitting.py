@@ -47,7 +47,7 @@ from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
 from .exact import with_exact_check
 from .parametrisation import centring_data
-from .summaries import Estimates, FitSummary, estimates, summarise
+from .summaries import Estimates, FitSummary, PosteriorChecks, estimates, summarise
 
 PPC_STREAM = 2
 """Random stream ``default_rng([seed, PPC_STREAM])`` of the replicated data."""
@@ -387,7 +387,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         derived = derive(post, data, merged, spec, used.seed, baselines)
         idata["derived"] = derived
         result.estimates = estimates(spec, post, derived)
-    checks_out: dict[str, Any] = {}
+    checks_out: PosteriorChecks | None = None
     if checks and diag.ok:  # LOO and PPC describe a posterior: none for an unconverged fit
         obs = fam.observed(data)
         log_lik = fam.loglik(post, data)
@@ -413,7 +413,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
 
 
 def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
-                     post: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> dict[str, Any]:
+                     post: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> PosteriorChecks:
     """Posterior-predictive p-values and PSIS-LOO of a converged fit.
 
     Either can fail on a posterior that passed the gate (PSIS needs a spread of tail
@@ -422,17 +422,24 @@ def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
     (``summary.json`` → ``ppc.errors``), never raised: the checks describe the fit, they do
     not decide it.
     """
-    out: dict[str, Any] = {"errors": {}}
-    for name, check in (("ppc_pvalues", lambda: ppc_pvalues(obs, rep)),
-                        ("loo", lambda: loo_by_study(post, log_lik))):
-        if name == "loo" and post.sizes.get("study", 2) < 2:
-            out[name] = {}  # leaving the only study out leaves nothing to predict it from
-            continue
+    errors: dict[str, str] = {}
+    pvalues, loo = None, None
+    try:
+        pvalues = ppc_pvalues(obs, rep)
+    except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
+        errors["ppc_pvalues"] = _one_line(exc)
+    if post.sizes.get("study", 2) < 2:
+        loo = {}  # leaving the only study out leaves nothing to predict it from
+    else:
         try:
-            out[name] = check()
+            loo = loo_by_study(post, log_lik)
         except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
-            out["errors"][name] = " ".join(f"{type(exc).__name__}: {exc}".splitlines())
-    return out
+            errors["loo"] = _one_line(exc)
+    return PosteriorChecks(pvalues, loo, errors)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".splitlines())
 
 
 def bias_tipping(spec: OutcomeSpec, wide: pd.DataFrame, priors: dict[str, Prior],

@@ -238,6 +238,21 @@ def _design(wide: pd.DataFrame, i: int) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class PosteriorChecks:
+    """The posterior-predictive mid-p-values and PSIS-LOO of a converged fit, each None
+    when it could not be computed (``errors`` says why, by check)."""
+
+    pvalues: dict[str, list[float]] | None
+    loo: dict[str, Any] | None
+    errors: dict[str, str]
+
+    def as_dict(self) -> dict[str, object]:
+        """``summary.json`` → ``ppc``: the checks that have a value."""
+        return {k: v for k, v in (("pvalues", self.pvalues), ("loo", self.loo),
+                                  ("errors", self.errors)) if v}
+
+
+@dataclass(frozen=True)
 class StudyEffect:
     """One study's observed effect (on the shown scale: its estimate and 95% interval as
     reported or computed from its data) and its shrunken (posterior) effect."""
@@ -296,7 +311,7 @@ class FitSummary(Mapping[str, Any]):
     family_numbers: tuple[tuple[str, Any], ...] = ()
     """The family's own numbers (count rules, NNT, baseline-SD sensitivity,
     ``se_inflation``...), in the order the family gives them."""
-    ppc: dict[str, Any] | None = None
+    ppc: PosteriorChecks | None = None
     """Posterior-predictive p-values, PSIS-LOO and check errors (fits with checks)."""
     bias_adjustment: dict[str, Any] | None = None
     """A bias-adjusted fit's bias priors, rules and per-study terms."""
@@ -350,7 +365,7 @@ class FitSummary(Mapping[str, Any]):
             out["study_effects"] = [e.as_dict() for e in self.study_effects]
             out.update(self.family_numbers)
             if self.ppc is not None:
-                out["ppc"] = self.ppc
+                out["ppc"] = self.ppc.as_dict()
         if self.bias_adjustment is not None:
             out["bias_adjustment"] = self.bias_adjustment
         elif self.tipping is not None:
@@ -369,7 +384,7 @@ class FitSummary(Mapping[str, Any]):
         return len(self._json)
 
 
-def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any],
+def summarise(result: Fitted, data: dict[str, np.ndarray], checks: PosteriorChecks | None,
               table: StudyTable) -> FitSummary:
     """The :class:`FitSummary` of a fit (``summary.json``: :meth:`FitSummary.as_dict`).
 
@@ -418,8 +433,5 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any
             data, result.priors, result.settings.seed)
     if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
         numbers.update(fam.posterior_summary(post))
-    ppc = ({k: checks[c] for k, c in (("pvalues", "ppc_pvalues"), ("loo", "loo"),
-                                      ("errors", "errors")) if checks.get(c)}
-           if checks else None)
     return replace(head, estimates=est, study_effects=effects,
-                   family_numbers=tuple(numbers.items()), ppc=ppc)
+                   family_numbers=tuple(numbers.items()), ppc=checks)
