@@ -167,7 +167,7 @@ def test_a_failed_fit_is_not_rated_and_exits_3(tmp_path, run_cli, monkeypatch):
     (["--weights", "missing.toml"], "missing.toml: weights file not found"),
 ])
 def test_bad_input_exits_2_before_any_fit(tmp_path, run_cli, monkeypatch, args, message):
-    import srsbayes.certainty as cert
+    import srsbayes.analysis.evidence as cert
 
     monkeypatch.setattr(cert, "fit_evidence", functools.partial(pytest.fail, "fitted"))
     monkeypatch.chdir(tmp_path)

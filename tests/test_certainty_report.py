@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from _certainty_shared import at_baseline_entry
+from srsbayes.analysis.data import study_list
 from srsbayes.certainty import Baseline, OutcomeEvidence, StudyInfo, assess
 from srsbayes.certainty.weights import Criterion, NetBenefitSettings
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.report import render
-from srsbayes.report.build import Report, study_list
 from srsbayes.report.document import Document, Fig, walk
+from srsbayes.report.model import Report
 from srsbayes.report.sections import section_names
 from srsbayes.report.sections.certainty import certainty_blocks, certainty_section
 

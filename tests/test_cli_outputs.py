@@ -147,9 +147,10 @@ def test_a_loo_failure_on_a_converged_fit_is_reported():
     rep = {"y": xr.DataArray(rng.integers(0, 5, size=(2, 50, 3)),
                              dims=("chain", "draw", "study"))}
     out = posterior_checks({"y": np.array([1, 2, 9])}, rep, post, log_lik)
-    assert set(out) == {"ppc_pvalues", "errors"}
-    assert out["ppc_pvalues"]["y"][2] == 0.0  # 9 is above every replicate (0-4)
-    assert out["errors"]["loo"].startswith("ValueError: ")
+    assert out.loo is None and set(out.errors) == {"loo"}
+    assert out.pvalues["y"][2] == 0.0  # 9 is above every replicate (0-4)
+    assert out.errors["loo"].startswith("ValueError: ")
+    assert set(out.as_dict()) == {"pvalues", "errors"}  # summary.json's ppc
 
 
 # -- provenance: one block in every output ---------------------------------------------------
@@ -180,9 +181,9 @@ def test_to_reproduce_names_the_models_folder_and_every_option(tmp_path, specs,
     """Before issue 20 the report's "To reproduce" line dropped ``--models``."""
     import shutil
 
+    from srsbayes.analysis.provenance import models_folder, reproduce_command
     from srsbayes.inference.fitting import FitSettings
     from srsbayes.inputs.specs import load_specs
-    from srsbayes.report.build import models_folder, reproduce_command
 
     models = tmp_path / "my models"
     models.mkdir()

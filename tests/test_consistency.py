@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from _report_shared import SETTINGS, shared_report
+from srsbayes.analysis.outcome import derived_draws
 from srsbayes.inference.fitting import FitSettings, fit_outcome
-from srsbayes.report.build import derived_draws
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def report_dir(tmp_path_factory):
 
 
 def test_fit_sweep_and_report_agree(lmd_fit, report_dir):
-    s = json.loads(json.dumps(lmd_fit.summary))  # as fit writes it
+    s = json.loads(json.dumps(lmd_fit.summary.as_dict()))  # as fit writes it
     assert s["ok"]
     written = json.loads((report_dir / "lmd" / "summary.json").read_text())
     for key in ("prob_benefit", "prob_benefit_new_study", "effect", "tau", "prediction",

@@ -29,6 +29,8 @@ import pytest
 
 from _exact_shared import Z
 from _report_shared import assert_default_sweep_row_is_the_fit
+from srsbayes.analysis.data import validate_inputs
+from srsbayes.analysis.outcome import derived_draws
 from srsbayes.certainty.sof import NO_BASELINE
 from srsbayes.draws import central_interval, pct
 from srsbayes.families import get_family, measure_info
@@ -41,7 +43,7 @@ from srsbayes.plots.figures import GREY, effect_figure, forest_figure
 from srsbayes.plots.sweep import sweep_figure
 from srsbayes.priors.distributions import parse_prior
 from srsbayes.report import render
-from srsbayes.report.build import absolute_benefit, build_report, derived_draws, validate_inputs
+from srsbayes.report.build import absolute_benefit, build_report
 from srsbayes.report.text import describe_fit, threshold_sentence
 from srsbayes.report.wording import ci, threshold_label
 from srsbayes.sensitivity.sweep import Setting, verdict

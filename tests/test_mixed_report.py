@@ -24,13 +24,14 @@ from typing import Any
 import pytest
 
 from _report_shared import assert_default_sweep_row_is_the_fit
+from srsbayes.analysis.data import validate_inputs
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.inputs.data import read_table
 from srsbayes.inputs.specs import load_specs
 from srsbayes.plots.figures import forest_figure
 from srsbayes.priors.distributions import parse_prior
 from srsbayes.report import render
-from srsbayes.report.build import build_report, validate_inputs
+from srsbayes.report.build import build_report
 from srsbayes.report.sections.outcome import outcome_section, ppc_text
 from srsbayes.report.wording import ci
 from srsbayes.resources import default_models_dir

@@ -209,12 +209,13 @@ def test_report_fits_on_a_local_cluster_equal_in_process(bundled_table, specs, t
     processes gives the in-process summary (estimates, diagnostics, certainty)."""
     import json
 
-    from srsbayes.report import build
-    from srsbayes.report.build import build_report, validate_inputs
+    from srsbayes.analysis import run
+    from srsbayes.analysis.data import validate_inputs
+    from srsbayes.report.build import build_report
 
     made: list[dict] = []  # what the workers returned (the real function, observed)
-    real = build.fit_on_backend
-    monkeypatch.setattr(build, "fit_on_backend",
+    real = run.fit_on_backend
+    monkeypatch.setattr(run, "fit_on_backend",
                         lambda *a: made.append(real(*a)) or made[-1])
 
     inputs = validate_inputs(bundled_table, specs, tmp_path / "r")
@@ -227,5 +228,5 @@ def test_report_fits_on_a_local_cluster_equal_in_process(bundled_table, specs, t
     assert made[0] == {} and sorted(made[1]) == sorted(o.spec.id for o in here.outcomes)
     assert all(b.fit is made[1][b.spec.id] for b in there.outcomes)  # fitted on workers
     for a, b in zip(here.outcomes, there.outcomes, strict=True):
-        assert json.dumps(a.summary, sort_keys=True, default=str) == json.dumps(
-            b.summary, sort_keys=True, default=str), a.spec.id
+        assert json.dumps(a.summary.as_dict(), sort_keys=True, default=str) == json.dumps(
+            b.summary.as_dict(), sort_keys=True, default=str), a.spec.id

@@ -14,12 +14,12 @@ import json
 import numpy as np
 import pytest
 
+from srsbayes.analysis.data import validate_inputs
 from srsbayes.audit import run_audit
 from srsbayes.inference.exact import exact_reference
 from srsbayes.inference.fitting import FitSettings, fit_outcome
 from srsbayes.inputs.data import read_table
 from srsbayes.inputs.specs import load_specs
-from srsbayes.report.build import validate_inputs
 from srsbayes.report.text import describe_fit
 from srsbayes.resources import BUNDLED_DATA, DATASETS, dataset
 

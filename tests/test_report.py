@@ -22,16 +22,15 @@ import pytest
 
 from _report_shared import shared_report
 from conftest import nothing_written, write_csv
+from srsbayes.analysis.data import validate_inputs
+from srsbayes.analysis.outcome import equivalence
+from srsbayes.analysis.paper import compare_claims
+from srsbayes.analysis.progress import Progress
+from srsbayes.audit import Claim
 from srsbayes.errors import InputError
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.inputs.data import DEFAULT_DATA, read_table
-from srsbayes.report.build import (
-    Progress,
-    compare_claims,
-    equivalence,
-    validate_inputs,
-    write_report,
-)
+from srsbayes.report.build import write_report
 from srsbayes.report.markdown import md_escape
 from srsbayes.report.sections.paper import claim_assessment
 from srsbayes.report.text import pct
@@ -327,19 +326,17 @@ def test_compare_claims_reduction_and_equivalence(specs):
     summary = {"prob_benefit": 0.99, "effect": {"median": 0.3, "ci95": [0.1, 0.6]},
                "measure": "odds_ratio", "benefit": "lower", "family": "binomial",
                "event": "leptomeningeal disease", "label": "LMD", "decision_probability": 0.95}
-    claims = [(2, {"outcome": "lmd", "claim": "relative_reduction_72", "quote": "q72",
-                   "source": "Results"}),
-              (3, {"outcome": "lmd", "claim": "similar", "quote": "qs", "source": "x"}),
-              (4, {"outcome": "rn", "claim": "similar", "quote": "other outcome"})]
-    out = compare_claims(spec, summary, draws, claims)
-    assert [c["kind"] for c in out] == ["reduction", "equivalence"]
-    assert out[0]["prob_at_least"] == pytest.approx(18 / 41)
-    assert out[0]["rrr"]["median"] == pytest.approx(1 - 0.305)
-    # build computes the numbers, the paper section words them
-    assert "assessment" not in out[0]
+    claims = [Claim(2, "lmd", "relative_reduction_72", "q72", "Results"),
+              Claim(3, "lmd", "similar", "qs", "x"),
+              Claim(4, "rn", "similar", "other outcome")]
+    out = compare_claims(spec, summary["prob_benefit"], draws, claims)
+    assert [c.kind for c in out] == ["reduction", "equivalence"]
+    assert out[0].prob_at_least == pytest.approx(18 / 41)
+    assert out[0].rrr.median == pytest.approx(1 - 0.305)
+    # the analysis computes the numbers, the paper section words them
     assert "at least 72%: 44%" in claim_assessment(spec, summary, out[0])
     eq = equivalence(spec, draws)
-    assert eq["probability"] == pytest.approx(19 / 41)
+    assert eq.probability == pytest.approx(19 / 41)
     assert "not evidence of similarity" in claim_assessment(spec, summary, out[1])
 
 

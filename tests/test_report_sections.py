@@ -14,10 +14,12 @@ import re
 
 import pytest
 
+from srsbayes.analysis.data import study_list
+from srsbayes.analysis.results import Equivalence
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.report import render
-from srsbayes.report.build import Report, study_list
 from srsbayes.report.document import H, P, S, Section
+from srsbayes.report.model import Report
 from srsbayes.report.sections import register_section, section_names, unregister_section
 from srsbayes.report.sections.paper import equivalence_region
 from srsbayes.report.wording import threshold_label
@@ -118,9 +120,9 @@ def test_threshold_wording_follows_the_measure():
     assert threshold_label(higher, {"measure": "months", "threshold": 1}) == "≥ 1 month longer"
     assert threshold_label(higher, {"measure": "months", "threshold": 3}) == \
         "≥ 3 months longer"
-    assert equivalence_region({"measure": "odds_ratio", "threshold": 0.8}) == \
+    assert equivalence_region(Equivalence(0.5, "odds_ratio", 0.8)) == \
         "the odds ratio lies between 0.80 and 1.25"
-    assert equivalence_region({"measure": "risk_difference", "threshold": 5}) == \
+    assert equivalence_region(Equivalence(0.5, "risk_difference", 5)) == \
         "the risks differ by less than 5 percentage points"
 
 

@@ -3,8 +3,8 @@ the report's study list (and said to be "not assessed" where they are not)."""
 
 from __future__ import annotations
 
+from srsbayes.analysis.data import study_list
 from srsbayes.plots.figures import study_label
-from srsbayes.report.build import study_list
 
 
 def test_forest_label_carries_design_and_rob():

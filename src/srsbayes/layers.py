@@ -13,7 +13,7 @@ from __future__ import annotations
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ground", ("errors", "values", "written", "resources", "interrupts", "provenance",
-                "outputs", "draws", "parallel", "layers")),
+                "outputs", "draws", "parallel", "layers", "status")),
     ("priors", ("priors",)),
     ("families", ("families",)),
     ("inputs", ("inputs",)),
@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analyses", ("sensitivity", "audit", "validation")),
     ("certainty", ("certainty",)),
     ("trials", ("trials",)),
+    ("analysis", ("analysis",)),
     ("report", ("report",)),
     ("cli", ("cli",)),
     ("entry", ("__init__", "__main__")),

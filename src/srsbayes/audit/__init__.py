@@ -48,6 +48,7 @@ from .paper import (
 )
 from .pooled import (
     POOLED_NEEDS,
+    Claim,
     PooledRow,
     check_claims,
     check_pooled_follow_up,
@@ -128,6 +129,7 @@ __all__ = [
     "SEVERITIES",
     "AuditInputs",
     "Check",
+    "Claim",
     "Finding",
     "Grim",
     "PaperFacts",

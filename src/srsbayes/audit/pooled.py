@@ -28,7 +28,7 @@ from .cells import StudyRecord, study_records
 from .findings import Finding, FindingValue
 from .numbers import decimals_word, exact, fixed, is_missing, matches, short
 from .registry import AuditInputs
-from .sources import PooledRow
+from .sources import Claim, PooledRow
 
 POOLED_NEEDS = ("table", "specs", "pooled")
 
@@ -96,7 +96,7 @@ def _cell_number(rec: dict[str, str], col: str, f: str, line: int, *,
         raise InputError(f"not a number: {text!r}", file=f, row=line, column=col) from None
 
 
-def read_claims(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+def read_claims(path: str | Path) -> list[Claim]:
     """Rows of the claims file (columns ``outcome``, ``claim`` required; ``quote``, ``source``).
 
     Raises
@@ -104,7 +104,9 @@ def read_claims(path: str | Path) -> list[tuple[int, dict[str, str]]]:
     InputError
         Naming file and line of a missing column or an unreadable file.
     """
-    return _read_csv(path, ("outcome", "claim"))
+    return [Claim(line, rec["outcome"].lower(), rec["claim"],
+                  rec.get("quote", "") or rec["claim"], rec.get("source", ""))
+            for line, rec in _read_csv(path, ("outcome", "claim"))]
 
 
 def read_pooled(path: str | Path, specs: dict[str, OutcomeSpec]) -> list[PooledRow]:
@@ -334,9 +336,8 @@ def check_claims(inputs: AuditInputs) -> list[Finding]:
     assert inputs.pooled is not None and inputs.claims is not None
     found: list[Finding] = []
     by_key = {(p.outcome, p.arm): p for p in inputs.pooled}
-    for line, c in inputs.claims:
-        outcome, claim = c["outcome"].lower(), c["claim"]
-        quote = c.get("quote", "") or claim
+    for c in inputs.claims:
+        outcome, claim, quote, line = c.outcome, c.claim, c.quote, c.line
         m = _REDUCTION.match(claim)
         if m:
             found.append(_reduction(Fraction(m.group(1)), outcome, quote, line, by_key,
@@ -345,7 +346,7 @@ def check_claims(inputs: AuditInputs) -> list[Finding]:
             counts = inputs.paper.statistic_counts()
             if not any(counts.values()):
                 found.append(Finding(None, outcome, None, "claim", "warning",
-                                     f"\"{quote}\" ({c.get('source', '')}): the paper reports "
+                                     f"\"{quote}\" ({c.source}): the paper reports "
                                      "no confidence interval, p-value or test statistic "
                                      "anywhere, so the claim of significance is unsupported",
                                      line, counts))

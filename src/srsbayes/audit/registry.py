@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..inputs.data import StudyTable
     from ..inputs.question import Question
     from ..inputs.specs import OutcomeSpec
-    from .sources import PaperFacts, PooledRow
+    from .sources import Claim, PaperFacts, PooledRow
 
 INPUTS = ("table", "specs", "pooled", "claims", "paper")
 """What a check may need: the study table and specs (always there), the paper's pooled
@@ -58,7 +58,7 @@ class AuditInputs:
     table: StudyTable
     specs: dict[str, OutcomeSpec]
     pooled: list[PooledRow] | None = None
-    claims: list[tuple[int, dict[str, str]]] | None = None
+    claims: list[Claim] | None = None
     paper: PaperFacts | None = None
     files: dict[str, str] = field(default_factory=dict)
     question: Question | None = None

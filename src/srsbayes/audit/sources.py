@@ -11,6 +11,22 @@ from fractions import Fraction
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One row of the claims file: a claim of the paper about one outcome."""
+
+    line: int
+    """The line of the claims file (for findings and error messages)."""
+    outcome: str
+    """The outcome's id, lower case."""
+    claim: str
+    """The claim's id, e.g. ``relative_reduction_72`` or ``significant_difference``."""
+    quote: str = ""
+    """The paper's words (the claim's id when the file gives none)."""
+    source: str = ""
+    """Where in the paper the claim is made."""
+
+
+@dataclass(frozen=True)
 class PooledRow:
     """One validated row of the reported-pooled file."""
 

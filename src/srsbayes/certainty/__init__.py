@@ -24,7 +24,7 @@ from .evidence import Baseline, OutcomeEvidence, StudyInfo, from_fit
 from .grade import Certainty, rate_outcome
 from .levels import LEVELS, Domain
 from .net_benefit import NetBenefit, net_benefit
-from .run import CertaintyReport, assess, fit_evidence, write_certainty
+from .run import CertaintyReport, assess, write_certainty
 from .sof import AbsoluteEffect, SoFRow
 from .weights import DEFAULT_WEIGHTS, NetBenefitSettings, load_weights
 
@@ -42,7 +42,6 @@ __all__ = [
     "SoFRow",
     "StudyInfo",
     "assess",
-    "fit_evidence",
     "from_fit",
     "load_weights",
     "net_benefit",

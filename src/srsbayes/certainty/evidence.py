@@ -20,8 +20,7 @@ from ..inputs.specs import OutcomeSpec
 from .risk_of_bias import BiasAdjusted
 
 if TYPE_CHECKING:
-    from ..inference.fitting import FitResult, FitSettings, ModelCache
-    from ..inputs.data import StudyTable
+    from ..inference.fitting import FitResult
     from ..outputs import JSONObject, JSONValue
 
 
@@ -182,21 +181,3 @@ def bias_adjusted_of_row(row: Mapping[str, JSONValue]) -> BiasAdjusted:
     ok = bool(row["ok"])
     return BiasAdjusted(ok, float(row["prob_benefit"]) if ok else float("nan"),
                         str(row.get("data_detail", "")))
-
-
-def bias_adjusted_fit(table: StudyTable, spec: OutcomeSpec, settings: FitSettings | None = None,
-                      cache: ModelCache | None = None) -> BiasAdjusted | None:
-    """Fit ``spec``'s outcome with the bundled bias priors and read its verdict; None when
-    no bias prior applies (a difference measure, or no study covered by a rule)."""
-    from ..families.bias_term import bias_scale, bias_terms
-    from ..inference.fitting import fit_outcome
-    from ..inputs.data import outcome_table
-    from ..priors.bias import load_bias_priors
-
-    if bias_scale(spec) is None:
-        return None
-    priors = load_bias_priors()
-    if not any(bias_terms(spec, outcome_table(table, spec), priors).rules):
-        return None
-    return bias_adjusted_of(fit_outcome(table, spec, settings=settings, cache=cache,
-                                        checks=False, bias=priors))

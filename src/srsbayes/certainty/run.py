@@ -1,7 +1,7 @@
 """Certainty of every outcome, the summary-of-findings table and the net benefit.
 
-:func:`assess` is pure (evidence in, :class:`CertaintyReport` out); :func:`fit_evidence`
-fits the outcomes (the only step that samples); :func:`write_certainty` writes
+:func:`assess` is pure (evidence in, :class:`CertaintyReport` out; the fits it rates are
+made by :func:`srsbayes.analysis.evidence.fit_evidence`); :func:`write_certainty` writes
 ``certainty.json``, the serialisation of :meth:`CertaintyReport.as_dict`.
 """
 
@@ -12,21 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..audit.findings import Finding
-from ..inputs.data import outcome_table
 from ..outputs import OutputUnit, write_json
-from ..provenance import provenance
 from ..values import DEFAULT_SEED
-from .evidence import OutcomeEvidence, bias_adjusted_fit, from_fit, pooled_baseline
+from .evidence import OutcomeEvidence
 from .grade import TARGET, rate_outcome
 from .net_benefit import NetBenefit, net_benefit
-from .sof import SoFRow, baselines_for, outcome_baselines, sof_row
+from .sof import SoFRow, baselines_for, sof_row
 from .weights import NetBenefitSettings
 
 if TYPE_CHECKING:
-    from ..inference.fitting import FitSettings, ModelCache
-    from ..inputs.data import StudyTable
     from ..inputs.question import Question
-    from ..inputs.specs import OutcomeSpec
 
 REFERENCES = (
     "Guyatt GH, Oxman AD, Akl EA, et al. (2011). GRADE guidelines: 1. Introduction - GRADE "
@@ -50,7 +45,7 @@ class CertaintyReport:
     net_benefit: NetBenefit
     weights_path: str = ""
     provenance: dict[str, Any] | None = None
-    """How it was made (:func:`certainty_provenance`)."""
+    """How it was made (:func:`srsbayes.analysis.provenance.run_provenance`)."""
 
     @property
     def converged(self) -> bool:
@@ -93,39 +88,6 @@ def assess(evidence: list[OutcomeEvidence], findings: list[Finding],
                  for ev in evidence)
     benefits = {ev.spec.id: ev.benefit for ev in evidence if ev.ok}
     return CertaintyReport(rows, net_benefit(benefits, settings, seed), settings.path)
-
-
-def fit_evidence(table: StudyTable, specs: dict[str, OutcomeSpec],
-                 settings: FitSettings | None = None, cache: ModelCache | None = None,
-                 stated: dict[str | None, list[float]] | None = None
-                 ) -> list[OutcomeEvidence]:
-    """Fit every outcome of ``table`` that has a spec (without the posterior checks), with
-    its SoF baselines (:func:`~srsbayes.certainty.sof.outcome_baselines`) and its
-    bias-adjusted refit (:func:`~srsbayes.certainty.evidence.bias_adjusted_fit`), and reduce
-    each fit to its evidence."""
-    from ..inference.fitting import fit_outcome
-
-    out = []
-    for o in (o for o in table.outcomes() if o in specs):
-        spec = specs[o]
-        bases = outcome_baselines(spec, pooled_baseline(outcome_table(table, spec), spec),
-                                  stated or {})
-        result = fit_outcome(table, spec, settings=settings, cache=cache, checks=False,
-                             baselines=[b.value for b in bases], tipping=True)
-        adjusted = bias_adjusted_fit(table, spec, settings, cache) if result.ok else None
-        out.append(from_fit(result, adjusted))
-    return out
-
-
-def certainty_provenance(table: StudyTable, evidence: list[OutcomeEvidence],
-                         settings: FitSettings) -> dict[str, Any]:
-    """The provenance block (:func:`srsbayes.provenance.provenance`) of ``certainty.json``:
-    the data, every spec fitted with its priors, the seed and the sampler settings."""
-    return provenance(table=table, specs=[ev.spec for ev in evidence],
-                      priors={ev.spec.id: ev.summary.get("priors", {}) for ev in evidence},
-                      seed=settings.seed,
-                      settings={k: getattr(settings, k)
-                                for k in ("draws", "tune", "chains", "target_accept")})
 
 
 def write_certainty(report: CertaintyReport, path: Path) -> None:

@@ -54,10 +54,11 @@ def fit_settings(seed: int) -> FitSettings:
 def cli_main(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from ..analysis.evidence import fit_evidence
+    from ..analysis.provenance import run_provenance
     from ..audit import run_audit
-    from ..certainty import assess, fit_evidence, load_weights, write_certainty
+    from ..certainty import assess, load_weights, write_certainty
     from ..certainty.formatting import format_text
-    from ..certainty.run import certainty_provenance
     from .fit import import_sampler
 
     specs = load_specs(args.models)
@@ -73,7 +74,8 @@ def cli_main(args: argparse.Namespace) -> int:
     evidence = fit_evidence(table, specs, fitting, stated=stated)
     report = assess(evidence, findings, settings, stated=stated, seed=args.seed,
                     question=question)
-    report = replace(report, provenance=certainty_provenance(table, evidence, fitting))
+    report = replace(report, provenance=run_provenance(
+        table, [(ev.spec, ev.summary) for ev in evidence], fitting))
     write_certainty(report, out / "certainty.json")
     if args.json:  # exactly the file's content
         print((out / "certainty.json").read_text(encoding="utf-8"), end="")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from ..analysis.progress import Progress
+from ..analysis.results import SweepOptions, TrialOptions
 from ..errors import InputError
 from ..inference.fitting import FitSettings
 from ..inputs.data import default_table
 from ..inputs.question import read_question
 from ..inputs.specs import load_specs
 from ..parallel import backend_from
-from ..report.build import Progress, write_report
+from ..report.build import write_report
 from ..resources import default_out
 
 
@@ -29,7 +30,7 @@ def cli_main(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc), column="--scheduler") from None
     # The sweeps' settings run on Dask when asked; the outcomes' own fits stay here.
-    options = {"backend": backend} if backend.kind != "threads" else None
+    options = SweepOptions(backend=backend) if backend.kind != "threads" else None
     progress = Progress(0, enabled=not args.no_progress)
     report = write_report(table, specs, Path(out),
                           settings=FitSettings(seed=args.seed),
@@ -44,7 +45,7 @@ def cli_main(args: argparse.Namespace) -> int:
     return report.exit_status
 
 
-def trial_options(args: argparse.Namespace) -> dict[str, Any] | None:
+def trial_options(args: argparse.Namespace) -> TrialOptions | None:
     """``write_report``'s ``trials`` from ``--trials``, ``--trial-size`` and ``--trial-sims``
     (checked before anything is fitted or written)."""
     if getattr(args, "trials", None) is None:
@@ -68,4 +69,4 @@ def trial_options(args: argparse.Namespace) -> dict[str, Any] | None:
         sizes[name] = (int(parts[0]), int(parts[1]))
     if args.trial_sims < 100:
         raise InputError(f"must be >= 100, got {args.trial_sims}", column="--trial-sims")
-    return {"designs": list(designs.values()), "sizes": sizes, "sims": args.trial_sims}
+    return TrialOptions(designs=list(designs.values()), sizes=sizes, sims=args.trial_sims)

@@ -47,7 +47,7 @@ from .derived import derive
 from .diagnostics import Diagnostics, check_convergence, loo_by_study, ppc_pvalues
 from .exact import with_exact_check
 from .parametrisation import centring_data
-from .summaries import Estimates, estimates, summarise
+from .summaries import Estimates, FitSummary, PosteriorChecks, estimates, summarise
 
 PPC_STREAM = 2
 """Random stream ``default_rng([seed, PPC_STREAM])`` of the replicated data."""
@@ -297,8 +297,9 @@ class FitResult:
     settings: FitSettings
     estimates: Estimates | None = None
     """The headline numbers; ``None`` when the fit failed its convergence gate."""
-    summary: dict = field(default_factory=dict)
-    """``summary.json``: a serialisation of the above."""
+    summary: FitSummary = field(default=None)  # type: ignore[assignment]
+    """The typed summary (``summary.json`` is :meth:`FitSummary.as_dict`); set by
+    :func:`fit_outcome` before the result is returned."""
 
     @property
     def ok(self) -> bool:
@@ -321,7 +322,8 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
                 cache: ModelCache | None = None,
                 checks: bool = True,
                 baselines: Sequence[float] = (),
-                bias: BiasPriors | None = None, tipping: bool | None = None) -> FitResult:
+                bias: BiasPriors | None = None, tipping: bool | None = None,
+                wide: pd.DataFrame | None = None) -> FitResult:
     """Fit one outcome's random-effects model.
 
     Parameters
@@ -348,18 +350,23 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
     tipping
         Add the bias tipping points and the reverse-Bayes prior (:func:`bias_tipping`) to
         an unadjusted converged fit's summary; default: as ``checks`` (sweep rows skip it).
+    wide
+        The outcome's table when the caller has built it already
+        (:func:`srsbayes.inputs.data.outcome_table` of ``table`` and ``spec``).
 
     Returns
     -------
     FitResult
-        ``result.summary`` is the dict written to ``summary.json``; ``result.ok`` is the gate.
+        ``result.summary`` is the :class:`~srsbayes.inference.summaries.FitSummary` written to
+        ``summary.json``; ``result.ok`` is the gate.
     """
     settings = settings or FitSettings()
     fam = get_family(spec.family)
     for b in baselines:
         if (why := _check_baseline(fam, b, spec)) is not None:
             raise InputError(why, column="--baseline")
-    wide = outcome_table(table, spec)
+    if wide is None:
+        wide = outcome_table(table, spec)
     merged = resolve_priors(spec, wide, priors)
     data = model_data(spec, wide)
     adjustment = None
@@ -380,7 +387,7 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         derived = derive(post, data, merged, spec, used.seed, baselines)
         idata["derived"] = derived
         result.estimates = estimates(spec, post, derived)
-    checks_out: dict[str, Any] = {}
+    checks_out: PosteriorChecks | None = None
     if checks and diag.ok:  # LOO and PPC describe a posterior: none for an unconverged fit
         obs = fam.observed(data)
         log_lik = fam.loglik(post, data)
@@ -394,18 +401,19 @@ def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,
         idata["log_likelihood"] = xr.Dataset(log_lik)
         idata["posterior_predictive"] = xr.Dataset(rep)
         checks_out = posterior_checks(obs, rep, post, log_lik)
-    result.summary = summarise(result, data, checks_out, table)
+    summary = summarise(result, data, checks_out, table)
     if adjustment is not None:
-        result.summary["bias_adjustment"] = adjustment
+        summary = replace(summary, bias_adjustment=adjustment)
     elif (checks if tipping is None else tipping) and diag.ok:
-        result.summary.update(bias_tipping(spec, wide, merged, post))
+        summary = replace(summary, tipping=bias_tipping(spec, wide, merged, post))
+    result.summary = summary
     idata.attrs.update(provenance_attrs(result, table))
     idata.attrs["srsbayes_bias_adjustment"] = json_text(adjustment or {}, indent=None)
     return result
 
 
 def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
-                     post: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> dict[str, Any]:
+                     post: xr.Dataset, log_lik: dict[str, xr.DataArray]) -> PosteriorChecks:
     """Posterior-predictive p-values and PSIS-LOO of a converged fit.
 
     Either can fail on a posterior that passed the gate (PSIS needs a spread of tail
@@ -414,17 +422,24 @@ def posterior_checks(obs: dict[str, np.ndarray], rep: dict[str, xr.DataArray],
     (``summary.json`` → ``ppc.errors``), never raised: the checks describe the fit, they do
     not decide it.
     """
-    out: dict[str, Any] = {"errors": {}}
-    for name, check in (("ppc_pvalues", lambda: ppc_pvalues(obs, rep)),
-                        ("loo", lambda: loo_by_study(post, log_lik))):
-        if name == "loo" and post.sizes.get("study", 2) < 2:
-            out[name] = {}  # leaving the only study out leaves nothing to predict it from
-            continue
+    errors: dict[str, str] = {}
+    pvalues, loo = None, None
+    try:
+        pvalues = ppc_pvalues(obs, rep)
+    except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
+        errors["ppc_pvalues"] = _one_line(exc)
+    if post.sizes.get("study", 2) < 2:
+        loo = {}  # leaving the only study out leaves nothing to predict it from
+    else:
         try:
-            out[name] = check()
+            loo = loo_by_study(post, log_lik)
         except (ValueError, ArithmeticError, TypeError, IndexError, RuntimeError) as exc:
-            out["errors"][name] = " ".join(f"{type(exc).__name__}: {exc}".splitlines())
-    return out
+            errors["loo"] = _one_line(exc)
+    return PosteriorChecks(pvalues, loo, errors)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".splitlines())
 
 
 def bias_tipping(spec: OutcomeSpec, wide: pd.DataFrame, priors: dict[str, Prior],
@@ -459,10 +474,10 @@ def write_fit(result: FitResult, out: Path) -> None:
     # to bytes in memory first: HDF5 writing into a full disk prints pages of errors and
     # can crash the process; Python's own write raises one OSError
     nc = bytes(result.idata.to_netcdf(engine="h5netcdf"))
-    with OutputUnit(out, "fit", result.summary.get("provenance")) as unit:
+    with OutputUnit(out, "fit", result.summary.provenance) as unit:
         folder = unit.folder()
         write_with(folder / "posterior.nc", lambda tmp: tmp.write_bytes(nc))
-        write_json(folder / "summary.json", result.summary)
+        write_json(folder / "summary.json", result.summary.as_dict())
 
 
 def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | int]:
@@ -480,5 +495,5 @@ def provenance_attrs(result: FitResult, table: StudyTable) -> dict[str, str | in
         "srsbayes_converged": int(result.ok),
         "srsbayes_versions": json_text(package_versions(), indent=None),
         "srsbayes_command": command_line(),
-        "srsbayes_provenance": json_text(result.summary.get("provenance"), indent=None),
+        "srsbayes_provenance": json_text(result.summary.provenance, indent=None),
     }

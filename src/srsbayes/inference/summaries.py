@@ -5,15 +5,18 @@ order statistics of the draws (:mod:`srsbayes.draws`), so a monotone transform c
 with the summary: the median of exp θ *is* exp of the median of θ, on any machine.
 Probabilities of benefit are posterior means of indicator draws.
 
-The numbers come in typed results (:class:`Estimates`, :class:`DrawStats`,
-:class:`ThresholdProbability`) computed from a fit's posterior and its ``derived`` group
-(:mod:`srsbayes.inference.derived`); ``summary.json`` is their serialisation. A fit that
-failed its convergence gate gets no :class:`Estimates` at all.
+The numbers come in typed results (:class:`FitSummary`, holding :class:`Estimates`,
+:class:`DrawStats`, :class:`ThresholdProbability`, :class:`StudyEffect`) computed from a
+fit's posterior and its ``derived`` group (:mod:`srsbayes.inference.derived`);
+``summary.json`` is their serialisation (:meth:`FitSummary.as_dict`). A fit that failed its
+convergence gate gets no :class:`Estimates` at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -234,73 +237,201 @@ def _design(wide: pd.DataFrame, i: int) -> dict[str, str]:
     return out
 
 
-def _per_study(x: xr.DataArray) -> list[dict[str, Any]]:
-    return [draw_stats(x.isel(study=i)) for i in range(x.sizes["study"])]
+@dataclass(frozen=True)
+class PosteriorChecks:
+    """The posterior-predictive mid-p-values and PSIS-LOO of a converged fit, each None
+    when it could not be computed (``errors`` says why, by check)."""
+
+    pvalues: dict[str, list[float]] | None
+    loo: dict[str, Any] | None
+    errors: dict[str, str]
+
+    def as_dict(self) -> dict[str, object]:
+        """``summary.json`` → ``ppc``: the checks that have a value."""
+        return {k: v for k, v in (("pvalues", self.pvalues), ("loo", self.loo),
+                                  ("errors", self.errors)) if v}
 
 
-def summarise(result: Fitted, data: dict[str, np.ndarray], checks: dict[str, Any],
-              table: StudyTable) -> dict[str, Any]:
-    """Build the ``summary.json`` dict of a fit (see the docs for every key).
+@dataclass(frozen=True)
+class StudyEffect:
+    """One study's observed effect (on the shown scale: its estimate and 95% interval as
+    reported or computed from its data) and its shrunken (posterior) effect."""
+
+    study: str
+    estimate: float
+    ci95: tuple[float, float]
+    shrunken: DrawStats
+    design: dict[str, str] = field(default_factory=dict)
+    """The study's ``design`` and ``rob`` where the table records them."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"study": self.study, "observed": {"estimate": self.estimate,
+                                                  "ci95": list(self.ci95)},
+                "shrunken": self.shrunken.as_dict(), **self.design}
+
+
+@dataclass(frozen=True)
+class FitSummary(Mapping[str, Any]):
+    """The summary of one fit: what ``summary.json`` holds, typed.
+
+    The fields are the fit's identity, settings and provenance, its gate's diagnostics,
+    and, for a converged fit only, its :class:`Estimates`, study effects, family-specific
+    numbers, posterior checks and bias analyses. :meth:`as_dict` is ``summary.json``
+    (its keys in the order the file has always had). As a read-only mapping it *is* that
+    JSON, key by key (``summary["prob_benefit"]``), for readers at the JSON boundary.
+    """
+
+    outcome: str
+    label: str
+    event: str
+    family: str
+    measure: str
+    benefit: str
+    studies: tuple[str, ...]
+    ok: bool
+    decision_probability: float
+    diagnostics: Diagnostics
+    """The convergence gate's verdict."""
+    priors: dict[str, str]
+    prior_labels: dict[str, str]
+    prior_rationales: dict[str, str]
+    seed: int
+    draws: int
+    tune: int
+    chains: int
+    target_accept: float
+    data: dict[str, str]
+    """The study table's ``path`` and ``sha256``."""
+    spec_path: str
+    versions: dict[str, str]
+    provenance: dict[str, Any]
+    estimates: Estimates | None = None
+    """The headline numbers; None when the fit failed its gate."""
+    study_effects: tuple[StudyEffect, ...] = ()
+    family_numbers: tuple[tuple[str, Any], ...] = ()
+    """The family's own numbers (count rules, NNT, baseline-SD sensitivity,
+    ``se_inflation``...), in the order the family gives them."""
+    ppc: PosteriorChecks | None = None
+    """Posterior-predictive p-values, PSIS-LOO and check errors (fits with checks)."""
+    bias_adjustment: dict[str, Any] | None = None
+    """A bias-adjusted fit's bias priors, rules and per-study terms."""
+    tipping: dict[str, Any] | None = None
+    """An unadjusted fit's bias tipping points and reverse-Bayes prior."""
+    certainty: dict[str, Any] | None = None
+    """The outcome's summary-of-findings row (:meth:`srsbayes.certainty.SoFRow.as_dict`)."""
+
+    @property
+    def n_studies(self) -> int:
+        return len(self.studies)
+
+    @property
+    def prob_benefit(self) -> float:
+        """P(preop better), pooled; NaN when the fit failed its gate."""
+        return self.estimates.prob_benefit if self.estimates is not None else float("nan")
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Why the gate failed (empty when it passed)."""
+        return self.diagnostics.failures
+
+    def family_number(self, name: str) -> Any:
+        """One of the family's own numbers (:attr:`family_numbers`); None when absent."""
+        return dict(self.family_numbers).get(name)
+
+    def with_certainty(self, row: dict[str, Any]) -> FitSummary:
+        """This summary with the outcome's SoF row."""
+        return replace(self, certainty=row)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``summary.json`` (see the docs for every key)."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "outcome": self.outcome, "label": self.label, "event": self.event,
+            "family": self.family, "measure": self.measure, "benefit": self.benefit,
+            "n_studies": self.n_studies, "studies": list(self.studies), "ok": self.ok,
+            "decision_probability": self.decision_probability,
+            "diagnostics": self.diagnostics.as_dict(), "priors": self.priors,
+            "prior_labels": self.prior_labels, "prior_rationales": self.prior_rationales,
+            "seed": self.seed, "draws": self.draws, "tune": self.tune, "chains": self.chains,
+            "target_accept": self.target_accept, "data": self.data,
+            "spec_path": self.spec_path, "versions": self.versions,
+            "provenance": self.provenance,
+        }
+        if self.estimates is not None:
+            out.update(self.estimates.as_dict())
+            out["study_effects"] = [e.as_dict() for e in self.study_effects]
+            out.update(self.family_numbers)
+            if self.ppc is not None:
+                out["ppc"] = self.ppc.as_dict()
+        if self.bias_adjustment is not None:
+            out["bias_adjustment"] = self.bias_adjustment
+        elif self.tipping is not None:
+            out.update(self.tipping)
+        if self.certainty is not None:
+            out["certainty"] = self.certainty
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self._json[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._json)
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+
+def summarise(result: Fitted, data: dict[str, np.ndarray], checks: PosteriorChecks | None,
+              table: StudyTable) -> FitSummary:
+    """The :class:`FitSummary` of a fit (``summary.json``: :meth:`FitSummary.as_dict`).
 
     A fit that failed its convergence gate carries its diagnostics and provenance but no
     estimate: nothing downstream can print a number from it.
     """
     spec = result.spec
-    summary: dict[str, Any] = {
-        "outcome": spec.id,
-        "label": spec.label,
-        "event": spec.event,
-        "family": spec.family,
-        "measure": measure_info(spec.family, spec.measure).measure,
-        "benefit": spec.benefit,
-        "n_studies": int(result.wide.shape[0]),
-        "studies": list(result.wide["study"]),
-        "ok": result.ok,
-        "decision_probability": spec.decision_probability,
-        "diagnostics": result.diagnostics.as_dict(),
-        "priors": {k: str(v) for k, v in result.priors.items()},
-        "prior_labels": {k: v.display for k, v in result.priors.items()},
-        "prior_rationales": spec.rationales,
-        "seed": result.settings.seed,
-        "draws": result.settings.draws,
-        "tune": result.settings.tune,
-        "chains": result.settings.chains,
-        "target_accept": result.settings.target_accept,
-        "data": {"path": table.path, "sha256": table.sha256},
-        "spec_path": spec.path,
-        "versions": package_versions(),
-        "provenance": provenance(
+    head = FitSummary(
+        outcome=spec.id, label=spec.label, event=spec.event, family=spec.family,
+        measure=measure_info(spec.family, spec.measure).measure, benefit=spec.benefit,
+        studies=tuple(result.wide["study"]), ok=result.ok,
+        decision_probability=spec.decision_probability,
+        diagnostics=result.diagnostics,
+        priors={k: str(v) for k, v in result.priors.items()},
+        prior_labels={k: v.display for k, v in result.priors.items()},
+        prior_rationales=spec.rationales,
+        seed=result.settings.seed, draws=result.settings.draws, tune=result.settings.tune,
+        chains=result.settings.chains, target_accept=result.settings.target_accept,
+        data={"path": table.path, "sha256": table.sha256}, spec_path=spec.path,
+        versions=package_versions(),
+        provenance=provenance(
             table=table, specs=[spec], priors={spec.id: result.priors},
             seed=result.settings.seed,
             settings={k: getattr(result.settings, k)
-                      for k in ("draws", "tune", "chains", "target_accept")}),
-    }
+                      for k in ("draws", "tune", "chains", "target_accept")}))
     if not result.ok:
-        return summary
+        return head
     fam = get_family(spec.family)
     post = result.idata["posterior"].to_dataset()
     derived = result.idata["derived"].to_dataset()
     est = result.estimates
     assert est is not None  # a converged fit always has them
     observed = fam.observed_effects(result.wide)
-    shrunk = _per_study(measure_info(spec.family, spec.measure).shown(post["effect"]
-                                                                      + post["delta"]))
-    summary.update(est.as_dict())
-    summary["study_effects"] = [
-        {"study": s, "observed": {"estimate": float(o.estimate),
-                                  "ci95": [float(o.lo), float(o.hi)]},
-         "shrunken": sh, **_design(result.wide, i)}
-        for i, (s, o, sh) in enumerate(zip(result.wide["study"], observed.itertuples(), shrunk,
-                                           strict=True))]
+    shrunk = measure_info(spec.family, spec.measure).shown(post["effect"] + post["delta"])
+    effects = tuple(
+        StudyEffect(s, float(o.estimate), (float(o.lo), float(o.hi)),
+                    DrawStats.of(shrunk.isel(study=i)), _design(result.wide, i))
+        for i, (s, o) in enumerate(zip(result.wide["study"], observed.itertuples(),
+                                       strict=True)))
+    numbers: dict[str, Any] = {}
     absolute = {k: derived[k] for k in derived.data_vars}
     if hasattr(fam, "extra_summary"):
-        summary.update(fam.extra_summary(result.wide, data, absolute))
+        numbers.update(fam.extra_summary(result.wide, data, absolute))
     if hasattr(fam, "baseline_sensitivity"):  # what the new-population baseline rests on
-        summary["baseline_sd_sensitivity"] = fam.baseline_sensitivity(
+        numbers["baseline_sd_sensitivity"] = fam.baseline_sensitivity(
             data, result.priors, result.settings.seed)
     if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
-        summary.update(fam.posterior_summary(post))
-    if checks:
-        summary["ppc"] = {k: checks[c] for k, c in (("pvalues", "ppc_pvalues"), ("loo", "loo"),
-                                                    ("errors", "errors")) if checks.get(c)}
-    return summary
+        numbers.update(fam.posterior_summary(post))
+    return replace(head, estimates=est, study_effects=effects,
+                   family_numbers=tuple(numbers.items()), ppc=checks)

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..families import FamilyInfo, summary_info
 from ..inputs.question import Question, asked
 from ..values import shorten
+
+if TYPE_CHECKING:
+    from ..inference.summaries import FitSummary
 
 DPI = 100
 OBSERVED = "#000000"
@@ -42,7 +45,7 @@ CLIP = (1e-2, 1e2)
 study's empirical interval effectively unbounded)."""
 
 
-def _family(summary: dict[str, Any]) -> FamilyInfo:
+def _family(summary: FitSummary) -> FamilyInfo:
     """The summary's family worded for its measure; its ``log_scale`` says whether the
     effect axis is a log ratio axis (no effect at 1) or a linear difference axis (at 0)."""
     return summary_info(summary)
@@ -74,7 +77,7 @@ def png_bytes(fig) -> bytes:
     return buf.getvalue()
 
 
-def _sides(summary: dict[str, Any], q: Question) -> tuple[str, str]:
+def _sides(summary: FitSummary, q: Question) -> tuple[str, str]:
     """Axis captions for effects below and above no effect (a ratio of 1, a difference of 0)."""
     pre, post = f"favours {q.treatment.short}", f"favours {q.control.short}"
     return (pre, post) if summary["benefit"] == "lower" else (post, pre)
@@ -84,7 +87,7 @@ def _clip(x: float) -> float:
     return float(min(max(x, CLIP[0]), CLIP[1]))
 
 
-def _effect_axis(ax, lo: float, hi: float, summary: dict[str, Any], q: Question) -> None:
+def _effect_axis(ax, lo: float, hi: float, summary: FitSummary, q: Question) -> None:
     """The effect axis with its line of no effect: log ratio axis (1) or linear (0)."""
     fam = _family(summary)
     if fam.log_scale:
@@ -150,7 +153,7 @@ TITLE_WIDTH = 60
 """Most characters of an outcome's label in a figure's title."""
 
 
-def _title(summary: dict[str, Any]) -> str:
+def _title(summary: FitSummary) -> str:
     """The outcome's label for a figure title, cut at :data:`TITLE_WIDTH` characters."""
     return shorten(plain(summary["label"]), TITLE_WIDTH)
 
@@ -166,12 +169,12 @@ def study_label(row: dict[str, Any]) -> str:
     return shorten(plain(row["study"]), LABEL_WIDTH) + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def forest_plot(summary: dict[str, Any], question: Question | None = None) -> bytes:
+def forest_plot(summary: FitSummary, question: Question | None = None) -> bytes:
     """:func:`forest_figure` as PNG bytes."""
     return png_bytes(forest_figure(summary, question))
 
 
-def forest_figure(summary: dict[str, Any], question: Question | None = None):
+def forest_figure(summary: FitSummary, question: Question | None = None):
     """Forest plot of one outcome (a matplotlib Figure; :func:`png_bytes` closes it).
 
     Each study shows its observed (empirical) effect with a 95% interval (open square) and
@@ -246,7 +249,7 @@ def _density(ax, draws: np.ndarray, *, log: bool):
     return (np.exp(grid) if log else grid), dens
 
 
-def _effect_thresholds(summary: dict[str, Any], fam: FamilyInfo
+def _effect_thresholds(summary: FitSummary, fam: FamilyInfo
                        ) -> list[tuple[float, str, dict[str, Any]]]:
     """Thresholds drawn on the effect panel: (boundary on the shown scale, legend, entry).
 
@@ -267,7 +270,7 @@ def _effect_thresholds(summary: dict[str, Any], fam: FamilyInfo
     return out
 
 
-def effect_plot(summary: dict[str, Any], effect_draws: np.ndarray,
+def effect_plot(summary: FitSummary, effect_draws: np.ndarray,
                 absolute_draws: np.ndarray | None = None,
                 absolute_threshold: dict[str, Any] | None = None,
                 absolute_label: str = "", question: Question | None = None) -> bytes:
@@ -276,7 +279,7 @@ def effect_plot(summary: dict[str, Any], effect_draws: np.ndarray,
                                    absolute_label, question))
 
 
-def effect_figure(summary: dict[str, Any], effect_draws: np.ndarray,
+def effect_figure(summary: FitSummary, effect_draws: np.ndarray,
                   absolute_draws: np.ndarray | None = None,
                   absolute_threshold: dict[str, Any] | None = None,
                   absolute_label: str = "", question: Question | None = None):
@@ -378,7 +381,7 @@ def _despine(ax) -> None:
         ax.spines[side].set_visible(False)
 
 
-def ppc_plot(summary: dict[str, Any], idata, question: Question | None = None
+def ppc_plot(summary: FitSummary, idata, question: Question | None = None
              ) -> bytes | None:
     """Posterior-predictive check: each observed value against its replicated 50% and 95%
     intervals, per study and observed variable (arm).

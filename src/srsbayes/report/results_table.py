@@ -39,7 +39,7 @@ def _robust(o: OutcomeReport) -> str:
     sw = o.sweep
     if not sw.available or sw.robust is None:
         return "not assessed"
-    meets = o.summary["prob_benefit"] >= o.spec.decision_probability
+    meets = o.summary.prob_benefit >= o.spec.decision_probability
     if sw.robust:
         return "yes" if meets else "yes (inconclusive everywhere)"
     return "no: depends on the prior (the sceptical prior)"

@@ -6,7 +6,7 @@ called "significant". A fit that failed its convergence gate is never worded as 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..draws import pct
 from ..inputs.question import Question, asked
@@ -18,13 +18,16 @@ from .vocabulary import (
     threshold_fields,
 )
 
+if TYPE_CHECKING:
+    from ..inference.summaries import FitSummary
+
 
 def interval(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
     lo, hi = stats["ci95"]
     return f"{fmt.format(stats['median'])} (95% CrI {fmt.format(lo)} to {fmt.format(hi)})"
 
 
-def verb(s: dict[str, Any]) -> str:
+def verb(s: FitSummary) -> str:
     """What 'benefit' means for this outcome, as a verb phrase."""
     wording = absolute_wording(s).verb  # e.g. survival: "lengthens {label}"
     if wording:
@@ -49,12 +52,12 @@ ONE_STUDY = ("One study reports this outcome, so this is not a meta-analysis: th
 """What a one-study outcome's results are (the CLI and the report)."""
 
 
-def one_study(s: dict[str, Any]) -> bool:
+def one_study(s: FitSummary) -> bool:
     """Whether the fit rests on one study."""
     return s.get("n_studies") == 1
 
 
-def headline(s: dict[str, Any], question: Question | None = None) -> str:
+def headline(s: FitSummary, question: Question | None = None) -> str:
     """One sentence a clinician can read: the probability that the treatment arm (of
     ``question``; default: the bundled one) is better."""
     q = asked(question)
@@ -65,7 +68,7 @@ def headline(s: dict[str, Any], question: Question | None = None) -> str:
             f"{verb(s)} compared with {q.control.label}.")
 
 
-def threshold_sentence(s: dict[str, Any], t: dict[str, Any],
+def threshold_sentence(s: FitSummary, t: dict[str, Any],
                        question: Question | None = None) -> str:
     m, thr = t["measure"], t["threshold"]
     what = MEASURES[m].sentence.format(**threshold_fields(thr, s["benefit"] == "lower",
@@ -75,7 +78,7 @@ def threshold_sentence(s: dict[str, Any], t: dict[str, Any],
             f"{pct(t['probability_new_study'])} in a new setting like these studies.")
 
 
-def describe_fit(s: dict[str, Any], question: Question | None = None) -> str:
+def describe_fit(s: FitSummary, question: Question | None = None) -> str:
     """Multi-line plain-text summary of a fit (what ``fit`` prints)."""
     d = s["diagnostics"]
     t, c = asked(question).treatment.word, asked(question).control.word

@@ -11,9 +11,12 @@ the measure, so a new family with a new measure registers its wording once with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..families import FamilyInfo, summary_info
+
+if TYPE_CHECKING:
+    from ..inference.summaries import FitSummary
 
 
 @dataclass(frozen=True)
@@ -93,19 +96,19 @@ register_measure("difference", MeasureWording(
     difference="difference ({t} - {c}): {}"))
 
 
-def family_of(s: dict[str, Any]) -> FamilyInfo:
+def family_of(s: FitSummary) -> FamilyInfo:
     """The family of a fit's summary (``s["family"]``), worded for its measure (a contrast
     outcome's ``s["measure_code"]``: "hazard ratio", "mean difference", ...)."""
     return summary_info(s)
 
 
-def has_absolute(s: dict[str, Any]) -> bool:
+def has_absolute(s: FitSummary) -> bool:
     """Whether the fit has absolute effects: they need a control-arm level, i.e. a
     family with a baseline model (published contrasts have none)."""
     return "baseline" in family_of(s).slots
 
 
-def absolute_wording(s: dict[str, Any]) -> MeasureWording:
+def absolute_wording(s: FitSummary) -> MeasureWording:
     """The wording of the summary's family's absolute measure."""
     return MEASURES[family_of(s).absolute_measure]
 

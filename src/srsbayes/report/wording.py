@@ -8,7 +8,7 @@ Everything family-specific comes from the summary's family
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..draws import directional as draws_directional
 from .text import verb
@@ -20,6 +20,9 @@ from .vocabulary import (
     threshold_fields,
 )
 
+if TYPE_CHECKING:
+    from ..inference.summaries import FitSummary
+
 
 def ci(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
     """``median (lo to hi)`` of a summary entry with ``median`` and ``ci95``."""
@@ -27,7 +30,7 @@ def ci(stats: dict[str, Any], fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(stats['median'])} ({fmt.format(lo)} to {fmt.format(hi)})"
 
 
-def ratio_name(s: dict[str, Any], short: bool = False) -> str:
+def ratio_name(s: FitSummary, short: bool = False) -> str:
     """The pooled measure's name ("odds ratio"), or its abbreviation ("OR")."""
     fam = family_of(s)
     return fam.measure_abbrev if short else fam.measure_name
@@ -46,7 +49,7 @@ def directional(stats: dict[str, Any], more: str, fewer: str, d: int = 1,
     return draws_directional(stats["median"], lo, hi, more, fewer, d, label, unit)
 
 
-def primary_absolute(s: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+def primary_absolute(s: FitSummary) -> tuple[dict[str, Any], str] | None:
     """The outcome's primary absolute effect (preop − postop) and what it is conditional
     on: the summary-of-findings effect at the stated or pooled baseline
     (``summary["absolute_primary"]``); None when the fit had no baseline."""
@@ -57,7 +60,7 @@ def primary_absolute(s: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     return ap[measure], ap["label"]
 
 
-def _nnt_text(s: dict[str, Any], label: str) -> str:
+def _nnt_text(s: FitSummary, label: str) -> str:
     """The number needed to treat; ``label`` goes before its interval."""
     nnt = s.get("nnt") or {}
     if "head" in nnt:  # NNTB / NNTH, an interval through infinity (srsbayes.families.nnt)
@@ -69,7 +72,7 @@ def _nnt_text(s: dict[str, Any], label: str) -> str:
     return "NNT not defined (the median effect favours the control arm)"
 
 
-def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:
+def absolute_text(s: FitSummary, label: str = "95% CrI ") -> list[str]:
     """The primary absolute effect in words with what it is conditional on (e.g. per 100
     patients at the baseline risk, or months of median OS at the baseline median), and the
     NNT; the new-population effect when the fit had no baseline, labelled so."""
@@ -92,7 +95,7 @@ def absolute_text(s: dict[str, Any], label: str = "95% CrI ") -> list[str]:
     return out
 
 
-def new_population_text(s: dict[str, Any], label: str = "95% CrI ") -> str:
+def new_population_text(s: FitSummary, label: str = "95% CrI ") -> str:
     """The secondary absolute effect, for a new population whose postop level is drawn
     from the baseline model (predictive), in words; "" when there is none."""
     a = s.get("absolute", {})
@@ -103,7 +106,7 @@ def new_population_text(s: dict[str, Any], label: str = "95% CrI ") -> str:
     return directional(a[measure], w.more, w.fewer, label=label, unit=w.suffix)
 
 
-def short_absolute(s: dict[str, Any]) -> str:
+def short_absolute(s: FitSummary) -> str:
     """The primary absolute effect for the bottom line, with its interval and baseline
     (the ratio if there is none)."""
     primary = primary_absolute(s)
@@ -118,13 +121,13 @@ NO_ABSOLUTE = "not estimable: no baseline risk (give one with --baseline)"
 """What an absolute-effect cell says for an outcome of published ratios without a baseline."""
 
 
-def absolute_cell(s: dict[str, Any]) -> str:
+def absolute_cell(s: FitSummary) -> str:
     """The primary absolute effect for a table column headed "absolute effect": as
     :func:`short_absolute`, but never the ratio in its place."""
     return short_absolute(s) if primary_absolute(s) is not None else NO_ABSOLUTE
 
 
-def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:
+def threshold_label(s: FitSummary, t: dict[str, Any]) -> str:
     """A clinical threshold as a short label, e.g. ``≥ 5 fewer per 100`` or ``OR ≤ 0.8``."""
     m, thr = t["measure"], t["threshold"]
     if m not in MEASURES:
@@ -133,7 +136,7 @@ def threshold_label(s: dict[str, Any], t: dict[str, Any]) -> str:
                                                            family_of(s)))
 
 
-def opposite(s: dict[str, Any]) -> str:
+def opposite(s: FitSummary) -> str:
     """What harm means, as a verb phrase (the opposite of :func:`srsbayes.report.text.verb`)."""
     v = verb(s)
     swaps = (("lowers", "raises"), ("raises", "lowers"), ("lengthens", "shortens"),
@@ -163,7 +166,7 @@ TIPPING_FIELD = "tipping_points"
 bias-adjustment analysis); the brief shows it when present and says so when not."""
 
 
-def tipping_text(s: dict[str, Any]) -> str | None:
+def tipping_text(s: FitSummary) -> str | None:
     """The outcome's bias tipping points (``summary[TIPPING_FIELD]``, computed by the fit;
     Mathur & VanderWeele 2020) in one clause: "holds unless the cohorts' shared bias exceeds
     a ratio of odds ratios of 1.73 (or, around 1.09, has an SD above 0.51 on the log

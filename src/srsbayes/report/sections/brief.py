@@ -62,7 +62,7 @@ def _changes(report: Report) -> list[Inline]:
                    if fragile else
                    "A sceptical prior changes no conclusion "),
                   "(", S("defined in Methods", "", "#methods-sceptical"), ")."])
-    nb = getattr(getattr(report, "certainty", None), "net_benefit", None)
+    nb = None if report.certainty is None else report.certainty.net_benefit
     if nb is not None and nb.available:
         items.append("Correlation between the outcomes (the same cohorts report them): the "
                      "net-benefit verdict " + (

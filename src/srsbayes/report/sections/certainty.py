@@ -10,7 +10,7 @@ certainty with the reason for every level it moved, and GRADE's plain-language s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...certainty.formatting import absolute_text, new_population_text
 from ...inputs.question import Question, asked
@@ -155,8 +155,7 @@ def funnel_figures(report: CertaintyReport) -> list[Block]:
     return figs
 
 
-def certainty_section(report: Report | Any) -> list[Block]:
+def certainty_section(report: Report) -> list[Block]:
     """Registered builder: nothing when the report carries no certainty results."""
-    cert = getattr(report, "certainty", None)
-    return [] if cert is None else certainty_blocks(
-        cert, getattr(report, "the_question", None))
+    return [] if report.certainty is None else certainty_blocks(
+        report.certainty, report.the_question)

@@ -11,6 +11,7 @@ from ..document import Block, H, Inline, P, S, Table
 from ..wording import given, num
 
 if TYPE_CHECKING:
+    from ...analysis.data import CountRow
     from ..model import OutcomeReport, Report
 
 _COUNT_HEAD = ["Study", "Arm", "n", "Reported %", "Events used", "Rule", "Line"]
@@ -38,19 +39,19 @@ def _studies_table(report: Report) -> Table:
     return Table(head, rows, cls="compact")
 
 
-def _count_row(r: dict[str, Any]) -> list[Inline]:
+def _count_row(r: CountRow) -> list[Inline]:
     return [str(r["study"]), r["arm"], num(r["n"]), num(r["percent"]), num(r["events"]),
             str(r.get("events_rule") or ""), num(r["row"])]
 
 
-def _median_row(r: dict[str, Any]) -> list[Inline]:
+def _median_row(r: CountRow) -> list[Inline]:
     cil, cih = r.get("median_ci_low"), r.get("median_ci_high")
     return [str(r["study"]), r["arm"], num(r["n"]), num(r["median_months"]),
             num(r["follow_up_months"]), num(r["deaths"]),
             f"{num(cil)} to {num(cih)}" if given(cil) else "—", num(r["row"])]
 
 
-def _contrast_row(r: dict[str, Any]) -> list[Inline]:
+def _contrast_row(r: CountRow) -> list[Inline]:
     lo, hi, level = r.get("ci_low"), r.get("ci_high"), r.get("ci_level")
     level = level if given(level) else DEFAULT_LEVEL
     ci = f"{num(lo)} to {num(hi)} ({num(level)}%)" if given(lo) else "—"
@@ -61,7 +62,7 @@ def _contrast_row(r: dict[str, Any]) -> list[Inline]:
             num(r["row"])]
 
 
-def is_contrast_row(r: dict[str, Any]) -> bool:
+def is_contrast_row(r: CountRow) -> bool:
     """A published contrast (arm empty, a measure given) rather than one arm's data."""
     return not r.get("arm") and given(r.get("measure"))
 
@@ -110,7 +111,7 @@ def data_methods(report: Report) -> list[Block]:
         if not o.count_table:
             continue
         blocks += outcome_data_tables(o)
-        se = (o.summary or {}).get("se_rules")
+        se = None if o.summary is None else o.summary.family_number("se_rules")
         # a contrast row's SE and rule are in its table already
         if se and not any(is_contrast_row(r) for r in o.count_table):
             blocks.append(se_rules_table(o.spec.label, se))

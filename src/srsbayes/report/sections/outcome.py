@@ -9,6 +9,7 @@ from ...certainty.tipping import bias_caveats, reverse_bayes_sentence, tipping_s
 from ...families.contrast import WORDS
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ...inputs.question import Question, asked
+from ...status import Status
 from ..document import Block, Box, Details, Fig, H, Inline, P, S, Section, Table
 from ..text import ONE_STUDY, one_study, pct, verb
 from ..vocabulary import family_of, has_absolute
@@ -23,6 +24,7 @@ from ..wording import (
 )
 
 if TYPE_CHECKING:
+    from ...inference.summaries import FitSummary
     from ..model import OutcomeReport, Report
 
 _FOREST_CAPTION = (
@@ -49,7 +51,7 @@ def outcome_section(o: OutcomeReport, question: Question | None = None) -> Secti
     (the arms worded as in ``question``; default: the bundled one)."""
     spec = o.spec
     blocks: list[Any] = [H(2, spec.label, spec.id)]
-    if o.status == "unavailable":
+    if o.status == Status.UNAVAILABLE:
         blocks.append(Box("note", [P(f"Not analysed: {o.message}.")]))
     elif not o.ok:
         blocks += failed_blocks(o.summary)
@@ -58,18 +60,18 @@ def outcome_section(o: OutcomeReport, question: Question | None = None) -> Secti
     return Section(f"sec-{spec.id}", blocks)
 
 
-def failed_blocks(s: dict[str, Any]) -> list[Block]:
+def failed_blocks(s: FitSummary) -> list[Block]:
     """A fit that failed its convergence gate: no number, only the failed checks."""
     return [Box("fail", [
         P([S("NOT TRUSTWORTHY. ", "b"),
            "The sampler did not pass the convergence gate even after a retry with safer "
            "settings, so its draws may not represent the posterior. No estimate, "
            "probability or figure is reported for this outcome."]),
-        P(["Failed checks: ", S("; ".join(s["diagnostics"]["failures"]), "code")])]),
+        P(["Failed checks: ", S("; ".join(s.failures), "code")])]),
         *diagnostics_blocks(s)]
 
 
-def forest_caption(s: dict[str, Any]) -> str:
+def forest_caption(s: FitSummary) -> str:
     """How to read the forest plot (the observed interval depends on the data kind)."""
     fam = family_of(s)
     return (_FOREST_CAPTION if fam.count_data
@@ -102,7 +104,7 @@ def result_blocks(o: OutcomeReport, q: Question) -> list[Block]:
     return blocks
 
 
-def headline_sentence(s: dict[str, Any], question: Question | None = None) -> str:
+def headline_sentence(s: FitSummary, question: Question | None = None) -> str:
     """The probability of benefit (or, when harm is convincing, of harm) in one sentence."""
     p, dp = s["prob_benefit"], s["decision_probability"]
     t, c = asked(question).treatment.label, asked(question).control.label
@@ -130,12 +132,12 @@ def _studies(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def mixed_sentence(s: dict[str, Any]) -> str:
+def mixed_sentence(s: FitSummary) -> str:
     """Which studies entered as arm counts and which as published estimates, for an
     outcome with both kinds of row (``count_rules`` and ``se_rules`` both non-empty);
     empty otherwise."""
-    arms = [str(r["study"]) for r in s.get("count_rules") or []]
-    contrasts = s.get("se_rules") or []
+    arms = [str(r["study"]) for r in s.family_number("count_rules") or []]
+    contrasts = s.family_number("se_rules") or []
     if not arms or not contrasts:
         return ""
     codes = list(dict.fromkeys(str(r.get("measure", "")) for r in contrasts))
@@ -150,7 +152,7 @@ def mixed_sentence(s: dict[str, Any]) -> str:
             "both.")
 
 
-def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
+def approximation_sentences(s: FitSummary) -> list[Inline]:
     """One sentence per contrast row pooled as another measure (``approximations``: the
     spec's ``approximate_measures``, e.g. a hazard ratio pooled as an odds ratio, which
     for a rare event are close)."""
@@ -158,15 +160,15 @@ def approximation_sentences(s: dict[str, Any]) -> list[Inline]:
              f"{_a(_measure_word(str(r['pooled_as'])))} (the spec's ",
              S("approximate_measures", "code"),
              " accepts it as an approximation for a rare event)."]
-            for r in s.get("approximations") or []]
+            for r in s.family_number("approximations") or []]
 
 
-def evidence_blocks(s: dict[str, Any]) -> list[Block]:
+def evidence_blocks(s: FitSummary) -> list[Block]:
     """How mixed evidence entered the model and which rows are approximations."""
     blocks: list[Block] = []
     if one_study(s):
         blocks.append(Box("note", [P([S("One study. ", "b"), ONE_STUDY])]))
-    for r in s.get("se_approximations") or []:
+    for r in s.family_number("se_approximations") or []:
         blocks.append(P([S("Approximate standard error. ", "b"),
                          f"{r['study']}: {r['rule']}: {r['detail']}."], "small"))
     if mixed := mixed_sentence(s):
@@ -176,7 +178,7 @@ def evidence_blocks(s: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-def _absolute_rows(s: dict[str, Any], q: Question) -> list[list[Inline]]:
+def _absolute_rows(s: FitSummary, q: Question) -> list[list[Inline]]:
     a = s.get("absolute", {})
     rows: list[list[Inline]] = []
     for arm in ("postop", "preop"):
@@ -190,7 +192,7 @@ def _absolute_rows(s: dict[str, Any], q: Question) -> list[list[Inline]]:
     return rows
 
 
-def tau_label(s: dict[str, Any]) -> str:
+def tau_label(s: FitSummary) -> str:
     """What τ is measured in: the log scale of a ratio, or the units of a difference."""
     fam = family_of(s)
     scale = "log scale" if fam.log_scale else f"in the units of the {fam.measure_name}"
@@ -202,7 +204,7 @@ def _prior_words(text: str) -> str:
     return text.replace("halfnormal", "HN")
 
 
-def key_numbers(s: dict[str, Any], question: Question | None = None) -> Table:
+def key_numbers(s: FitSummary, question: Question | None = None) -> Table:
     """The outcome's posterior in one table."""
     name = ratio_name(s)
     q = asked(question)
@@ -215,17 +217,17 @@ def key_numbers(s: dict[str, Any], question: Question | None = None) -> Table:
         [tau_label(s), ci(s["tau"])],
         *_absolute_rows(s, q),
     ]
-    if "se_inflation" in s:
+    if (inflation := s.family_number("se_inflation")) is not None:
         rows.append(["Standard-error inflation factor λ (rules "
-                     + ", ".join(str(r) for r in s["se_inflation"].get("applies_to_rules", []))
-                     + ")", ci(s["se_inflation"])])
+                     + ", ".join(str(r) for r in inflation.get("applies_to_rules", []))
+                     + ")", ci(inflation)])
     for line in absolute_text(s):
         rows.append([f"Absolute effect of {t.short} (primary, as in the summary of findings)",
                      line])
     if (new := new_population_text(s)):
         rows.append([f"Absolute effect in a new population (secondary: {c.word} level drawn "
                      "from the baseline model, predictive)", new])
-    if (sens := s.get("baseline_sd_sensitivity")):
+    if (sens := s.family_number("baseline_sd_sensitivity")):
         rows.append([f"{c.word[:1].upper() + c.word[1:]} risk of a new population, by the "
                      "prior on the spread between "
                      "populations (what the secondary effect rests on; no published "
@@ -247,7 +249,7 @@ def key_numbers(s: dict[str, Any], question: Question | None = None) -> Table:
                  cls="keys")
 
 
-def _forest_alt(s: dict[str, Any]) -> str:
+def _forest_alt(s: FitSummary) -> str:
     shown = family_of(s).shown  # observed estimates are on the analysis scale
     studies = "; ".join(
         f"{r['study']} observed {float(shown(r['observed']['estimate'])):.2f}, shrunken "
@@ -256,13 +258,13 @@ def _forest_alt(s: dict[str, Any]) -> str:
             f"{ci(s['effect'])}; new-study prediction {ci(s['prediction'])}.")
 
 
-def _effect_alt(s: dict[str, Any], q: Question) -> str:
+def _effect_alt(s: FitSummary, q: Question) -> str:
     return (f"Posterior density of the pooled {ratio_name(s)} of {s['label']}, median "
             f"{s['effect']['median']:.2f}; probability that {q.treatment.label} is better "
             f"{pct(s['prob_benefit'])}.")
 
 
-def _ppc_alt(s: dict[str, Any]) -> str:
+def _ppc_alt(s: FitSummary) -> str:
     return (f"Posterior-predictive check of {s['label']}: observed values per study and arm "
             "against intervals of replicated data.")
 
@@ -329,7 +331,7 @@ def sweep_table(rows: list[dict[str, Any]], reference: str = "") -> Table:
                   "Diagnostics"], [_sweep_row(r, reference) for r in rows], cls="compact")
 
 
-def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
+def _loo_note(s: FitSummary, loo: dict[str, Any]) -> str:
     k = loo.get("pareto_k", [])
     ks = ", ".join(f"{st} {v:.2f}" for st, v in zip(s["studies"], k, strict=False)
                    if given(v))
@@ -339,7 +341,7 @@ def _loo_note(s: dict[str, Any], loo: dict[str, Any]) -> str:
                    if loo.get("warning") else "No study is unduly influential.")
 
 
-def ppc_text(s: dict[str, Any]) -> list[Block]:
+def ppc_text(s: FitSummary) -> list[Block]:
     """Studies the model reproduces poorly (mid-p-values) and PSIS-LOO influence."""
     ppc = s.get("ppc")
     if not ppc:
@@ -368,24 +370,22 @@ def _gate(ok: bool) -> S:
     return S("pass", "pass") if ok else S("FAIL", "fail")
 
 
-def diagnostics_blocks(s: dict[str, Any]) -> list[Block]:
+def diagnostics_blocks(s: FitSummary) -> list[Block]:
     """The convergence gate, check by check (Vehtari et al. 2021; Betancourt 2016)."""
-    d = s["diagnostics"]
+    d = s.diagnostics
     rows: list[list[Inline]] = [
-        ["R-hat (max)", f"{d['rhat_max']:.3f}", f"≤ {RHAT_MAX}",
-         _gate(d["rhat_max"] <= RHAT_MAX)],
-        ["Bulk ESS (min)", f"{d['ess_bulk_min']:.0f}", f"≥ {ESS_MIN}",
-         _gate(d["ess_bulk_min"] >= ESS_MIN)],
-        ["Tail ESS (min)", f"{d['ess_tail_min']:.0f}", f"≥ {ESS_MIN}",
-         _gate(d["ess_tail_min"] >= ESS_MIN)],
-        ["Divergent transitions", str(d["divergences"]), "0", _gate(d["divergences"] == 0)],
-        ["E-BFMI (min)", f"{d['bfmi_min']:.2f}", f"≥ {BFMI_MIN}",
-         _gate(d["bfmi_min"] >= BFMI_MIN)],
+        ["R-hat (max)", f"{d.rhat_max:.3f}", f"≤ {RHAT_MAX}", _gate(d.rhat_max <= RHAT_MAX)],
+        ["Bulk ESS (min)", f"{d.ess_bulk_min:.0f}", f"≥ {ESS_MIN}",
+         _gate(d.ess_bulk_min >= ESS_MIN)],
+        ["Tail ESS (min)", f"{d.ess_tail_min:.0f}", f"≥ {ESS_MIN}",
+         _gate(d.ess_tail_min >= ESS_MIN)],
+        ["Divergent transitions", str(d.divergences), "0", _gate(d.divergences == 0)],
+        ["E-BFMI (min)", f"{d.bfmi_min:.2f}", f"≥ {BFMI_MIN}", _gate(d.bfmi_min >= BFMI_MIN)],
     ]
-    status = (S("PASS — the fit converged", "pass") if d["ok"]
+    status = (S("PASS — the fit converged", "pass") if d.ok
               else S("FAIL — NOT TRUSTWORTHY", "fail"))
-    return [H(3, "Diagnostics", f"{s['outcome']}-diagnostics"),
-            P(["Status: ", status, f" (sampling attempts: {d.get('attempts', 1)}; "
-               f"{s['chains']} chains × {s['draws']} draws after {s['tune']} tuning steps, "
-               f"target acceptance {s['target_accept']})"]),
+    return [H(3, "Diagnostics", f"{s.outcome}-diagnostics"),
+            P(["Status: ", status, f" (sampling attempts: {d.attempts}; "
+               f"{s.chains} chains × {s.draws} draws after {s.tune} tuning steps, "
+               f"target acceptance {s.target_accept})"]),
             Table(["Check", "Value", "Criterion", "Status"], rows, cls="compact")]

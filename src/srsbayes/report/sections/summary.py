@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...families.contrast import pooled_note
+from ...status import Status
 from ..document import Block, Box, H, Inline, P, S, Section, Table, join
 from ..text import pct, verb
 from ..vocabulary import family_of, has_absolute
@@ -64,7 +65,7 @@ def _outcome_groups(report: Report) -> tuple[list, list, list, list]:
         if not o.ok:
             broken.append(o)
             continue
-        p, dp = o.summary["prob_benefit"], o.summary["decision_probability"]
+        p, dp = o.summary.prob_benefit, o.summary.decision_probability
         (good if p >= dp else bad if p <= 1 - dp else unsure).append(o)
     return good, bad, unsure, broken
 
@@ -101,8 +102,7 @@ observational cohorts, so it is stated beside the number, not in a footnote."""
 
 def certainty_words(o: OutcomeReport) -> str:
     """``certainty of evidence: very low`` (GRADE), or that it was not rated."""
-    row = getattr(o, "certainty", None)
-    level = None if row is None else row.certainty.level
+    level = None if o.certainty is None else o.certainty.certainty.level
     return f"certainty of evidence {level}" if level else "certainty not rated"
 
 
@@ -137,7 +137,7 @@ def bottom_line_parts(report: Report) -> list[Inline]:
     if clauses:
         parts += ["there is ", *join(clauses), ". "]
     if unsure:
-        dps = {o.summary["decision_probability"] for o in unsure}
+        dps = {o.summary.decision_probability for o in unsure}
         below = f" (probability of benefit below {pct(dps.pop())})" if len(dps) == 1 else ""
         parts.append(("The evidence is inconclusive" if clauses
                       else "the evidence is inconclusive") + f"{below} for ")
@@ -166,14 +166,14 @@ def bottom_line(report: Report) -> list[Block]:
 
 def diag_badge(o: OutcomeReport) -> Inline:
     """The convergence gate's verdict for the summary table."""
-    if o.status == "unavailable":
+    if o.status == Status.UNAVAILABLE:
         return S("NOT RUN", "na")
     if not o.ok:
         return S("FAIL — NOT TRUSTWORTHY", "fail")
-    d = o.summary["diagnostics"]
-    return [S("PASS", "pass"), S(f"R-hat {d['rhat_max']:.3f}, ESS ≥ "
-                                 f"{min(d['ess_bulk_min'], d['ess_tail_min']):.0f}, "
-                                 f"{d['divergences']} divergences", "sub")]
+    d = o.summary.diagnostics
+    return [S("PASS", "pass"), S(f"R-hat {d.rhat_max:.3f}, ESS ≥ "
+                                 f"{min(d.ess_bulk_min, d.ess_tail_min):.0f}, "
+                                 f"{d.divergences} divergences", "sub")]
 
 
 def robust_badge(o: OutcomeReport) -> Inline:
@@ -184,7 +184,7 @@ def robust_badge(o: OutcomeReport) -> Inline:
     if not sw.available:
         return S("not assessed", "na")
     rule = f"{100 * o.spec.decision_probability:g}%"
-    meets = o.summary["prob_benefit"] >= o.spec.decision_probability
+    meets = o.summary.prob_benefit >= o.spec.decision_probability
     # The colour says what holds: green only for a benefit (or harm) that every prior
     # keeps; an outcome inconclusive under every prior is robustly *un*decided (neutral),
     # and one that changes with the prior is a warning, naming the sceptical prior.
@@ -210,9 +210,9 @@ def _summary_row(o: OutcomeReport) -> list[Inline]:
     first: Inline = S(o.spec.label, "b", f"#{o.spec.id}")
     size = f"{n_studies(o)} ({patients_text(o)})"
     if not o.ok:
-        why = ("NOT TRUSTWORTHY — did not converge; no result" if o.status == "failed"
+        why = ("NOT TRUSTWORTHY — did not converge; no result" if o.status == Status.FAILED
                else f"not analysed: {o.message}")
-        return [first, size, S(why, "fail" if o.status == "failed" else "na"),
+        return [first, size, S(why, "fail" if o.status == Status.FAILED else "na"),
                 "—", "—", "—", robust_badge(o), diag_badge(o)]
     s = o.summary
     thr = [f"{threshold_label(s, t)}: {pct(t['probability'])}" for t in s["thresholds"]]

@@ -48,7 +48,7 @@ def _row(d: dict[str, Any]) -> list[Inline]:
 
 def trials_section(report: Report) -> list[Block]:
     """The section, or nothing when the report was not asked for trials."""
-    trials = getattr(report, "trials", None)
+    trials = report.trials
     if not trials:
         return []
     q = report.the_question
