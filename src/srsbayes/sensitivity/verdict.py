@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +49,12 @@ KIND_WORDS = {
 }
 """What a row kind varies, for "not robust to ..." (other kinds read "the KIND rows")."""
 
-Status = Literal["holds", "fails", "borderline"]
+class Status(StrEnum):
+    """A converged row's status under the decision rule (a ``str``: JSON reads the same)."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    BORDERLINE = "borderline"
 
 
 # -- one row -------------------------------------------------------------------------------------
@@ -83,10 +89,10 @@ def is_borderline(p: float, mcse: float, decision_probability: float) -> bool:
 
 
 def status(p: float, mcse: float, decision_probability: float) -> Status:
-    """``"holds"``, ``"fails"`` or ``"borderline"`` for one converged row."""
+    """:class:`Status` ``holds``, ``fails`` or ``borderline`` for one converged row."""
     if is_borderline(p, mcse, decision_probability):
-        return "borderline"
-    return "holds" if p >= decision_probability else "fails"
+        return Status.BORDERLINE
+    return Status.HOLDS if p >= decision_probability else Status.FAILS
 
 
 def conclusion_text(p: float | None, decision_probability: float, mcse: float = 0.0) -> str:
@@ -131,12 +137,13 @@ def _reference(rows: pd.DataFrame, conv: pd.DataFrame, st: pd.Series,
     The spec-default row when it converged and is decided; otherwise the conclusion of
     most decided rows (None when no row is decided).
     """
-    decided = st[st != "borderline"]
+    decided = st[st != Status.BORDERLINE]
     if reference is not None:
         ref = st[conv["setting"] == reference]
-        if len(ref) and ref.iloc[0] != "borderline":
-            return ref.iloc[0] == "holds", "under the default priors", reference
-    majority = None if decided.empty else bool((decided == "holds").sum() * 2 >= len(decided))
+        if len(ref) and ref.iloc[0] != Status.BORDERLINE:
+            return ref.iloc[0] == Status.HOLDS, "under the default priors", reference
+    majority = None if decided.empty else bool(
+        (decided == Status.HOLDS).sum() * 2 >= len(decided))
     if reference is not None and len(st[conv["setting"] == reference]):
         note = "in most decided settings (the default setting is borderline)"
     elif reference is not None and reference in set(rows["setting"]):
@@ -284,10 +291,10 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
                 "conclusion": conclusion_text(float(p), decision_probability)}
                for s, k, p, m in zip(conv["setting"], kinds, conv["prob_benefit"], mcse,
                                      strict=True)]
-    borderline = [e for e, s in zip(entries, st, strict=True) if s == "borderline"]
+    borderline = [e for e, s in zip(entries, st, strict=True) if s == Status.BORDERLINE]
     flips = [] if ref_meets is None else [
         e for e, s in zip(entries, st, strict=True)
-        if s != "borderline" and (s == "holds") != ref_meets]
+        if s != Status.BORDERLINE and (s == Status.HOLDS) != ref_meets]
     flip_kinds = list(dict.fromkeys(f["kind"] for f in flips))
     p = conv["prob_benefit"]
     thresholds = {c: [float(conv[c].min()), float(conv[c].max())]
@@ -299,7 +306,7 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
                  flips, borderline, not_assessable)
     return {
         "robust": ref_meets is not None and not flips,
-        "holds_everywhere": bool((st == "holds").all()), "assessable": True,
+        "holds_everywhere": bool((st == Status.HOLDS).all()), "assessable": True,
         "complete": not not_assessable and not borderline,
         "rule": rule, "conclusion": ref_text, "reference": ref_label,
         "n_settings": len(rows), "n_converged": n, "n_failed": len(not_assessable),
