@@ -24,8 +24,6 @@ from ..priors.distributions import Prior
 from .plan import Job
 from .rows import Identity, Method, SweepRow, failed_row, posterior_row
 
-Progress = Callable[[int, int, SweepRow | None], None]
-
 
 @dataclass(frozen=True)
 class Refit:
@@ -40,7 +38,8 @@ class Refit:
 class Counter:
     """Counts finished rows across threads and reports them to ``progress``."""
 
-    def __init__(self, total: int, progress: Callable[[int, int, dict], None] | None) -> None:
+    def __init__(self, total: int,
+                 progress: Callable[[int, int, dict[str, object]], None] | None) -> None:
         self.total, self.done, self._progress = total, 0, progress
         self._lock = threading.Lock()
 

@@ -135,8 +135,8 @@ def _reference(ref: Job, spec: OutcomeSpec, settings: FitSettings, cache: ModelC
 
 
 def _extras(spec: OutcomeSpec, table_wide: Any, ref: Job, post: xr.Dataset, diag: Diagnostics,
-            reference: str, do_psense: bool) -> tuple[dict[str, Any] | None,
-                                                      dict[str, Any] | None]:
+            reference: str, do_psense: bool
+            ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The reference fit's bias tolerance and power-scaling sensitivity."""
     tolerance = bias_tipping(spec, table_wide, ref.priors, post) if diag.ok else None
     if not do_psense:
@@ -152,7 +152,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
               settings: FitSettings | None = None, cache: ModelCache | None = None, *,
               data_level: bool | None = None, psense: bool | None = None,
               workers: int | None = None,
-              progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+              progress: Callable[[int, int, dict[str, object]], None] | None = None,
               backend: Backend | None = None, refit_all: bool = False
               ) -> SweepResult:
     """Compute ``spec``'s outcome under every setting of ``grid`` and judge the conclusion.

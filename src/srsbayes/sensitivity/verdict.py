@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -55,6 +56,21 @@ class Status(StrEnum):
     HOLDS = "holds"
     FAILS = "fails"
     BORDERLINE = "borderline"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A converged row as the verdict lists it (a flip or a borderline row)."""
+
+    setting: str
+    kind: str
+    prob_benefit: float
+    mcse: float
+    conclusion: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The entry in ``flips``/``borderline`` of the verdict's dict."""
+        return asdict(self)
 
 
 # -- one row -------------------------------------------------------------------------------------
@@ -175,15 +191,15 @@ def _count_kinds(kinds: Sequence[str]) -> str:
     return ", ".join(f"{n} {k} row{'s' if n > 1 else ''}" for k, n in counts.items())
 
 
-def _listing(entries: list[dict[str, Any]], *, mcse: bool = False, limit: int = 8) -> str:
-    shown = ", ".join(f"'{e['setting']}' ({e['prob_benefit']:.3f}"
-                      + (f" ± {e['mcse']:.3f}" if mcse else "") + ")" for e in entries[:limit])
+def _listing(entries: list[Entry], *, mcse: bool = False, limit: int = 8) -> str:
+    shown = ", ".join(f"'{e.setting}' ({e.prob_benefit:.3f}"
+                      + (f" ± {e.mcse:.3f}" if mcse else "") + ")" for e in entries[:limit])
     return shown + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
 
 
 def _text(n_settings: int, n: int, p: pd.Series, rule: str, decision_probability: float,
           ref_meets: bool | None, ref_text: str | None, ref_note: str,
-          flips: list[dict[str, Any]], borderline: list[dict[str, Any]],
+          flips: list[Entry], borderline: list[Entry],
           not_assessable: list[str]) -> str:
     """The verdict in words: headline, where the rule holds or flips (with the kinds of
     the flipping rows), then the borderline and not-assessable rows."""
@@ -200,7 +216,7 @@ def _text(n_settings: int, n: int, p: pd.Series, rule: str, decision_probability
     else:
         text = (f"NOT ROBUST: {ref_text} {ref_note}, but the conclusion flips in "
                 f"{len(flips)} of {n} converged settings "
-                f"({_count_kinds([f['kind'] for f in flips])}): {_listing(flips)} "
+                f"({_count_kinds([f.kind for f in flips])}): {_listing(flips)} "
                 f"({rng_text}).")
     if borderline:
         text += (f" Borderline (P(benefit) within {BORDERLINE_MCSE:g} Monte Carlo SEs of "
@@ -216,7 +232,7 @@ def _not_assessable_text(not_assessable: list[str]) -> str:
             f"them): {', '.join(repr(s) for s in not_assessable)}.")
 
 
-def range_text(p: pd.Series, flips: list[dict[str, Any]], decision_probability: float,
+def range_text(p: pd.Series, flips: list[Entry], decision_probability: float,
                ref_meets: bool | None, limit: int = 4) -> str:
     """The range of P(benefit) over the converged settings and the settings that flip, by
     name: "P(benefit) 0.898 to 0.999 across 16 settings; below 0.95 only with 'a' (0.898)"
@@ -286,16 +302,15 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
     kinds = _kinds(conv)
     mcse = conv[MCSE_COLUMN] if MCSE_COLUMN in conv else pd.Series(0.0, index=conv.index)
     ref_meets, ref_note, ref_label = _reference(rows, conv, st, reference)
-    entries = [{"setting": str(s), "kind": str(k), "prob_benefit": float(p),
-                "mcse": float(m) if pd.notna(m) else 0.0,
-                "conclusion": conclusion_text(float(p), decision_probability)}
+    entries = [Entry(str(s), str(k), float(p), float(m) if pd.notna(m) else 0.0,
+                     conclusion_text(float(p), decision_probability))
                for s, k, p, m in zip(conv["setting"], kinds, conv["prob_benefit"], mcse,
                                      strict=True)]
     borderline = [e for e, s in zip(entries, st, strict=True) if s == Status.BORDERLINE]
     flips = [] if ref_meets is None else [
         e for e, s in zip(entries, st, strict=True)
         if s != Status.BORDERLINE and (s == Status.HOLDS) != ref_meets]
-    flip_kinds = list(dict.fromkeys(f["kind"] for f in flips))
+    flip_kinds = list(dict.fromkeys(f.kind for f in flips))
     p = conv["prob_benefit"]
     thresholds = {c: [float(conv[c].min()), float(conv[c].max())]
                   for c in rows.columns if c.startswith("p_") and conv[c].notna().any()}
@@ -311,8 +326,9 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
         "rule": rule, "conclusion": ref_text, "reference": ref_label,
         "n_settings": len(rows), "n_converged": n, "n_failed": len(not_assessable),
         "n_decided": n - n_b, "n_borderline": n_b,
-        "flips": flips, "flip_kinds": flip_kinds, "flip_what": kinds_phrase(flip_kinds),
-        "borderline": borderline, "not_assessable": not_assessable,
+        "flips": [f.as_dict() for f in flips], "flip_kinds": flip_kinds,
+        "flip_what": kinds_phrase(flip_kinds),
+        "borderline": [b.as_dict() for b in borderline], "not_assessable": not_assessable,
         "prob_benefit_range": [float(p.min()), float(p.max())],
         "threshold_ranges": thresholds, "text": text,
         "range_text": range_text(p, flips, decision_probability, ref_meets),
