@@ -116,8 +116,11 @@ class _Background:
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
 
-    def result(self) -> dict[int, SweepRow]:
+    def join(self) -> None:
         self._thread.join()
+
+    def result(self) -> dict[int, SweepRow]:
+        self.join()
         if self._error is not None:
             raise self._error
         return self._rows
@@ -241,8 +244,9 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         do_psense = grid.psense if psense is None else psense
         tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense)
     finally:  # never leave refits running behind an error
-        done = background.result() if background is not None else {}
-    rows.update(done)
+        if background is not None:
+            background.join()
+    rows.update(background.result() if background is not None else {})
     rows.update(refits(sorted(later, key=lambda r: r.job.index)))
     ordered = tuple(rows[j.index] for j in jobs)
     table_rows = frame(ordered)
