@@ -58,7 +58,7 @@ from ..inputs.specs import OutcomeSpec
 from ..parallel import Backend
 from ..provenance import provenance
 from .grid import Grid, Setting, default_grid, load_grid, short_label
-from .importance import psis_rows
+from .importance import Attempt, psis_rows
 from .plan import Job, plan_jobs
 from .refit import Counter, Refit, compile_structures, run_refits
 from .result import SweepResult, format_table
@@ -99,7 +99,8 @@ def _sweep_settings(settings: FitSettings | None, workers: int | None
 
 class _Background:
     """Refits started now in a thread of their own (the rows whose model differs, sampled
-    while the reference fit samples), collected by :meth:`result`."""
+    while the reference fit samples; the rows PSIS hands back, sampled while the reference
+    fit's tipping points are computed), collected by :meth:`result`."""
 
     def __init__(self, refits: list[Refit], run: Callable[[list[Refit]], dict[int, SweepRow]]
                  ) -> None:
@@ -223,31 +224,37 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
     def refits(todo: list[Refit], on: Backend = backend) -> dict[int, SweepRow]:
         return run_refits(todo, spec, settings, cache, on, counter, compiled)
 
-    first = [Refit(j, REFIT_ALL_REASON if refit_all else STRUCTURE_REASON) for j in jobs
-             if j.index != ref_idx and (refit_all or j.route == "refit")]
-    background = None
+    first = [Refit(j, STRUCTURE_REASON) for j in jobs if j.route == "refit"]
+    running: list[_Background] = []
     if first and backend.kind == "threads" and workers > 1:  # beside the reference fit
-        background = _Background(first, lambda todo: refits(
-            todo, Backend("threads", workers - 1)))
+        running.append(_Background(first, lambda todo: refits(
+            todo, Backend("threads", workers - 1))))
         first = []
     try:
         post, diag, used, ref_row = _reference(ref, spec, settings, cache)
         rows = {ref_idx: ref_row}
         counter.tick(ref_row)
-        attempts = {} if refit_all else psis_rows(jobs, ref, spec, post, diag, used)
+        if refit_all:
+            attempts = {j.index: Attempt(None, reason=REFIT_ALL_REASON) for j in jobs
+                        if j.route in ("prior", "loo", "data")}
+        else:
+            attempts = psis_rows(jobs, ref, spec, post, diag, used)
         for i, a in attempts.items():
             if a.row is not None:
                 rows[i] = a.row
                 counter.tick(a.row)
         later = first + [Refit(jobs[i], a.reason, a.khat, a.ess) for i, a in attempts.items()
                          if a.row is None]
+        # the refits PSIS hands back sample while the tipping points and power-scaling of
+        # the reference fit are computed here
+        running.append(_Background(sorted(later, key=lambda r: r.job.index), refits))
         do_psense = grid.psense if psense is None else psense
         tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense)
     finally:  # never leave refits running behind an error
-        if background is not None:
-            background.join()
-    rows.update(background.result() if background is not None else {})
-    rows.update(refits(sorted(later, key=lambda r: r.job.index)))
+        for bg in running:
+            bg.join()
+    for bg in running:
+        rows.update(bg.result())
     ordered = tuple(rows[j.index] for j in jobs)
     table_rows = frame(ordered)
     prov = _provenance(table, spec, jobs, ordered, settings, workers, backend, grid, compiled,
