@@ -82,17 +82,24 @@ def _attempt(job: Job, spec: OutcomeSpec, rw: Reweighted, benefit: np.ndarray,
              diag: Diagnostics, used: FitSettings) -> Attempt:
     if not rw.usable:
         return Attempt(None, rw.khat, rw.ess, refit_reason(rw))
-    assert rw.posterior is not None
+    assert rw.posterior is not None and rw.weights is not None
+    mcse = rw.indicator_mcse(benefit)
+    p_weighted = float(np.sum(rw.weights * benefit.ravel()))
+    if is_borderline(p_weighted, mcse, spec.decision_probability):  # before any other work
+        return _borderline(rw, p_weighted, mcse, spec)
     post = rw.posterior
     if job.route == "loo":  # the left-out study's own parameters follow their prior: drop
         keep = [i for i in range(post.sizes["study"]) if i != job.left_out]
         post = post.isel(study=keep)
-    mcse = rw.indicator_mcse(benefit)
     row = posterior_row(job.who, spec, job.priors, job.data, post, replace(diag, attempts=0),
                         used, mcse=mcse, method=Method.PSIS)
     row = replace(row, pareto_khat=rw.khat, weights_ess=rw.ess, seconds=0.0)
-    if is_borderline(row.prob_benefit, mcse, spec.decision_probability):
-        return Attempt(None, rw.khat, rw.ess,
-                       f"P(benefit) {row.prob_benefit:.3f} within {BORDERLINE_MCSE:g} "
-                       f"importance-sampling SEs ({mcse:.3f}) of {spec.decision_probability:g}")
+    if is_borderline(row.prob_benefit, mcse, spec.decision_probability):  # resampled draws
+        return _borderline(rw, row.prob_benefit, mcse, spec)
     return Attempt(row, rw.khat, rw.ess)
+
+
+def _borderline(rw: Reweighted, p: float, mcse: float, spec: OutcomeSpec) -> Attempt:
+    return Attempt(None, rw.khat, rw.ess,
+                   f"P(benefit) {p:.3f} within {BORDERLINE_MCSE:g} importance-sampling SEs "
+                   f"({mcse:.3f}) of {spec.decision_probability:g}")
