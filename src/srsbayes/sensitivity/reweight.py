@@ -179,5 +179,5 @@ def refit_reason(rw: Reweighted) -> str:
     if not math.isfinite(rw.khat):
         return "impossible importance weight (a density of 0 at a reference draw)"
     if not rw.khat <= rw.threshold:
-        return f"Pareto k-hat {rw.khat:.2f} > {rw.threshold:.2f}"
+        return f"Pareto k-hat {rw.khat:.3f} > {rw.threshold:.3f}"
     return f"importance-weighted ESS {rw.ess:.0f} < {ESS_MIN:g}"
