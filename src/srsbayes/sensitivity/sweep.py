@@ -230,8 +230,10 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         running.append(_Background(first, lambda todo: refits(
             todo, Backend("threads", workers - 1))))
         first = []
+    phases = {"start": time.perf_counter() - t_start}
     try:
         post, diag, used, ref_row = _reference(ref, spec, settings, cache)
+        phases["reference"] = time.perf_counter() - t_start
         rows = {ref_idx: ref_row}
         counter.tick(ref_row)
         if refit_all:
@@ -247,18 +249,22 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
                          if a.row is None]
         # the refits PSIS hands back sample while the tipping points and power-scaling of
         # the reference fit are computed here
+        phases["psis"] = time.perf_counter() - t_start
         running.append(_Background(sorted(later, key=lambda r: r.job.index), refits))
         do_psense = grid.psense if psense is None else psense
         tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense)
+        phases["tipping and power-scaling"] = time.perf_counter() - t_start
     finally:  # never leave refits running behind an error
         for bg in running:
             bg.join()
+    phases["refits"] = time.perf_counter() - t_start
     for bg in running:
         rows.update(bg.result())
     ordered = tuple(rows[j.index] for j in jobs)
     table_rows = frame(ordered)
     prov = _provenance(table, spec, jobs, ordered, settings, workers, backend, grid, compiled,
                        refit_all, time.perf_counter() - t_start)
+    prov["seconds"]["finished"] = phases  # when each phase ended, since the start
     reference = ref.setting.label
     return SweepResult(spec, table_rows,
                        verdict(table_rows, spec.decision_probability, reference=reference),
