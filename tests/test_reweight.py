@@ -25,6 +25,7 @@ from srsbayes.priors.distributions import parse_prior
 from srsbayes.sensitivity.grid import Setting
 from srsbayes.sensitivity.reweight import (
     KHAT_MAX,
+    covers,
     data_log_ratios,
     khat_threshold,
     log_ratios,
@@ -177,3 +178,16 @@ def test_reweighting_recovers_a_known_posterior_and_refuses_a_bad_proposal():
     far = reweight(post, {"effect": parse_prior("normal(0, 1)")},
                    {"effect": parse_prior("normal(4, 0.2)")}, seed=1)
     assert not far.usable and (far.khat > KHAT_MAX or far.ess < ESS_MIN)
+
+
+def test_a_prior_reaching_beyond_the_reference_support_is_never_reweighted():
+    # draws under tau ~ uniform(0, 2) say nothing about tau > 2: a half-normal(1) row must be
+    # refitted whatever k-hat would say; narrowing the support is fine
+    ref = {"tau": parse_prior("uniform(0, 2)"), "effect": parse_prior("normal(0, 1)")}
+    wider = {**ref, "tau": parse_prior("halfnormal(1)")}
+    narrower = {**ref, "tau": parse_prior("uniform(0, 1)")}
+    assert not covers(ref, wider) and covers(ref, narrower)
+    assert covers(wider, ref)  # (0, 2) lies inside (0, inf)
+    tau = np.random.default_rng(2).uniform(0, 2, size=4000)
+    rw = reweight(_post(tau), ref, wider, seed=1)
+    assert not rw.usable and "support" in rw.note

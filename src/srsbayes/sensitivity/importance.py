@@ -31,10 +31,10 @@ from .plan import Job
 from .reweight import (
     Reweighted,
     data_log_ratios,
-    log_ratios,
     loo_log_ratios,
     psis,
     refit_reason,
+    reweight,
 )
 from .rows import Method, SweepRow, posterior_row
 from .verdict import BORDERLINE_MCSE, is_borderline
@@ -68,13 +68,14 @@ def psis_rows(jobs: list[Job], ref: Job, spec: OutcomeSpec, post: xr.Dataset,
     out = {}
     for j in todo:
         if j.route == "prior":
-            lr = log_ratios(post, ref.priors, j.priors)
+            rw = reweight(post, ref.priors, j.priors, used.seed)
         elif j.route == "loo":
             assert j.left_out is not None
-            lr = loo_log_ratios(post, loglik_ref, j.left_out)
+            rw = psis(post, loo_log_ratios(post, loglik_ref, j.left_out), used.seed)
         else:
-            lr = data_log_ratios(post, loglik_ref, fam.loglik(post, j.data))
-        out[j.index] = _attempt(j, spec, psis(post, lr, used.seed), benefit, diag, used)
+            rw = psis(post, data_log_ratios(post, loglik_ref, fam.loglik(post, j.data)),
+                      used.seed)
+        out[j.index] = _attempt(j, spec, rw, benefit, diag, used)
     return out
 
 

@@ -18,7 +18,9 @@ The log ratios are Pareto-smoothed (PSIS, Vehtari et al. 2024) and the row's pos
 represented by the reference draws resampled with the smoothed weights. Where the estimate
 is unreliable — Pareto k̂ above the sample-size-dependent threshold
 ``min(1 − 1 / log10(S), 0.7)`` (:func:`khat_threshold`), or an effective sample size of the
-weights below the gate's 400 — the row is refitted.
+weights below the gate's 400 — the row is refitted; so is a prior setting whose changed prior
+reaches beyond the reference prior's support (:func:`covers`), where the reference draws say
+nothing.
 
 The Monte Carlo error of a reweighted P(benefit) is the self-normalised importance
 sampling error, ``sqrt(Σ w_i² (I_i − P)²)`` (Vehtari et al. 2024, section 3), plus the
@@ -73,6 +75,8 @@ class Reweighted:
     """The reference draws resampled with the smoothed weights (None: refit)."""
     weights: np.ndarray | None = None
     """The smoothed, normalised weights of the flattened reference draws."""
+    note: str = ""
+    """Why no weights were computed (e.g. a support the reference draws cannot cover)."""
 
     @property
     def usable(self) -> bool:
@@ -130,10 +134,37 @@ def data_log_ratios(post: xr.Dataset, loglik_ref: dict[str, xr.DataArray],
     return np.asarray((new - ref).sum("study").values, dtype=float).ravel()
 
 
+def _support(prior: Prior) -> tuple[float, float]:
+    dist = prior.scipy()
+    if hasattr(dist, "support"):
+        lo, hi = dist.support()
+        return float(lo), float(hi)
+    return 0.0, math.inf  # srsbayes' half-Student-t, the one family scipy lacks
+
+
+def covers(ref: dict[str, Prior], new: dict[str, Prior]) -> bool:
+    """Whether every changed prior of ``new`` lives inside the support of ``ref``'s: draws
+    made under ``ref`` cannot represent mass outside it, and no k̂ would show that (e.g. a
+    half-normal τ prior from draws under a uniform(0, 2) one)."""
+    for slot, prior in new.items():
+        if ref.get(slot) == prior:
+            continue
+        (lo, hi), (rlo, rhi) = _support(prior), _support(ref[slot])
+        if lo < rlo or hi > rhi:
+            return False
+    return True
+
+
 def reweight(post: xr.Dataset, ref: dict[str, Prior], new: dict[str, Prior], seed: int
              ) -> Reweighted:
     """The posterior under ``new`` priors from draws ``post`` made under ``ref``
-    (:func:`psis` of :func:`log_ratios`)."""
+    (:func:`psis` of :func:`log_ratios`), or none when a changed prior's support reaches
+    beyond the reference prior's (:func:`covers`)."""
+    if not covers(ref, new):
+        n = post.sizes["chain"] * post.sizes["draw"]
+        return Reweighted(math.nan, math.nan, khat_threshold(n),
+                          note="a new prior's support reaches beyond the reference prior's, "
+                               "where the reference fit has no draws")
     return psis(post, log_ratios(post, ref, new), seed)
 
 
@@ -176,6 +207,8 @@ def refit_reason(rw: Reweighted) -> str:
     """Why a reweighting is not used ("" when it is)."""
     if rw.usable:
         return ""
+    if rw.note:
+        return rw.note
     if not math.isfinite(rw.khat):
         return "impossible importance weight (a density of 0 at a reference draw)"
     if not rw.khat <= rw.threshold:
