@@ -5,8 +5,10 @@ the wall time in this process (threads for the sweep, one data set after another
 and on a ``LocalCluster`` of 1 and 2 worker processes (cluster start-up included), the
 scaling efficiency ``t(1 worker) / (2 t(2 workers))``, the per-task overhead
 ``(t(1 worker) - t(in process)) / tasks`` and the resident memory of each worker after
-its tasks. The compile cache is warmed first (one unmeasured run of each). No test
-depends on a timing.
+its tasks. A sweep's tasks are its refits (the reference fit and the rows computed by
+importance sampling run in this process). The compile cache is warmed first (one
+unmeasured run of each). No test depends on a timing. ``benchmarks/bench_all.py`` runs this
+script once and prints its figures in its table (``--json``).
 
 Usage::
 
@@ -17,8 +19,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from pathlib import Path
 
 from srsbayes.inference.fitting import resolve_priors
 from srsbayes.inputs.data import default_table, outcome_table
@@ -61,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sims", type=int, default=200)
     parser.add_argument("--outcome", default="lmd")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     specs = load_specs()
     table = default_table(specs)
@@ -86,26 +91,32 @@ def main() -> None:
             return map_on_client(backend.client, fn, tasks, progress)
         return original(fn, tasks, backend=backend, progress=progress)
 
-    # the sweep and SBC modules imported map_tasks by name: route their client backends
-    import srsbayes.sensitivity.sweep as sweep_mod
+    # the sweep's refits and SBC imported map_tasks by name: route their client backends
+    import srsbayes.sensitivity.refit as refit_mod
 
-    sweep_mod.map_tasks = via_client
+    refit_mod.map_tasks = via_client
     sbc.map_tasks = via_client
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
-    for name, run, tasks in (("default sweep", sweep, None),
-                             (f"SBC, {args.sims} data sets", sbc_run, args.sims)):
+    figures = {}
+    for key, name, run, tasks in (("sweep", "default sweep", sweep, None),
+                                  ("sbc", f"SBC, {args.sims} data sets", sbc_run, args.sims)):
         run(None)  # warm the compile cache
         t0 = time.perf_counter()
         result = run(None)
         here = time.perf_counter() - t0
-        n_tasks = tasks or len(result.rows) - 1
+        n_tasks = tasks or max(1, int((result.rows["method"] == "refit").sum()))
         one, rss1 = worker_memory(1, run)
         two, rss2 = worker_memory(2, run)
+        figures[key] = {"name": name, "in_process": here, "workers_1": one, "workers_2": two,
+                        "efficiency": one / (2 * two), "overhead": (one - here) / n_tasks,
+                        "tasks": n_tasks, "rss_1": rss1, "rss_2": rss2}
         print(f"{name}: in process {here:.1f} s; LocalCluster 1 worker {one:.1f} s, "
               f"2 workers {two:.1f} s; scaling efficiency {one / (2 * two):.2f}; per-task "
               f"overhead {(one - here) / n_tasks:.3f} s ({n_tasks} tasks); worker RSS "
               f"{', '.join(f'{m:.0f}' for m in rss1 + rss2)} MB "
               f"(load {os.getloadavg()[0]:.2f})", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

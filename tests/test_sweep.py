@@ -340,7 +340,7 @@ def test_sweep_row_equals_fit_summary(specs, bundled_table):
     tau = parse_prior("halfnormal(1)")
     settings = FitSettings(draws=500, tune=500, target_accept=0.95)
     result = run_sweep(bundled_table, spec, [Setting("wide tau", {"tau": tau})], settings,
-                       data_level=False, psense=False)
+                       data_level=False, psense=False, refit_all=True)
     assert list(result.rows["setting"]) == ["spec default priors", "wide tau"]
     assert result.reference == "spec default priors"
     fit = fit_outcome(bundled_table, spec, priors={"tau": tau}, settings=settings, checks=False)

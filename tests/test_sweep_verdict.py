@@ -192,3 +192,48 @@ def test_terminal_table_marks_borderline_rows():
     assert lines[2] == "b      0.948~   0.40 (0.10-1.10)    0.30   yes"
     assert "not assessable" in lines[3] and lines[4].startswith("~ borderline: within 2 Monte")
     assert "~" not in format_table(rows.iloc[[0, 2]])
+
+
+# -- typed statuses and rows, JSON unchanged -------------------------------------------------------
+
+
+def test_statuses_are_str_enums_and_json_reads_the_same():
+    import json
+
+    from srsbayes.sensitivity.verdict import Status, status
+
+    assert status(0.97, 0.001, 0.95) is Status.HOLDS
+    assert status(0.90, 0.001, 0.95) is Status.FAILS
+    assert status(0.951, 0.001, 0.95) is Status.BORDERLINE  # 0.001 < 2 x 0.001
+    assert json.dumps([Status.HOLDS, Status.BORDERLINE]) == '["holds", "borderline"]'
+    v = verdict(_rows([0.99, 0.90, 0.951], mcse=[0.001, 0.001, 0.001]), 0.95, reference="s0")
+    # flips and borderline rows leave the verdict as plain JSON objects
+    assert v["flips"] == [{"setting": "s1", "kind": "prior", "prob_benefit": 0.90,
+                           "mcse": 0.001, "conclusion": "P(benefit) < 0.95"}]
+    assert [b["setting"] for b in v["borderline"]] == ["s2"]
+    assert json.loads(json.dumps(v)) == v
+
+
+def test_sweep_row_record_has_the_table_columns_in_order():
+    from srsbayes.priors.distributions import parse_prior
+    from srsbayes.sensitivity.rows import Identity, Method, SweepRow, frame
+
+    who = Identity.of("default", "prior", "all studies", "", 4,
+                      {"effect": parse_prior("normal(0, 1.5)"),
+                       "tau": parse_prior("halfnormal(0.5)"),
+                       "baseline": parse_prior("normal(0, 2.5)")})
+    row = SweepRow(who, True, "P(benefit) >= 0.95", True, prob_benefit=0.99,
+                   thresholds=(("p_risk_difference_5", 0.7),), method=Method.PSIS,
+                   pareto_khat=0.3, weights_ess=2500.0, seconds=0.0)
+    rec = row.record()
+    cols = list(rec)
+    assert cols[:10] == ["setting", "kind", "data", "data_detail", "n_studies", "effect_prior",
+                         "effect_prior_label", "tau_prior", "tau_prior_label", "other_priors"]
+    assert cols.index("p_risk_difference_5") == cols.index("prob_benefit_new_study") + 1
+    assert cols[cols.index("p_risk_difference_5") + 1:][:4] == [
+        "meets_decision", "conclusion", "ok", "failures"]
+    assert cols[-4:] == ["method", "pareto_khat", "weights_ess", "refit_reason"]
+    assert rec["method"] == "psis" and type(rec["method"]) is str
+    assert rec["other_priors"] == "baseline=normal(0, 2.5)"
+    assert "seconds" not in rec
+    assert frame([row, row]).shape == (2, len(rec))

@@ -33,7 +33,7 @@ class SweepOptions(TypedDict, total=False):
     psense: bool | None
     workers: int | None
     backend: Backend | None
-    reweight: bool
+    refit_all: bool
 
 
 class TrialOptions(TypedDict, total=False):

@@ -126,10 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default reports/OUTCOME/sweep)")
     _scheduler_opts(p, "the settings run", "threads, or LocalCluster processes")
-    p.add_argument("--reweight", action="store_true",
-                   help="compute prior settings from the default fit by Pareto-smoothed "
-                        "importance sampling where k-hat <= 0.7 and the weights' ESS >= 400, "
-                        "refitting the others")
+    p.add_argument("--refit-all", action="store_true",
+                   help="refit every setting; by default a setting that changes only priors, "
+                        "leaves one study out or changes the data of the same model is "
+                        "computed from the default fit by Pareto-smoothed importance "
+                        "sampling where k-hat and the weights' ESS allow (refitted otherwise)")
 
     p = sub.add_parser("report", help="fit every outcome and write the clinical report")
     _common_data(p)

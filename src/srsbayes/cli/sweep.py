@@ -51,7 +51,7 @@ def cli_main(args: argparse.Namespace) -> int:
         raise InputError(f"must be >= 1, got {args.workers}", column="--workers")
     result = run_sweep(table, spec, grid, settings, workers=args.workers,
                        progress=progress_bar(sys.stderr), backend=backend,
-                       reweight=args.reweight)
+                       refit_all=args.refit_all)
     paths = result.write(out)
     print(f"{spec.label} ({spec.id}): {len(result.rows)} settings, decision rule "
           f"{result.verdict['rule']}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -32,6 +32,7 @@ KIND_STYLE = {
     "rounding": ("#009E73", "D", "nearest counts instead of count sets"),
     "rate type": ("#CC79A7", "^", "rates read as Kaplan-Meier"),
     "coding": ("#E69F00", "v", "0/1 arm coding"),
+    "bias": ("#56B4E9", "P", "bias-adjusted"),
 }
 GREY = "#777777"
 
@@ -45,7 +46,7 @@ def _pyplot():
     return plt
 
 
-def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any], *,
+def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: Mapping[str, object], *,
                  reference: str | None = None, question: Question | None = None):
     """Build the two-panel figure (a matplotlib Figure; the caller closes it).
 
@@ -133,8 +134,8 @@ def sweep_figure(rows: pd.DataFrame, spec: OutcomeSpec, verdict: dict[str, Any],
                               label=f"open: P(benefit) < {dp:g}"))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
                frameon=False, bbox_to_anchor=(0.55, 0.0))
-    headline = verdict.get("text", "").split(":")[0]
-    rule = verdict.get("rule", "").replace(">=", "≥")
+    headline = str(verdict.get("text", "")).split(":")[0]
+    rule = str(verdict.get("rule", "")).replace(">=", "≥")
     fig.suptitle(f"{shorten(spec.label, 60)}: is {rule} robust? {headline}", fontsize=10.5,
                  y=1.0 - 0.2 / height, x=0.55)
     fig.subplots_adjust(top=1.0 - 0.75 / height, bottom=1.0 / height)

@@ -1,29 +1,46 @@
-"""Prior rows of a sweep by Pareto-smoothed importance sampling of the reference posterior.
+"""Sweep rows by Pareto-smoothed importance sampling of the reference posterior.
 
-A prior setting changes only the prior: its posterior is the reference posterior times the
-ratio of the two priors, ``p_new(θ) / p_ref(θ)`` over the parameters whose prior changed
-(the ratio of densities of the natural parameters: the transform the sampler used does not
-enter). With the reference draws as proposals, the log ratios are Pareto-smoothed (PSIS,
-Vehtari et al. 2024) and the setting's posterior is represented by the reference draws
-resampled with the smoothed weights. Where the estimate is unreliable — Pareto k̂ > 0.7, or
-an effective sample size of the weights below the gate's 400 — the setting is refitted.
+A row whose model is the reference model with another prior, or with other data of the same
+parameters, is an importance-sampling problem: its posterior is the reference posterior times
+a ratio the reference draws let us compute.
+
+* **A prior setting**: ``p_new(θ) / p_ref(θ)`` over the parameters whose prior changed (the
+  ratio of densities of the natural parameters: the transform the sampler used does not
+  enter; :func:`log_ratios`).
+* **Leave one study out**: ``1 / p(y_i | θ)``, the study's likelihood removed (PSIS-LOO at
+  the level of the study; Vehtari, Gelman & Gabry 2017). The left-out study's own
+  parameters then follow their prior and are dropped (:func:`loo_log_ratios`).
+* **Other data of the same model** (counts taken as exact instead of count sets, rates
+  read as Kaplan-Meier): ``p(y' | θ) / p(y | θ)`` from the family's pointwise
+  log-likelihood (:func:`data_log_ratios`).
+
+The log ratios are Pareto-smoothed (PSIS, Vehtari et al. 2024) and the row's posterior is
+represented by the reference draws resampled with the smoothed weights. Where the estimate
+is unreliable — Pareto k̂ above the sample-size-dependent threshold
+``min(1 − 1 / log10(S), 0.7)`` (:func:`khat_threshold`), or an effective sample size of the
+weights below the gate's 400 — the row is refitted; so is a prior setting whose changed prior
+reaches beyond the reference prior's support (:func:`covers`), where the reference draws say
+nothing.
 
 The Monte Carlo error of a reweighted P(benefit) is the self-normalised importance
 sampling error, ``sqrt(Σ w_i² (I_i − P)²)`` (Vehtari et al. 2024, section 3), plus the
 resampling error ``sqrt(P (1 − P) / S)``; the sweep's borderline rule reads it from
-``prob_benefit_mcse`` as it reads a refit's.
+``prob_benefit_mcse`` as it reads a refit's, and a reweighted row within 2 of them of the
+decision probability is refitted.
 
 References
 ----------
 Vehtari A, Simpson D, Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importance sampling.
 JMLR 25(72):1-58.
+
+Vehtari A, Gelman A, Gabry J (2017). Practical Bayesian model evaluation using
+leave-one-out cross-validation and WAIC. Stat Comput 27:1413-1432.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -32,8 +49,15 @@ from ..inference.diagnostics import ESS_MIN
 from ..priors.distributions import Prior
 
 KHAT_MAX = 0.7
-"""Largest Pareto k̂ at which a reweighted row is used (Vehtari et al. 2024: above 0.7 the
-importance-sampling estimate is unreliable whatever the number of draws)."""
+"""Largest Pareto k̂ at which a reweighted row is ever used (Vehtari et al. 2024: above 0.7
+the importance-sampling estimate is unreliable whatever the number of draws)."""
+
+
+def khat_threshold(draws: int) -> float:
+    """Vehtari et al. (2024)'s sample-size-dependent k̂ threshold ``min(1 − 1/log10(S), 0.7)``:
+    below it, ``S`` draws give a reliable estimate (0.7 from S = 2,154 on; 0.5 at S = 100)."""
+    return min(1.0 - 1.0 / math.log10(draws), KHAT_MAX) if draws > 10 else 0.0
+
 
 RESAMPLE_STREAM = 3
 """Random stream ``default_rng([seed, RESAMPLE_STREAM])`` of the importance resampling."""
@@ -45,10 +69,14 @@ class Reweighted:
 
     khat: float
     ess: float
+    threshold: float = KHAT_MAX
+    """The k̂ threshold applied (:func:`khat_threshold` of the number of draws)."""
     posterior: xr.Dataset | None = None
     """The reference draws resampled with the smoothed weights (None: refit)."""
     weights: np.ndarray | None = None
     """The smoothed, normalised weights of the flattened reference draws."""
+    note: str = ""
+    """Why no weights were computed (e.g. a support the reference draws cannot cover)."""
 
     @property
     def usable(self) -> bool:
@@ -82,26 +110,85 @@ def log_ratios(post: xr.Dataset, ref: dict[str, Prior], new: dict[str, Prior]) -
     return out
 
 
+def loglik_total(post: xr.Dataset, loglik: dict[str, xr.DataArray]) -> xr.DataArray:
+    """Sum of a family's pointwise log-likelihood (``family.loglik``) per draw and study
+    (NaN entries, values a study does not have, count as 0)."""
+    total = sum(v.fillna(0.0) for v in loglik.values())
+    assert isinstance(total, xr.DataArray)
+    return total.transpose("chain", "draw", "study")
+
+
+def loo_log_ratios(post: xr.Dataset, loglik: dict[str, xr.DataArray], study: int
+                   ) -> np.ndarray:
+    """``−log p(y_i | θ)`` of every (flattened) draw: the weights of leaving out the study
+    at position ``study`` (PSIS-LOO at the study level)."""
+    ll = loglik_total(post, loglik).isel(study=study)
+    return -np.asarray(ll.values, dtype=float).ravel()
+
+
+def data_log_ratios(post: xr.Dataset, loglik_ref: dict[str, xr.DataArray],
+                    loglik_new: dict[str, xr.DataArray]) -> np.ndarray:
+    """``log p(y' | θ) − log p(y | θ)`` of every (flattened) draw: the weights of the same
+    model with data ``y'`` (the same studies) in place of ``y``."""
+    new, ref = loglik_total(post, loglik_new), loglik_total(post, loglik_ref)
+    return np.asarray((new - ref).sum("study").values, dtype=float).ravel()
+
+
+def _support(prior: Prior) -> tuple[float, float]:
+    dist = prior.scipy()
+    if hasattr(dist, "support"):
+        lo, hi = dist.support()
+        return float(lo), float(hi)
+    return 0.0, math.inf  # srsbayes' half-Student-t, the one family scipy lacks
+
+
+def covers(ref: dict[str, Prior], new: dict[str, Prior]) -> bool:
+    """Whether every changed prior of ``new`` lives inside the support of ``ref``'s: draws
+    made under ``ref`` cannot represent mass outside it, and no k̂ would show that (e.g. a
+    half-normal τ prior from draws under a uniform(0, 2) one)."""
+    for slot, prior in new.items():
+        if ref.get(slot) == prior:
+            continue
+        (lo, hi), (rlo, rhi) = _support(prior), _support(ref[slot])
+        if lo < rlo or hi > rhi:
+            return False
+    return True
+
+
 def reweight(post: xr.Dataset, ref: dict[str, Prior], new: dict[str, Prior], seed: int
              ) -> Reweighted:
-    """The posterior under ``new`` priors from draws ``post`` made under ``ref``.
+    """The posterior under ``new`` priors from draws ``post`` made under ``ref``
+    (:func:`psis` of :func:`log_ratios`), or none when a changed prior's support reaches
+    beyond the reference prior's (:func:`covers`)."""
+    if not covers(ref, new):
+        n = post.sizes["chain"] * post.sizes["draw"]
+        return Reweighted(math.nan, math.nan, khat_threshold(n),
+                          note="a new prior's support reaches beyond the reference prior's, "
+                               "where the reference fit has no draws")
+    return psis(post, log_ratios(post, ref, new), seed)
 
-    Returns a :class:`Reweighted` whose ``posterior`` is None when k̂ > :data:`KHAT_MAX`,
-    the weights' ESS (``1 / Σ w²``) is below the gate's 400, or a draw has an impossible
-    weight (a new prior with zero density where the reference had draws)."""
+
+def psis(post: xr.Dataset, lr: np.ndarray, seed: int) -> Reweighted:
+    """The posterior whose density is ``post``'s times ``exp(lr)`` (one log ratio per
+    flattened draw, chain-major), by Pareto-smoothed importance resampling.
+
+    Returns a :class:`Reweighted` whose ``posterior`` is None when k̂ exceeds
+    :func:`khat_threshold` of the number of draws, the weights' ESS (``1 / Σ w²``) is below
+    the gate's 400, or a draw has an impossible weight (a new prior with zero density where
+    the reference had draws)."""
     from arviz_stats.base import array_stats
 
-    lr = log_ratios(post, ref, new)
+    limit = khat_threshold(lr.size)
     if not np.all(np.isfinite(lr)):
-        return Reweighted(math.inf, 0.0)
+        return Reweighted(math.inf, 0.0, limit)
     # arviz-stats' psislw takes the negated log ratios (a LOO log-likelihood's sign)
     lw, khat = array_stats.psislw(-(lr - lr.max()))
     w = np.exp(lw - np.logaddexp.reduce(lw))
     w /= w.sum()
     ess = float(1.0 / np.sum(w**2))
     khat = float(khat)
-    if not khat <= KHAT_MAX or ess < ESS_MIN:
-        return Reweighted(khat, ess)
+    if not khat <= limit or ess < ESS_MIN:
+        return Reweighted(khat, ess, limit)
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     idx = np.random.default_rng([seed, RESAMPLE_STREAM]).choice(lw.size, size=lw.size, p=w)
     flat = post.stack(sample=("chain", "draw"))
@@ -113,10 +200,17 @@ def reweight(post: xr.Dataset, ref: dict[str, Prior], new: dict[str, Prior], see
     ).set_index(sample=["chain", "draw"]).unstack("sample")
     dims = {v: post[v].dims for v in post.data_vars}
     resampled = resampled.assign({v: resampled[v].transpose(*d) for v, d in dims.items()})
-    return Reweighted(khat, ess, resampled, w)
+    return Reweighted(khat, ess, limit, resampled, w)
 
 
-def summary(rw: Reweighted) -> dict[str, Any]:
-    """The row entries that say how a row was made."""
-    return {"method": "reweighted" if rw.usable else "refit",
-            "pareto_khat": rw.khat, "weights_ess": rw.ess}
+def refit_reason(rw: Reweighted) -> str:
+    """Why a reweighting is not used ("" when it is)."""
+    if rw.usable:
+        return ""
+    if rw.note:
+        return rw.note
+    if not math.isfinite(rw.khat):
+        return "impossible importance weight (a density of 0 at a reference draw)"
+    if not rw.khat <= rw.threshold:
+        return f"Pareto k-hat {rw.khat:.3f} > {rw.threshold:.3f}"
+    return f"importance-weighted ESS {rw.ess:.0f} < {ESS_MIN:g}"

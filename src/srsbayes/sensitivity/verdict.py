@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 
@@ -48,7 +50,27 @@ KIND_WORDS = {
 }
 """What a row kind varies, for "not robust to ..." (other kinds read "the KIND rows")."""
 
-Status = Literal["holds", "fails", "borderline"]
+class Status(StrEnum):
+    """A converged row's status under the decision rule (a ``str``: JSON reads the same)."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    BORDERLINE = "borderline"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A converged row as the verdict lists it (a flip or a borderline row)."""
+
+    setting: str
+    kind: str
+    prob_benefit: float
+    mcse: float
+    conclusion: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The entry in ``flips``/``borderline`` of the verdict's dict."""
+        return asdict(self)
 
 
 # -- one row -------------------------------------------------------------------------------------
@@ -83,10 +105,10 @@ def is_borderline(p: float, mcse: float, decision_probability: float) -> bool:
 
 
 def status(p: float, mcse: float, decision_probability: float) -> Status:
-    """``"holds"``, ``"fails"`` or ``"borderline"`` for one converged row."""
+    """:class:`Status` ``holds``, ``fails`` or ``borderline`` for one converged row."""
     if is_borderline(p, mcse, decision_probability):
-        return "borderline"
-    return "holds" if p >= decision_probability else "fails"
+        return Status.BORDERLINE
+    return Status.HOLDS if p >= decision_probability else Status.FAILS
 
 
 def conclusion_text(p: float | None, decision_probability: float, mcse: float = 0.0) -> str:
@@ -131,12 +153,13 @@ def _reference(rows: pd.DataFrame, conv: pd.DataFrame, st: pd.Series,
     The spec-default row when it converged and is decided; otherwise the conclusion of
     most decided rows (None when no row is decided).
     """
-    decided = st[st != "borderline"]
+    decided = st[st != Status.BORDERLINE]
     if reference is not None:
         ref = st[conv["setting"] == reference]
-        if len(ref) and ref.iloc[0] != "borderline":
-            return ref.iloc[0] == "holds", "under the default priors", reference
-    majority = None if decided.empty else bool((decided == "holds").sum() * 2 >= len(decided))
+        if len(ref) and ref.iloc[0] != Status.BORDERLINE:
+            return ref.iloc[0] == Status.HOLDS, "under the default priors", reference
+    majority = None if decided.empty else bool(
+        (decided == Status.HOLDS).sum() * 2 >= len(decided))
     if reference is not None and len(st[conv["setting"] == reference]):
         note = "in most decided settings (the default setting is borderline)"
     elif reference is not None and reference in set(rows["setting"]):
@@ -168,15 +191,15 @@ def _count_kinds(kinds: Sequence[str]) -> str:
     return ", ".join(f"{n} {k} row{'s' if n > 1 else ''}" for k, n in counts.items())
 
 
-def _listing(entries: list[dict[str, Any]], *, mcse: bool = False, limit: int = 8) -> str:
-    shown = ", ".join(f"'{e['setting']}' ({e['prob_benefit']:.3f}"
-                      + (f" ± {e['mcse']:.3f}" if mcse else "") + ")" for e in entries[:limit])
+def _listing(entries: list[Entry], *, mcse: bool = False, limit: int = 8) -> str:
+    shown = ", ".join(f"'{e.setting}' ({e.prob_benefit:.3f}"
+                      + (f" ± {e.mcse:.3f}" if mcse else "") + ")" for e in entries[:limit])
     return shown + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
 
 
 def _text(n_settings: int, n: int, p: pd.Series, rule: str, decision_probability: float,
           ref_meets: bool | None, ref_text: str | None, ref_note: str,
-          flips: list[dict[str, Any]], borderline: list[dict[str, Any]],
+          flips: list[Entry], borderline: list[Entry],
           not_assessable: list[str]) -> str:
     """The verdict in words: headline, where the rule holds or flips (with the kinds of
     the flipping rows), then the borderline and not-assessable rows."""
@@ -193,7 +216,7 @@ def _text(n_settings: int, n: int, p: pd.Series, rule: str, decision_probability
     else:
         text = (f"NOT ROBUST: {ref_text} {ref_note}, but the conclusion flips in "
                 f"{len(flips)} of {n} converged settings "
-                f"({_count_kinds([f['kind'] for f in flips])}): {_listing(flips)} "
+                f"({_count_kinds([f.kind for f in flips])}): {_listing(flips)} "
                 f"({rng_text}).")
     if borderline:
         text += (f" Borderline (P(benefit) within {BORDERLINE_MCSE:g} Monte Carlo SEs of "
@@ -209,7 +232,7 @@ def _not_assessable_text(not_assessable: list[str]) -> str:
             f"them): {', '.join(repr(s) for s in not_assessable)}.")
 
 
-def range_text(p: pd.Series, flips: list[dict[str, Any]], decision_probability: float,
+def range_text(p: pd.Series, flips: list[Entry], decision_probability: float,
                ref_meets: bool | None, limit: int = 4) -> str:
     """The range of P(benefit) over the converged settings and the settings that flip, by
     name: "P(benefit) 0.898 to 0.999 across 16 settings; below 0.95 only with 'a' (0.898)"
@@ -279,16 +302,15 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
     kinds = _kinds(conv)
     mcse = conv[MCSE_COLUMN] if MCSE_COLUMN in conv else pd.Series(0.0, index=conv.index)
     ref_meets, ref_note, ref_label = _reference(rows, conv, st, reference)
-    entries = [{"setting": str(s), "kind": str(k), "prob_benefit": float(p),
-                "mcse": float(m) if pd.notna(m) else 0.0,
-                "conclusion": conclusion_text(float(p), decision_probability)}
+    entries = [Entry(str(s), str(k), float(p), float(m) if pd.notna(m) else 0.0,
+                     conclusion_text(float(p), decision_probability))
                for s, k, p, m in zip(conv["setting"], kinds, conv["prob_benefit"], mcse,
                                      strict=True)]
-    borderline = [e for e, s in zip(entries, st, strict=True) if s == "borderline"]
+    borderline = [e for e, s in zip(entries, st, strict=True) if s == Status.BORDERLINE]
     flips = [] if ref_meets is None else [
         e for e, s in zip(entries, st, strict=True)
-        if s != "borderline" and (s == "holds") != ref_meets]
-    flip_kinds = list(dict.fromkeys(f["kind"] for f in flips))
+        if s != Status.BORDERLINE and (s == Status.HOLDS) != ref_meets]
+    flip_kinds = list(dict.fromkeys(f.kind for f in flips))
     p = conv["prob_benefit"]
     thresholds = {c: [float(conv[c].min()), float(conv[c].max())]
                   for c in rows.columns if c.startswith("p_") and conv[c].notna().any()}
@@ -299,13 +321,14 @@ def verdict(rows: pd.DataFrame, decision_probability: float, *,
                  flips, borderline, not_assessable)
     return {
         "robust": ref_meets is not None and not flips,
-        "holds_everywhere": bool((st == "holds").all()), "assessable": True,
+        "holds_everywhere": bool((st == Status.HOLDS).all()), "assessable": True,
         "complete": not not_assessable and not borderline,
         "rule": rule, "conclusion": ref_text, "reference": ref_label,
         "n_settings": len(rows), "n_converged": n, "n_failed": len(not_assessable),
         "n_decided": n - n_b, "n_borderline": n_b,
-        "flips": flips, "flip_kinds": flip_kinds, "flip_what": kinds_phrase(flip_kinds),
-        "borderline": borderline, "not_assessable": not_assessable,
+        "flips": [f.as_dict() for f in flips], "flip_kinds": flip_kinds,
+        "flip_what": kinds_phrase(flip_kinds),
+        "borderline": [b.as_dict() for b in borderline], "not_assessable": not_assessable,
         "prob_benefit_range": [float(p.min()), float(p.max())],
         "threshold_ranges": thresholds, "text": text,
         "range_text": range_text(p, flips, decision_probability, ref_meets),

@@ -86,7 +86,7 @@ def sceptical_prior_blocks(report: Report) -> list[Block]:
     if not seen:
         return []
     return [H(3, "The sceptical prior", "methods-sceptical"),
-            P(["The sensitivity sweep refits every outcome under a sceptical prior for the "
+            P(["The sensitivity sweep evaluates every outcome under a sceptical prior for the "
                "effect: centred on no effect, it puts 95% of its mass on effects a sceptic "
                "finds plausible and little on large ones (Spiegelhalter, Abrams & Myles "
                "2004, section 5.5). ", "; ".join(seen.values()), " (on the analysis scale: "

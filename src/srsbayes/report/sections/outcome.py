@@ -279,9 +279,11 @@ def sensitivity_blocks(o: OutcomeReport, question: Question | None = None) -> li
     rule = sw.overall.get("rule", f"P(benefit) >= {spec.decision_probability:g}")
     rounded = (" and with the event counts rounded the other way"
                if family_of(o.summary).count_data else "")
-    blocks.append(P(f"The sweep refits the model under alternative priors and, at the "
-                    f"default priors, without each study in turn{rounded}; it asks whether "
-                    f"the conclusion {rule} changes."))
+    blocks.append(P(f"The sweep computes the model under alternative priors and, at the "
+                    f"default priors, without each study in turn{rounded} (from the default "
+                    f"fit by Pareto-smoothed importance sampling where that is reliable, "
+                    f"otherwise by refitting); it asks whether the conclusion {rule} "
+                    f"changes."))
     blocks.append(P([verdict_badge(sw.robust, "priors"), " ", sw.text]))
     if sw.data_text:
         blocks.append(P([verdict_badge(sw.data_robust, "data"), " ", sw.data_text]))

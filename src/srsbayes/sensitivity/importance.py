@@ -1,0 +1,106 @@
+"""Sweep rows from the reference posterior by Pareto-smoothed importance sampling.
+
+For each row whose route (:mod:`.plan`) is ``prior``, ``loo`` or ``data``, the log
+importance ratios of the reference draws (:mod:`.reweight`) are smoothed and the row is
+computed from the resampled draws with the same functions as a fit's row
+(:func:`.rows.posterior_row`), its P(benefit) carrying the importance-sampling Monte Carlo
+error. A row is handed back for a refit, with the reason, when k̂ or the weights' ESS say the
+reweighting is unreliable, or when its P(benefit) lies within
+:data:`~.verdict.BORDERLINE_MCSE` of those errors of the decision probability (a refit's
+smaller error may decide it).
+
+References
+----------
+Vehtari A, Simpson D, Gelman A, Yao Y, Gabry J (2024). Pareto smoothed importance sampling.
+JMLR 25(72):1-58.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import xarray as xr
+
+from ..families import get_family
+from ..inference.diagnostics import Diagnostics
+from ..inference.fitting import FitSettings
+from ..inputs.specs import OutcomeSpec
+from .plan import Job
+from .reweight import (
+    Reweighted,
+    data_log_ratios,
+    loo_log_ratios,
+    psis,
+    refit_reason,
+    reweight,
+)
+from .rows import Method, SweepRow, posterior_row
+from .verdict import BORDERLINE_MCSE, is_borderline
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A PSIS row, or why the row must be refitted (with the k̂ and ESS that were seen)."""
+
+    row: SweepRow | None
+    khat: float = math.nan
+    ess: float = math.nan
+    reason: str = ""
+
+
+def psis_rows(jobs: list[Job], ref: Job, spec: OutcomeSpec, post: xr.Dataset,
+              diag: Diagnostics, used: FitSettings) -> dict[int, Attempt]:
+    """An :class:`Attempt` for every job whose route is ``prior``, ``loo`` or ``data``.
+
+    ``post``, ``diag`` and ``used`` are the reference fit's draws, gate and settings; a
+    reweighted row reports the reference fit's convergence statistics (its draws are the
+    reference's) and ``attempts`` 0 (no sampler run of its own).
+    """
+    todo = [j for j in jobs if j.route in ("prior", "loo", "data")]
+    if not diag.ok:
+        return {j.index: Attempt(None, reason="the reference fit failed the convergence gate")
+                for j in todo}
+    fam = get_family(spec.family)
+    loglik_ref = fam.loglik(post, ref.data) if any(j.route != "prior" for j in todo) else {}
+    benefit = (spec.sign * post["effect"] > 0).transpose("chain", "draw").values
+    out = {}
+    for j in todo:
+        if j.route == "prior":
+            rw = reweight(post, ref.priors, j.priors, used.seed)
+        elif j.route == "loo":
+            assert j.left_out is not None
+            rw = psis(post, loo_log_ratios(post, loglik_ref, j.left_out), used.seed)
+        else:
+            rw = psis(post, data_log_ratios(post, loglik_ref, fam.loglik(post, j.data)),
+                      used.seed)
+        out[j.index] = _attempt(j, spec, rw, benefit, diag, used)
+    return out
+
+
+def _attempt(job: Job, spec: OutcomeSpec, rw: Reweighted, benefit: np.ndarray,
+             diag: Diagnostics, used: FitSettings) -> Attempt:
+    if not rw.usable:
+        return Attempt(None, rw.khat, rw.ess, refit_reason(rw))
+    assert rw.posterior is not None and rw.weights is not None
+    mcse = rw.indicator_mcse(benefit)
+    p_weighted = float(np.sum(rw.weights * benefit.ravel()))
+    if is_borderline(p_weighted, mcse, spec.decision_probability):  # before any other work
+        return _borderline(rw, p_weighted, mcse, spec)
+    post = rw.posterior
+    if job.route == "loo":  # the left-out study's own parameters follow their prior: drop
+        keep = [i for i in range(post.sizes["study"]) if i != job.left_out]
+        post = post.isel(study=keep)
+    row = posterior_row(job.who, spec, job.priors, job.data, post, replace(diag, attempts=0),
+                        used, mcse=mcse, method=Method.PSIS)
+    row = replace(row, pareto_khat=rw.khat, weights_ess=rw.ess, seconds=0.0)
+    if is_borderline(row.prob_benefit, mcse, spec.decision_probability):  # resampled draws
+        return _borderline(rw, row.prob_benefit, mcse, spec)
+    return Attempt(row, rw.khat, rw.ess)
+
+
+def _borderline(rw: Reweighted, p: float, mcse: float, spec: OutcomeSpec) -> Attempt:
+    return Attempt(None, rw.khat, rw.ess,
+                   f"P(benefit) {p:.3f} within {BORDERLINE_MCSE:g} importance-sampling SEs "
+                   f"({mcse:.3f}) of {spec.decision_probability:g}")
