@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from srsbayes.inference import compile_cache as cc
+from srsbayes.inference.cache import keys
 from srsbayes.inference.graph_key import Unkeyable, describe, model_graph_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +185,7 @@ def test_key_changes_with_every_version(monkeypatch):
     key = cc.entry_key("g")
     assert cc.entry_key("h") != key
     for name in base:
-        monkeypatch.setattr(cc, "versions", lambda n=name: {**base, n: base[n] + "+1"})
+        monkeypatch.setattr(keys, "versions", lambda n=name: {**base, n: base[n] + "+1"})
         assert cc.entry_key("g") != key, name
 
 
@@ -346,11 +347,11 @@ def test_structure_key_changes_with_source_shape_structure_and_versions(tmp_path
     changed.append(cc.structure_key(_description(), family, env))
     family.write_text("def build_model(k, priors):\n    pass\n")
     assert cc.structure_key(_description(), family, env) == base
-    monkeypatch.setattr(cc, "model_source_sha256", lambda f: "another priors module")
+    monkeypatch.setattr(keys, "model_source_sha256", lambda f: "another priors module")
     changed.append(cc.structure_key(_description(), family, env))
     monkeypatch.undo()
     real = cc.versions()
-    monkeypatch.setattr(cc, "versions", lambda: {**real, "pymc": "99.0"})
+    monkeypatch.setattr(keys, "versions", lambda: {**real, "pymc": "99.0"})
     changed.append(cc.structure_key(_description(), family, env))
     assert len({base, *changed}) == len(changed) + 1
 
