@@ -6,12 +6,15 @@ matplotlib hidden: ``arviz_plots`` then skips registering its matplotlib styles,
 would otherwise import ``matplotlib.pyplot`` (about 0.4 s) into every ``fit``. Nothing of
 the report, sweep, plotting or validation packages is imported before sampling
 (``tests/test_imports.py``); the summary's wording (``report.text``) is imported to print it.
+With a warm compile cache neither PyMC nor PyTensor is imported either
+(:mod:`srsbayes.inference.cache`); ``benchmarks/bench_warm_fit.py`` measures what is left.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -45,6 +48,29 @@ def hidden(package: str) -> Iterator[None]:
             del sys.modules[package]
 
 
+@contextmanager
+def placeholders(*packages: str) -> Iterator[None]:
+    """While the block runs, each of ``packages`` that is not installed is an empty module.
+
+    ``arviz_base.io_numpyro`` asks ``lazy_loader.load`` for JAX and NumPyro when it is
+    imported; for a package that is not installed ``load`` walks the whole call stack with
+    ``inspect.stack()`` (0.15-0.4 s, reading the source of every frame) to say where the
+    import was. A placeholder answers at once. ``from_numpyro`` (never used by srsbayes)
+    would then fail on the placeholder's missing attributes instead of naming the package;
+    nothing else keeps it, and ``sys.modules`` is as before after the block.
+    """
+    from importlib.util import find_spec
+
+    added = [name for name in packages if name not in sys.modules and find_spec(name) is None]
+    for name in added:
+        sys.modules[name] = types.ModuleType(name)
+    try:
+        yield
+    finally:
+        for name in added:
+            sys.modules.pop(name, None)
+
+
 def import_sampler() -> None:
     """Import nutpie (and ArviZ) without matplotlib, unless ArviZ is already loaded.
 
@@ -53,7 +79,7 @@ def import_sampler() -> None:
     """
     if "arviz" in sys.modules or "matplotlib" in sys.modules:
         return
-    with hidden("matplotlib"):
+    with hidden("matplotlib"), placeholders("jax", "numpyro"):
         import nutpie  # noqa: F401
 
 
@@ -95,7 +121,10 @@ def cli_main(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     result = fit_outcome(table, spec, priors=overrides, settings=settings,
                          baselines=args.baseline or default_baselines(table, spec), bias=bias)
-    write_fit(result, out)
+    # xarray's netCDF writer imports dask.distributed (0.3-0.4 s) only to ask whether the
+    # active dask scheduler is a distributed client; a fit's arrays are NumPy's and none is
+    with hidden("distributed"):
+        write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 
     print(describe_fit(result.summary))

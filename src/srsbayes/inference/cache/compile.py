@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import store
 from .entry import build_entry, load_entry, load_model_free
 from .keys import cache_usable, entry_key, resolve_root, structure_key
-from . import store
 from .store import (
     entry_complete,
     entry_name,
