@@ -14,17 +14,25 @@ import shutil
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .keys import versions
 from .replay import pymc_initial_point_fn, replay_or_none, replayed_initial_point_fn
 from .store import EntryMeta, Layout, ModelFree, read_meta, write_manifest, write_meta
 from .wrappers import cfunc, signatures, sources
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from pytensor.compile.sharedvalue import SharedVariable
+
 logger = logging.getLogger(__name__)
 
-DimsCoords = tuple[dict[str, tuple[str, ...]], dict[str, Any]]
+DimsCoords = tuple[dict[str, tuple[str, ...]], dict[str, "pd.Index"]]
 """nutpie's ``dims`` and ``coords`` of a compiled model."""
+
+SharedData = dict[str, "np.ndarray"]
+"""Read-only values of the shared variables, by record field (``s0``, ``s1``, ...)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def load_model_free(folder: Path, key: str, meta: EntryMeta) -> Any:
         return None
     var_keys = {SharedSlot(s["name"], int(s["ndim"])): s["key"] for s in meta["shared"]}
     dtypes = {s["key"]: s["dtype"] for s in meta["shared"]}
-    shared_data = {}
+    shared_data: SharedData = {}
     for k, v in free["shared_values"].items():
         arr = np.array(v["value"], dtype=dtypes[k]).reshape(tuple(v["shape"]))
         arr.flags.writeable = False
@@ -129,7 +137,7 @@ def load_model_free(folder: Path, key: str, meta: EntryMeta) -> Any:
 
 
 def _load_wrappers(folder: Path, key: str, meta: EntryMeta, var_keys: Mapping[Hashable, str],
-                   shared_data: dict[str, Any], points: Callable[[Any], Any], n_free: int,
+                   shared_data: SharedData, points: Callable[[Any], Any], n_free: int,
                    dims_coords: DimsCoords) -> Any:
     """The ``CompiledPyMCModel`` of an entry's cached wrappers, given its shared data and
     initial points."""
@@ -169,12 +177,12 @@ def _model_free_layout(model: Any, layout: Layout, var_keys: Mapping[Any, str]) 
                               for var, key in var_keys.items()}}
 
 
-def _shared_by_name(model: Any) -> dict[str, Any]:
+def _shared_by_name(model: Any) -> dict[str, SharedVariable]:
     """The model's named shared variables (``pm.Data``), by name."""
     from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.traversal import graph_inputs
 
-    out: dict[str, Any] = {}
+    out: dict[str, SharedVariable] = {}
     values = [model.rvs_to_values[rv] for rv in model.basic_RVs]  # observed data too
     for var in graph_inputs([*model.basic_RVs, *values, *model.potentials,
                              *model.deterministics]):
@@ -185,7 +193,7 @@ def _shared_by_name(model: Any) -> dict[str, Any]:
     return out
 
 
-def frozen_values(var_keys: Mapping[Any, str]) -> dict[str, Any]:
+def frozen_values(var_keys: Mapping[Any, str]) -> SharedData:
     """Read-only copies of the shared variables' values, by record field."""
     import numpy as np
 
@@ -209,7 +217,7 @@ def _dims_and_coords(model: Any, layout: Layout) -> DimsCoords:
 
 
 def _assemble(dims_coords: DimsCoords, layout: Layout, var_keys: Mapping[Any, str],
-              shared_data: dict[str, Any], user_data: Any, cfuncs: tuple[Any, Any],
+              shared_data: SharedData, user_data: Any, cfuncs: tuple[Any, Any],
               initial_point_fn: Callable[..., Any], pt_functions: tuple[Any, Any]) -> Any:
     """The ``CompiledPyMCModel`` nutpie's ``_compile_pymc_model_numba`` would return."""
     from nutpie import compile_pymc as cp

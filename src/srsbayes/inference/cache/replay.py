@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...values import DEFAULT_SEED
 from .store import Replay
 
-Point = dict[str, Any]
+if TYPE_CHECKING:
+    import numpy as np
+
+Point = dict[str, "np.ndarray"]
 """An initial point: free variable (unconstrained) name -> value."""
 
 logger = logging.getLogger(__name__)
