@@ -48,6 +48,14 @@ def hidden(package: str) -> Iterator[None]:
             del sys.modules[package]
 
 
+class _Absent:
+    """The class of nothing: every attribute of a :func:`placeholders` module."""
+
+
+def _absent_attribute(name: str) -> type:
+    return _Absent
+
+
 @contextmanager
 def placeholders(*packages: str) -> Iterator[None]:
     """While the block runs, each of ``packages`` that is not installed is an empty module.
@@ -55,15 +63,18 @@ def placeholders(*packages: str) -> Iterator[None]:
     ``arviz_base.io_numpyro`` asks ``lazy_loader.load`` for JAX and NumPyro when it is
     imported; for a package that is not installed ``load`` walks the whole call stack with
     ``inspect.stack()`` (0.15-0.4 s, reading the source of every frame) to say where the
-    import was. A placeholder answers at once. ``from_numpyro`` (never used by srsbayes)
-    would then fail on the placeholder's missing attributes instead of naming the package;
-    nothing else keeps it, and ``sys.modules`` is as before after the block.
+    import was. A placeholder answers at once; any attribute of it is :class:`_Absent`,
+    so a check such as "is this a JAX array" run meanwhile answers no. ``from_numpyro``
+    (never used by srsbayes) would fail on it instead of naming the missing package;
+    ``sys.modules`` is as before after the block.
     """
     from importlib.util import find_spec
 
     added = [name for name in packages if name not in sys.modules and find_spec(name) is None]
     for name in added:
-        sys.modules[name] = types.ModuleType(name)
+        module = types.ModuleType(name)
+        module.__getattr__ = _absent_attribute  # type: ignore[method-assign]
+        sys.modules[name] = module
     try:
         yield
     finally:
@@ -79,7 +90,9 @@ def import_sampler() -> None:
     """
     if "arviz" in sys.modules or "matplotlib" in sys.modules:
         return
-    with hidden("matplotlib"), placeholders("jax", "numpyro"):
+    with hidden("matplotlib"):
+        with placeholders("jax", "numpyro"):  # only while ArviZ's base is imported
+            import arviz_base  # noqa: F401
         import nutpie  # noqa: F401
 
 
