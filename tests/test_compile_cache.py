@@ -164,6 +164,35 @@ def test_failing_cache_falls_back_to_ordinary_compile(runs, tmp_path):
     assert not entry.exists()  # removed, so the next process rebuilds it
 
 
+def test_direct_load_links_the_cached_wrappers_and_refuses_other_functions(runs):
+    from srsbayes.inference.cache import store, wrappers
+
+    entry = entry_of(runs["root"])
+    meta = store.read_meta(entry)
+    logp_src, expand_src = wrappers.sources(meta)
+    sig_logp, sig_expand = wrappers.signatures()
+    loaded = wrappers.load_cached(logp_src, "logp", sig_logp, None, entry, meta["key"])
+    assert loaded.address > 0 and loaded.name == "logp"
+    with pytest.raises(LookupError):  # another signature: not what numba cached
+        wrappers.load_cached(logp_src, "logp", sig_expand, None, entry, meta["key"])
+    with pytest.raises(LookupError):  # another function body (bytecode)
+        wrappers.load_cached(logp_src.replace("return 0\n", "return 5 + dim\n"), "logp",
+                             sig_logp, None, entry, meta["key"])
+    with pytest.raises(LookupError):  # another key: no index file of that name
+        wrappers.load_cached(expand_src, "expand", sig_expand, None, entry, "0" * 64)
+
+
+def test_placeholders_stand_in_only_for_absent_packages_and_leave_no_trace():
+    from srsbayes.cli.fit import placeholders
+
+    absent = "srsbayes_no_such_package"
+    with placeholders(absent, "json"):
+        stub = sys.modules[absent]
+        assert isinstance(stub.Array, type) and not issubclass(int, stub.Array)
+        assert sys.modules["json"] is json  # installed: left alone
+    assert absent not in sys.modules and sys.modules["json"] is json
+
+
 # -- where and under which key ---------------------------------------------------------------
 
 
@@ -390,6 +419,9 @@ def test_warm_fit_never_imports_pymc_or_pytensor_and_gives_the_cold_fits_draws(t
     assert "pymc" in cold and "nutpie" in warm
     assert "pytensor" in cold
     assert not {m for m in warm if m.split(".")[0] in ("pymc", "pytensor")}
+    # the wrappers were linked directly (wrappers.load_cached), not through numba.cfunc,
+    # which would have initialised numba's CPU target and imported its list lowering
+    assert "numba.cpython.listobj" not in warm
     import xarray as xr
 
     with xr.open_datatree(cold_out / "posterior.nc") as a, \

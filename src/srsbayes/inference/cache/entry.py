@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .keys import versions
 from .replay import pymc_initial_point_fn, replay_or_none, replayed_initial_point_fn
 from .store import EntryMeta, Layout, ModelFree, read_meta, write_manifest, write_meta
-from .wrappers import cfunc, signatures, sources
+from .wrappers import cfunc, load_cached, signatures, sources
 
 if TYPE_CHECKING:
     import numpy as np
@@ -152,11 +152,17 @@ def _load_wrappers(folder: Path, key: str, meta: EntryMeta, var_keys: Mapping[Ha
         raise ValueError("shared-data record does not match the cached layout")
     logp_src, expand_src = sources(meta)
     sig_logp, sig_expand = signatures()
-    # INNER is None: a cache miss here would fail to type, never compile something else.
-    cfuncs = (cfunc(logp_src, "logp", sig_logp, None, user_data.dtype, folder, key),
-              cfunc(expand_src, "expand", sig_expand, None, user_data.dtype, folder, key))
-    if any(c.cache_hits != 1 for c in cfuncs):
-        raise RuntimeError("numba did not load the cached wrappers")
+    try:
+        cfuncs = (load_cached(logp_src, "logp", sig_logp, user_data.dtype, folder, key),
+                  load_cached(expand_src, "expand", sig_expand, user_data.dtype, folder, key))
+    except Exception as exc:  # numba's own lookup of the same files
+        logger.info("direct load of cached wrappers failed (%s: %s); asking numba",
+                    type(exc).__name__, exc)
+        # INNER is None: a cache miss here would fail to type, never compile something else.
+        cfuncs = (cfunc(logp_src, "logp", sig_logp, None, user_data.dtype, folder, key),
+                  cfunc(expand_src, "expand", sig_expand, None, user_data.dtype, folder, key))
+        if any(c.cache_hits != 1 for c in cfuncs):
+            raise RuntimeError("numba did not load the cached wrappers") from exc
     initial_point_fn = cp._rv_dict_to_flat_array_wrapper(
         points, names=meta["names"][:n_free],
         shapes=[tuple(s) for s in meta["shapes"][:n_free]])

@@ -14,13 +14,23 @@ and rebuilding one imports the module it was defined in: PyTensor's numba dispat
 object mode does, ``numba.core.pylowering``), so while an entry loads
 (:func:`pytensor_free_environments`) those environments are rebuilt with their constants and
 a placeholder for their module's globals, and PyTensor is not imported.
+
+A hit does not go through ``numba.cfunc`` either (:func:`load_cached`): that would first
+initialise numba's whole CPU target (importing and registering every typing and lowering
+module numba has, 0.2-0.4 s), which linking a finished object file does not need. It
+reads numba's index and data files itself, checks the index key exactly as numba would
+(signature, CPU, the generated function's bytecode) and links the object code into
+numba's JIT; any disagreement falls back to ``numba.cfunc``'s own cache lookup.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -219,3 +229,62 @@ def cfunc(source: str, name: str, sig: Any, inner: Any, record: Any, folder: Pat
     _ENTRIES[func] = (folder, key)
     with pytensor_free_environments():
         return numba.cfunc(sig, cache=True)(func)
+
+
+@dataclass(frozen=True)
+class CachedCFunc:
+    """A cached C callback linked into numba's JIT: what nutpie reads of a
+    ``numba.cfunc`` (its ``address``), and the library that keeps the code alive."""
+
+    address: int
+    library: Any
+    name: str
+
+
+def load_cached(source: str, name: str, sig: Any, record: Any, folder: Path,
+                key: str) -> CachedCFunc:
+    """The cached wrapper ``name`` of the entry in ``folder``, linked without initialising
+    numba's CPU target (see the module docstring).
+
+    Raises
+    ------
+    LookupError
+        The entry's numba files are not the ones ``numba.cfunc(sig, cache=True)`` would
+        load for ``source`` on this machine and numba version.
+    """
+    import numba
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.registry import cpu_target
+    from numba.core.runtime import rtsys
+
+    func = _load_function(source, name, folder / f"{name}.py",
+                          {"INNER": None, "RECORD": record})
+    index = list(folder.glob(f"{name}.{name}-{key[:16]}.*.nbi"))
+    if len(index) != 1:
+        raise LookupError(f"{len(index)} numba index files for {name}")
+    with open(index[0], "rb") as fh:
+        numba_version = pickle.load(fh)  # numba's own files, in our entry, checked by its manifest
+        stamp, overloads = pickle.loads(fh.read())
+    with global_compiler_lock:
+        context = cpu_target.target_context
+        codegen = context.codegen()
+        digest = hashlib.sha256
+        want = (sig, codegen.magic_tuple(), (digest(func.__code__.co_code).hexdigest(),
+                                             digest(b"").hexdigest()))
+        if numba_version != numba.__version__ or stamp != key or list(overloads) != [want]:
+            raise LookupError(f"numba's cache of {name} is not for this function")
+        data = (folder / overloads[want]).read_bytes()
+        with pytensor_free_environments():
+            (libdata, fndesc, env, _sig, _objmode, _lifted, _typeann, reload_init,
+             referenced_envs) = pickle.loads(data)
+        rtsys.initialize(context)  # numba's runtime (NRT): the code allocates arrays
+        for init in reload_init:
+            init()
+        library = codegen.unserialize_library(libdata)
+        for referenced in referenced_envs:
+            library.codegen.set_env(referenced.env_name, referenced)
+        library.codegen.set_env(context.get_env_name(fndesc), env)
+        address = library.get_pointer_to_function(fndesc.llvm_cfunc_wrapper_name)
+    if not address:
+        raise LookupError(f"no C callback {fndesc.llvm_cfunc_wrapper_name} in {name}")
+    return CachedCFunc(int(address), library, name)
