@@ -21,7 +21,8 @@ reproduces PyMC's bit for bit, a replay of the initial-point function (:mod:`.re
 A fit looks its model up by a *structure key* first (family, number of studies, structure,
 placeholder priors, the families' and priors' source, the versions): a hit rebuilds
 nutpie's ``CompiledPyMCModel`` from the entry's files with numba, nutpie and NumPy alone,
-importing neither PyMC nor PyTensor (:mod:`.entry`, :mod:`.compile`).
+importing neither PyMC nor PyTensor, and links the wrappers' object code without
+initialising numba's CPU target (:mod:`.wrappers`, :mod:`.entry`, :mod:`.compile`).
 
 Where it lives: ``$SRSBAYES_CACHE_DIR``, else ``$XDG_CACHE_HOME/srsbayes``, else
 ``~/.cache/srsbayes``; ``SRSBAYES_CACHE_DIR=off`` turns the cache off. An entry is written
