@@ -239,6 +239,8 @@ class CachedCFunc:
     address: int
     library: Any
     name: str
+    environments: tuple[Any, ...] = ()
+    """The numba environments the code points to: numba's JIT holds only their address."""
 
 
 def load_cached(source: str, name: str, sig: Any, record: Any, folder: Path,
@@ -287,4 +289,4 @@ def load_cached(source: str, name: str, sig: Any, record: Any, folder: Path,
         address = library.get_pointer_to_function(fndesc.llvm_cfunc_wrapper_name)
     if not address:
         raise LookupError(f"no C callback {fndesc.llvm_cfunc_wrapper_name} in {name}")
-    return CachedCFunc(int(address), library, name)
+    return CachedCFunc(int(address), library, name, (env, *referenced_envs))
