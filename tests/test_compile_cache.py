@@ -191,6 +191,10 @@ def test_placeholders_stand_in_only_for_absent_packages_and_leave_no_trace():
         assert isinstance(stub.Array, type) and not issubclass(int, stub.Array)
         assert sys.modules["json"] is json  # installed: left alone
     assert absent not in sys.modules and sys.modules["json"] is json
+    assert "colorsys" not in sys.modules  # installed, not imported: replaced only if asked
+    with placeholders("colorsys", installed_too=True):
+        assert isinstance(sys.modules["colorsys"].rgb_to_hsv, type)  # the stand-in's class
+    assert "colorsys" not in sys.modules
 
 
 # -- where and under which key ---------------------------------------------------------------
@@ -422,6 +426,8 @@ def test_warm_fit_never_imports_pymc_or_pytensor_and_gives_the_cold_fits_draws(t
     # the wrappers were linked directly (wrappers.load_cached), not through numba.cfunc,
     # which would have initialised numba's CPU target and imported its list lowering
     assert "numba.cpython.listobj" not in warm
+    # nor dask.array, which xarray imports to recognise dask arrays (cli.fit: placeholders)
+    assert not {m for m in warm if m.startswith(("dask.array", "distributed"))}
     import xarray as xr
 
     with xr.open_datatree(cold_out / "posterior.nc") as a, \

@@ -57,7 +57,7 @@ def _absent_attribute(name: str) -> type:
 
 
 @contextmanager
-def placeholders(*packages: str) -> Iterator[None]:
+def placeholders(*packages: str, installed_too: bool = False) -> Iterator[None]:
     """While the block runs, each of ``packages`` that is not installed is an empty module.
 
     ``arviz_base.io_numpyro`` asks ``lazy_loader.load`` for JAX and NumPyro when it is
@@ -66,11 +66,13 @@ def placeholders(*packages: str) -> Iterator[None]:
     import was. A placeholder answers at once; any attribute of it is :class:`_Absent`,
     so a check such as "is this a JAX array" run meanwhile answers no. ``from_numpyro``
     (never used by srsbayes) would fail on it instead of naming the missing package;
-    ``sys.modules`` is as before after the block.
+    ``sys.modules`` is as before after the block. ``installed_too``: stand in for packages
+    that are installed but not yet imported as well (the block must not use them).
     """
     from importlib.util import find_spec
 
-    added = [name for name in packages if name not in sys.modules and find_spec(name) is None]
+    added = [name for name in packages if name not in sys.modules
+             and (installed_too or find_spec(name) is None)]
     for name in added:
         module = types.ModuleType(name)
         module.__getattr__ = _absent_attribute  # type: ignore[method-assign]
@@ -132,12 +134,16 @@ def cli_main(args: argparse.Namespace) -> int:
     from ..inference.fitting import fit_outcome, write_fit
 
     settings = settings_from_args(args)
-    result = fit_outcome(table, spec, priors=overrides, settings=settings,
-                         baselines=args.baseline or default_baselines(table, spec), bias=bias)
-    # xarray's netCDF writer imports dask.distributed (0.3-0.4 s) only to ask whether the
-    # active dask scheduler is a distributed client; a fit's arrays are NumPy's and none is
-    with hidden("distributed"):
-        write_fit(result, out)
+    # A fit's arrays are NumPy's. xarray imports dask.array (0.2-0.7 s) to recognise dask
+    # arrays when it first builds a variable: a placeholder (whose Array no value is an
+    # instance of) answers instead. Its netCDF writer imports dask.distributed (0.3-0.4 s)
+    # only to ask whether a distributed scheduler is active: hidden, it is taken for absent.
+    with placeholders("dask.array", installed_too=True):
+        result = fit_outcome(table, spec, priors=overrides, settings=settings,
+                             baselines=args.baseline or default_baselines(table, spec),
+                             bias=bias)
+        with hidden("distributed"):
+            write_fit(result, out)
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 
     print(describe_fit(result.summary))
