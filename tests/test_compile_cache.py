@@ -197,6 +197,23 @@ def test_placeholders_stand_in_only_for_absent_packages_and_leave_no_trace():
     assert "colorsys" not in sys.modules
 
 
+def test_xarray_forgets_the_dask_array_stand_in_after_a_fit():
+    code = (
+        "import numpy as np, xarray as xr\n"
+        "from srsbayes.cli.fit import forget_stand_ins, placeholders\n"
+        "with placeholders('dask.array', installed_too=True):\n"
+        "    xr.DataArray(np.zeros(2))  # xarray looks dask arrays up here\n"
+        "from xarray.namedarray.pycompat import array_type\n"
+        "print(array_type('dask'))\n"
+        "forget_stand_ins()\n"
+        "print(array_type('dask'))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=True)
+    during, after = proc.stdout.strip().splitlines()[-2:]
+    assert "_Absent" in during  # what xarray remembered while the stand-in was there
+    assert after == "(<class 'dask.array.core.Array'>,)"
+
+
 # -- where and under which key ---------------------------------------------------------------
 
 

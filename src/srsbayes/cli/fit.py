@@ -84,6 +84,21 @@ def placeholders(*packages: str, installed_too: bool = False) -> Iterator[None]:
             sys.modules.pop(name, None)
 
 
+def forget_stand_ins() -> None:
+    """Make xarray forget the dask array type it found while :func:`placeholders` stood in
+    for ``dask.array`` (it remembers the first answer for the process), so that a process
+    that goes on after a fit (a test, a notebook) recognises dask arrays again."""
+    try:
+        from xarray.namedarray import pycompat
+
+        remembered = pycompat._cached_duck_array_modules
+    except (ImportError, AttributeError):  # another xarray: nothing of ours remembered
+        return
+    entry = remembered.get("dask")
+    if entry is not None and any(t is _Absent for t in getattr(entry, "type", ())):
+        del remembered["dask"]
+
+
 def import_sampler() -> None:
     """Import nutpie (and ArviZ) without matplotlib, unless ArviZ is already loaded.
 
@@ -138,12 +153,15 @@ def cli_main(args: argparse.Namespace) -> int:
     # arrays when it first builds a variable: a placeholder (whose Array no value is an
     # instance of) answers instead. Its netCDF writer imports dask.distributed (0.3-0.4 s)
     # only to ask whether a distributed scheduler is active: hidden, it is taken for absent.
-    with placeholders("dask.array", installed_too=True):
-        result = fit_outcome(table, spec, priors=overrides, settings=settings,
-                             baselines=args.baseline or default_baselines(table, spec),
-                             bias=bias)
-        with hidden("distributed"):
-            write_fit(result, out)
+    try:
+        with placeholders("dask.array", installed_too=True):
+            result = fit_outcome(table, spec, priors=overrides, settings=settings,
+                                 baselines=args.baseline or default_baselines(table, spec),
+                                 bias=bias)
+            with hidden("distributed"):
+                write_fit(result, out)
+    finally:
+        forget_stand_ins()
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 
     print(describe_fit(result.summary))
