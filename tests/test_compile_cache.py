@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from srsbayes.inference import compile_cache as cc
+from srsbayes.inference.cache import keys
 from srsbayes.inference.graph_key import Unkeyable, describe, model_graph_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +164,56 @@ def test_failing_cache_falls_back_to_ordinary_compile(runs, tmp_path):
     assert not entry.exists()  # removed, so the next process rebuilds it
 
 
+def test_direct_load_links_the_cached_wrappers_and_refuses_other_functions(runs):
+    from srsbayes.inference.cache import store, wrappers
+
+    entry = entry_of(runs["root"])
+    meta = store.read_meta(entry)
+    logp_src, expand_src = wrappers.sources(meta)
+    sig_logp, sig_expand = wrappers.signatures()
+    loaded = wrappers.load_cached(logp_src, "logp", sig_logp, None, entry, meta["key"])
+    assert loaded.address > 0 and loaded.name == "logp"
+    with pytest.raises(LookupError):  # another signature: not what numba cached
+        wrappers.load_cached(logp_src, "logp", sig_expand, None, entry, meta["key"])
+    with pytest.raises(LookupError):  # another function body (bytecode)
+        wrappers.load_cached(logp_src.replace("return 0\n", "return 5 + dim\n"), "logp",
+                             sig_logp, None, entry, meta["key"])
+    with pytest.raises(LookupError):  # another key: no index file of that name
+        wrappers.load_cached(expand_src, "expand", sig_expand, None, entry, "0" * 64)
+
+
+def test_placeholders_stand_in_only_for_absent_packages_and_leave_no_trace():
+    from srsbayes.cli.fit import placeholders
+
+    absent = "srsbayes_no_such_package"
+    with placeholders(absent, "json"):
+        stub = sys.modules[absent]
+        assert isinstance(stub.Array, type) and not issubclass(int, stub.Array)
+        assert sys.modules["json"] is json  # installed: left alone
+    assert absent not in sys.modules and sys.modules["json"] is json
+    assert "colorsys" not in sys.modules  # installed, not imported: replaced only if asked
+    with placeholders("colorsys", installed_too=True):
+        assert isinstance(sys.modules["colorsys"].rgb_to_hsv, type)  # the stand-in's class
+    assert "colorsys" not in sys.modules
+
+
+def test_xarray_forgets_the_dask_array_stand_in_after_a_fit():
+    code = (
+        "import numpy as np, xarray as xr\n"
+        "from srsbayes.cli.fit import forget_stand_ins, placeholders\n"
+        "with placeholders('dask.array', installed_too=True):\n"
+        "    xr.DataArray(np.zeros(2))  # xarray looks dask arrays up here\n"
+        "from xarray.namedarray.pycompat import array_type\n"
+        "print(array_type('dask'))\n"
+        "forget_stand_ins()\n"
+        "print(array_type('dask'))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=True)
+    during, after = proc.stdout.strip().splitlines()[-2:]
+    assert "_Absent" in during  # what xarray remembered while the stand-in was there
+    assert after == "(<class 'dask.array.core.Array'>,)"
+
+
 # -- where and under which key ---------------------------------------------------------------
 
 
@@ -184,7 +235,7 @@ def test_key_changes_with_every_version(monkeypatch):
     key = cc.entry_key("g")
     assert cc.entry_key("h") != key
     for name in base:
-        monkeypatch.setattr(cc, "versions", lambda n=name: {**base, n: base[n] + "+1"})
+        monkeypatch.setattr(keys, "versions", lambda n=name: {**base, n: base[n] + "+1"})
         assert cc.entry_key("g") != key, name
 
 
@@ -346,11 +397,11 @@ def test_structure_key_changes_with_source_shape_structure_and_versions(tmp_path
     changed.append(cc.structure_key(_description(), family, env))
     family.write_text("def build_model(k, priors):\n    pass\n")
     assert cc.structure_key(_description(), family, env) == base
-    monkeypatch.setattr(cc, "model_source_sha256", lambda f: "another priors module")
+    monkeypatch.setattr(keys, "model_source_sha256", lambda f: "another priors module")
     changed.append(cc.structure_key(_description(), family, env))
     monkeypatch.undo()
     real = cc.versions()
-    monkeypatch.setattr(cc, "versions", lambda: {**real, "pymc": "99.0"})
+    monkeypatch.setattr(keys, "versions", lambda: {**real, "pymc": "99.0"})
     changed.append(cc.structure_key(_description(), family, env))
     assert len({base, *changed}) == len(changed) + 1
 
@@ -371,9 +422,10 @@ def test_model_source_covers_every_families_and_priors_module():
 WARM_FIT = ["-m", "srsbayes", "fit", "lmd", "--draws", "300", "--seed", "5"]
 
 
-def test_warm_fit_never_imports_pymc_and_gives_the_cold_fits_draws(tmp_path):
+def test_warm_fit_never_imports_pymc_or_pytensor_and_gives_the_cold_fits_draws(tmp_path):
     """A first ``fit`` builds and caches the model; the second loads it by its structure
-    key: PyMC is never imported and the posterior is the first's, draw for draw."""
+    key: neither PyMC nor PyTensor is imported (not even for numba to rebuild the cached
+    functions' environments) and the posterior is the first's, draw for draw."""
     env = {**os.environ, cc.CACHE_ENV: str(tmp_path / "cache")}
     runs = []
     for i in range(2):
@@ -386,7 +438,13 @@ def test_warm_fit_never_imports_pymc_and_gives_the_cold_fits_draws(tmp_path):
         runs.append((set(modules.read_text().split()), out))
     (cold, cold_out), (warm, warm_out) = runs
     assert "pymc" in cold and "nutpie" in warm
-    assert not {m for m in warm if m.split(".")[0] == "pymc"}
+    assert "pytensor" in cold
+    assert not {m for m in warm if m.split(".")[0] in ("pymc", "pytensor")}
+    # the wrappers were linked directly (wrappers.load_cached), not through numba.cfunc,
+    # which would have initialised numba's CPU target and imported its list lowering
+    assert "numba.cpython.listobj" not in warm
+    # nor dask.array, which xarray imports to recognise dask arrays (cli.fit: placeholders)
+    assert not {m for m in warm if m.startswith(("dask.array", "distributed"))}
     import xarray as xr
 
     with xr.open_datatree(cold_out / "posterior.nc") as a, \

@@ -40,6 +40,7 @@ sys.path.insert(0, sys.argv[3])  # tests/, for the eight schools as hazard ratio
 from filelock import FileLock
 from test_contrast_fit import MODELS, _hr_rows, _write
 from srsbayes.inference import compile_cache as cc
+from srsbayes.inference.cache import store
 from srsbayes.inference.fitting import (FitSettings, ModelCache, model_data, resolve_priors,
                                         sample_posterior)
 from srsbayes.inputs.data import default_table, outcome_table, read_table
@@ -103,13 +104,13 @@ for outcome, family in [("lmd", "binomial"), ("os", "lognormal_median"),
         t = threading.Thread(target=hold)
         t.start()
         held.wait()
-        cc.LOCK_TIMEOUT = 0.2
+        store.LOCK_TIMEOUT = 0.2
         try:
             runs["fallback after a lock timeout"] = draws(outcome, ModelCache(root))
         finally:
             release.set()
             t.join()
-            cc.LOCK_TIMEOUT = 600.0
+            store.LOCK_TIMEOUT = 600.0
 print(json.dumps(out))
 '''
 

@@ -6,12 +6,15 @@ matplotlib hidden: ``arviz_plots`` then skips registering its matplotlib styles,
 would otherwise import ``matplotlib.pyplot`` (about 0.4 s) into every ``fit``. Nothing of
 the report, sweep, plotting or validation packages is imported before sampling
 (``tests/test_imports.py``); the summary's wording (``report.text``) is imported to print it.
+With a warm compile cache neither PyMC nor PyTensor is imported either
+(:mod:`srsbayes.inference.cache`); ``benchmarks/bench_warm_fit.py`` measures what is left.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -45,6 +48,57 @@ def hidden(package: str) -> Iterator[None]:
             del sys.modules[package]
 
 
+class _Absent:
+    """The class of nothing: every attribute of a :func:`placeholders` module."""
+
+
+def _absent_attribute(name: str) -> type:
+    return _Absent
+
+
+@contextmanager
+def placeholders(*packages: str, installed_too: bool = False) -> Iterator[None]:
+    """While the block runs, each of ``packages`` that is not installed is an empty module.
+
+    ``arviz_base.io_numpyro`` asks ``lazy_loader.load`` for JAX and NumPyro when it is
+    imported; for a package that is not installed ``load`` walks the whole call stack with
+    ``inspect.stack()`` (0.15-0.4 s, reading the source of every frame) to say where the
+    import was. A placeholder answers at once; any attribute of it is :class:`_Absent`,
+    so a check such as "is this a JAX array" run meanwhile answers no. ``from_numpyro``
+    (never used by srsbayes) would fail on it instead of naming the missing package;
+    ``sys.modules`` is as before after the block. ``installed_too``: stand in for packages
+    that are installed but not yet imported as well (the block must not use them).
+    """
+    from importlib.util import find_spec
+
+    added = [name for name in packages if name not in sys.modules
+             and (installed_too or find_spec(name) is None)]
+    for name in added:
+        module = types.ModuleType(name)
+        module.__getattr__ = _absent_attribute  # type: ignore[method-assign]
+        sys.modules[name] = module
+    try:
+        yield
+    finally:
+        for name in added:
+            sys.modules.pop(name, None)
+
+
+def forget_stand_ins() -> None:
+    """Make xarray forget the dask array type it found while :func:`placeholders` stood in
+    for ``dask.array`` (it remembers the first answer for the process), so that a process
+    that goes on after a fit (a test, a notebook) recognises dask arrays again."""
+    try:
+        from xarray.namedarray import pycompat
+
+        remembered = pycompat._cached_duck_array_modules
+    except (ImportError, AttributeError):  # another xarray: nothing of ours remembered
+        return
+    entry = remembered.get("dask")
+    if entry is not None and any(t is _Absent for t in getattr(entry, "type", ())):
+        del remembered["dask"]
+
+
 def import_sampler() -> None:
     """Import nutpie (and ArviZ) without matplotlib, unless ArviZ is already loaded.
 
@@ -54,6 +108,8 @@ def import_sampler() -> None:
     if "arviz" in sys.modules or "matplotlib" in sys.modules:
         return
     with hidden("matplotlib"):
+        with placeholders("jax", "numpyro"):  # only while ArviZ's base is imported
+            import arviz_base  # noqa: F401
         import nutpie  # noqa: F401
 
 
@@ -93,9 +149,19 @@ def cli_main(args: argparse.Namespace) -> int:
     from ..inference.fitting import fit_outcome, write_fit
 
     settings = settings_from_args(args)
-    result = fit_outcome(table, spec, priors=overrides, settings=settings,
-                         baselines=args.baseline or default_baselines(table, spec), bias=bias)
-    write_fit(result, out)
+    # A fit's arrays are NumPy's. xarray imports dask.array (0.2-0.7 s) to recognise dask
+    # arrays when it first builds a variable: a placeholder (whose Array no value is an
+    # instance of) answers instead. Its netCDF writer imports dask.distributed (0.3-0.4 s)
+    # only to ask whether a distributed scheduler is active: hidden, it is taken for absent.
+    try:
+        with placeholders("dask.array", installed_too=True):
+            result = fit_outcome(table, spec, priors=overrides, settings=settings,
+                                 baselines=args.baseline or default_baselines(table, spec),
+                                 bias=bias)
+            with hidden("distributed"):
+                write_fit(result, out)
+    finally:
+        forget_stand_ins()
     from ..report.text import describe_fit  # the wording only; nothing else of the report
 
     print(describe_fit(result.summary))

@@ -1,0 +1,105 @@
+"""Benchmark: a warm whole-process ``fit`` against ``python -c "import pymc"`` (issue 25, item 2).
+
+Two commands, each a whole process started by this script, run in turn (A B A B ...) so that
+a drift in the machine's load hits both alike:
+
+(a) ``python -c "import pymc"``: the yardstick the target is stated against;
+(b) ``python -m srsbayes fit OUTCOME`` with a warm compile cache (one unmeasured run fills
+    the cache first, in ``$SRSBAYES_CACHE_DIR`` if set, else a fresh folder).
+
+For each pair it takes the ratio b / a of the wall time and of the CPU time (user + system
+of the finished child, from ``os.wait4``: less sensitive than wall time to other processes
+on a loaded machine) and prints the medians beside the target (<= 1.5) and the goal (1).
+It also prints whether the warm fit imported PyMC or PyTensor (it should not: a hit by
+structure key needs only numba, nutpie and NumPy; ``srsbayes.inference.cache``) and the
+load average, so a figure can be read against how busy the machine was.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_warm_fit.py              # 3 pairs, fit lmd
+    .venv/bin/python benchmarks/bench_warm_fit.py --runs 5 --outcome os --json warm.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+TARGET_RATIO = 1.5
+GOAL_RATIO = 1.0
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of ``cmd`` as a whole process."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 3):  # 3: the gate failed, still a whole fit
+            err.seek(0)
+            text = err.read().decode(errors="replace")
+            raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{text[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="pairs to time (default 3)")
+    parser.add_argument("--outcome", default="lmd")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench_warm_fit_") as tmp:
+        env = {**os.environ}
+        env.setdefault("SRSBAYES_CACHE_DIR", str(Path(tmp) / "cache"))
+        out = Path(tmp) / "fit"
+        fit = [PY, "-m", "srsbayes", "fit", args.outcome, "--out", str(out)]
+        pymc = [PY, "-c", "import pymc"]
+        modules = Path(tmp) / "modules.txt"
+        timed(fit, env)  # fills the cache (a miss when it was empty)
+        timed(fit, {**env, "SRSBAYES_DEBUG_MODULES": str(modules)})  # a warm hit
+        loaded = set(modules.read_text().split())
+        heavy = sorted({m.split(".")[0] for m in loaded} & {"pymc", "pytensor"})
+        timed(pymc, env)  # warm the file-system cache for the yardstick too
+        rows = []
+        for _ in range(args.runs):
+            a = timed(pymc, env)
+            b = timed(fit, env)
+            rows.append({"import_pymc": a, "warm_fit": b})
+
+    def med(key: str, i: int) -> float:
+        return statistics.median(r[key][i] for r in rows)
+
+    ratio_wall = statistics.median(r["warm_fit"][0] / r["import_pymc"][0] for r in rows)
+    ratio_cpu = statistics.median(r["warm_fit"][1] / r["import_pymc"][1] for r in rows)
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / "
+          f"{load[2]:.1f} (1 / 5 / 15 min); {args.runs} pairs, medians")
+    print(f"(a) import pymc          wall {med('import_pymc', 0):6.2f} s   "
+          f"cpu {med('import_pymc', 1):6.2f} s")
+    print(f"(b) warm fit {args.outcome:<11} wall {med('warm_fit', 0):6.2f} s   "
+          f"cpu {med('warm_fit', 1):6.2f} s")
+    print(f"warm fit / import pymc   wall {ratio_wall:6.2f} x   cpu {ratio_cpu:6.2f} x   "
+          f"target <= {TARGET_RATIO} x, goal {GOAL_RATIO} x")
+    print("warm fit imported: " + (", ".join(heavy) if heavy else "neither PyMC nor PyTensor"))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "runs": rows, "ratio_wall": ratio_wall, "ratio_cpu": ratio_cpu,
+            "target": TARGET_RATIO, "goal": GOAL_RATIO, "imported": heavy,
+            "loadavg": load}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
