@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..families import FamilyInfo, summary_info
+from ..families import FamilyInfo, get_family, summary_info
 from ..values import shorten
 
 DPI = 100
@@ -376,8 +376,9 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
     """Posterior-predictive check: each observed value against its replicated 50% and 95%
     intervals, per study and observed variable (arm).
 
-    Counts are shown as percentages of the arm size when the constant data hold it
-    (``events_preop`` / ``n_preop``), so studies of different size share an axis.
+    Each family says how its observed values are shown
+    (:meth:`srsbayes.families.base.Family.ppc_panel`): counts as percentages of the arm
+    size, so studies of different size share an axis; log medians in months.
 
     Returns ``None`` when the tree has no posterior-predictive group.
     """
@@ -393,11 +394,13 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 0.8, 0.5 *
                                                       len(studies) + 1.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        scale, unit = _ppc_scale(name, const, len(studies), _family(summary))
+        panel = get_family(summary["family"]).ppc_panel(name, const, len(studies),
+                                                        _family(summary))
+        scale, unit = panel.scale, panel.unit
         y = np.asarray(obs[name].values, dtype=float)
         r = rep[name].stack(sample=("chain", "draw")).transpose("study", "sample").values
         r = np.asarray(r, dtype=float)
-        if name.startswith("log_"):  # log medians are read in months
+        if panel.exponentiate:  # e.g. log medians are read in months
             y, r = np.exp(y), np.exp(r)
         y, r = y * scale, r * scale[:, None]
         q = np.quantile(r, [0.025, 0.25, 0.5, 0.75, 0.975], axis=1)
@@ -408,7 +411,7 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
         ax.plot(y, pos, "D", color=POOLED, ms=6, label="observed", mec="white", mew=0.6)
         ax.set_yticks(pos)
         ax.set_yticklabels(studies if ax is axes[0][0] else [])
-        ax.set_title(_ppc_title(name), fontsize=10)
+        ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(unit)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
         ax.set_axisbelow(True)
@@ -421,27 +424,6 @@ def ppc_plot(summary: dict[str, Any], idata) -> bytes | None:
                  ha="left")
     fig.tight_layout()
     return png_bytes(fig)
-
-
-def _ppc_scale(name: str, const, k: int, fam: FamilyInfo) -> tuple[np.ndarray, str]:
-    """Factor turning observed values of ``name`` into a readable unit, and that unit
-    (published estimates stay on their analysis scale, e.g. log hazard ratio)."""
-    if const is not None and name.startswith("events_"):
-        n = f"n_{name.removeprefix('events_')}"
-        if n in const.data_vars:
-            return 100.0 / np.asarray(const[n].values, dtype=float), "% of the arm"
-    if name.startswith("log_median"):
-        return np.ones(k), "median (months)"
-    return np.ones(k), f"log {fam.measure_name}" if fam.log_scale else fam.measure_name
-
-
-def _ppc_title(name: str) -> str:
-    arm = "preop" if name.endswith("preop") else "postop" if name.endswith("postop") else ""
-    base = name.removesuffix("_preop").removesuffix("_postop")
-    base = {"events": "patients with the event", "log_median": "median survival",
-            "estimate": "published estimate"}.get(
-        base, base.replace("_", " "))
-    return f"{arm.capitalize()} arm: {base}" if arm else base
 
 
 def label_list(items: Sequence[str]) -> str:
