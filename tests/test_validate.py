@@ -147,7 +147,6 @@ def test_simulators_draw_from_the_priors(family, outcome, specs, bundled_table):
     sd = prior.std()
     assert abs(theta.mean() - prior.mean()) < 4 * sd / np.sqrt(N_PRIOR)
     assert abs(theta.std() - sd) < 4 * sd / np.sqrt(2 * N_PRIOR)
-    from srsbayes.families import get_family
 
     design = get_family(family).model_data(wide)
     # the binomial simulator gives arm data only (studies without arm_rows report arms)

@@ -13,9 +13,10 @@ the package.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 
 ARMS = ("preop", "postop")
 """The two arms every family compares: preop SRS (treatment) against postop SRS (control)."""
+
+
+class DefaultGrid(TypedDict):
+    """A family's default sweep grid (:attr:`FamilyInfo.default_grid`)."""
+
+    sceptical: str
+    vague: str
+    tau: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ class FamilyInfo:
     sbc_outcome: str
     """Bundled outcome whose priors and design ``validate`` uses for this family (the
     family's :meth:`~srsbayes.families.base.Family.sbc_design` may derive its own from it)."""
-    default_grid: dict[str, Any]
+    default_grid: DefaultGrid
     """Default sweep grid: ``sceptical`` and ``vague`` effect priors (on the family's log
     scale) and a tuple of ``tau`` priors from small to large."""
     extra_quantities: tuple[str, ...] = ()
@@ -181,7 +190,7 @@ register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure)
 
 
 def threshold_probability(family: str, measure: str, threshold: float, sign: int,
-                          log_effect: Any, log_effect_new: Any, absolute: dict[str, Any]
+                          log_effect: Any, log_effect_new: Any, absolute: Mapping[str, Any]
                           ) -> tuple[float, float]:
     """P(benefit reaches a clinical threshold), for the pooled effect and for a new study.
 
@@ -225,6 +234,6 @@ def measure_info(family: str, measure: str | None = None) -> FamilyInfo:
     return get_family(family).family_info(measure)
 
 
-def summary_info(summary: dict[str, Any]) -> FamilyInfo:
+def summary_info(summary: Mapping[str, Any]) -> FamilyInfo:
     """:func:`measure_info` of a fit's ``summary.json`` dict (its family and measure)."""
     return measure_info(summary["family"], summary.get("measure_code"))

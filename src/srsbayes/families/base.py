@@ -26,7 +26,7 @@ import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import numpy as np
 
@@ -39,8 +39,32 @@ if TYPE_CHECKING:
     from .baseline import BaselineModel
     from .spec_view import SpecView as OutcomeSpec
 
-ModelVariant = tuple[str, str, str, Mapping[str, Any]]
+ModelVariant = tuple[str, str, str, Mapping[str, float]]
 """A sweep row for a modelling choice: ``(label, kind, detail, model-data overrides)``."""
+Truth = dict[str, "float | np.ndarray"]
+"""True parameter values an SBC simulator drew: scalars (θ, τ, ...) and per-study arrays."""
+
+
+class SpecKeys(TypedDict, total=False):
+    """Family-specific spec keys (:meth:`Family.spec_keys`)."""
+
+    measure: str
+    approximate_measures: tuple[str, ...]
+
+
+class BaselineSdRow(TypedDict):
+    """One prior of the baseline model's between-population SD and what it implies."""
+
+    sd_prior: str
+    default: bool
+    risk_postop_new: dict[str, float | list[float]]
+
+
+class BaselineSensitivity(TypedDict):
+    """:meth:`Family.baseline_sensitivity`: ``summary["baseline_sd_sensitivity"]``."""
+
+    what: str
+    rows: list[BaselineSdRow]
 
 
 @dataclass(frozen=True)
@@ -157,11 +181,11 @@ class Family(abc.ABC):
         """The unit-information SD for data-scaled heterogeneity priors."""
 
     # -- optional hooks ------------------------------------------------------------------
-    def structure(self, data: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    def structure(self, data: Mapping[str, np.ndarray]) -> dict[str, bool]:
         """Keyword arguments of :meth:`build_model` that the data decide (none)."""
         return {}
 
-    def spec_keys(self, raw: Mapping[str, Any], f: str) -> dict[str, Any] | None:
+    def spec_keys(self, raw: Mapping[str, Any], f: str) -> SpecKeys | None:
         """Family-specific spec keys; None: the family takes none."""
         return None
 
@@ -224,7 +248,8 @@ class Family(abc.ABC):
         return {}
 
     def baseline_sensitivity(self, data: Mapping[str, np.ndarray],
-                             priors: Mapping[str, Prior], seed: int) -> dict[str, Any] | None:
+                             priors: Mapping[str, Prior], seed: int
+                             ) -> BaselineSensitivity | None:
         """What the new-population baseline rests on; None: nothing to show."""
         return None
 
@@ -241,8 +266,7 @@ class Family(abc.ABC):
 
     # -- validation (SBC) ----------------------------------------------------------------
     def sbc_simulate(self, wide: pd.DataFrame, priors: Mapping[str, Prior],
-                     rng: np.random.Generator
-                     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                     rng: np.random.Generator) -> tuple[Truth, dict[str, np.ndarray]]:
         """Parameters drawn from the priors and data simulated from them, as the study
         table reports them, on the design of ``wide``: ``(truth, model data)``."""
         raise NotImplementedError(f"family {self.name!r} has no SBC simulator")

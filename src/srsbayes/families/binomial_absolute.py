@@ -4,7 +4,7 @@ the NNT summary (:mod:`srsbayes.families.binomial`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ from scipy.special import expit
 
 from ..errors import InputError
 from ..priors.distributions import Prior
+from .base import BaselineSensitivity
 from .baseline import BaselineModel, binomial_baseline
 from .binomial_counts import _arm_mask, _column, contrast_rows
 from .binomial_predictive import count_bounds
@@ -62,7 +63,7 @@ BASELINE_SENSITIVITY_STREAM = 11
 
 
 def baseline_sensitivity(data: dict[str, np.ndarray], priors: dict[str, Prior], seed: int,
-                         size: int = 20000) -> dict[str, Any]:
+                         size: int = 20000) -> BaselineSensitivity:
     """The new-population postop risk (%, median and central 95% interval of the baseline
     model's predictive distribution, Dias et al. 2013) under each prior of
     :data:`BASELINE_SD_SENSITIVITY`: it drives the secondary (new-population) absolute

@@ -10,12 +10,12 @@ would otherwise go unnoticed (:mod:`srsbayes.validation.sbc`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import expit
 
-from .base import draw
+from .base import Truth, draw
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +42,7 @@ def percent_count_set(percent: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, n
 
 
 def simulate_binomial(wide: pd.DataFrame, priors: Mapping[str, Prior], rng: np.random.Generator
-                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                      ) -> tuple[Truth, dict[str, np.ndarray]]:
     """Parameters from the priors, event counts from the binomial-normal model, and the
     counts reported as the bundled data report them: as whole percentages.
 

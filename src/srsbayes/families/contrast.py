@@ -39,7 +39,7 @@ from scipy import stats
 from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES, FamilyInfo
-from .base import Family, draw
+from .base import Family, SpecKeys, Truth, draw
 from .bias_term import study_deviation
 from .measures import MEASURES as TABLE
 from .measures import RATIO_MEASURES as RATIO_MEASURES  # the measure vocabulary, as before
@@ -78,7 +78,7 @@ def family_info(measure: str) -> FamilyInfo:
 _MEASURE_LIST = ", ".join(MEASURES.values())
 
 
-def spec_keys(raw: dict[str, Any], f: str) -> dict[str, Any]:
+def spec_keys(raw: dict[str, Any], f: str) -> SpecKeys:
     """The spec keys of a contrast outcome: ``measure`` and ``approximate_measures``.
 
     Parameters
@@ -407,7 +407,7 @@ the log-OR heterogeneity prior of the bundled ``lmd`` spec (Friede et al. 2017, 
 
 
 def simulate_contrast(wide: pd.DataFrame, priors: Mapping[str, Prior], rng: np.random.Generator
-                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                      ) -> tuple[Truth, dict[str, np.ndarray]]:
     """Parameters from the priors and estimates from the normal-normal model.
 
     ``y_i ~ Normal(theta + tau z_i, s_i)``, ``z_i ~ Normal(0, 1)``, with the known standard

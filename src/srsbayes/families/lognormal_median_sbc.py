@@ -5,11 +5,11 @@ family's own ``simulate``; see :mod:`srsbayes.validation.sbc`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import draw, draw_above
+from .base import Truth, draw, draw_above
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,7 @@ def report_rounded(m: np.ndarray) -> np.ndarray:
 
 def simulate_lognormal_median(wide: pd.DataFrame, priors: Mapping[str, Prior],
                               rng: np.random.Generator
-                              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                              ) -> tuple[Truth, dict[str, np.ndarray]]:
     """Parameters from the priors and rounded medians from the log-normal median model.
 
     ``log m*_ij ~ Normal(mu_i + x_j (theta + tau z_i), s_ij lambda^f_ij)`` and the reported

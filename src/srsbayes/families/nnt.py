@@ -22,12 +22,25 @@ Reviews of Interventions, version 6.4, section 15.4.4.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import xarray as xr
 
 from ..draws import central_interval
+
+
+class NNTSummary(TypedDict):
+    """:func:`nnt_summary` (``summary["nnt"]``); ``note`` says what it is conditional on."""
+
+    median: float | None
+    kind: str | None
+    ci95: list[float | None]
+    includes_no_effect: bool
+    text: str
+    head: str
+    interval_text: str
+    note: NotRequired[str]
 
 
 def signed_nnt(benefit: float) -> float | None:
@@ -74,7 +87,7 @@ def interval_text(lo: float, hi: float) -> str:
     return f"{_words(at_hi)} to ∞ to {_words(at_lo)}"
 
 
-def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
+def nnt_summary(lo: float, median: float, hi: float) -> NNTSummary:
     """NNT at the median absolute benefit and its 95% interval, in numbers and in words.
 
     Parameters
@@ -85,7 +98,7 @@ def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
 
     Returns
     -------
-    dict
+    NNTSummary
         JSON-safe: ``median`` (signed NNT at the median benefit, None if infinite),
         ``kind`` ("NNTB", "NNTH" or None), ``ci95`` = ``[100 / hi, 100 / lo]`` (signed,
         None where a limit is exactly 0; when the signs differ the interval passes
@@ -104,7 +117,7 @@ def nnt_summary(lo: float, median: float, hi: float) -> dict[str, Any]:
             "head": head, "interval_text": iv}
 
 
-def nnt_from_draws(benefit: np.ndarray | xr.DataArray) -> dict[str, Any]:
+def nnt_from_draws(benefit: np.ndarray | xr.DataArray) -> NNTSummary:
     """:func:`nnt_summary` of draws of the absolute benefit (percentage points).
 
     Quantiles are order statistics (:func:`srsbayes.draws.central_interval`, as for every

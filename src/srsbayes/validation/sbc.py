@@ -52,7 +52,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,7 @@ from scipy.special import bdtr, bdtrc
 
 from ..errors import TaskError
 from ..families import FAMILIES, get_family
+from ..families.base import Family, Truth
 from ..inference.exact import NormalNormalPosterior, exact_reference
 from ..inference.fitting import FitSettings, ModelCache, sample_gated
 from ..parallel import Backend, map_tasks
@@ -88,6 +89,34 @@ SBC_SETTINGS = replace(FitSettings(), cores=1)
 these small models that is faster than starting threads for every fit (0.4 s vs 0.65 s)."""
 
 
+class SBCFit(TypedDict):
+    """One SBC data set's fit as ``sbc_<family>.json`` records it: its gate verdict and
+    diagnostics, the truths (without the study deviations) and the simulated data."""
+
+    sim: int
+    seed: int
+    ok: bool
+    attempts: int
+    failures: list[str]
+    divergences: int
+    rhat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    truth: dict[str, float | list[float]]
+    data: dict[str, list[float]]
+
+
+class Agreement(TypedDict):
+    """:func:`nuts_exact_agreement`: the binomial p-value of every NUTS rank given its exact
+    PIT, per quantity, and how many fall below the Bonferroni level."""
+
+    data_sets: int
+    p: dict[str, list[float]]
+    level_each: float
+    below_level: dict[str, int]
+    smallest_p: float
+
+
 # -- simulation: each family owns its simulator and SBC design ----------------------------------
 
 def sbc_design(family: str, wide: pd.DataFrame, priors: dict[str, Prior]
@@ -106,7 +135,7 @@ def _sim_rng(family: str, seed: int, i: int) -> np.random.Generator:
 
 # -- the SBC loop ----------------------------------------------------------------------------
 
-def quantities(family: str, values: dict[str, Any] | xr.Dataset,
+def quantities(family: str, values: Truth | xr.Dataset,
                     data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The checked quantities: θ, τ, the first study's baseline (if the family has baselines),
     family extras and the log-likelihood.
@@ -156,7 +185,7 @@ class SBCResult:
     ranks: dict[str, np.ndarray]
     truths: dict[str, np.ndarray]
     thinned: dict[str, np.ndarray]  # (sims, L) per quantity, for the negative controls
-    fits: list[dict[str, Any]] = field(default_factory=list)
+    fits: list[SBCFit] = field(default_factory=list)
     seconds: float = 0.0
     fit_priors: dict[str, Prior] | None = None
     """Priors fitted with when they differ from ``priors`` (a negative control)."""
@@ -190,7 +219,7 @@ class SBCResult:
         """Whether each quantity's ECDF test keeps uniformity at the Bonferroni level."""
         return {q: p["ecdf"] >= self.alpha_each for q, p in self.pvalues().items()}
 
-    def gate_failures(self) -> list[dict[str, Any]]:
+    def gate_failures(self) -> list[SBCFit]:
         return [f for f in self.fits if not f["ok"]]
 
     def negative_controls(self) -> dict[str, dict[str, float]]:
@@ -214,7 +243,7 @@ class SBCResult:
 def _sbc_one(family: str, wide: pd.DataFrame, priors: dict[str, Prior],
              fit_priors: dict[str, Prior] | None, settings: FitSettings, seed: int, i: int,
              cache: ModelCache | None) -> tuple[dict[str, tuple[int, float, np.ndarray]],
-                                                dict[str, Any]]:
+                                                SBCFit]:
     """Data set ``i`` of :func:`run_sbc`: simulate, fit as ``fit`` does, rank the truths.
 
     Returns each quantity's (rank, truth, thinned draws) and the fit's record."""
@@ -231,7 +260,7 @@ def _sbc_one(family: str, wide: pd.DataFrame, priors: dict[str, Prior],
     for q, d in draws.items():
         kept = thin(d)
         out[q] = (int((kept < true_q[q][0]).sum()), float(true_q[q][0]), kept)
-    fit = {
+    fit: SBCFit = {
         "sim": i, "seed": fit_seed, "ok": diag.ok, "attempts": diag.attempts,
         "failures": list(diag.failures),
         "divergences": diag.divergences, "rhat_max": diag.rhat_max,
@@ -326,7 +355,7 @@ def tau_cdf(post: NormalNormalPosterior, x: float) -> float:
     return float(np.interp(x, post.tau, c / c[-1]))
 
 
-def exact_pit(fam: Any, truth: dict[str, Any], data: dict[str, np.ndarray],
+def exact_pit(fam: Family, truth: Truth, data: dict[str, np.ndarray],
               priors: dict[str, Prior]) -> dict[str, float]:
     """PIT of the true θ and τ under the exact posterior: ``P(θ <= θ_true | y)`` and
     ``P(τ <= τ_true | y)``, from the quadrature the convergence gate checks NUTS against
@@ -434,7 +463,7 @@ def run_exact_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[st
                           seconds=time.perf_counter() - start, fit_priors=fit_priors)
 
 
-def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, Any]:
+def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> Agreement:
     """Per data set, is the NUTS rank of the truth what its exact PIT predicts?
 
     For the data sets both runs share (same seed, :func:`run_exact_sbc`) and whose fit passed
@@ -454,7 +483,7 @@ def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, An
         raise ValueError(f"the exact SBC has {exact.n_sims} data sets, fewer than the "
                          f"{nuts.n_sims} of the NUTS run")
     ok = np.array([f["ok"] for f in nuts.fits])
-    out: dict[str, Any] = {"data_sets": int(ok.sum()), "p": {}}
+    pvalues: dict[str, list[float]] = {}
     tests = 0
     for q in exact.pit:
         r = nuts.ranks[q][ok]
@@ -462,13 +491,12 @@ def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, An
         lower = bdtr(r, nuts.max_rank, u)
         # P(R >= r); bdtrc(-1, ...) is NaN, and P(R >= 0) = 1
         upper = np.where(r > 0, bdtrc(np.maximum(r - 1, 0), nuts.max_rank, u), 1.0)
-        out["p"][q] = np.minimum(1.0, 2 * np.minimum(lower, upper)).tolist()
+        pvalues[q] = np.minimum(1.0, 2 * np.minimum(lower, upper)).tolist()
         tests += len(r)
-    out["level_each"] = ALPHA / max(tests, 1)
-    out["below_level"] = {q: int(np.sum(np.array(p) < out["level_each"]))
-                          for q, p in out["p"].items()}
-    out["smallest_p"] = min((min(p) for p in out["p"].values() if p), default=1.0)
-    return out
+    level = ALPHA / max(tests, 1)
+    return {"data_sets": int(ok.sum()), "p": pvalues, "level_each": level,
+            "below_level": {q: int(np.sum(np.array(p) < level)) for q, p in pvalues.items()},
+            "smallest_p": min((min(p) for p in pvalues.values() if p), default=1.0)}
 
 
 TAU_CONTROL_FACTOR = 1.5
