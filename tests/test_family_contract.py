@@ -147,3 +147,21 @@ def test_measures_table_words_every_family():
     assert (info.measure_name, info.axis_label, info.log_scale) == (
         "hazard ratio", "Hazard ratio", True)
     assert measure_word("unknown") == "unknown"
+
+
+def test_module_constants_of_contract_names_are_the_familys():
+    """A family module's constant named as a contract attribute (``STATED_LEVEL_UNIT``, ...)
+    is what the family answers, not the contract's default (issue 21: the os outcome's
+    absolute effects lost their unit "months" when one was left out)."""
+    import importlib
+
+    names = [a for a in dir(Family) if a.isupper()]
+    assert {"STATED_LEVEL_UNIT", "STATED_BASELINE_LABEL", "MODEL_OPTIONS"} <= set(names)
+    for family in FAMILIES:
+        fam = get_family(family)
+        module = importlib.import_module(fam.module_name)
+        for name in names:
+            if hasattr(module, name):
+                assert getattr(fam, name) == getattr(module, name), (family, name)
+    assert get_family("lognormal_median").STATED_LEVEL_UNIT == "months"
+    assert get_family("binomial").STATED_LEVEL_SCALE == 100.0

@@ -488,6 +488,8 @@ class LognormalMedianFamily(Family):
     DIAGNOSTIC_VARS = DIAGNOSTIC_VARS
     STATED_BASELINE_LABEL = STATED_BASELINE_LABEL
     STATED_BASELINE_SCALE = STATED_BASELINE_SCALE
+    STATED_LEVEL_UNIT = STATED_LEVEL_UNIT
+    STATED_LEVEL_SCALE = STATED_LEVEL_SCALE
     BASELINE_SD_PRIOR = BASELINE_SD_PRIOR
     PPC_WORDS: ClassVar[Mapping[str, str]] = {"log_median": "median survival"}
     POOLED_COLUMNS: ClassVar[Mapping[str, tuple[str, str]]] = {
