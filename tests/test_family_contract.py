@@ -165,3 +165,19 @@ def test_module_constants_of_contract_names_are_the_familys():
                 assert getattr(fam, name) == getattr(module, name), (family, name)
     assert get_family("lognormal_median").STATED_LEVEL_UNIT == "months"
     assert get_family("binomial").STATED_LEVEL_SCALE == 100.0
+
+
+def test_data_table_columns_belong_to_the_family():
+    """The report's data table of arm rows (now ``_COUNT_HEAD``/``_MEDIAN_HEAD`` of
+    ``report/sections/data.py``) as each family declares it, every key a study-table column;
+    a published-contrast family has no arm table."""
+    from srsbayes.inputs.data import KNOWN
+
+    binomial, median = get_family("binomial").ARM_TABLE, get_family("lognormal_median").ARM_TABLE
+    assert [c.head for c in binomial] == ["Reported %", "Events used", "Rule"]
+    assert [c.head for c in median] == ["Median (months)", "Follow-up", "Deaths", "Median CI"]
+    assert [c.text for c in binomial] == [False, False, True]
+    assert median[-1].keys == ("median_ci_low", "median_ci_high")
+    keys = {k for c in (*binomial, *median) for k in c.keys}
+    assert keys - set(KNOWN) <= {"events_rule"}
+    assert get_family("contrast").ARM_TABLE == ()

@@ -45,6 +45,19 @@ Truth = dict[str, "float | np.ndarray"]
 """True parameter values an SBC simulator drew: scalars (θ, τ, ...) and per-study arrays."""
 
 
+@dataclass(frozen=True)
+class TableColumn:
+    """A column of the report's data table of a family's arm rows (after study, arm and n).
+
+    ``keys``: one study-table column shown as a number (or as text when ``text``), or two
+    (``lo``, ``hi``) shown as "lo to hi", "—" when ``lo`` is not given.
+    """
+
+    head: str
+    keys: tuple[str, ...]
+    text: bool = False
+
+
 class SpecKeys(TypedDict, total=False):
     """Family-specific spec keys (:meth:`Family.spec_keys`)."""
 
@@ -116,6 +129,9 @@ class Family(abc.ABC):
     STATED_LEVEL_UNIT: ClassVar[str] = ""
     """Unit of ``level_preop``/``difference`` at a stated level ("per 100 patients")."""
     STATED_LEVEL_SCALE: ClassVar[float] = 1.0
+    ARM_TABLE: ClassVar[tuple[TableColumn, ...]] = ()
+    """What each arm row reported and what the model used, as the report's data table shows
+    it (after ``Study``, ``Arm`` and ``n``; before ``Line``)."""
     PPC_WORDS: ClassVar[Mapping[str, str]] = {}
     """Titles of the posterior-predictive panels by observed name without its arm."""
     POOLED_COLUMNS: ClassVar[Mapping[str, tuple[str, str]]] = {}

@@ -258,7 +258,7 @@ from . import binomial_counts as _counts  # noqa: E402
 from . import binomial_predictive as _predictive  # noqa: E402
 from . import binomial_rows as _rows  # noqa: E402
 from . import binomial_sbc as _sbc  # noqa: E402
-from .base import Family, PPCPanel, arm_title  # noqa: E402
+from .base import Family, PPCPanel, TableColumn, arm_title  # noqa: E402
 from .binomial_absolute import (  # noqa: E402
     BASELINE_SD_PRIOR,
     BASELINE_SD_SENSITIVITY,
@@ -329,6 +329,8 @@ class BinomialFamily(Family):
     STATED_LEVEL_UNIT = STATED_LEVEL_UNIT
     STATED_LEVEL_SCALE = STATED_LEVEL_SCALE
     BASELINE_SD_PRIOR = BASELINE_SD_PRIOR
+    ARM_TABLE = (TableColumn("Reported %", ("percent",)), TableColumn("Events used", ("events",)),
+                 TableColumn("Rule", ("events_rule",), text=True))
     PPC_WORDS: ClassVar[Mapping[str, str]] = {"events": "patients with the event",
                                                "estimate": "published estimate"}
     POOLED_COLUMNS: ClassVar[Mapping[str, tuple[str, str]]] = {

@@ -478,7 +478,7 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
 # -- the family ----------------------------------------------------------------------------------
 
 from . import lognormal_median_sbc as _sbc  # noqa: E402
-from .base import Family, PPCPanel, arm_title  # noqa: E402
+from .base import Family, PPCPanel, TableColumn, arm_title  # noqa: E402
 
 
 class LognormalMedianFamily(Family):
@@ -491,6 +491,10 @@ class LognormalMedianFamily(Family):
     STATED_LEVEL_UNIT = STATED_LEVEL_UNIT
     STATED_LEVEL_SCALE = STATED_LEVEL_SCALE
     BASELINE_SD_PRIOR = BASELINE_SD_PRIOR
+    ARM_TABLE = (TableColumn("Median (months)", ("median_months",)),
+                 TableColumn("Follow-up", ("follow_up_months",)),
+                 TableColumn("Deaths", ("deaths",)),
+                 TableColumn("Median CI", ("median_ci_low", "median_ci_high")))
     PPC_WORDS: ClassVar[Mapping[str, str]] = {"log_median": "median survival"}
     POOLED_COLUMNS: ClassVar[Mapping[str, tuple[str, str]]] = {
         "median_months": ("median_{arm}", " months")}
