@@ -34,7 +34,8 @@ from srsbayes.analysis.outcome import derived_draws
 from srsbayes.certainty.sof import NO_BASELINE
 from srsbayes.draws import central_interval, pct
 from srsbayes.families import get_family, measure_info
-from srsbayes.families.contrast import MEASURES, WORDS, is_ratio
+from srsbayes.families.contrast import MEASURES, is_ratio
+from srsbayes.families.measures import MEASURES as MEASURE_TABLE
 from srsbayes.inference.exact import exact_reference
 from srsbayes.inference.fitting import FitSettings
 from srsbayes.inputs.data import outcome_table, read_table
@@ -118,7 +119,8 @@ def test_every_measure_has_one_scale_and_its_own_words():
         for key in (code, MEASURES[code]):  # CSV code and spec name
             info = measure_info("contrast", key)
             assert info.log_scale is is_ratio(code)
-            assert (info.measure_name, info.measure_abbrev) == WORDS[code][:2]
+            assert (info.measure_name, info.measure_abbrev) == (MEASURE_TABLE[code].name,
+                                                           MEASURE_TABLE[code].abbrev)
             assert info.null == (1.0 if is_ratio(code) else 0.0)
             shown = np.asarray(info.shown(theta))
             np.testing.assert_array_equal(shown, np.exp(theta) if is_ratio(code) else theta)

@@ -53,9 +53,7 @@ def toy_family(monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
     info = register_family(FamilyInfo(
         "toy_log_ratio", "toy_family", "ratio_of_medians", {"effect": "real", "tau": "positive"},
-        ("ratio", "percent"), "percent",
-        measure_name="ratio of medians", measure_abbrev="Ratio",
-        measure_plural="ratios of medians", axis_label="Ratio of median OS",
+        ("ratio", "percent"), "percent", axis="Ratio of median OS",
         title="Toy: normal-normal model of log ratios", audit_column="median_months",
         audit_unit=" months", audit_kind="medians", count_data=False, sbc_outcome="",
         default_grid={"sceptical": "normal(0, 0.1)", "vague": "normal(0, 10)",
@@ -70,6 +68,7 @@ def test_family_registered_from_outside(toy_family, tmp_path):
     exact normal-normal posterior within Monte Carlo error."""
     from arviz_stats import mcse
 
+    from srsbayes.families import FAMILIES
     from srsbayes.inference.exact import normal_normal_posterior
     from srsbayes.inference.fitting import FitSettings, fit_outcome
     from srsbayes.inputs.data import DEFAULT_DATA, read_table
@@ -90,6 +89,19 @@ def test_family_registered_from_outside(toy_family, tmp_path):
     err = float(mcse(res.idata, var_names=["effect"])["effect"])
     assert float(theta.mean()) == pytest.approx(exact.mu_mean_total(), abs=4 * err)
     assert res.summary["thresholds"][0]["measure"] == "ratio"
+    # everything the module does not define is the contract's default: "not offered"
+    fam = get_family("toy_log_ratio")
+    assert fam.check_stated_baseline(0.2, specs["os"]) == (
+        "outcome 'os' has no absolute effects at a stated baseline")
+    assert fam.bias_scale(specs["os"]) is None and fam.normal_normal(data) is None
+    assert fam.pooled_absolute("median_months") == ("", "")
+    assert "baseline_sd_sensitivity" not in res.summary and "se_inflation" not in res.summary
+    # the report's figures draw it from the contract alone
+    from srsbayes.plots.figures import ppc_plot
+
+    assert ppc_plot(res.summary, res.idata)[:8] == b"\x89PNG\r\n\x1a\n"
+    panel = fam.ppc_panel("log_ratio", None, len(res.wide), FAMILIES["toy_log_ratio"])
+    assert (panel.unit, panel.title) == ("log ratio of medians", "log ratio")
 
 
 TOY_SPEC = '''id = "os"

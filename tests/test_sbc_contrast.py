@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 from srsbayes.families import FAMILIES, get_family
+from srsbayes.families.contrast import simulate_contrast
 from srsbayes.inference.exact import normal_normal_posterior
 from srsbayes.inference.fitting import DEFAULT_CACHE, resolve_priors
 from srsbayes.inputs.data import outcome_table
@@ -82,7 +83,7 @@ def test_simulator_follows_the_model_equations(design):
     wide, priors = design
     n = 4000
     rng = np.random.default_rng(11)
-    sims = [sbc.simulate_contrast(wide, priors, rng) for _ in range(n)]
+    sims = [simulate_contrast(wide, priors, rng) for _ in range(n)]
     theta = np.array([t["effect"] for t, _ in sims])
     tau = np.array([t["tau"] for t, _ in sims])
     y = np.array([d["y"] for _, d in sims])
@@ -117,7 +118,7 @@ def test_tau_cdf_inverts_the_tau_quantile():
 
 def test_exact_pit_needs_a_normal_effect_prior(design):
     wide, priors = design
-    truth, data = sbc.simulate_contrast(wide, priors, np.random.default_rng(0))
+    truth, data = simulate_contrast(wide, priors, np.random.default_rng(0))
     with pytest.raises(ValueError, match="no exact posterior"):
         sbc.exact_pit(get_family("contrast"), truth, data,
                       {**priors, "effect": Prior("studentt", (3.0, 0.0, 4.0))})
@@ -170,7 +171,7 @@ def test_nuts_sbc_passes_agrees_with_exact_and_can_fail(design, bundled_table, s
     assert len(res.gate_failures()) <= 0.1 * N_NUTS
     # the exact SBC with the same seed simulates the same data sets
     exact = sbc.run_exact_sbc("contrast", "lmd", wide, priors, n_sims=N_NUTS, seed=SEED)
-    _, first = sbc.simulate_contrast(wide, priors, sbc._sim_rng("contrast", SEED, 0))
+    _, first = simulate_contrast(wide, priors, sbc._sim_rng("contrast", SEED, 0))
     np.testing.assert_allclose(first["y"], res.fits[0]["data"]["y"], rtol=1e-12)
     agree = sbc.nuts_exact_agreement(res, exact)
     assert agree["level_each"] == pytest.approx(sbc.ALPHA / (2 * agree["data_sets"]))

@@ -2,7 +2,7 @@
 
 k = 100 simulated studies (k = 1000 is in ``benchmarks/bench_scaling.py``, too slow for the
 suite) shaped like the bundled LMD outcome: its arm sizes, its priors, and counts reported
-as whole percentages (:func:`srsbayes.validation.sbc.simulate_binomial`), so the
+as whole percentages (:func:`srsbayes.families.binomial_sbc.simulate_binomial`), so the
 rounding-aware likelihood is exercised too.
 """
 
@@ -14,6 +14,7 @@ import pytest
 
 from srsbayes.errors import InputError
 from srsbayes.families import FAMILIES, get_family
+from srsbayes.families.binomial_sbc import simulate_binomial
 from srsbayes.inference.diagnostics import check_convergence
 from srsbayes.inference.fitting import (
     DEFAULT_TUNE,
@@ -23,7 +24,6 @@ from srsbayes.inference.fitting import (
 )
 from srsbayes.inputs.data import StudyTable, outcome_table
 from srsbayes.inputs.specs import OutcomeSpec
-from srsbayes.validation.sbc import simulate_binomial
 
 K = 100
 SEED = 20261201

@@ -17,6 +17,9 @@ import numpy as np
 import pytest
 
 from conftest import nothing_written
+from srsbayes.families import get_family
+from srsbayes.families.binomial_sbc import percent_count_set, reported_percent
+from srsbayes.families.lognormal_median_sbc import report_rounded
 from srsbayes.inference.fitting import DEFAULT_CACHE, FitSettings, resolve_priors
 from srsbayes.inputs.data import outcome_table
 from srsbayes.validation import run as validate
@@ -124,7 +127,7 @@ def test_thin_keeps_evenly_spaced_draws():
 
 def test_report_rounded_never_reports_zero():
     m = np.array([0.04, 0.3, 0.49, 0.51, 1.4, 14.6])
-    assert sbc.report_rounded(m).tolist() == [0.1, 0.3, 0.5, 1.0, 1.0, 15.0]
+    assert report_rounded(m).tolist() == [0.1, 0.3, 0.5, 1.0, 1.0, 15.0]
 
 
 # -- simulation ------------------------------------------------------------------------------
@@ -138,13 +141,12 @@ def test_simulators_draw_from_the_priors(family, outcome, specs, bundled_table):
     table_wide = outcome_table(bundled_table, spec)
     wide, priors = sbc.sbc_design(family, table_wide, resolve_priors(spec, table_wide))
     rng = np.random.default_rng(6)
-    sims = [sbc.SIMULATORS[family](wide, priors, rng) for _ in range(N_PRIOR)]
+    sims = [get_family(family).sbc_simulate(wide, priors, rng) for _ in range(N_PRIOR)]
     theta = np.array([t["effect"] for t, _ in sims])
     prior = priors["effect"].scipy()
     sd = prior.std()
     assert abs(theta.mean() - prior.mean()) < 4 * sd / np.sqrt(N_PRIOR)
     assert abs(theta.std() - sd) < 4 * sd / np.sqrt(2 * N_PRIOR)
-    from srsbayes.families import get_family
 
     design = get_family(family).model_data(wide)
     # the binomial simulator gives arm data only (studies without arm_rows report arms)
@@ -183,13 +185,13 @@ def test_simulated_count_sets_agree_with_the_family():
 
     for n in (45, 48, 60, 65, 38, 40, 52, 55, 1, 7, 100, 333):
         k = np.arange(n + 1)
-        pc = sbc.reported_percent(k, np.full_like(k, n))
-        lo, hi = sbc.percent_count_set(pc, np.full_like(k, n))
+        pc = reported_percent(k, np.full_like(k, n))
+        lo, hi = percent_count_set(pc, np.full_like(k, n))
         assert np.all((lo <= k) & (k <= hi))
         assert [(a, b) for a, b in zip(lo, hi, strict=True)] == [
             rounding_set(int(p), n, 0) for p in pc], n
     # 2.5 % rounds half up: 1 of 40 is reported as 3 %, and 3 % of 40 allows only 1 event
-    assert sbc.reported_percent(np.array([1]), np.array([40])).tolist() == [3]
+    assert reported_percent(np.array([1]), np.array([40])).tolist() == [3]
 
 
 def test_widened_priors_are_the_scaled_parameter():

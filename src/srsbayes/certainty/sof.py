@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..families import FAMILIES, get_family, measure_info
-from ..families.contrast import pooled_note
+from ..families.measures import pooled_note
 from ..inference.summaries import DrawStats
 from ..inputs.question import Question, asked
 from ..inputs.specs import OutcomeSpec
@@ -65,9 +65,9 @@ def absolute_at(ev: OutcomeEvidence, baseline: Baseline) -> AbsoluteEffect:
     if at is None:
         raise ValueError(f"{ev.spec.id} was fitted without the baseline {baseline.value:g}; "
                          "pass outcome_baselines(...) to fit_outcome(baselines=...)")
-    assumption = getattr(fam, "risk_assumption", None)  # a published ratio's (OR, RR, HR)
+    assumption = fam.risk_assumption(ev.spec)  # a published ratio's (OR, RR, HR)
     if assumption is not None:
-        baseline = Baseline(baseline.value, f"{baseline.label} ({assumption(ev.spec)})")
+        baseline = Baseline(baseline.value, f"{baseline.label} ({assumption})")
     return AbsoluteEffect(baseline, fam.STATED_LEVEL_UNIT,
                           fam.STATED_LEVEL_SCALE * baseline.value,
                           DrawStats.from_dict(at["level_preop"]),
@@ -94,8 +94,7 @@ def outcome_baselines(spec: OutcomeSpec, pooled: Baseline | None,
 def takes_stated_risk(spec: OutcomeSpec) -> bool:
     """Whether a stated baseline risk gives the outcome absolute effects: count data, or a
     published ratio whose family says how (a contrast OR, RR or HR: its ``takes_stated_risk``)."""
-    own = getattr(get_family(spec.family), "takes_stated_risk", None)
-    return FAMILIES[spec.family].count_data or (own is not None and own(spec))
+    return FAMILIES[spec.family].count_data or get_family(spec.family).takes_stated_risk(spec)
 
 
 def baselines_for(ev: OutcomeEvidence, stated: dict[str | None, list[float]]) -> list[Baseline]:
@@ -120,7 +119,7 @@ class SoFRow:
     """Why there are no absolute effects (:data:`NO_BASELINE`), when there are none."""
     pooled_note: str = ""
     """What was pooled when it is not simply the measure (e.g. hazard ratios as odds ratios;
-    :func:`srsbayes.families.contrast.pooled_note`)."""
+    :func:`srsbayes.families.measures.pooled_note`)."""
     new_population: DrawStats | None = None
     """The secondary absolute effect, preop − postop in a new population (the fit's
     ``summary["absolute"]``, predictive), in :attr:`new_population_unit`."""
@@ -197,7 +196,7 @@ def sof_row(ev: OutcomeEvidence, certainty: Certainty, baselines: list[Baseline]
                   pooled_note=pooled_note(ev.summary),
                   new_population=(None if new is None
                                   else _scaled(DrawStats.from_dict(new), scale)),
-                  new_population_unit=getattr(fam, "STATED_LEVEL_UNIT", ""),
+                  new_population_unit=fam.STATED_LEVEL_UNIT,
                   new_population_conditional_on=new_population(question))
 
 

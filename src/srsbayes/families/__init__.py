@@ -4,87 +4,63 @@ This module declares what srsbayes knows of each family without importing its mo
 (:class:`FamilyInfo`, registered with :func:`register_family`), so that specs and data are
 validated without PyMC; the model code is loaded on demand by :func:`get_family`.
 
-A family module provides (``binomial.py`` is the reference implementation):
-
-- ``build_model(k, priors) -> pm.Model``: the model for ``k`` studies. Data are
-  ``pm.Data`` named as ``model_data`` returns them; every prior is a
-  :func:`srsbayes.priors.distributions.prior_slot`. It defines the posterior variables
-  ``effect`` (θ), ``tau`` and ``delta`` (study deviations, dims ``study``).
-- ``model_data(wide) -> dict``: the ``pm.Data`` values from
-  :func:`srsbayes.inputs.data.outcome_table`.
-- ``check_row(rec, file, decimals)``: checks one study-table row's own columns (called by
-  :func:`srsbayes.inputs.data.read_table`), completes ``rec`` and raises ``InputError``.
-- ``observed(data)``, ``loglik(post, data)``, ``simulate(post, data, rng)``: observed
-  values, pointwise log-likelihood and replicated data, keyed by observed name.
-- ``observed_effects(wide) -> DataFrame``: each study's empirical estimate with a 95%
-  interval (log scale), for forest plots.
-- ``absolute_effects(post, data, priors, spec, rng, log_effect_new) -> dict``: absolute-
-  scale draws for a new population; ``benefit`` / ``benefit_new`` are signed so that
-  positive favours preop.
-- ``uisd(wide) -> float``: the unit-information SD for data-scaled heterogeneity priors.
-- ``DIAGNOSTIC_VARS``: the posterior variables the convergence gate checks.
-- Optional: ``absolute_at(theta, baseline, spec)`` with ``check_stated_baseline``,
-  ``STATED_BASELINE_LABEL``/``_SCALE`` and ``STATED_LEVEL_UNIT``/``_SCALE`` (absolute
-  effects at stated control-arm levels; ``check_stated_baseline(value, spec)`` may take the
-  spec, ``stated_baseline_label(value, spec)`` words the label with its assumption,
-  ``takes_stated_risk(spec)`` and ``risk_assumption(spec)`` let a family whose data are
-  not counts take stated risks, as the contrast family does for an OR, RR or HR);
-  ``MODEL_VARIANTS`` (sweep rows for modelling
-  choices); ``extra_summary(wide, data, absolute)`` and ``posterior_summary(post)``
-  (entries merged into ``summary.json``); ``normal_normal(data)`` (estimates and SEs
-  whose exact normal-normal posterior every NUTS fit is checked against);
-  ``structure(data) -> dict``: keyword arguments of ``build_model`` that the data decide
-  (the binomial family's ``count_sets`` and ``pairs``: whether any count set holds more
-  than one count, and whether none holds more than two),
-  so :class:`srsbayes.inference.fitting.ModelCache` compiles one model per (family, k,
-  structure); ``spec_keys(raw, file)`` (family-specific spec keys) and
-  ``contrast_measures(spec)`` (the measures of contrast rows the family accepts: the
-  contrast family, and the binomial family for mixed evidence); ``study_estimates(data)
-  -> (estimates, variances)``, each study's approximate effect and sampling variance, for a
-  family whose ``build_model`` takes its deviation from
-  :func:`srsbayes.families.bias_term.study_deviation`: they set each study's
-  parametrisation (:mod:`srsbayes.inference.parametrisation`).
+A family is a module with a subclass of :class:`srsbayes.families.base.Family` (the written
+contract: required methods, and optional hooks whose defaults say "not offered") and its
+instance ``FAMILY``, plus one :func:`register_family` call below. ``binomial.py`` is the
+reference implementation; ``tests/toy_family.py`` registers the smallest one from outside
+the package.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
 from ..priors.distributions import Support
+from .measures import Measure, measure
+
+if TYPE_CHECKING:
+    from .base import Family
 
 ARMS = ("preop", "postop")
 """The two arms every family compares: preop SRS (treatment) against postop SRS (control)."""
+
+
+class DefaultGrid(TypedDict):
+    """A family's default sweep grid (:attr:`FamilyInfo.default_grid`)."""
+
+    sceptical: str
+    vague: str
+    tau: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FamilyInfo:
     """What srsbayes knows about a likelihood family without importing its model code.
 
-    Everything outside ``families/`` that depends on the family (wording, figures, the
-    audit, the sweep's default grid, SBC) reads it from here instead of branching on the
-    family's name, so a new family is one module plus one :func:`register_family` call.
+    Everything outside ``families/`` that depends on the family (the audit, the sweep's
+    default grid, SBC, which slots the priors fill) reads it from here instead of branching
+    on the family's name, so a new family is one module plus one :func:`register_family`
+    call. How its measure is worded is the measures table
+    (:data:`srsbayes.families.measures.MEASURES`, read through :attr:`measure_name` and
+    friends); what its model does is its :class:`srsbayes.families.base.Family`.
     """
 
     name: str
     module: str
-    """Importable module with the model code (``build_model``, ``model_data``, ...)."""
+    """Importable module with the model code; its ``FAMILY`` is the
+    :class:`~srsbayes.families.base.Family` that :func:`get_family` returns."""
     measure: str
-    """Relative measure of the pooled effect, e.g. ``odds_ratio``."""
+    """Relative measure of the pooled effect by spec name, e.g. ``odds_ratio`` (a row of the
+    measures table)."""
     slots: dict[str, Support]
     thresholds: tuple[str, ...]
     absolute_measure: str
     """The threshold measure read from the absolute ``benefit`` draws (the other is a ratio)."""
-    measure_name: str
-    """The measure in running text, e.g. "odds ratio"."""
-    measure_abbrev: str
-    """Short form for tables, e.g. "OR"."""
-    measure_plural: str
-    axis_label: str
-    """Axis label of figures on the ratio scale, e.g. "Odds ratio"."""
     title: str
     """Heading of the family's section in the report's methods."""
     audit_column: str
@@ -96,8 +72,9 @@ class FamilyInfo:
     count_data: bool
     """Whether the data are event counts (GRIM checks, reported-precision variants)."""
     sbc_outcome: str
-    """Bundled outcome whose priors and design ``validate`` uses for this family."""
-    default_grid: dict[str, Any]
+    """Bundled outcome whose priors and design ``validate`` uses for this family (the
+    family's :meth:`~srsbayes.families.base.Family.sbc_design` may derive its own from it)."""
+    default_grid: DefaultGrid
     """Default sweep grid: ``sceptical`` and ``vague`` effect priors (on the family's log
     scale) and a tuple of ``tau`` priors from small to large."""
     extra_quantities: tuple[str, ...] = ()
@@ -106,15 +83,40 @@ class FamilyInfo:
     """Tuning steps per chain when the sampler settings leave ``tune`` unset: the shortest
     whose first-attempt gate failure rate did not rise, measured on the bundled data, SBC
     and prior simulations (``benchmarks/bench_scaling.py``)."""
-    log_scale: bool = True
-    """Whether θ is a log ratio, shown as exp θ on a log axis with no effect at 1, or a
-    difference, shown as it is with no effect at 0 (risk and mean differences of the
-    contrast family). Presentation reads it through :meth:`shown` and :attr:`null`."""
-    sbc_design: str = ""
-    """For a family with no bundled outcome of its own: the rule by which ``validate`` derives
-    its SBC design and priors from the ``sbc_outcome``'s bundled data (a key of
-    :data:`srsbayes.validation.sbc.DESIGN_RULES`). Empty: that outcome's own design and spec
-    priors."""
+    axis: str = ""
+    """Axis label of figures on the effect's scale when it is not the measure's own
+    (:attr:`axis_label`)."""
+
+    @property
+    def measure_words(self) -> Measure:
+        """The measures-table row of :attr:`measure`."""
+        return measure(self.measure)
+
+    @property
+    def measure_name(self) -> str:
+        """The measure in running text, e.g. "odds ratio"."""
+        return self.measure_words.name
+
+    @property
+    def measure_abbrev(self) -> str:
+        """Short form for tables, e.g. "OR"."""
+        return self.measure_words.abbrev
+
+    @property
+    def measure_plural(self) -> str:
+        return self.measure_words.plural
+
+    @property
+    def axis_label(self) -> str:
+        """Axis label of figures on the ratio scale, e.g. "Odds ratio"."""
+        return self.axis or self.measure_words.axis_label
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether θ is a log ratio, shown as exp θ on a log axis with no effect at 1, or a
+        difference, shown as it is with no effect at 0 (risk and mean differences of the
+        contrast family). Presentation reads it through :meth:`shown` and :attr:`null`."""
+        return self.measure_words.ratio
 
     @property
     def null(self) -> float:
@@ -143,8 +145,6 @@ register_family(FamilyInfo(
     "binomial", f"{__name__}.binomial", "odds_ratio",
     {"effect": "real", "tau": "positive", "baseline": "real"},
     ("risk_difference", "odds_ratio"), "risk_difference",
-    measure_name="odds ratio", measure_abbrev="OR", measure_plural="odds ratios",
-    axis_label="Odds ratio",
     title="Binary outcomes: binomial-normal random-effects model",
     audit_column="percent", audit_unit="%", audit_kind="percentages", count_data=True,
     sbc_outcome="lmd", tune=300,
@@ -158,9 +158,7 @@ register_family(FamilyInfo(
 register_family(FamilyInfo(
     "lognormal_median", f"{__name__}.lognormal_median", "ratio_of_medians",
     {"effect": "real", "tau": "positive", "baseline": "real", "se_inflation": "positive"},
-    ("ratio", "months"), "months",
-    measure_name="ratio of medians", measure_abbrev="Ratio", measure_plural="ratios of medians",
-    axis_label="Ratio of median OS",
+    ("ratio", "months"), "months", axis="Ratio of median OS",
     title="Median overall survival: log-normal median model",
     audit_column="median_months", audit_unit=" months", audit_kind="medians", count_data=False,
     sbc_outcome="os", tune=300,
@@ -179,11 +177,9 @@ register_family(FamilyInfo(
 register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure) is specific
     "contrast", f"{__name__}.contrast", "effect", {"effect": "real", "tau": "positive"},
     ("ratio", "difference"), "difference",
-    measure_name="effect estimate", measure_abbrev="Estimate", measure_plural="effect estimates",
-    axis_label="Effect estimate",
     title="Published contrasts: normal-normal random-effects model",
     audit_column="estimate", audit_unit="", audit_kind="estimates", count_data=False,
-    sbc_outcome="lmd", sbc_design="log_or_se", tune=300,  # SBC: SEs of the LMD log ORs
+    sbc_outcome="lmd", tune=300,  # SBC: SEs of the LMD log ORs (contrast.sbc_design)
     default_grid={  # on the analysis scale: log ratio (HR, OR, RR), or the difference itself
         "sceptical": "normal(0, 0.35)",
         "vague": "normal(0, 10)",
@@ -194,7 +190,7 @@ register_family(FamilyInfo(  # wording is generic; contrast.family_info(measure)
 
 
 def threshold_probability(family: str, measure: str, threshold: float, sign: int,
-                          log_effect: Any, log_effect_new: Any, absolute: dict[str, Any]
+                          log_effect: Any, log_effect_new: Any, absolute: Mapping[str, Any]
                           ) -> tuple[float, float]:
     """P(benefit reaches a clinical threshold), for the pooled effect and for a new study.
 
@@ -218,26 +214,26 @@ def as_int(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=float).round().astype(np.int64)
 
 
-def get_family(name: str) -> Any:
-    """Import and return the family module (it provides ``build_model``, ``model_data``, ...)."""
-    return import_module(FAMILIES[name].module)
+def get_family(name: str) -> Family:
+    """The family's :class:`~srsbayes.families.base.Family` (its module's ``FAMILY``),
+    importing its model code."""
+    return import_module(FAMILIES[name].module).FAMILY
 
 
 def measure_info(family: str, measure: str | None = None) -> FamilyInfo:
     """The family's :class:`FamilyInfo` worded for one of its measures.
 
     A family whose outcomes differ in measure (the contrast family: hazard ratios, mean
-    differences, ...) provides ``family_info(measure)``; ``measure`` is a fit's
-    ``summary["measure_code"]`` or a spec's ``measure``. Without one, or for a family that
-    has a single measure, this is the registered entry.
+    differences, ...) overrides :meth:`~srsbayes.families.base.Family.family_info`;
+    ``measure`` is a fit's ``summary["measure_code"]`` or a spec's ``measure``. Without
+    one, or for a family that has a single measure, this is the registered entry.
     """
     info = FAMILIES[family]
     if not measure:
         return info
-    worded = getattr(get_family(family), "family_info", None)
-    return worded(measure) if worded is not None else info
+    return get_family(family).family_info(measure)
 
 
-def summary_info(summary: dict[str, Any]) -> FamilyInfo:
+def summary_info(summary: Mapping[str, Any]) -> FamilyInfo:
     """:func:`measure_info` of a fit's ``summary.json`` dict (its family and measure)."""
     return measure_info(summary["family"], summary.get("measure_code"))

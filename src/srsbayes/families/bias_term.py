@@ -110,8 +110,7 @@ def bias_scale(spec: OutcomeSpec) -> str | None:
     when it cannot: a difference measure, or a family without a bias term."""
     from . import get_family
 
-    hook = getattr(get_family(spec.family), "bias_scale", None)
-    return None if hook is None else hook(spec)
+    return get_family(spec.family).bias_scale(spec)
 
 
 def bias_terms(spec: OutcomeSpec, wide: pd.DataFrame, priors: BiasPriors) -> BiasTerms:

@@ -27,8 +27,9 @@ Health-Care Evaluation. Wiley, Section 3.6 (normal approximations to published e
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,13 @@ from scipy import stats
 from ..errors import InputError
 from ..priors.distributions import Prior, prior_slot
 from . import FAMILIES, FamilyInfo
+from .base import Family, SpecKeys, Truth, draw
 from .bias_term import study_deviation
+from .measures import MEASURES as TABLE
+from .measures import RATIO_MEASURES as RATIO_MEASURES  # the measure vocabulary, as before
+from .measures import SPEC_NAMES as MEASURES
+from .measures import is_ratio, measure_code, measure_word
+from .measures import pooled_note as pooled_note
 
 if TYPE_CHECKING:
     from .spec_view import SpecView as OutcomeSpec
@@ -49,44 +56,8 @@ Z975 = float(stats.norm.ppf(0.975))
 
 # -- vocabulary: the measures a contrast row may report ------------------------------------------
 
-MEASURES: dict[str, str] = {
-    "hr": "hazard_ratio",
-    "shr": "subdistribution_hazard_ratio",
-    "or": "odds_ratio",
-    "rr": "risk_ratio",
-    "rd": "risk_difference",
-    "ratio_of_medians": "ratio_of_medians",
-    "mean_difference": "mean_difference",
-}
-"""CSV code of each measure -> its name in specs."""
-RATIO_MEASURES = frozenset({"hr", "shr", "or", "rr", "ratio_of_medians"})
-"""Measures analysed on the log scale; the others (differences) on their natural scale."""
-WORDS: dict[str, tuple[str, str, str]] = {
-    "hr": ("hazard ratio", "HR", "hazard ratios"),
-    "shr": ("subdistribution hazard ratio", "sHR", "subdistribution hazard ratios"),
-    "or": ("odds ratio", "OR", "odds ratios"),
-    "rr": ("risk ratio", "RR", "risk ratios"),
-    "rd": ("risk difference", "RD", "risk differences"),
-    "ratio_of_medians": ("ratio of medians", "Ratio", "ratios of medians"),
-    "mean_difference": ("mean difference", "MD", "mean differences"),
-}
-"""Running-text name, abbreviation and plural of each measure."""
 THRESHOLD_FOR = {True: "ratio", False: "difference"}
 """The threshold measure a spec may use, by whether its measure is a ratio."""
-
-
-def measure_code(name: str) -> str | None:
-    """The CSV code of a measure given by code or by spec name (``"odds_ratio"`` -> ``"or"``),
-    case-insensitive; None when unknown."""
-    key = name.strip().lower()
-    if key in MEASURES:
-        return key
-    return next((c for c, long in MEASURES.items() if long == key), None)
-
-
-def is_ratio(code: str) -> bool:
-    """Whether the measure is analysed on the log scale."""
-    return code in RATIO_MEASURES
 
 
 def family_info(measure: str) -> FamilyInfo:
@@ -99,11 +70,7 @@ def family_info(measure: str) -> FamilyInfo:
     effect at 0).
     """
     code = measure_code(measure) or measure
-    name, abbrev, plural = WORDS[code]
-    axis = name[0].upper() + name[1:]
-    return replace(FAMILIES["contrast"], measure=MEASURES[code], measure_name=name,
-                   measure_abbrev=abbrev, measure_plural=plural, axis_label=axis,
-                   log_scale=is_ratio(code))
+    return replace(FAMILIES["contrast"], measure=MEASURES[code])
 
 
 # -- spec keys: srsbayes.inputs.specs calls spec_keys for a contrast spec ------------------------
@@ -111,7 +78,7 @@ def family_info(measure: str) -> FamilyInfo:
 _MEASURE_LIST = ", ".join(MEASURES.values())
 
 
-def spec_keys(raw: dict[str, Any], f: str) -> dict[str, Any]:
+def spec_keys(raw: dict[str, Any], f: str) -> SpecKeys:
     """The spec keys of a contrast outcome: ``measure`` and ``approximate_measures``.
 
     Parameters
@@ -202,7 +169,7 @@ def bias_scale(spec: OutcomeSpec) -> str | None:
     is applied on: the log of a ratio measure; None for a difference, to which a ratio of
     ratios does not translate."""
     code = measure_code(spec.measure)
-    return f"log {WORDS[code][0]}" if code is not None and is_ratio(code) else None
+    return f"log {measure_word(code)}" if code is not None and is_ratio(code) else None
 
 
 def model_data(wide: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -275,38 +242,6 @@ def absolute_effects(post: xr.Dataset, data: dict[str, np.ndarray], priors: dict
     return out
 
 
-def pooled_note(summary: dict[str, Any]) -> str:
-    """What was pooled, when it is not simply the outcome's measure: rows of another measure
-    pooled as it (``approximations``, e.g. hazard ratios as odds ratios) and standard errors
-    that rest on an approximation (``se_approximations``); ``""`` when neither.
-
-    Read from a fit's ``summary.json`` entries, so the bottom line, the summary-of-findings
-    row and the CLI say the same.
-    """
-    parts = []
-    approx = summary.get("approximations") or []
-    k = summary.get("n_studies")
-    if k == 1:
-        parts.append("one study, not a meta-analysis")
-    of = f" of {k}" if k and k > 1 else ""
-    if approx:
-        by: dict[str, int] = {}
-        for a in approx:
-            by[a["measure"]] = by.get(a["measure"], 0) + 1
-        pooled_as = WORDS.get(approx[0]["pooled_as"], (approx[0]["pooled_as"],) * 3)[2]
-        what = " and ".join(f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[2]}" if n > 1
-                            else f"{n}{of} studies' {WORDS.get(m, (m,) * 3)[0]}" if of
-                            else f"the study's {WORDS.get(m, (m,) * 3)[0]}"
-                            for m, n in by.items())
-        parts.append(f"{what} pooled as {pooled_as} (an approximation the spec allows)")
-    se = summary.get("se_approximations") or []
-    if se:
-        rules = sorted({r["rule"] for r in se})
-        whose = "its" if k == 1 else f"{len(se)}{of} studies'"
-        parts.append(f"{whose} standard error approximated ({', '.join(rules)})")
-    return "; ".join(parts)
-
-
 # -- absolute effects at a stated baseline risk (fit --baseline, certainty --baseline-risk) -------
 
 STATED_BASELINE_LABEL = "at a stated postop risk of {:.3g}%"
@@ -340,7 +275,7 @@ def check_stated_baseline(value: float, spec: OutcomeSpec | None = None) -> str 
     if spec is not None and code not in RISK_ASSUMPTIONS:
         return (f"absolute effects at a stated baseline risk need a ratio of risks, odds or "
                 f"hazards (or, rr, hr, shr); outcome {spec.id!r} pools "
-                f"{WORDS[code][2] if code in WORDS else spec.measure}")
+                f"{measure_word(code, plural=True) if code in TABLE else spec.measure}")
     return None if 0 < value < 1 else f"a postop risk must lie in (0, 1), got {value:g}"
 
 
@@ -458,3 +393,110 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
     raise InputError(f"outcome {rec['outcome']!r} is a contrast outcome: give one row per "
                      "study with arm empty and measure, estimate and ci_low + ci_high, se "
                      "or p_value", file=f, row=rec["row"], column="arm")
+
+
+# -- SBC: simulator and design (srsbayes.validation.sbc asks the family) -------------------------
+
+CONTRAST_SBC_PRIORS: dict[str, Prior] = {"effect": Prior("normal", (0.0, 4.0)),
+                                         "tau": Prior("halfnormal", (0.5,))}
+"""Priors of the contrast family's SBC. The family has no bundled outcome, hence no spec
+priors; these are the minimal contrast spec's of issue 13 (``tests/data/
+contrast_minimal_ar.toml``): θ ~ normal(0, 4) on the log odds ratio, and τ ~ half-normal(0.5),
+the log-OR heterogeneity prior of the bundled ``lmd`` spec (Friede et al. 2017, Röver et al.
+2021) and the middle of the family's default sweep grid."""
+
+
+def simulate_contrast(wide: pd.DataFrame, priors: Mapping[str, Prior], rng: np.random.Generator
+                      ) -> tuple[Truth, dict[str, np.ndarray]]:
+    """Parameters from the priors and estimates from the normal-normal model.
+
+    ``y_i ~ Normal(theta + tau z_i, s_i)``, ``z_i ~ Normal(0, 1)``, with the known standard
+    errors ``s_i`` of the design (``wide["contrast_se"]``, held fixed as the model treats
+    them), written out from the equations of this module's docstring.
+    """
+    s = np.asarray(wide["contrast_se"], dtype=float)
+    theta, tau = float(draw(priors["effect"], rng)), float(draw(priors["tau"], rng))
+    z = rng.standard_normal(len(s))
+    delta = tau * z
+    y = theta + delta + s * rng.standard_normal(len(s))
+    return {"effect": theta, "tau": tau, "z": z, "delta": delta}, {"y": y, "s": s}
+
+
+def log_or_se_design(wide: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Prior]]:
+    """Contrast design from a binary outcome: the SEs of its studies' empirical log odds ratios.
+
+    ``contrast_se`` is each study's Woolf (1955) standard error of the log odds ratio of
+    preop vs postop, ``sqrt(1/a + 1/b + 1/c + 1/d)`` with 0.5 added to every cell of a study
+    with a zero cell (:func:`srsbayes.priors.heterogeneity.log_or_se`), from the counts the
+    binomial family fits (``events_<arm>``: the nearest count to each bundled percentage).
+    ``contrast_y``, the empirical log odds ratio, is kept for the record only: SBC simulates
+    its own estimates with these standard errors. Priors: :data:`CONTRAST_SBC_PRIORS`.
+
+    References
+    ----------
+    Woolf B (1955). On estimating the relation between blood group and disease. Ann Hum
+    Genet 19:251-253.
+    """
+    from ..priors.heterogeneity import log_or_se
+
+    a, n1 = wide["events_preop"].to_numpy(float), wide["n_preop"].to_numpy(float)
+    c, n2 = wide["events_postop"].to_numpy(float), wide["n_postop"].to_numpy(float)
+    b, d = n1 - a, n2 - c
+    cc = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
+    design = pd.DataFrame({
+        "study": wide["study"].to_numpy(),
+        **{col: wide[col].to_numpy() for col in ("n_preop", "events_preop", "n_postop",
+                                                 "events_postop")},
+        "contrast_y": np.log((a + cc) * (d + cc) / ((b + cc) * (c + cc))),
+        "contrast_se": log_or_se(a, n1, c, n2),
+    })
+    return design, dict(CONTRAST_SBC_PRIORS)
+
+
+# -- the family ----------------------------------------------------------------------------------
+
+class ContrastFamily(Family):
+    __doc__ = __doc__  # the module's: the report's methods section prints it
+
+    name = "contrast"
+    DIAGNOSTIC_VARS = DIAGNOSTIC_VARS
+    STATED_BASELINE_LABEL = STATED_BASELINE_LABEL
+    STATED_BASELINE_SCALE = STATED_BASELINE_SCALE
+    STATED_LEVEL_UNIT = STATED_LEVEL_UNIT
+    STATED_LEVEL_SCALE = STATED_LEVEL_SCALE
+    PPC_WORDS: ClassVar[Mapping[str, str]] = {"estimate": "published estimate"}
+    SBC_DESIGN_RULE = "log_or_se"
+    has_exact_posterior = True
+
+    build_model = staticmethod(build_model)
+    model_data = staticmethod(model_data)
+    check_row = staticmethod(check_row)
+    observed = staticmethod(observed)
+    loglik = staticmethod(loglik)
+    simulate = staticmethod(simulate)
+    observed_effects = staticmethod(observed_effects)
+    absolute_effects = staticmethod(absolute_effects)
+    uisd = staticmethod(uisd)
+    spec_keys = staticmethod(spec_keys)
+    contrast_measures = staticmethod(contrast_measures)
+    study_estimates = staticmethod(study_estimates)
+    bias_scale = staticmethod(bias_scale)
+    normal_normal = staticmethod(normal_normal)
+    absolute_at = staticmethod(absolute_at)
+    stated_baseline_label = staticmethod(stated_baseline_label)
+    takes_stated_risk = staticmethod(takes_stated_risk)
+    risk_assumption = staticmethod(risk_assumption)
+    extra_summary = staticmethod(extra_summary)
+    family_info = staticmethod(family_info)
+    sbc_simulate = staticmethod(simulate_contrast)
+
+    def check_stated_baseline(self, value: float, spec: OutcomeSpec) -> str | None:
+        return check_stated_baseline(value, spec)
+
+    def sbc_design(self, wide: pd.DataFrame, priors: Mapping[str, Prior]
+                   ) -> tuple[pd.DataFrame, dict[str, Prior]]:
+        """The design of :func:`log_or_se_design` (the family has no bundled outcome)."""
+        return log_or_se_design(wide)
+
+
+FAMILY = ContrastFamily()

@@ -49,7 +49,8 @@ Collett D (2015). Modelling Survival Data in Medical Research, 3rd ed., Section 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -472,3 +473,59 @@ def check_row(rec: dict, f: str, decimals: int) -> None:
     if d > n:
         raise InputError(f"{int(d)} deaths > n = {int(n)}", file=f, row=r, column="deaths")
     rec["events_rule"] = ""
+
+
+# -- the family ----------------------------------------------------------------------------------
+
+from . import lognormal_median_sbc as _sbc  # noqa: E402
+from .base import Family, PPCPanel, TableColumn, arm_title  # noqa: E402
+
+
+class LognormalMedianFamily(Family):
+    __doc__ = __doc__  # the module's: the report's methods section prints it
+
+    name = "lognormal_median"
+    DIAGNOSTIC_VARS = DIAGNOSTIC_VARS
+    STATED_BASELINE_LABEL = STATED_BASELINE_LABEL
+    STATED_BASELINE_SCALE = STATED_BASELINE_SCALE
+    STATED_LEVEL_UNIT = STATED_LEVEL_UNIT
+    STATED_LEVEL_SCALE = STATED_LEVEL_SCALE
+    BASELINE_SD_PRIOR = BASELINE_SD_PRIOR
+    ARM_TABLE = (TableColumn("Median (months)", ("median_months",)),
+                 TableColumn("Follow-up", ("follow_up_months",)),
+                 TableColumn("Deaths", ("deaths",)),
+                 TableColumn("Median CI", ("median_ci_low", "median_ci_high")))
+    PPC_WORDS: ClassVar[Mapping[str, str]] = {"log_median": "median survival"}
+    POOLED_COLUMNS: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "median_months": ("median_{arm}", " months")}
+
+    build_model = staticmethod(build_model)
+    model_data = staticmethod(model_data)
+    check_row = staticmethod(check_row)
+    observed = staticmethod(observed)
+    loglik = staticmethod(loglik)
+    simulate = staticmethod(simulate)
+    observed_effects = staticmethod(observed_effects)
+    absolute_effects = staticmethod(absolute_effects)
+    uisd = staticmethod(uisd)
+    study_estimates = staticmethod(study_estimates)
+    bias_scale = staticmethod(bias_scale)
+    baseline_model = staticmethod(baseline_model)
+    absolute_at = staticmethod(absolute_at)
+    extra_summary = staticmethod(extra_summary)
+    posterior_summary = staticmethod(posterior_summary)
+    sbc_simulate = staticmethod(_sbc.simulate_lognormal_median)
+    se_rules = staticmethod(se_rules)  # family-specific: how each arm's SE was obtained
+
+    def check_stated_baseline(self, value: float, spec: OutcomeSpec) -> str | None:
+        return check_stated_baseline(value)
+
+    def ppc_panel(self, name: str, const: xr.Dataset | None, k: int, info: Any) -> PPCPanel:
+        """Log medians are read in months."""
+        if name.startswith("log_median"):
+            return PPCPanel(np.ones(k), "median (months)", *arm_title(name, self.PPC_WORDS),
+                            exponentiate=True)
+        return super().ppc_panel(name, const, k, info)
+
+
+FAMILY = LognormalMedianFamily()

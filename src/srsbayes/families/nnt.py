@@ -22,7 +22,7 @@ Reviews of Interventions, version 6.4, section 15.4.4.
 from __future__ import annotations
 
 import math
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 import xarray as xr
@@ -49,6 +49,8 @@ class NNTSummary(TypedDict):
     text: str
     head: str
     interval_text: str
+    note: NotRequired[str]
+    """What it is conditional on."""
 
 
 def kind(nnt: float | None) -> Literal["NNTB", "NNTH"] | None:

@@ -157,14 +157,12 @@ def model_structure(family: str, data: dict[str, np.ndarray] | None = None) -> S
     ``build_model``'s defaults. ``()`` is the default structure: for a family without the
     hook, when ``data`` is None, or when the data need the defaults, so that
     ``ModelCache.get(family, k)`` is the model such data are fitted with."""
-    import inspect
 
     fam = get_family(family)
-    hook = getattr(fam, "structure", None)
-    if hook is None or data is None:
+    if data is None:
         return ()
     defaults = inspect.signature(fam.build_model).parameters
-    return tuple(sorted((name, value) for name, value in hook(data).items()
+    return tuple(sorted((name, value) for name, value in fam.structure(data).items()
                         if value != defaults[name].default))
 
 
@@ -195,13 +193,13 @@ class ModelCache:
 
             fam = get_family(family)
             placeholders = {s: _PLACEHOLDER[sup] for s, sup in FAMILIES[family].slots.items()}
-            description = {"family": family, "module": fam.__name__, "k": k,
+            description = {"family": family, "module": fam.module_name, "k": k,
                            "structure": repr(structure),
                            "placeholders": {s: repr(p) for s, p in placeholders.items()}}
             # A cache hit by this description never builds the PyMC model (issue 25);
             # nutpie's default (no freezing) keeps pm.Data swappable (checked in tests).
             self._compiled[key] = compile_structure(
-                description, fam.__file__,
+                description, fam.source_file,
                 lambda: fam.build_model(k, placeholders, **dict(structure)), self._root)
         return self._compiled[key]
 
@@ -310,10 +308,7 @@ def _check_baseline(fam: Any, value: float, spec: OutcomeSpec) -> str | None:
     """The family's ``check_stated_baseline``, given the spec when it takes one (a contrast
     outcome's measure decides whether a stated risk applies); a family without absolute
     effects at a stated level refuses every one."""
-    check = getattr(fam, "check_stated_baseline", None)
-    if check is None:
-        return f"outcome {spec.id!r} has no absolute effects at a stated baseline"
-    return check(value, spec) if len(inspect.signature(check).parameters) > 1 else check(value)
+    return fam.check_stated_baseline(value, spec)
 
 
 def fit_outcome(table: StudyTable, spec: OutcomeSpec, *,

@@ -63,9 +63,9 @@ def centring_data(family_module: object, data: dict[str, np.ndarray],
     takes its deviation from :func:`~srsbayes.families.bias_term.study_deviation` and which
     gives each study's approximate estimate and variance (``study_estimates(data)``);
     ``{}`` for another family, or when ``data`` set the weights themselves."""
-    hook = getattr(family_module, "study_estimates", None)
-    if hook is None or CENTRING in data:
+    pair = None if CENTRING in data else family_module.study_estimates(data)
+    if pair is None:
         return {}
-    y, v = hook(data)
+    y, v = pair
     spread = reference_tau(y, v, priors["tau"])
     return {CENTRING: centring(v, spread, np.asarray(data.get("bias_sd", 0.0), dtype=float))}

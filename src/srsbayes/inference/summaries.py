@@ -221,9 +221,7 @@ def _at_baseline(spec: OutcomeSpec, derived: xr.Dataset) -> tuple[AtBaseline, ..
         effects = {k[len(AT_BASELINE):]: _stats_of(k[len(AT_BASELINE):],
                                                    derived[k].sel(baseline=b), spec.sign)
                    for k in names}
-        own = getattr(fam, "stated_baseline_label", None)  # a label with its assumption
-        label = (own(float(b), spec) if own is not None
-                 else fam.STATED_BASELINE_LABEL.format(float(b) * fam.STATED_BASELINE_SCALE))
+        label = fam.stated_baseline_label(float(b), spec)  # with its assumption, if any
         out.append(AtBaseline(float(b), label, effects))
     return tuple(out)
 
@@ -426,12 +424,10 @@ def summarise(result: Fitted, data: dict[str, np.ndarray], checks: PosteriorChec
                                        strict=True)))
     numbers: dict[str, Any] = {}
     absolute = {k: derived[k] for k in derived.data_vars}
-    if hasattr(fam, "extra_summary"):
-        numbers.update(fam.extra_summary(result.wide, data, absolute))
-    if hasattr(fam, "baseline_sensitivity"):  # what the new-population baseline rests on
-        numbers["baseline_sd_sensitivity"] = fam.baseline_sensitivity(
-            data, result.priors, result.settings.seed)
-    if hasattr(fam, "posterior_summary"):  # family-specific parameters, e.g. se_inflation
-        numbers.update(fam.posterior_summary(post))
+    numbers.update(fam.extra_summary(result.wide, data, absolute))
+    sensitivity = fam.baseline_sensitivity(data, result.priors, result.settings.seed)
+    if sensitivity is not None:  # what the new-population baseline rests on
+        numbers["baseline_sd_sensitivity"] = sensitivity
+    numbers.update(fam.posterior_summary(post))  # family-specific, e.g. se_inflation
     return replace(head, estimates=est, study_effects=effects,
                    family_numbers=tuple(numbers.items()), ppc=checks)

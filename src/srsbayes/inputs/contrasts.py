@@ -36,7 +36,8 @@ from scipy import stats
 
 from ..errors import InputError
 from ..families import get_family
-from ..families.contrast import MEASURES, WORDS, is_ratio, measure_code
+from ..families.measures import SPEC_NAMES as MEASURES
+from ..families.measures import is_ratio, measure, measure_code, measure_word
 from ..values import clean_name
 from ..written import decimals
 from .cells import parse_number
@@ -111,7 +112,7 @@ def _check_outcome(rec: dict, specs: dict[str, OutcomeSpec], f: str) -> OutcomeS
 def _check_measure(rec: dict, spec: OutcomeSpec, f: str) -> str:
     """The row's measure code, checked against what the outcome's spec accepts."""
     r, text = rec["row"], str(rec.get("measure", "")).strip()
-    accepted = getattr(get_family(spec.family), "contrast_measures", None)
+    accepted = get_family(spec.family).contrast_measures(spec)
     if accepted is None:
         raise InputError(f"outcome {spec.id!r} (family {spec.family!r}) takes arm rows only; "
                          "a contrast row (arm empty) needs an outcome whose family takes "
@@ -124,7 +125,7 @@ def _check_measure(rec: dict, spec: OutcomeSpec, f: str) -> str:
     if code is None:
         raise InputError(f"unknown measure {text!r}; use one of {', '.join(MEASURES)}",
                          file=f, row=r, column="measure")
-    allowed = accepted(spec)
+    allowed = accepted
     if code not in allowed:
         own = MEASURES[allowed[0]]
         hint = ("" if not is_ratio(code) or not is_ratio(allowed[0]) else
@@ -355,7 +356,7 @@ def derive_from_form(form: str, rec: dict, code: str, f: str = "") -> dict:
                  "an estimate from the arms' rates", f)
         if code not in ARM_RATE_MEASURES:
             raise InputError(f"the arms' rates give a risk ratio or an odds ratio of the rates "
-                             f"(measure rr or or), not a {WORDS[code][0]}", file=f, row=r,
+                             f"(measure rr or or), not a {measure_word(code)}", file=f, row=r,
                              column="measure")
         n1, n0 = rec["preop_n"], rec["postop_n"]
         if not math.isnan(n) and n != n1 + n0:
@@ -377,16 +378,16 @@ def derive_from_form(form: str, rec: dict, code: str, f: str = "") -> dict:
         _require(rec, FORMS["peto"], "Peto's estimate", f)
         if code not in PETO_MEASURES:
             raise InputError(f"O - E and V give a log hazard ratio (or Peto's log odds ratio), "
-                             f"not a {WORDS[code][0]}", file=f, row=r, column="measure")
+                             f"not a {measure_word(code)}", file=f, row=r, column="measure")
         oe, v = rec["o_minus_e"], rec["v"]
         y, s = oe / v, 1 / math.sqrt(v)
-        how = (f"log {WORDS[code][1]} = (O - E) / V = {oe:g} / {v:g} = {y:.4f}, SE = 1 / sqrt(V) "
-               f"= {s:.4f} (Tierney et al. 2007)")
+        how = (f"log {measure(code).abbrev} = (O - E) / V = {oe:g} / {v:g} = {y:.4f}, "
+               f"SE = 1 / sqrt(V) = {s:.4f} (Tierney et al. 2007)")
         return _derived(code, y, s, RULES[4], how, approximate=False, n=n)
     _require(rec, ("p_value", "events_total", "lower_arm"), "a hazard ratio from a p-value", f)
     if code not in ("hr", "shr"):
         raise InputError(f"a p-value and the number of events give a hazard ratio (measure "
-                         f"hr), not a {WORDS[code][0]}", file=f, row=r, column="measure")
+                         f"hr), not a {measure_word(code)}", file=f, row=r, column="measure")
     arms = _given(rec, "preop_n") and _given(rec, "postop_n")
     ratio = rec["preop_n"] / rec["postop_n"] if arms else 1.0
     e = rec["events_total"]
@@ -414,7 +415,7 @@ def _derived(code: str, y: float, s: float, rule: str, how: str, *, approximate:
 def _check_values(rec: dict, code: str, f: str) -> None:
     """Range checks of one contrast row's numbers (one message per bad value)."""
     r, est, lo, hi = rec["row"], rec["estimate"], rec["ci_low"], rec["ci_high"]
-    name = WORDS[code][0]
+    name = measure_word(code)
     if math.isnan(est):
         raise InputError("missing value", file=f, row=r, column="estimate")
     for col in ("estimate", "ci_low", "ci_high"):

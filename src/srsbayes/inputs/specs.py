@@ -231,7 +231,7 @@ def _model_options(family: str, entry: object, f: str) -> dict[str, float]:
         return {}
     if not isinstance(entry, dict):
         raise InputError("must be a table of model options", file=f, column="model")
-    offered = getattr(get_family(family), "MODEL_OPTIONS", {})
+    offered = get_family(family).MODEL_OPTIONS
     out = {}
     for key, value in entry.items():
         if key not in offered:
@@ -247,9 +247,9 @@ def _model_options(family: str, entry: object, f: str) -> dict[str, float]:
 def _family_keys(family: str, raw: dict, f: str) -> dict:
     """Fields from :data:`_FAMILY_KEYS`, checked by the family module's ``spec_keys``; a
     family without that hook takes none of them."""
-    hook = getattr(get_family(family), "spec_keys", None)
-    if hook is not None:
-        return hook(raw, f)
+    keys = get_family(family).spec_keys(raw, f)
+    if keys is not None:
+        return keys
     for key in (k for k in _FAMILY_KEYS if k in raw):
         raise InputError(f"not a key of family {family!r}", file=f, column=key)
     return {}

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..families import FamilyInfo, summary_info
+from ..families import FamilyInfo, get_family, summary_info
 from ..inputs.question import Question, asked
 from ..values import shorten
 
@@ -386,8 +386,9 @@ def ppc_plot(summary: FitSummary, idata, question: Question | None = None
     """Posterior-predictive check: each observed value against its replicated 50% and 95%
     intervals, per study and observed variable (arm).
 
-    Counts are shown as percentages of the arm size when the constant data hold it
-    (``events_preop`` / ``n_preop``), so studies of different size share an axis.
+    Each family says how its observed values are shown
+    (:meth:`srsbayes.families.base.Family.ppc_panel`): counts as percentages of the arm
+    size, so studies of different size share an axis; log medians in months.
 
     Returns ``None`` when the tree has no posterior-predictive group.
     """
@@ -403,11 +404,13 @@ def ppc_plot(summary: FitSummary, idata, question: Question | None = None
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 0.8, 0.5 *
                                                       len(studies) + 1.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
-        scale, unit = _ppc_scale(name, const, len(studies), _family(summary))
+        panel = get_family(summary["family"]).ppc_panel(name, const, len(studies),
+                                                        _family(summary))
+        scale, unit = panel.scale, panel.unit
         y = np.asarray(obs[name].values, dtype=float)
         r = rep[name].stack(sample=("chain", "draw")).transpose("study", "sample").values
         r = np.asarray(r, dtype=float)
-        if name.startswith("log_"):  # log medians are read in months
+        if panel.exponentiate:  # e.g. log medians are read in months
             y, r = np.exp(y), np.exp(r)
         y, r = y * scale, r * scale[:, None]
         q = np.quantile(r, [0.025, 0.25, 0.5, 0.75, 0.975], axis=1)
@@ -418,7 +421,9 @@ def ppc_plot(summary: FitSummary, idata, question: Question | None = None
         ax.plot(y, pos, "D", color=POOLED, ms=6, label="observed", mec="white", mew=0.6)
         ax.set_yticks(pos)
         ax.set_yticklabels(studies if ax is axes[0][0] else [])
-        ax.set_title(_ppc_title(name, asked(question)), fontsize=10)
+        word = asked(question).arm(panel.arm).word if panel.arm else ""
+        ax.set_title(f"{word[:1].upper() + word[1:]} arm: {panel.title}" if panel.arm
+                     else panel.title, fontsize=10)
         ax.set_xlabel(unit)
         ax.grid(axis="x", color="#dddddd", lw=0.6)
         ax.set_axisbelow(True)
@@ -431,28 +436,6 @@ def ppc_plot(summary: FitSummary, idata, question: Question | None = None
                  ha="left")
     fig.tight_layout()
     return png_bytes(fig)
-
-
-def _ppc_scale(name: str, const, k: int, fam: FamilyInfo) -> tuple[np.ndarray, str]:
-    """Factor turning observed values of ``name`` into a readable unit, and that unit
-    (published estimates stay on their analysis scale, e.g. log hazard ratio)."""
-    if const is not None and name.startswith("events_"):
-        n = f"n_{name.removeprefix('events_')}"
-        if n in const.data_vars:
-            return 100.0 / np.asarray(const[n].values, dtype=float), "% of the arm"
-    if name.startswith("log_median"):
-        return np.ones(k), "median (months)"
-    return np.ones(k), f"log {fam.measure_name}" if fam.log_scale else fam.measure_name
-
-
-def _ppc_title(name: str, q: Question) -> str:
-    arm = "preop" if name.endswith("preop") else "postop" if name.endswith("postop") else ""
-    base = name.removesuffix("_preop").removesuffix("_postop")
-    base = {"events": "patients with the event", "log_median": "median survival",
-            "estimate": "published estimate"}.get(
-        base, base.replace("_", " "))
-    word = q.arm(arm).word if arm else ""  # the arm codes are the data's; words the question's
-    return f"{word[:1].upper() + word[1:]} arm: {base}" if arm else base
 
 
 def label_list(items: Sequence[str]) -> str:

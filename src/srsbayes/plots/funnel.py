@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -40,7 +40,15 @@ def funnel_limits(centre: float, se_max: float, points: int = 50
     return se, centre - Z975 * se, centre + Z975 * se
 
 
-def funnel_png(funnel: Sequence[dict[str, Any]], axis_label: str, *,
+class FunnelPoint(TypedDict):
+    """One study of a funnel plot: its estimate and standard error on the analysis scale."""
+
+    study: str
+    estimate: float
+    se: float
+
+
+def funnel_png(funnel: Sequence[FunnelPoint], axis_label: str, *,
                test: str = "") -> bytes:
     """The funnel plot as PNG bytes.
 

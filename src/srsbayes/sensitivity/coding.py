@@ -15,6 +15,6 @@ from .variants import DataVariant
 
 def model_variants(wide: pd.DataFrame, family: str) -> list[DataVariant]:
     """One row per modelling choice the family declares (none if it declares none)."""
-    declared = getattr(get_family(family), "MODEL_VARIANTS", {})
+    declared = get_family(family).MODEL_VARIANTS
     return [DataVariant(key, label, kind, wide, detail, overrides=dict(overrides))
             for key, (label, kind, detail, overrides) in declared.items()]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..families import get_family
-from ..families.contrast import is_ratio, measure_code
+from ..families.measures import is_ratio, measure_code
 from ..inputs.data import StudyTable, read_table
 from ..inputs.specs import OutcomeSpec
 from .preposterior import Refit
@@ -35,7 +35,7 @@ _ADDED = ("n", "events", "measure", "estimate", "se", "design", "rob", "source")
 def can_refit(spec: OutcomeSpec, setup: TrialSetup) -> bool:
     """Whether the trial can be added to the table: as arm rows of counts, or as a contrast
     row of a family that accepts one (binomial and contrast do)."""
-    return setup.counts or hasattr(get_family(spec.family), "contrast_measures")
+    return setup.counts or get_family(spec.family).contrast_measures(spec) is not None
 
 
 def trial_csv(table: StudyTable, spec: OutcomeSpec, sims: Simulated, k: int,

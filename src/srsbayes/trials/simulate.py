@@ -119,12 +119,13 @@ def setup_for(result: Any, n_preop: int, n_postop: int, se: float | None) -> Tri
     if se is not None and not (np.isfinite(se) and se > 0):
         raise InputError(f"must be > 0, got {se:g}", column="--se")
     fam = get_family(result.spec.family)
-    if se is None and FAMILIES[result.spec.family].count_data \
-            and hasattr(fam, "baseline_model"):
+    if se is None and FAMILIES[result.spec.family].count_data:
         from ..inference.fitting import model_data
 
         data = model_data(result.spec, result.wide)
-        return TrialSetup(n_preop, n_postop, None, fam.baseline_model(data, result.priors))
+        baseline = fam.baseline_model(data, result.priors)
+        if baseline is not None:
+            return TrialSetup(n_preop, n_postop, None, baseline)
     if se is None:
         raise InputError(f"outcome {result.spec.id!r} has no event counts to simulate: give "
                          "--se, the expected standard error of the trial's estimate on the "

@@ -5,7 +5,7 @@ For each family the outcome whose priors and design are used is fixed
 log-normal median model with the ``os`` spec, each with the four bundled studies' arm
 sizes and follow-up; the contrast (normal-normal) model, which has no bundled outcome,
 with the standard errors of the four bundled ``lmd`` log odds ratios and the priors of
-:data:`~srsbayes.validation.sbc.CONTRAST_SBC_PRIORS` (its ``sbc_design`` rule). Per family it
+:data:`~srsbayes.families.contrast.CONTRAST_SBC_PRIORS` (its ``sbc_design``). Per family it
 writes ``sbc_<family>.json`` (ranks, p-values, negative controls, every fit's gate verdict,
 provenance) and ``sbc_<family>.png`` (ECDF difference plot), every family's files as one unit
 (:class:`srsbayes.outputs.OutputUnit`), and prints one PASS/FAIL line per checked quantity.
@@ -281,12 +281,7 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
 
             result = run_sbc(family, outcome, wide, priors, n_sims=n_sims, seed=seed,
                              settings=SBC_SETTINGS, progress=progress, backend=backend)
-            design = {"studies": list(wide["study"]),
-                      **({"rule": FAMILIES[family].sbc_design} if FAMILIES[family].sbc_design
-                         else {}),
-                      **{c: wide[c].tolist() for c in wide.columns
-                         if c.startswith(("n_", "events_", "follow_up_months_", "median_months_",
-                                          "contrast_"))}}
+            design = get_family(family).sbc_design_record(wide)
             record = result_record(result, table, spec.text, spec.path, design)
             control = None
             if control_factor:
@@ -298,7 +293,7 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
                     control_factor)
                 record["negative_controls"]["tau_prior"] = control
             lines = format_result(result) + ([format_control(control)] if control else [])
-            if hasattr(get_family(family), "normal_normal"):  # the family has an exact posterior
+            if get_family(family).has_exact_posterior:
                 exact, record["exact_posterior"] = exact_validation(
                     result, wide, priors, n_sims=EXACT_SIMS_PER_SIM * n_sims,
                     control_factor=control_factor)

@@ -12,8 +12,10 @@ alongside. Besides θ, τ and one study's baseline, the ranks of the data's
 log-likelihood are checked: Modrák et al. (2023) show this data-dependent test quantity
 detects errors that the marginal parameter ranks miss.
 
-The data are simulated here, from the model equations written out in each family's
-docstring, not by the family's own ``simulate``: a likelihood coded wrongly in both
+The data are simulated by each family's SBC simulator
+(:meth:`srsbayes.families.base.Family.sbc_simulate`, kept in a module of its own such as
+:mod:`srsbayes.families.binomial_sbc`), from the model equations written out in the
+family's docstring, not by the family's own ``simulate``: a likelihood coded wrongly in both
 places would otherwise go unnoticed. Binary data are reported as the bundled data report
 them, as whole percentages, and the model sees only the counts those allow.
 
@@ -22,8 +24,9 @@ same simulations with a τ prior :data:`TAU_CONTROL_FACTOR` times wider than the
 were simulated from (:func:`widened`), which a test of adequate power rejects.
 
 The contrast (normal-normal) family has no bundled outcome: its design is derived from the
-bundled LMD data by a stated rule (:func:`log_or_se_design`, named by its
-``FamilyInfo.sbc_design``), its priors are :data:`CONTRAST_SBC_PRIORS`. Its posterior also
+bundled LMD data by a stated rule (its ``sbc_design``:
+:func:`srsbayes.families.contrast.log_or_se_design`), its priors are
+:data:`srsbayes.families.contrast.CONTRAST_SBC_PRIORS`. Its posterior also
 has an exact form (quadrature over τ), so besides the NUTS SBC it gets an exact-posterior
 SBC (:func:`run_exact_sbc`): the PIT of the truth under the exact posterior CDF, the
 continuous limit of the rank, which needs no sampling and so checks the quadrature itself
@@ -49,25 +52,30 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import stats
 from scipy.integrate import cumulative_trapezoid
-from scipy.special import bdtr, bdtrc, expit
+from scipy.special import bdtr, bdtrc
 
 from ..errors import TaskError
 from ..families import FAMILIES, get_family
-from ..families.binomial import ARM_CODINGS
-from ..families.lognormal_median import SE_INFLATION_MIN
+from ..families.base import Family, Truth
 from ..inference.exact import NormalNormalPosterior, exact_reference
 from ..inference.fitting import FitSettings, ModelCache, sample_gated
 from ..parallel import Backend, map_tasks
 from ..priors.distributions import Prior
-from ..priors.heterogeneity import log_or_se
+from .uniformity import (  # noqa: F401  (the tests of uniformity, used and re-exported)
+    N_NULL,
+    chisq_uniformity_pvalue,
+    ecdf_band,
+    ecdf_uniformity_pvalue,
+    eval_points,
+    rank_ecdf,
+)
 
 L_DRAWS = 99
 """Thinned posterior draws per fit: ranks take the values 0..99 (100 equally likely values)."""
@@ -75,300 +83,48 @@ L_DRAWS = 99
 ALPHA = 0.01
 """Family-wise level of the uniformity tests (Bonferroni across the test quantities)."""
 
-N_NULL = 20_000
-"""Simulated uniform rank sets that calibrate the ECDF test's p-value."""
-
 SBC_SETTINGS = replace(FitSettings(), cores=1)
 """The ``fit`` defaults (draws, tuning, chains, target acceptance), taken from
 :class:`FitSettings` so SBC follows any change to them. Chains run one after another: for
 these small models that is faster than starting threads for every fit (0.4 s vs 0.65 s)."""
 
 
-# -- uniformity tests ------------------------------------------------------------------------
+class SBCFit(TypedDict):
+    """One SBC data set's fit as ``sbc_<family>.json`` records it: its gate verdict and
+    diagnostics, the truths (without the study deviations) and the simulated data."""
 
-def eval_points(n_sims: int, max_rank: int) -> np.ndarray:
-    """Rank cut-points ``k`` (ECDF evaluated at ``z = k / (max_rank + 1)``).
-
-    Säilynoja et al. (2022) evaluate the ECDF at ``K <= N`` equally spaced points; ``K``
-    is the largest divisor of ``max_rank + 1`` not above ``n_sims``, so every point is a
-    boundary between rank values and the test is exact for discrete ranks.
-    """
-    m = max_rank + 1
-    K = max(d for d in range(1, min(m, n_sims) + 1) if m % d == 0)
-    return np.arange(1, K) * (m // K)
-
-
-def _min_tail_prob(counts_below: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
-    """Smallest one-sided binomial tail probability over the evaluation points.
-
-    ``counts_below[..., j]`` is the number of ranks below cut ``j``; under uniformity it
-    is Binomial(n, z_j). This is ``(1 - gamma) / 2`` in the notation of Säilynoja et al.
-    """
-    lower = bdtr(counts_below, n, z)
-    # P(X >= c); written out for c = 0 because bdtr(-1, ...) is NaN, which would silently
-    # drop the upper tail from a min() (as in arviz_stats 1.3's band simulation).
-    upper = np.where(counts_below > 0, bdtrc(np.maximum(counts_below - 1, 0), n, z), 1.0)
-    return np.minimum(lower, upper).min(axis=-1)
+    sim: int
+    seed: int
+    ok: bool
+    attempts: int
+    failures: list[str]
+    divergences: int
+    rhat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    truth: dict[str, float | list[float]]
+    data: dict[str, list[float]]
 
 
-@lru_cache(maxsize=32)
-def _null_min_tail(n: int, max_rank: int) -> np.ndarray:
-    cuts = eval_points(n, max_rank)
-    z = cuts / (max_rank + 1)
-    rng = np.random.default_rng([n, max_rank, 20220301])
-    draws = rng.multinomial(n, np.full(max_rank + 1, 1.0 / (max_rank + 1)), size=N_NULL)
-    below = np.cumsum(draws, axis=1)[:, cuts - 1]
-    return np.sort(_min_tail_prob(below, n, z))
+class Agreement(TypedDict):
+    """:func:`nuts_exact_agreement`: the binomial p-value of every NUTS rank given its exact
+    PIT, per quantity, and how many fall below the Bonferroni level."""
+
+    data_sets: int
+    p: dict[str, list[float]]
+    level_each: float
+    below_level: dict[str, int]
+    smallest_p: float
 
 
-def ecdf_uniformity_pvalue(ranks: np.ndarray, max_rank: int) -> float:
-    """P-value of the simultaneous ECDF test for discrete uniformity on ``0..max_rank``.
-
-    The statistic is the smallest pointwise binomial tail probability of the rank ECDF;
-    its null distribution is simulated (``N_NULL`` rank sets, fixed seed), which is how
-    Säilynoja et al. (2022) calibrate their simultaneous confidence bands. The ECDF lies
-    outside the ``1 - a`` band of :func:`ecdf_band` when this p-value is below ``a`` (up to
-    the discreteness of the statistic).
-    """
-    r = np.asarray(ranks, dtype=np.int64)
-    cuts = eval_points(len(r), max_rank)
-    z = cuts / (max_rank + 1)
-    below = (r[:, None] < cuts[None, :]).sum(axis=0)
-    stat = float(_min_tail_prob(below, len(r), z))
-    null = _null_min_tail(len(r), max_rank)
-    return float((1 + np.searchsorted(null, stat, side="right")) / (1 + len(null)))
-
-
-def chisq_uniformity_pvalue(ranks: np.ndarray, max_rank: int, bins: int = 10) -> float:
-    """Pearson chi-square test of ``bins`` equally wide rank bins (Talts et al. 2018)."""
-    m = max_rank + 1
-    if m % bins:
-        raise ValueError(f"{m} rank values do not split into {bins} bins")
-    counts = np.bincount(np.asarray(ranks) // (m // bins), minlength=bins)
-    return float(stats.chisquare(counts).pvalue)
-
-
-def ecdf_band(n_sims: int, max_rank: int, prob: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Simultaneous ``prob`` band for the rank ECDF (Säilynoja et al. 2022, simulation method).
-
-    Returns ``(z, lower, upper)`` at the evaluation points of :func:`eval_points`: the
-    ECDF values whose pointwise binomial tail probabilities are all above the
-    ``1 - prob`` quantile of the simulated null statistic. The band is computed from the
-    same null simulation as :func:`ecdf_uniformity_pvalue`, so the ECDF leaves the band
-    when that p-value is below ``1 - prob`` (up to the discreteness of the statistic).
-    """
-    cuts = eval_points(n_sims, max_rank)
-    z = cuts / (max_rank + 1)
-    null = _null_min_tail(n_sims, max_rank)
-    threshold = np.quantile(null, 1 - prob, method="lower")
-    c = np.arange(n_sims + 1)[:, None]
-    lower_tail = bdtr(c, n_sims, z)
-    upper_tail = np.where(c > 0, bdtrc(np.maximum(c - 1, 0), n_sims, z), 1.0)
-    inside = np.minimum(lower_tail, upper_tail) > threshold
-    lo = np.argmax(inside, axis=0)
-    hi = n_sims - np.argmax(inside[::-1], axis=0)
-    return z, lo / n_sims, hi / n_sims
-
-
-def rank_ecdf(ranks: np.ndarray, max_rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(z, F(z))``: the fraction of ranks below each cut-point of :func:`eval_points`."""
-    r = np.asarray(ranks, dtype=np.int64)
-    cuts = eval_points(len(r), max_rank)
-    return cuts / (max_rank + 1), (r[:, None] < cuts[None, :]).mean(axis=0)
-
-
-# -- simulation from the priors ----------------------------------------------------------------
-
-def _draw(prior: Prior, rng: np.random.Generator, size: int | None = None):
-    return prior.scipy().rvs(size=size, random_state=rng)
-
-
-def _draw_above(prior: Prior, rng: np.random.Generator, bound: float) -> float:
-    """One draw of ``prior`` truncated to ``(bound, inf)``, by rejection."""
-    while True:
-        x = float(_draw(prior, rng))
-        if x > bound:
-            return x
-
-
-def reported_percent(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Whole percentages as a paper reports ``k`` events of ``n``: ``100 k / n`` rounded,
-    halves up (exact, in integers)."""
-    return (200 * k + n) // (2 * n)
-
-
-def percent_count_set(percent: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(k_lo, k_hi)``: every count whose percentage of ``n`` rounds to the whole
-    ``percent`` (``|100 k / n - percent| <= 1/2``, inclusive as in the fitted model), found by
-    enumerating ``0..n``; written out here, not taken from the family (see the module
-    docstring). Never empty: the simulated count is in it."""
-    lo, hi = np.empty_like(n), np.empty_like(n)
-    for i, (p, m) in enumerate(zip(percent, n, strict=True)):
-        k = np.arange(m + 1)
-        ok = np.abs(200 * k - 2 * p * m) <= m
-        lo[i], hi[i] = k[ok].min(), k[ok].max()
-    return lo, hi
-
-
-def simulate_binomial(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.random.Generator
-                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parameters from the priors, event counts from the binomial-normal model, and the
-    counts reported as the bundled data report them: as whole percentages.
-
-    ``logit p_postop = alpha_i - (theta + tau z_i) / 2``, ``logit p_preop = alpha_i +
-    (theta + tau z_i) / 2`` (the default arm coding of :mod:`srsbayes.families.binomial`);
-    arm sizes are those of ``wide``. Each count ``k ~ Binomial(n, p)`` is reported as its
-    rounded percentage (:func:`reported_percent`), and the data the model sees are those of
-    that percentage: the nearest count ``y`` and the set ``K`` of counts that reproduce it
-    (:func:`percent_count_set`), so SBC checks the rounding-aware likelihood that ``fit``
-    uses for rows that give only a percentage. Only arm data are simulated: the family reads
-    data without its contrast-row keys (``arm_rows``, ...) as studies that all report arms.
-    """
-    k = len(wide)
-    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
-    alpha = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
-    z = rng.standard_normal(k)
-    delta = tau * z
-    c = ARM_CODINGS["symmetric"]
-    logits = {"postop": alpha - c * (theta + delta), "preop": alpha + (1 - c) * (theta + delta)}
-    data: dict[str, np.ndarray] = {}
-    for arm in ("postop", "preop"):
-        n = wide[f"n_{arm}"].to_numpy().astype(np.int64)
-        pc = reported_percent(rng.binomial(n, expit(logits[arm])), n)
-        y = (2 * pc * n + 100) // 200  # nearest count to the percentage, halves up
-        lo, hi = percent_count_set(pc, n)
-        data |= {f"n_{arm}": n, f"y_{arm}": y, f"k_below_{arm}": y - lo,
-                 f"k_width_{arm}": hi - lo + 1}
-    truth = {"effect": theta, "tau": tau, "baseline": alpha, "z": z, "delta": delta,
-             "logit_postop": logits["postop"]}
-    return truth, data
-
-
-def report_rounded(m: np.ndarray) -> np.ndarray:
-    """Medians as a paper reports them: whole months, or 0.1 month below half a month.
-
-    The bundled medians are whole months. A simulated median below 0.5 months (about one
-    arm in 3000 under the ``os`` priors) would round to 0, which no paper reports; it is
-    given one decimal instead.
-    """
-    whole = np.round(m)
-    return np.where(whole >= 1, whole, np.maximum(np.round(m, 1), 0.1))
-
-
-def simulate_lognormal_median(wide: pd.DataFrame, priors: dict[str, Prior],
-                              rng: np.random.Generator
-                              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parameters from the priors and rounded medians from the log-normal median model.
-
-    ``log m*_ij ~ Normal(mu_i + x_j (theta + tau z_i), s_ij lambda^f_ij)`` and the reported
-    median is ``m*`` rounded (:func:`report_rounded`); see
-    :mod:`srsbayes.families.lognormal_median`.
-
-    The standard errors ``s_ij`` and inflation flags ``f_ij`` are those the family derives
-    for the bundled design (rule 3: arm size, follow-up and the bundled median) and are held
-    fixed: the model treats them as known, and SBC checks the computation of that model's
-    posterior. (Re-deriving ``s`` from each simulated median would make the standard
-    error depend on the data it describes, a different generative model.)
-    """
-    fam = get_family("lognormal_median")
-    design = fam.model_data(wide)
-    k = len(wide)
-    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
-    mu = np.asarray(_draw(priors["baseline"], rng, k), dtype=float)
-    lam = float(_draw_above(priors["se_inflation"], rng, SE_INFLATION_MIN))
-    z = rng.standard_normal(k)
-    delta = tau * z
-    sim = wide.copy()
-    for arm, eta in (("postop", mu), ("preop", mu + theta + delta)):
-        sd = design[f"se_{arm}"] * np.where(design[f"inflate_{arm}"] > 0.5, lam, 1.0)
-        sim[f"median_months_{arm}"] = report_rounded(np.exp(eta + sd * rng.standard_normal(k)))
-    data = fam.model_data(sim)
-    for arm in ("postop", "preop"):
-        data[f"se_{arm}"] = design[f"se_{arm}"]
-        data[f"inflate_{arm}"] = design[f"inflate_{arm}"]
-    truth = {"effect": theta, "tau": tau, "baseline": mu, "se_inflation": lam, "z": z,
-             "delta": delta}
-    return truth, data
-
-
-def simulate_contrast(wide: pd.DataFrame, priors: dict[str, Prior], rng: np.random.Generator
-                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parameters from the priors and estimates from the normal-normal model.
-
-    ``y_i ~ Normal(theta + tau z_i, s_i)``, ``z_i ~ Normal(0, 1)``, with the known standard
-    errors ``s_i`` of the design (``wide["contrast_se"]``, held fixed as the model treats
-    them; see :mod:`srsbayes.families.contrast`).
-    """
-    s = np.asarray(wide["contrast_se"], dtype=float)
-    theta, tau = float(_draw(priors["effect"], rng)), float(_draw(priors["tau"], rng))
-    z = rng.standard_normal(len(s))
-    delta = tau * z
-    y = theta + delta + s * rng.standard_normal(len(s))
-    return {"effect": theta, "tau": tau, "z": z, "delta": delta}, {"y": y, "s": s}
-
-
-SIMULATORS: dict[str, Callable[..., tuple[dict[str, Any], dict[str, np.ndarray]]]] = {
-    "binomial": simulate_binomial,
-    "lognormal_median": simulate_lognormal_median,
-    "contrast": simulate_contrast,
-}
-"""Simulators by family name: ``(design, priors, rng) -> (true parameters, model data)``."""
-
-
-# -- designs derived from bundled data (families without a bundled outcome of their own) ------
-
-CONTRAST_SBC_PRIORS: dict[str, Prior] = {"effect": Prior("normal", (0.0, 4.0)),
-                                         "tau": Prior("halfnormal", (0.5,))}
-"""Priors of the contrast family's SBC. The family has no bundled outcome, hence no spec
-priors; these are the minimal contrast spec's of issue 13 (``tests/data/
-contrast_minimal_ar.toml``): θ ~ normal(0, 4) on the log odds ratio, and τ ~ half-normal(0.5),
-the log-OR heterogeneity prior of the bundled ``lmd`` spec (Friede et al. 2017, Röver et al.
-2021) and the middle of the family's default sweep grid."""
-
-
-def log_or_se_design(wide: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Prior]]:
-    """Contrast design from a binary outcome: the SEs of its studies' empirical log odds ratios.
-
-    ``contrast_se`` is each study's Woolf (1955) standard error of the log odds ratio of
-    preop vs postop, ``sqrt(1/a + 1/b + 1/c + 1/d)`` with 0.5 added to every cell of a study
-    with a zero cell (:func:`srsbayes.priors.heterogeneity.log_or_se`), from the counts the
-    binomial family fits (``events_<arm>``: the nearest count to each bundled percentage).
-    ``contrast_y``, the empirical log odds ratio, is kept for the record only: SBC simulates
-    its own estimates with these standard errors. Priors: :data:`CONTRAST_SBC_PRIORS`.
-
-    References
-    ----------
-    Woolf B (1955). On estimating the relation between blood group and disease. Ann Hum
-    Genet 19:251-253.
-    """
-    a, n1 = wide["events_preop"].to_numpy(float), wide["n_preop"].to_numpy(float)
-    c, n2 = wide["events_postop"].to_numpy(float), wide["n_postop"].to_numpy(float)
-    b, d = n1 - a, n2 - c
-    cc = np.where((a == 0) | (b == 0) | (c == 0) | (d == 0), 0.5, 0.0)
-    design = pd.DataFrame({
-        "study": wide["study"].to_numpy(),
-        **{col: wide[col].to_numpy() for col in ("n_preop", "events_preop", "n_postop",
-                                                 "events_postop")},
-        "contrast_y": np.log((a + cc) * (d + cc) / ((b + cc) * (c + cc))),
-        "contrast_se": log_or_se(a, n1, c, n2),
-    })
-    return design, dict(CONTRAST_SBC_PRIORS)
-
-
-DESIGN_RULES: dict[str, Callable[[pd.DataFrame], tuple[pd.DataFrame, dict[str, Prior]]]] = {
-    "log_or_se": log_or_se_design,
-}
-"""Rules named by :attr:`srsbayes.families.FamilyInfo.sbc_design`: ``sbc_outcome`` table ->
-(the family's SBC design, its SBC priors)."""
-
+# -- simulation: each family owns its simulator and SBC design ----------------------------------
 
 def sbc_design(family: str, wide: pd.DataFrame, priors: dict[str, Prior]
                ) -> tuple[pd.DataFrame, dict[str, Prior]]:
     """The design and priors SBC uses for ``family``, given its ``sbc_outcome``'s table and
-    spec priors: those themselves, or what the family's ``sbc_design`` rule derives."""
-    rule = FAMILIES[family].sbc_design
-    return (wide, priors) if not rule else DESIGN_RULES[rule](wide)
+    spec priors: those themselves, or what the family's
+    :meth:`~srsbayes.families.base.Family.sbc_design` derives from them."""
+    return get_family(family).sbc_design(wide, priors)
 
 
 def _sim_rng(family: str, seed: int, i: int) -> np.random.Generator:
@@ -379,7 +135,7 @@ def _sim_rng(family: str, seed: int, i: int) -> np.random.Generator:
 
 # -- the SBC loop ----------------------------------------------------------------------------
 
-def quantities(family: str, values: dict[str, Any] | xr.Dataset,
+def quantities(family: str, values: Truth | xr.Dataset,
                     data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The checked quantities: θ, τ, the first study's baseline (if the family has baselines),
     family extras and the log-likelihood.
@@ -429,7 +185,7 @@ class SBCResult:
     ranks: dict[str, np.ndarray]
     truths: dict[str, np.ndarray]
     thinned: dict[str, np.ndarray]  # (sims, L) per quantity, for the negative controls
-    fits: list[dict[str, Any]] = field(default_factory=list)
+    fits: list[SBCFit] = field(default_factory=list)
     seconds: float = 0.0
     fit_priors: dict[str, Prior] | None = None
     """Priors fitted with when they differ from ``priors`` (a negative control)."""
@@ -463,7 +219,7 @@ class SBCResult:
         """Whether each quantity's ECDF test keeps uniformity at the Bonferroni level."""
         return {q: p["ecdf"] >= self.alpha_each for q, p in self.pvalues().items()}
 
-    def gate_failures(self) -> list[dict[str, Any]]:
+    def gate_failures(self) -> list[SBCFit]:
         return [f for f in self.fits if not f["ok"]]
 
     def negative_controls(self) -> dict[str, dict[str, float]]:
@@ -487,12 +243,12 @@ class SBCResult:
 def _sbc_one(family: str, wide: pd.DataFrame, priors: dict[str, Prior],
              fit_priors: dict[str, Prior] | None, settings: FitSettings, seed: int, i: int,
              cache: ModelCache | None) -> tuple[dict[str, tuple[int, float, np.ndarray]],
-                                                dict[str, Any]]:
+                                                SBCFit]:
     """Data set ``i`` of :func:`run_sbc`: simulate, fit as ``fit`` does, rank the truths.
 
     Returns each quantity's (rank, truth, thinned draws) and the fit's record."""
     rng = _sim_rng(family, seed, i)
-    truth, data = SIMULATORS[family](wide, priors, rng)
+    truth, data = get_family(family).sbc_simulate(wide, priors, rng)
     fit_seed = int(rng.integers(2**31))
     # Exactly what ``fit`` does: sample, apply the gate, retry once with safer settings.
     idata, diag, _ = sample_gated(family, data, fit_priors or priors,
@@ -504,7 +260,7 @@ def _sbc_one(family: str, wide: pd.DataFrame, priors: dict[str, Prior],
     for q, d in draws.items():
         kept = thin(d)
         out[q] = (int((kept < true_q[q][0]).sum()), float(true_q[q][0]), kept)
-    fit = {
+    fit: SBCFit = {
         "sim": i, "seed": fit_seed, "ok": diag.ok, "attempts": diag.attempts,
         "failures": list(diag.failures),
         "divergences": diag.divergences, "rhat_max": diag.rhat_max,
@@ -527,7 +283,7 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
     Parameters
     ----------
     family
-        Likelihood family (a key of :data:`SIMULATORS`).
+        Likelihood family (its ``sbc_simulate`` draws the data sets).
     outcome
         Id of the outcome whose design (``wide``) and priors are used, for the record.
     wide
@@ -587,8 +343,7 @@ def run_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[str, Pri
 
 def design_words(family: str, outcome: str) -> str:
     """``"lmd priors"``, or for a derived design its rule: ``"log_or_se design from lmd"``."""
-    rule = FAMILIES[family].sbc_design
-    return f"{rule} design from {outcome}" if rule else f"{outcome} priors"
+    return get_family(family).sbc_design_words(outcome)
 
 
 # -- exact-posterior SBC (families whose posterior is the normal-normal one) --------------------
@@ -600,7 +355,7 @@ def tau_cdf(post: NormalNormalPosterior, x: float) -> float:
     return float(np.interp(x, post.tau, c / c[-1]))
 
 
-def exact_pit(fam: Any, truth: dict[str, Any], data: dict[str, np.ndarray],
+def exact_pit(fam: Family, truth: Truth, data: dict[str, np.ndarray],
               priors: dict[str, Prior]) -> dict[str, float]:
     """PIT of the true θ and τ under the exact posterior: ``P(θ <= θ_true | y)`` and
     ``P(τ <= τ_true | y)``, from the quadrature the convergence gate checks NUTS against
@@ -695,7 +450,8 @@ def run_exact_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[st
     each NUTS rank can be compared with its exact PIT. ``fit_priors``: priors of the exact
     posterior when they differ from those simulated from (a negative control).
     """
-    fam, simulate = get_family(family), SIMULATORS[family]
+    fam = get_family(family)
+    simulate = fam.sbc_simulate
     start = time.perf_counter()
     pits: dict[str, list[float]] = {}
     for i in range(n_sims):
@@ -707,7 +463,7 @@ def run_exact_sbc(family: str, outcome: str, wide: pd.DataFrame, priors: dict[st
                           seconds=time.perf_counter() - start, fit_priors=fit_priors)
 
 
-def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, Any]:
+def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> Agreement:
     """Per data set, is the NUTS rank of the truth what its exact PIT predicts?
 
     For the data sets both runs share (same seed, :func:`run_exact_sbc`) and whose fit passed
@@ -727,7 +483,7 @@ def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, An
         raise ValueError(f"the exact SBC has {exact.n_sims} data sets, fewer than the "
                          f"{nuts.n_sims} of the NUTS run")
     ok = np.array([f["ok"] for f in nuts.fits])
-    out: dict[str, Any] = {"data_sets": int(ok.sum()), "p": {}}
+    pvalues: dict[str, list[float]] = {}
     tests = 0
     for q in exact.pit:
         r = nuts.ranks[q][ok]
@@ -735,13 +491,12 @@ def nuts_exact_agreement(nuts: SBCResult, exact: ExactSBCResult) -> dict[str, An
         lower = bdtr(r, nuts.max_rank, u)
         # P(R >= r); bdtrc(-1, ...) is NaN, and P(R >= 0) = 1
         upper = np.where(r > 0, bdtrc(np.maximum(r - 1, 0), nuts.max_rank, u), 1.0)
-        out["p"][q] = np.minimum(1.0, 2 * np.minimum(lower, upper)).tolist()
+        pvalues[q] = np.minimum(1.0, 2 * np.minimum(lower, upper)).tolist()
         tests += len(r)
-    out["level_each"] = ALPHA / max(tests, 1)
-    out["below_level"] = {q: int(np.sum(np.array(p) < out["level_each"]))
-                          for q, p in out["p"].items()}
-    out["smallest_p"] = min((min(p) for p in out["p"].values() if p), default=1.0)
-    return out
+    level = ALPHA / max(tests, 1)
+    return {"data_sets": int(ok.sum()), "p": pvalues, "level_each": level,
+            "below_level": {q: int(np.sum(np.array(p) < level)) for q, p in pvalues.items()},
+            "smallest_p": min((min(p) for p in pvalues.values() if p), default=1.0)}
 
 
 TAU_CONTROL_FACTOR = 1.5

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...certainty.tipping import bias_caveats, reverse_bayes_sentence, tipping_sentence
-from ...families.contrast import WORDS
+from ...families.measures import measure_word
 from ...inference.diagnostics import BFMI_MIN, ESS_MIN, PARETO_K_WARN, RHAT_MAX
 from ...inputs.question import Question, asked
 from ...status import Status
@@ -117,8 +117,7 @@ def headline_sentence(s: FitSummary, question: Question | None = None) -> str:
 
 def _measure_word(code: str, plural: bool = False) -> str:
     """A contrast row's measure in running text ("hazard ratio"), its code if unknown."""
-    words = WORDS.get(code)
-    return code if words is None else words[2 if plural else 0]
+    return measure_word(code, plural)
 
 
 def _a(word: str) -> str:

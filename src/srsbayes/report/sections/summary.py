@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...families.contrast import pooled_note
+from ...families.measures import pooled_note
 from ...status import Status
 from ..document import Block, Box, H, Inline, P, S, Section, Table, join
 from ..text import pct, verb
