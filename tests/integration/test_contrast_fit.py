@@ -5,8 +5,8 @@ CSV of contrast rows.
 Source of the reference numbers: bayesmeta vignette (Röver C, R package bayesmeta; Röver
 2020, J Stat Softw 93(6)), file
 cran/bayesmeta@10a27a7fc70992eeff959d0a48e509c767b73223:inst/doc/bayesmeta.html, as quoted in
-tests/published/test_reference.py. Data Rubin1981 (eight schools; Rubin 1981, J Educ Stat
-6:377-401), unrounded as in bayesmeta; example 1 is
+tests/published/test_eight_schools_bayesmeta.py. Data Rubin1981 (eight schools; Rubin 1981, J Educ
+Stat 6:377-401), unrounded as in bayesmeta; example 1 is
 ``bayesmeta(y, sigma, mu.prior.mean=0, mu.prior.sd=50, tau.prior=function(t)
 dhalfcauchy(t, scale=25))``, printed (tau / mu): median 4.758539 / 7.962961, mean
 5.884511 / 7.985729, sd 4.869904 / 4.995762; qposterior(tau.p=c(0.025, 0.975)) = 0.2199559,
@@ -100,9 +100,9 @@ def _assert_bayesmeta(ex, scale: float, sign: float, tol_tau: float, tol_mu: flo
 # -- exact posterior from contrast rows ----------------------------------------------------------
 
 def test_exact_posterior_from_estimates_with_ses_matches_bayesmeta(tmp_path, specs):
-    """Deterministic. Tolerances as tests/published/test_reference.py: bayesmeta prints tau to 7
-    significant digits (we allow 1e-4 absolute) and approximates mu's marginal to about 2e-3
-    (its defaults delta = 0.01, epsilon = 1e-4)."""
+    """Deterministic. Tolerances as tests/published/test_eight_schools_bayesmeta.py: bayesmeta
+    prints tau to 7 significant digits (we allow 1e-4 absolute) and approximates mu's marginal
+    to about 2e-3 (its defaults delta = 0.01, epsilon = 1e-4)."""
     table = read_table(_write(tmp_path / "s.csv", _se_rows()), specs)
     wide, data, ex = _exact(table, specs["schools"])
     assert list(wide["contrast_rule"]) == ["reported se"] * 8
