@@ -6,7 +6,7 @@ PY := .venv/bin/python
 setup:
 	@scripts/bootstrap
 
-# Debian's chromium for tests/test_browser.py (only the tests need a browser).
+# Debian's chromium for tests/cli/test_report_browser.py (only the tests need a browser).
 browser:
 	@scripts/install-browser
 

@@ -1,7 +1,7 @@
 """Validation run: the metadat battery (``tests/data/metadat``) at any number of seeds.
 
-For every dataset and seed: one gated fit as ``tests/test_metadat.py`` makes it (the family's
-default settings, the retry included), and one line with the gate's verdict, the attempts,
+For every dataset and seed: one gated fit as ``tests/published/test_metadat.py`` makes it (the
+family's default settings, the retry included), and one line with the gate's verdict, the attempts,
 R-hat, the smallest bulk ESS, divergences, the posterior medians of theta and tau beside
 metafor's estimates, and the wall time (compilation included for the first fit of a
 structure). Ends with the count of fits that passed the gate, per attempt. No test depends
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "published"))
 
 import numpy as np
 

@@ -1,22 +1,36 @@
-"""Shared fixtures: the bundled specs and data, CSV writing and in-process CLI runs.
+"""Shared fixtures and helpers of every test folder (the only ``conftest.py``: tests import
+its helpers with ``from conftest import ...``, and pytest imports every ``conftest.py`` outside
+a package under that one module name, so a second one would shadow this).
 
-Also, at the end: under ``CI=true`` a skipped test is a failure."""
+- the bundled specs and data, CSV writing and in-process CLI runs;
+- NUTS draws against an exact posterior, within Monte Carlo error;
+- constructed fit summaries for the certainty tests;
+- the shared report of the bundled data (one per test session, across xdist workers);
+- at the end: under ``CI=true`` a skipped test is a failure."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from srsbayes.cli.main import main
+from srsbayes.inference.fitting import FitSettings
 from srsbayes.inputs.data import DEFAULT_DATA, StudyTable, read_table
 from srsbayes.inputs.specs import OutcomeSpec, load_specs
+from srsbayes.priors.distributions import parse_prior
 from srsbayes.resources import BUNDLED_MODELS
 
 MODELS_DIR = BUNDLED_MODELS
+DATA_DIR = Path(__file__).parent / "data"
+"""``tests/data``: the test folders' own fixtures (each file says where its numbers come from)."""
+BUNDLED_OUTCOMES = ("lc", "lmd", "rn", "dbf", "os")
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +89,139 @@ def nothing_written(root: Path):
     yield
     after = {p: p.stat().st_mtime_ns for p in files_under(root)}
     assert after == before, f"files changed under {root}: {set(after) ^ set(before)}"
+
+
+# -- NUTS draws against an exact posterior, within Monte Carlo error -----------------------
+
+Z = 3.5
+"""Monte Carlo standard errors allowed per comparison (two-sided 5e-4)."""
+
+
+def draws(result, name: str) -> np.ndarray:
+    """Posterior draws of ``name`` as a (chain, draw) array."""
+    return np.asarray(result.idata["posterior"][name].transpose("chain", "draw"), dtype=float)
+
+
+def mcse(x: np.ndarray, method: str) -> float:
+    """ArviZ's Monte Carlo standard error of a (chain, draw) array's mean, sd or median."""
+    import arviz as az
+    import xarray as xr
+
+    return float(az.mcse(xr.Dataset({"x": (("chain", "draw"), x)}), method=method)["x"])
+
+
+def exact_disagreements(theta: np.ndarray, tau: np.ndarray, exact) -> list[tuple]:
+    """The moments of θ and τ (mean, median, sd of θ; mean and median of τ) that differ from
+    the exact posterior's by more than ``Z`` Monte Carlo SEs (plus 0.001 for the grid)."""
+    checks = [
+        ("mu mean", theta.mean(), exact.mu_mean_total(), mcse(theta, "mean")),
+        ("mu median", np.median(theta), exact.mu_quantile(0.5), mcse(theta, "median")),
+        ("mu sd", theta.std(ddof=1), exact.mu_sd_total(), mcse(theta, "sd")),
+        ("tau mean", tau.mean(), exact.tau_mean(), mcse(tau, "mean")),
+        ("tau median", np.median(tau), float(exact.tau_quantile(0.5)), mcse(tau, "median")),
+    ]
+    return [(n, ours, ref, Z * se + 1e-3) for n, ours, ref, se in checks
+            if abs(ours - ref) > Z * se + 1e-3]
+
+
+# -- constructed fit summaries for the certainty tests ---------------------------------------
+
+
+def at_baseline_entry(spec, theta, value: float) -> dict:
+    """A ``summary["absolute_at_baseline"]`` entry made as a fit makes it: the family's
+    ``absolute_at`` per draw of θ, then :class:`DrawStats`."""
+    import xarray as xr
+
+    from srsbayes.families import get_family
+    from srsbayes.inference.summaries import DrawStats
+
+    b = xr.DataArray([value], dims="baseline", coords={"baseline": [value]})
+    th = xr.DataArray(np.asarray(theta, float).reshape(1, -1), dims=("chain", "draw"))
+    effects = get_family(spec.family).absolute_at(th, b, spec)
+    return {"baseline": value,
+            **{k: DrawStats.of(v.sel(baseline=value)).as_dict() for k, v in effects.items()}}
+
+
+# -- the shared report of the bundled data ---------------------------------------------------
+# One small report, generated once per test session and read by the report, browser,
+# consistency and decision tests (also across pytest-xdist workers, through a file lock in
+# the session's temporary root).
+
+# 4 chains x 500 draws pass the ESS >= 400 gate for these models with room to spare, and a
+# one-setting grid (a sceptical effect prior) exercises the sweep without the leave-one-out
+# structures' compilation.
+REPORT_SETTINGS = FitSettings(draws=500, tune=1000, seed=20260226)
+SWEEP_OPTIONS = {"data_level": False, "psense": False}
+
+
+def sweep_grid():
+    from srsbayes.sensitivity.sweep import Setting
+
+    return [Setting("sceptical effect N(0, 0.35)", {"effect": parse_prior("normal(0, 0.35)")})]
+
+
+def _session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist every worker's basetemp sits in one per-session folder.
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the shared report (``index.html``, ``index.md``, per-outcome outputs)."""
+    from srsbayes.report.build import write_report
+
+    root = _session_root(tmp_path_factory)
+    out = root / "shared-report"
+    with open(root / "shared-report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        status = out / "exit_status"
+        if not status.exists():
+            specs = load_specs(BUNDLED_MODELS)
+            table = read_table(DEFAULT_DATA, specs)
+            report = write_report(table, specs, out, settings=REPORT_SETTINGS,
+                                  grid=sweep_grid(), sweep_options=SWEEP_OPTIONS)
+            status.write_text(str(report.exit_status))
+    return out
+
+
+@pytest.fixture(scope="session")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared report's folder (:func:`shared_report`)."""
+    return shared_report(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def page(report_dir: Path) -> str:
+    """The shared report's ``index.html``."""
+    return (report_dir / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def summaries(report_dir: Path) -> dict[str, dict]:
+    """Each bundled outcome's ``summary.json`` in the shared report."""
+    return {o: json.loads((report_dir / o / "summary.json").read_text(encoding="utf-8"))
+            for o in BUNDLED_OUTCOMES}
+
+
+def assert_default_sweep_row_is_the_fit(sweep_dir: Path, summary: dict, page_section: str,
+                                        measure: str) -> dict:
+    """The sweep's default row is the fit (same draws): its effect and P(benefit) equal the
+    summary's exactly, on the measure's own scale, and the report's sweep table prints it.
+    Returns ``sweep.json``."""
+    from srsbayes.draws import pct
+    from srsbayes.report.wording import ci
+
+    sw = json.loads((sweep_dir / "sweep.json").read_text(encoding="utf-8"))
+    assert sw["measure"] == measure
+    ref = next(r for r in sw["rows"] if r["setting"] == sw["reference_setting"])
+    e = summary["effect"]
+    assert [ref["effect_lo"], ref["effect_median"], ref["effect_hi"]] == [
+        e["ci95"][0], e["median"], e["ci95"][1]]
+    assert ref["prob_benefit"] == summary["prob_benefit"]
+    row = (f"| **{ref['setting']}** *(default)* | all studies | "
+           f"{pct(summary['prob_benefit'])} | {ci(e)} |")
+    assert row in page_section
+    return sw
 
 
 # -- CI=true: a skipped test is a failure ----------------------------------------------------

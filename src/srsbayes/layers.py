@@ -2,7 +2,7 @@
 
 A module may import its own layer and the layers below it, never one above; and no two
 units (subpackages or top-level modules) may import each other in a cycle, even within a
-layer. ``tests/test_layers.py`` parses every module of the package and enforces both, as
+layer. ``tests/unit/test_layers.py`` parses every module of the package and enforces both, as
 arviz-stats states its own layer rule in code; ``docs/architecture.md`` describes the same
 table. Imports under ``if TYPE_CHECKING:`` count: a type hint that needs a higher layer is
 a dependency on it (a lower layer states the fields it reads as a ``Protocol``, e.g.

@@ -5,7 +5,8 @@ A fit draws no figures, so the command imports nutpie (and through it ArviZ) wit
 matplotlib hidden: ``arviz_plots`` then skips registering its matplotlib styles, which
 would otherwise import ``matplotlib.pyplot`` (about 0.4 s) into every ``fit``. Nothing of
 the report, sweep, plotting or validation packages is imported before sampling
-(``tests/test_imports.py``); the summary's wording (``report.text``) is imported to print it.
+(``tests/cli/test_fit_imports.py``); the summary's wording (``report.text``) is imported to
+print it.
 With a warm compile cache neither PyMC nor PyTensor is imported either
 (:mod:`srsbayes.inference.cache`); ``benchmarks/bench_warm_fit.py`` measures what is left.
 """

@@ -273,7 +273,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 MODULES_ENV = "SRSBAYES_DEBUG_MODULES"
 """A file to which :func:`exit_now` writes the names of the imported modules (one a line):
-how ``tests/test_compile_cache.py`` checks that a warm ``fit`` never imports PyMC."""
+how ``tests/integration/test_compile_cache.py`` checks that a warm ``fit`` never imports PyMC."""
 
 
 def exit_now(status: int) -> NoReturn:

@@ -7,8 +7,8 @@ validated without PyMC; the model code is loaded on demand by :func:`get_family`
 A family is a module with a subclass of :class:`srsbayes.families.base.Family` (the written
 contract: required methods, and optional hooks whose defaults say "not offered") and its
 instance ``FAMILY``, plus one :func:`register_family` call below. ``binomial.py`` is the
-reference implementation; ``tests/toy_family.py`` registers the smallest one from outside
-the package.
+reference implementation; ``tests/integration/toy_family.py`` registers the smallest one
+from outside the package.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ A family is a module holding a subclass of :class:`Family` and one instance of i
 ``families/`` calls its methods and reads its attributes directly (no ``getattr`` or
 ``hasattr`` probing): the required ones are abstract here, every optional one has a default
 that says "this family does not do that". ``binomial.py`` is the reference implementation,
-``tests/toy_family.py`` the smallest one.
+``tests/integration/toy_family.py`` the smallest one.
 
 What srsbayes knows of a family *without* importing its model code (its prior slots, its
 measure, the sweep's default grid, ...) stays in :class:`srsbayes.families.FamilyInfo`, so

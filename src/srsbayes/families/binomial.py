@@ -155,8 +155,8 @@ def structure(data: dict[str, np.ndarray]) -> dict[str, bool]:
     ``count_sets``: whether some arm study's count set holds more than the reported count
     (a percentage that several counts round to, a GRIM failure, a Kaplan-Meier rate).
     When none does, the plain binomial log-pmf replaces :func:`_count_set_logp`; the two
-    agree on such data (``tests/test_mixed.py``). ``pairs``: whether every set holds at
-    most two counts, so :func:`_pair_logp` can replace it (``tests/test_rounding.py``).
+    agree on such data (``tests/integration/test_mixed.py``). ``pairs``: whether every set holds at
+    most two counts, so :func:`_pair_logp` can replace it (``tests/unit/test_rounding.py``).
     """
     arms = np.asarray(data.get("arm_rows", 1.0)) > 0
     widths = [np.asarray(data.get(f"k_width_{a}", 1)) for a in ARMS]

@@ -62,12 +62,12 @@ FAMILY_TUNE_MAX_K = 100
 RETRY_MIN_TUNE = 1000
 """Fewest tuning steps of a retry. On the 250 bundled fits of ``benchmarks/bench_sweep.py``
 every first attempt that failed (1-3 divergent transitions) passed its retry with 600,
-1000 or 2000 steps; on four studies of 1500 patients per arm (``tests/test_fit.py``, the
+1000 or 2000 steps; on four studies of 1500 patients per arm (``tests/integration/test_fit.py``, the
 hardest geometry we know) the retry passed for 6/6 seeds and codings with 1000, against
 4/6 with 600 and 5/6 with 2000 (one R-hat 1.014) when it keeps the draws (issue 15)."""
 RETRY_TARGET_ACCEPT = 0.999
 """Lowest target acceptance of a retry. dat.cannon2006 (four trials of 2,000-5,000 patients
-per arm, tau's posterior spanning 0.003-0.4; ``tests/test_metadat.py``) diverged after
+per arm, tau's posterior spanning 0.003-0.4; ``tests/published/test_metadat.py``) diverged after
 its retry at 0.99 at 5 of seeds 1-10 (1-2 divergences each) and passed at 0.999 at 10 of
 10 (issue 23): no one parametrisation of its study effects suits all of tau's range, and
 the smaller step crosses the part that does not suit."""

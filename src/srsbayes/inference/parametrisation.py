@@ -12,7 +12,7 @@ and the fit's own ``tau`` prior (:func:`reference_tau`), a one-dimensional quadr
 (:mod:`srsbayes.inference.exact`) that takes milliseconds. The prior median alone would
 centre the four large statin trials of ``dat.cannon2006``, whose posterior ``tau`` is
 near 0.05 against a prior median of 0.67, and the centred form of a study whose deviation
-is that small is a funnel (the battery of ``tests/test_metadat.py`` failed all three seeds
+is that small is a funnel (the battery of ``tests/published/test_metadat.py`` failed all three seeds
 with it).
 
 The weights change the geometry only, never the model: the posterior of every parameter is

@@ -363,7 +363,7 @@ def load_grid(path: str | Path, spec: OutcomeSpec) -> Grid:
         One line naming the file and key: a missing, non-UTF-8 or malformed file, unknown
         keys or prior names, priors whose support does not fit, duplicate labels, more
         than :data:`MAX_SETTINGS` settings, or none at all. Any text or bytes yield a
-        :class:`Grid` or this error (``tests/test_sweep_grid.py`` checks it).
+        :class:`Grid` or this error (``tests/properties/test_sweep_grid_files.py`` checks it).
     """
     f = str(path)
     _, raw = read_toml(path, "grid file")  # any unreadable file is an InputError

@@ -11,7 +11,7 @@ spec) and the mean absolute benefit.
 
 Because the trials are simulated from the same draws that are reweighted, the mean of the
 post-trial P(benefit) over simulations equals today's P(benefit) up to Monte Carlo error
-(the posterior probability is a martingale); ``tests/test_trials.py`` checks it.
+(the posterior probability is a martingale); ``tests/integration/test_trials.py`` checks it.
 
 References
 ----------

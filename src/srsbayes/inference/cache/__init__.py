@@ -33,6 +33,6 @@ the cached path logs a warning and falls back to ``nutpie.compile_pymc_model``: 
 can make a fit slower, never wrong or failed.
 
 This relies on nutpie internals (``nutpie.compile_pymc``), checked by
-``tests/test_compile_cache.py`` and limited to :data:`.keys.NUTPIE_SUPPORTED`; outside that
-range the ordinary compile is used.
+``tests/integration/test_compile_cache.py`` and limited to :data:`.keys.NUTPIE_SUPPORTED`;
+outside that range the ordinary compile is used.
 """

@@ -47,7 +47,8 @@ def ieee_math() -> Iterator[None]:
     after thousands of NUTS steps in the third digit (issue 23 item 2: a first run with an
     empty cache, a fallback compile). Without fast-math every path executes IEEE
     arithmetic in the order the graph states, and the same seed gives the same draws from
-    a cache hit, a first compile, a fallback or no cache (``tests/test_determinism.py``).
+    a cache hit, a first compile, a fallback or no cache
+    (``tests/integration/test_determinism.py``).
     It costs about half again the sampling time of the binomial family's fits (LMD 0.6 ->
     0.95 s per 4 x 2000 steps; OS unchanged; ``docs/performance.md``).
     """
