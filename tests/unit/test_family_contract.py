@@ -115,19 +115,20 @@ def test_pooled_comparison_belongs_to_the_family():
 
 def test_ppc_panels_belong_to_the_family():
     """Counts as % of the arm (50 patients: x 2), log medians in months, published estimates
-    on their analysis scale, worded for the outcome's measure."""
+    on their analysis scale, worded for the outcome's measure; the arm is its data code (the
+    figure words it as the review question does)."""
     const = xr.Dataset({"n_preop": ("study", np.array([50.0, 25.0]))})
     b = get_family("binomial").ppc_panel("events_preop", const, 2, FAMILIES["binomial"])
     np.testing.assert_array_equal(b.scale, [2.0, 4.0])
-    assert (b.unit, b.title, b.exponentiate) == (
-        "% of the arm", "Preop arm: patients with the event", False)
+    assert (b.unit, b.title, b.arm, b.exponentiate) == (
+        "% of the arm", "patients with the event", "preop", False)
     m = get_family("lognormal_median").ppc_panel("log_median_postop", None, 2,
                                                  FAMILIES["lognormal_median"])
-    assert (m.unit, m.title, m.exponentiate) == ("median (months)", "Postop arm: median survival",
-                                                 True)
+    assert (m.unit, m.title, m.arm, m.exponentiate) == ("median (months)", "median survival",
+                                                        "postop", True)
     c = get_family("contrast").ppc_panel("estimate", None, 3, measure_info("contrast", "hr"))
     np.testing.assert_array_equal(c.scale, np.ones(3))
-    assert (c.unit, c.title) == ("log hazard ratio", "published estimate")
+    assert (c.unit, c.title, c.arm) == ("log hazard ratio", "published estimate", "")
     d = get_family("contrast").ppc_panel("estimate", None, 1,
                                          measure_info("contrast", "mean_difference"))
     assert d.unit == "mean difference"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audit import Claim, PooledRow
+from ..families import get_family
 from .outcome import equivalence, interval
 from .results import ClaimAnswer, PooledComparison
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 _REDUCTION = re.compile(r"relative_reduction_(\d+(?:\.\d+)?)$")
 
-_UNITS = {"percent": "%", "median_months": " months"}
 """How the paper's pooled values are written, by the family's audit column."""
 
 
@@ -33,23 +33,18 @@ def compare_pooled(spec: OutcomeSpec, summary: FitSummary, pooled: list[PooledRo
     """The paper's pooled value per arm next to the model's pooled absolute value (the
     family's absolute level of that arm)."""
     out = []
+    fam = get_family(spec.family)
     absolute = summary.estimates.absolute if summary.estimates is not None else {}
     for row in pooled:
         if row.outcome != spec.id:
             continue
-        unit = _UNITS.get(row.measure, "")
-        key = _pooled_key(row.measure, row.arm)
+        key, unit = fam.pooled_absolute(row.measure)  # the family knows its columns
+        key = key.format(arm=row.arm)
         ours = absolute.get(key) if key else None
         out.append(PooledComparison(row.arm, float(row.value), f"{float(row.value):g}{unit}",
                                     None if ours is None else ours.as_dict(), unit,
                                     row.measure, row.n, row.source))
     return out
-
-
-def _pooled_key(measure: str, arm: str) -> str:
-    """The summary's absolute key of an arm's level on the paper's ``measure``."""
-    keys = {"percent": "risk_{arm}", "median_months": "median_{arm}"}
-    return keys.get(measure, "").format(arm=arm)
 
 
 def compare_claims(spec: OutcomeSpec, prob_benefit: float, draws: dict[str, np.ndarray],

@@ -25,7 +25,7 @@ def check_p_vs_ci(inputs: AuditInputs) -> list[Finding]:
 
 def check_se_approximation(inputs: AuditInputs) -> list[Finding]:
     """A row whose SE is approximate (from a p-value of the study's own test, or a log-rank
-    variance from the number of events; :func:`srsbayes.inputs.contrasts.derive_from_form`):
+    variance from the number of events; :func:`srsbayes.inputs.contrast_forms.derive_from_form`):
     named, with how, so that no approximation is silent."""
     frame = inputs.table.frame
     if "contrast_approximate" not in frame.columns:

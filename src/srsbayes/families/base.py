@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
+    from ..outputs import JSONObject
     from ..priors.distributions import Prior
     from . import FamilyInfo
     from .baseline import BaselineModel
@@ -262,7 +263,7 @@ class Family(abc.ABC):
         return None
 
     def extra_summary(self, wide: pd.DataFrame, data: Mapping[str, np.ndarray],
-                      absolute: Mapping[str, xr.DataArray]) -> dict[str, Any]:
+                      absolute: Mapping[str, xr.DataArray]) -> JSONObject:
         """Entries merged into ``summary.json`` (none)."""
         return {}
 
@@ -272,7 +273,7 @@ class Family(abc.ABC):
         """What the new-population baseline rests on; None: nothing to show."""
         return None
 
-    def posterior_summary(self, post: xr.Dataset) -> dict[str, Any]:
+    def posterior_summary(self, post: xr.Dataset) -> JSONObject:
         """Family-specific posterior entries merged into ``summary.json`` (none)."""
         return {}
 
@@ -305,7 +306,7 @@ class Family(abc.ABC):
         rule = self.SBC_DESIGN_RULE
         return f"{rule} design from {outcome}" if rule else f"{outcome} priors"
 
-    def sbc_design_record(self, wide: pd.DataFrame) -> dict[str, Any]:
+    def sbc_design_record(self, wide: pd.DataFrame) -> JSONObject:
         """The SBC design as ``validation.json`` records it: the studies, the rule (if any)
         and the design's columns (arm sizes, counts, follow-up, medians, contrasts)."""
         return {"studies": list(wide["study"]),

@@ -27,6 +27,7 @@ from ..draws import central_interval
 from ..families import get_family, measure_info, threshold_probability
 from ..inputs.data import StudyTable
 from ..inputs.specs import OutcomeSpec
+from ..outputs import JSONObject
 from ..priors.distributions import Prior
 from ..provenance import package_versions, provenance
 from .derived import AT_BASELINE
@@ -80,18 +81,18 @@ class DrawStats:
         lo, hi = self.ci95
         return DrawStats(-self.mean, self.sd, -self.median, (-hi, -lo))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"mean": self.mean, "sd": self.sd, "median": self.median,
                 "ci95": list(self.ci95)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DrawStats:
+    def from_dict(cls, d: JSONObject) -> DrawStats:
         """The inverse of :meth:`as_dict` (e.g. read back from ``summary.json``)."""
         lo, hi = d["ci95"]
         return cls(float(d["mean"]), float(d["sd"]), float(d["median"]), (float(lo), float(hi)))
 
 
-def draw_stats(x: xr.DataArray | np.ndarray) -> dict[str, Any]:
+def draw_stats(x: xr.DataArray | np.ndarray) -> JSONObject:
     """:class:`DrawStats` of draws as a JSON-ready dict."""
     return DrawStats.of(x).as_dict()
 
@@ -116,7 +117,7 @@ class AtBaseline:
     """What the numbers are conditional on, e.g. "at a stated postop risk of 12%"."""
     effects: dict[str, DrawStats]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {"baseline": self.baseline, "label": self.label,
                 **{k: v.as_dict() for k, v in self.effects.items()}}
 
@@ -154,7 +155,7 @@ class Estimates:
     absolute: dict[str, DrawStats]
     at_baseline: tuple[AtBaseline, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         return {
             "log_effect": self.log_effect.as_dict(), "effect": self.effect.as_dict(),
             "tau": self.tau.as_dict(), "prediction": self.prediction.as_dict(),
@@ -241,7 +242,7 @@ class PosteriorChecks:
     when it could not be computed (``errors`` says why, by check)."""
 
     pvalues: dict[str, list[float]] | None
-    loo: dict[str, Any] | None
+    loo: JSONObject | None
     errors: dict[str, str]
 
     def as_dict(self) -> dict[str, object]:
@@ -302,7 +303,7 @@ class FitSummary(Mapping[str, Any]):
     """The study table's ``path`` and ``sha256``."""
     spec_path: str
     versions: dict[str, str]
-    provenance: dict[str, Any]
+    provenance: JSONObject
     estimates: Estimates | None = None
     """The headline numbers; None when the fit failed its gate."""
     study_effects: tuple[StudyEffect, ...] = ()
@@ -311,11 +312,11 @@ class FitSummary(Mapping[str, Any]):
     ``se_inflation``...), in the order the family gives them."""
     ppc: PosteriorChecks | None = None
     """Posterior-predictive p-values, PSIS-LOO and check errors (fits with checks)."""
-    bias_adjustment: dict[str, Any] | None = None
+    bias_adjustment: JSONObject | None = None
     """A bias-adjusted fit's bias priors, rules and per-study terms."""
-    tipping: dict[str, Any] | None = None
+    tipping: JSONObject | None = None
     """An unadjusted fit's bias tipping points and reverse-Bayes prior."""
-    certainty: dict[str, Any] | None = None
+    certainty: JSONObject | None = None
     """The outcome's summary-of-findings row (:meth:`srsbayes.certainty.SoFRow.as_dict`)."""
 
     @property
@@ -336,17 +337,17 @@ class FitSummary(Mapping[str, Any]):
         """One of the family's own numbers (:attr:`family_numbers`); None when absent."""
         return dict(self.family_numbers).get(name)
 
-    def with_certainty(self, row: dict[str, Any]) -> FitSummary:
+    def with_certainty(self, row: JSONObject) -> FitSummary:
         """This summary with the outcome's SoF row."""
         return replace(self, certainty=row)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         """``summary.json`` (see the docs for every key)."""
         return self._json
 
     @cached_property
-    def _json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def _json(self) -> JSONObject:
+        out: JSONObject = {
             "outcome": self.outcome, "label": self.label, "event": self.event,
             "family": self.family, "measure": self.measure, "benefit": self.benefit,
             "n_studies": self.n_studies, "studies": list(self.studies), "ok": self.ok,

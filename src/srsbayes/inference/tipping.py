@@ -52,10 +52,11 @@ and research synthesis. Res Synth Methods 13:295-314.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from ..outputs import JSONObject
 
 Z95 = 1.959963984540054
 SD_MAX = 3.0
@@ -118,7 +119,7 @@ def _bisect(f, lo: float, hi: float, target: float, iters: int = 32) -> float:
 
 
 def tipping_points(theta: np.ndarray, prior, sign: int, decision_probability: float,
-                   bias_mean: float) -> dict[str, Any]:
+                   bias_mean: float) -> JSONObject:
     """The shared-bias tipping points of one outcome (see the module docstring).
 
     Parameters
@@ -148,7 +149,7 @@ def tipping_points(theta: np.ndarray, prior, sign: int, decision_probability: fl
     base = logprior(theta)
     dp = decision_probability
     p0, _ = prob_benefit_shifted(theta, logprior, sign, 0.0)
-    out: dict[str, Any] = {"decision_probability": dp, "prob_benefit": p0,
+    out: JSONObject = {"decision_probability": dp, "prob_benefit": p0,
                            "sd_at_mean": bias_mean, "sd_at_mean_ratio": math.exp(bias_mean),
                            "method": "importance reweighting of the posterior of theta "
                                      "(exact for a bias shared by every study)"}
@@ -184,7 +185,7 @@ def tipping_points(theta: np.ndarray, prior, sign: int, decision_probability: fl
 
 
 def reverse_bayes(theta: np.ndarray, prior, sign: int, decision_probability: float
-                  ) -> dict[str, Any]:
+                  ) -> JSONObject:
     """The sceptical prior ``N(0, s^2)`` on θ at which the conclusion just fails.
 
     Returns
@@ -200,7 +201,7 @@ def reverse_bayes(theta: np.ndarray, prior, sign: int, decision_probability: flo
     p0 = prior.scipy()
     dp, z = decision_probability, float(stats.norm.ppf(decision_probability))
     p_fit = float((sign * theta > 0).mean())
-    out: dict[str, Any] = {"decision_probability": dp, "prob_benefit": p_fit,
+    out: JSONObject = {"decision_probability": dp, "prob_benefit": p_fit,
                            "method": "normal approximation to the likelihood of theta "
                                      "(Matthews 2018), checked by importance reweighting"}
     v_post, m_post = float(theta.var(ddof=1)), float(theta.mean())

@@ -12,7 +12,7 @@ import pandas as pd
 from ..families import measure_info
 from ..inputs.question import Question
 from ..inputs.specs import OutcomeSpec
-from ..outputs import OutputUnit, csv_text, write_json, write_text, write_with
+from ..outputs import JSONObject, OutputUnit, csv_text, write_json, write_text, write_with
 from .rows import SweepRow
 from .verdict import BORDERLINE_MCSE
 
@@ -25,17 +25,17 @@ class SweepResult:
     rows: pd.DataFrame
     """The table (one column per :meth:`.rows.SweepRow.record` key), as the verdict, the
     figure and the report read it; built from :attr:`sweep_rows`."""
-    verdict: dict[str, Any]
-    psense: dict[str, Any] | None
-    provenance: dict[str, Any]
+    verdict: JSONObject
+    psense: JSONObject | None
+    provenance: JSONObject
     reference: str
-    tolerance: dict[str, Any] | None = None
+    tolerance: JSONObject | None = None
     """The reference fit's ``tipping_points`` and ``reverse_bayes``
     (:func:`srsbayes.inference.fitting.bias_tipping`: the same draws as ``fit``'s)."""
     sweep_rows: tuple[SweepRow, ...] = ()
     """The rows as typed values, in table order."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         """The content of ``sweep.json``."""
         return {
             "outcome": self.spec.id, "label": self.spec.label, "family": self.spec.family,

@@ -48,7 +48,7 @@ from ..errors import InputError
 from ..families import FAMILIES, get_family
 from ..inference.fitting import resolve_priors
 from ..inputs.data import StudyTable, outcome_table
-from ..outputs import OutputUnit, write_json, write_with
+from ..outputs import JSONObject, OutputUnit, write_json, write_with
 from ..parallel import Backend
 from ..provenance import provenance
 from .sbc import (
@@ -82,7 +82,7 @@ posterior costs about 5 ms against 0.3 s for a NUTS fit."""
 
 
 def result_record(result: SBCResult, table: StudyTable, spec_text: str, spec_path: str,
-                  design: dict[str, Any]) -> dict[str, Any]:
+                  design: JSONObject) -> JSONObject:
     """Everything ``sbc_<family>.json`` holds."""
     pv = result.pvalues()
     passed = result.passed()
@@ -157,7 +157,7 @@ def format_result(result: SBCResult) -> list[str]:
     return lines
 
 
-def prior_control_record(control: SBCResult | ExactSBCResult, factor: float) -> dict[str, Any]:
+def prior_control_record(control: SBCResult | ExactSBCResult, factor: float) -> JSONObject:
     """The power check of a run: SBC whose fit uses a τ prior ``factor`` times too wide.
 
     The same simulated data sets and fit seeds as the main run (same ``seed``), fitted with
@@ -186,7 +186,7 @@ def prior_control_record(control: SBCResult | ExactSBCResult, factor: float) -> 
     }
 
 
-def format_control(rec: dict[str, Any]) -> str:
+def format_control(rec: JSONObject) -> str:
     """One line: whether the τ-prior negative control was rejected, as it should be."""
     smallest = min(rec["ecdf_p"].items(), key=lambda kv: kv[1])
     verdict = ("rejected, as it should be" if rec["rejected"] else
@@ -196,10 +196,10 @@ def format_control(rec: dict[str, Any]) -> str:
 
 
 def exact_record(exact: ExactSBCResult, nuts: SBCResult,
-                 control: ExactSBCResult | None, factor: float | None) -> dict[str, Any]:
+                 control: ExactSBCResult | None, factor: float | None) -> JSONObject:
     """The exact-posterior SBC of a family (``exact_posterior`` in ``sbc_<family>.json``)."""
     pv, passed = exact.pvalues(), exact.passed()
-    rec: dict[str, Any] = {
+    rec: JSONObject = {
         "description": "PIT of the true theta and tau under the exact (quadrature) posterior "
                        "of srsbayes.inference.exact, which the gate checks every NUTS fit "
                        "of the family against; data set i is data set i of the NUTS run",
@@ -223,7 +223,7 @@ def exact_record(exact: ExactSBCResult, nuts: SBCResult,
     return rec
 
 
-def format_exact(exact: ExactSBCResult, rec: dict[str, Any]) -> list[str]:
+def format_exact(exact: ExactSBCResult, rec: JSONObject) -> list[str]:
     """Printed lines of the exact-posterior SBC: per quantity, its control, NUTS agreement."""
     lines = [f"{exact.family} exact posterior ({exact.design}): "
              f"{exact.n_sims} data sets, PIT of the truth under the quadrature posterior, "
@@ -312,7 +312,7 @@ def run_validation(table: StudyTable, specs: dict, out: Path, *, n_sims: int, se
 
 
 def exact_validation(nuts: SBCResult, wide: Any, priors: dict, *, n_sims: int,
-                     control_factor: float | None) -> tuple[ExactSBCResult, dict[str, Any]]:
+                     control_factor: float | None) -> tuple[ExactSBCResult, JSONObject]:
     """The exact-posterior SBC of ``nuts``'s family (same seed, so its first data sets are
     those of the NUTS run) and its τ-prior control; returns the result and its record."""
     exact = run_exact_sbc(nuts.family, nuts.outcome, wide, priors, n_sims=n_sims,

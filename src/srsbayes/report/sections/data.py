@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...families import FAMILIES
+from ...families import get_family
 from ...inputs.contrasts import DEFAULT_LEVEL
 from ..document import Block, H, Inline, P, S, Table
 from ..wording import given, num
 
 if TYPE_CHECKING:
     from ...analysis.data import CountRow
+    from ...families.base import TableColumn
     from ..model import OutcomeReport, Report
 
-_COUNT_HEAD = ["Study", "Arm", "n", "Reported %", "Events used", "Rule", "Line"]
-_MEDIAN_HEAD = ["Study", "Arm", "n", "Median (months)", "Follow-up", "Deaths", "Median CI",
-                "Line"]
 _CONTRAST_HEAD = ["Study", "Measure", "Estimate", "CI", "SE", "p", "n", "SE used (analysis "
                   "scale)", "Rule", "Line"]
 
@@ -39,16 +37,22 @@ def _studies_table(report: Report) -> Table:
     return Table(head, rows, cls="compact")
 
 
-def _count_row(r: CountRow) -> list[Inline]:
-    return [str(r["study"]), r["arm"], num(r["n"]), num(r["percent"]), num(r["events"]),
-            str(r.get("events_rule") or ""), num(r["row"])]
+def _cell(r: CountRow, c: TableColumn) -> Inline:
+    """One of a family's arm-table columns (:attr:`srsbayes.families.base.Family.ARM_TABLE`)."""
+    if len(c.keys) == 2:  # an interval, "lo to hi"
+        lo, hi = (r.get(k) for k in c.keys)
+        return f"{num(lo)} to {num(hi)}" if given(lo) else "—"
+    value = r.get(c.keys[0])
+    return str(value or "") if c.text else num(value)
 
 
-def _median_row(r: CountRow) -> list[Inline]:
-    cil, cih = r.get("median_ci_low"), r.get("median_ci_high")
-    return [str(r["study"]), r["arm"], num(r["n"]), num(r["median_months"]),
-            num(r["follow_up_months"]), num(r["deaths"]),
-            f"{num(cil)} to {num(cih)}" if given(cil) else "—", num(r["row"])]
+def _arm_table(family: str, arms: list[CountRow], caption: str) -> Table:
+    """Each arm row with the columns its family shows (after study, arm and n)."""
+    cols = get_family(family).ARM_TABLE
+    head = ["Study", "Arm", "n", *(c.head for c in cols), "Line"]
+    rows = [[str(r["study"]), r["arm"], num(r["n"]), *(_cell(r, c) for c in cols),
+             num(r["row"])] for r in arms]
+    return Table(head, rows, cls="compact", caption=caption)
 
 
 def _contrast_row(r: CountRow) -> list[Inline]:
@@ -75,10 +79,7 @@ def outcome_data_tables(o: OutcomeReport) -> list[Table]:
     contrasts = [r for r in o.count_table if is_contrast_row(r)]
     tables = []
     if arms:
-        counts = FAMILIES[o.spec.family].count_data
-        row = _count_row if counts else _median_row
-        tables.append(Table(_COUNT_HEAD if counts else _MEDIAN_HEAD, [row(r) for r in arms],
-                            cls="compact", caption=o.spec.label))
+        tables.append(_arm_table(o.spec.family, arms, o.spec.label))
     if contrasts:
         tables.append(Table(_CONTRAST_HEAD, [_contrast_row(r) for r in contrasts],
                             cls="compact", caption=f"{o.spec.label}: published contrasts"))
