@@ -222,7 +222,7 @@ def test_sweep_csv_is_written_neutralised(tmp_path):
     rows = pd.DataFrame({"setting": ["default", "=cmd|' /C calc'!A0 left out"],
                          "p_benefit": [0.99, -0.5]})
     fake = SimpleNamespace(rows=rows, as_dict=lambda: {"rows": []}, provenance=None,
-                           figure_png=lambda: b"\x89PNG")
+                           figure_png=lambda question=None: b"\x89PNG")
     paths = SweepResult.write(fake, tmp_path)
     back = pd.read_csv(paths["csv"])
     assert list(back["setting"]) == ["default", "'=cmd|' /C calc'!A0 left out"]

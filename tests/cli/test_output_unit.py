@@ -288,7 +288,7 @@ def test_a_sweep_onto_a_full_disk_leaves_no_new_table_beside_the_old_figure(full
                          {"rule": "P(benefit) >= 0.95"}, None, {"seed": 1}, "default")
     # a figure larger than the disk (the real one is ~100 KB; the disk is 200 KB)
     monkeypatch.setattr(SweepResult, "figure_png",
-                        lambda self, dpi=150: b"\x89PNG" + b"0" * 400_000)
+                        lambda self, dpi=150, question=None: b"\x89PNG" + b"0" * 400_000)
     with pytest.raises(OutputError, match=r"to write .*sweep\.png"):
         result.write(out)
     assert _snapshot(full_disk) == before

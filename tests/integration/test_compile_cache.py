@@ -191,10 +191,16 @@ def test_placeholders_stand_in_only_for_absent_packages_and_leave_no_trace():
         assert isinstance(stub.Array, type) and not issubclass(int, stub.Array)
         assert sys.modules["json"] is json  # installed: left alone
     assert absent not in sys.modules and sys.modules["json"] is json
-    assert "colorsys" not in sys.modules  # installed, not imported: replaced only if asked
-    with placeholders("colorsys", installed_too=True):
-        assert isinstance(sys.modules["colorsys"].rgb_to_hsv, type)  # the stand-in's class
-    assert "colorsys" not in sys.modules
+    # an installed module that is not imported (another test of this worker may have
+    # imported it: set aside, and put back afterwards) is replaced only when asked
+    saved = sys.modules.pop("colorsys", None)
+    try:
+        with placeholders("colorsys", installed_too=True):
+            assert isinstance(sys.modules["colorsys"].rgb_to_hsv, type)  # the stand-in's class
+        assert "colorsys" not in sys.modules
+    finally:
+        if saved is not None:
+            sys.modules["colorsys"] = saved
 
 
 def test_xarray_forgets_the_dask_array_stand_in_after_a_fit():
