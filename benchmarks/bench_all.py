@@ -6,14 +6,17 @@ this script (interpreter start, imports, compilation or cache load, sampling, wr
 (a) ``python -c "import pymc"``, the floor the ``fit`` target is stated against;
 (b) ``python -m srsbayes fit OUTCOME`` with a warm compile cache, and (b)/(a) (issue 25:
     <= 1.5, goal 1; issue 15: <= 3);
+the stack floor (``floors.py --stack``: the least any warm fit on the decided stack must
+import) against (a), the lowest (b)/(a) any implementation can reach here;
 (c) the same with an empty compile cache (a fresh ``$SRSBAYES_CACHE_DIR`` per run);
 brms (first fit and ``update()``) and metafor's ``rma.glmm`` on the same data, when
 ``Rscript`` with both packages is installed; otherwise "not installed" and, labelled as
 quoted, the figures issue 15 gives, with (b) against brms' quoted first fit (target >= 10x);
 ``python -m srsbayes report --out TMP`` (``make report``'s command), warm (target <= 45 s);
 ``python -m srsbayes sweep OUTCOME`` (the default sweep: importance sampling where valid)
-and sweep / (b) (issue 25: <= 1.5), and ``sweep OUTCOME --refit-all`` (every row refitted,
-the sweep before issue 25) beside it;
+and sweep / (b) (issue 25: <= 1.5) beside its floor (one fit plus the NUTS runs issue 25's
+rule cannot serve by importance sampling, ``floors.py``), and ``sweep OUTCOME --refit-all``
+(every row refitted, the sweep before issue 25) beside it;
 250 fits in one process (``bench_sweep.py``'s (d); target <= 60 s);
 the k series (``bench_fit.py``'s :func:`~bench_fit.k_point`: the binomial model on simulated
 data, compiled for the structure the data are fitted with, ``DEFAULT_CACHE.for_data``,
@@ -56,6 +59,7 @@ from typing import Any
 
 import bench_fit  # the sibling scripts (this folder is on sys.path when run as a script)
 import bench_sweep
+import floors
 from bench_fit import PY, env_with, timed
 
 TARGET_REPORT = 45.0
@@ -174,6 +178,7 @@ def one_round(i: int, args: argparse.Namespace, tmp: Path, res: Runs, r: dict | 
 
     measure("import pymc", [PY, "-c", "import pymc"], env_with())
     measure("fit, warm", fit, warm)
+    measure("stack floor", [PY, floors.__file__, "--stack"], env_with())
     if not args.quick:
         measure("fit, cold", fit, env_with(SRSBAYES_CACHE_DIR=str(tmp / f"cold{i}")))
     if r is not None:
@@ -201,16 +206,20 @@ def ks(args: argparse.Namespace, i: int) -> list[int]:
     return [*bench_fit.K_SERIES, *extra]
 
 
-def warm_up(args: argparse.Namespace, tmp: Path) -> dict[int, dict]:
-    """Unmeasured runs that fill the compile caches; returns the k series' cold compiles."""
+def warm_up(args: argparse.Namespace, tmp: Path) -> dict[Any, dict]:
+    """Unmeasured runs that fill the compile caches; returns the k series' cold compiles, and
+    under ``"refit"`` and ``"required_refits"`` the sweep floor's measurements
+    (:func:`floors.refit_cpu`, :func:`floors.required_refits` of the warm-up sweep)."""
     warm = env_with()
     timed([PY, "-m", "srsbayes", "fit", args.outcome, "--out", str(tmp / "fit")], warm)
     timed([PY, "-m", "srsbayes", "report", "--out", str(tmp / "report")], warm)
     timed([PY, "-m", "srsbayes", "sweep", args.outcome, "--out", str(tmp / "sweep")], warm)
     timed([PY, "-m", "srsbayes", "sweep", args.outcome, "--refit-all", "--out",
            str(tmp / "sweep-all")], warm)
+    _, line = timed([PY, floors.__file__, "--refit-cpu", args.outcome], warm)
+    cold = {"refit": json.loads(line),
+            "required_refits": floors.required_refits(tmp / "sweep" / "sweep.json")}
     k_env = env_with(SRSBAYES_CACHE_DIR=str(tmp / "kseries"))
-    cold = {}
     for k in ks(args, 0):
         _, line = timed([PY, __file__, "--child-compile", str(k)], k_env)
         cold[k] = json.loads(line)
@@ -249,6 +258,14 @@ def fit_rows(res: Runs, outcome: str) -> list[list[str]]:
              f"≤ {bench_fit.TARGET_RATIO:g} × (issue 15); ≤ {TARGET_RATIO_25:g} × (issue 25, "
              "goal 1 ×)", f"{verdict(ratio <= bench_fit.TARGET_RATIO)}; "
              f"{verdict(ratio <= TARGET_RATIO_25)}"]]
+    if "stack floor" in res:
+        f = res["stack floor"]
+        floor = med(f) / med(a)
+        rows += [timing_row("stack floor: `floors.py --stack` (imports only)", f),
+                 ["stack floor / (a)", f"{floor:.2f} ×", runs_text([y / x for x, y in zip(
+                     a, f, strict=False)]), "the lowest (b) / (a) any warm fit on this stack "
+                  "can reach", "target below the floor: unattainable here"
+                  if floor > TARGET_RATIO_25 else "target above the floor"]]
     if "fit, cold" in res:
         rows.append(timing_row(f"(c) `fit {outcome}`, empty compile cache", res["fit, cold"]))
     return rows
@@ -278,8 +295,26 @@ def r_rows(res: Runs) -> list[list[str]]:
              verdict(ratio >= TARGET_BRMS)]]
 
 
-def rest_rows(res: Runs, outcome: str, quick: bool) -> list[list[str]]:
-    """report, the default sweep against one fit (and the full refit sweep), 250 fits."""
+def sweep_floor_row(fit: float, cold: dict[Any, dict]) -> list[list[str]]:
+    """The default sweep's floor: one fit plus the refits issue 25's rule requires."""
+    if "refit" not in cold:
+        return []
+    need, cpu = cold["required_refits"], cold["refit"]["cpu"]
+    n = sum(need.values())
+    cores = os.cpu_count() or 1
+    floor = floors.sweep_floor(fit, n, cpu, cores)
+    why = ", ".join(f"{v} {k}" for k, v in need.items())
+    return [["sweep floor / (b): 1 + refits × CPU per refit / (cores × (b))", f"{floor:.2f} ×",
+             f"{n} refits required ({why}); {cpu:.2f} CPU s each; {cores} cores",
+             f"≤ {TARGET_SWEEP:g} × (issue 25)",
+             "target below the floor: unattainable here" if floor > TARGET_SWEEP
+             else "target above the floor"]]
+
+
+def rest_rows(res: Runs, outcome: str, quick: bool, cold: dict[Any, dict] | None = None
+              ) -> list[list[str]]:
+    """report, the default sweep against one fit and its floor (and the full refit sweep),
+    250 fits."""
     rep = med(res["report"])
     fit = med(res["fit, warm"])
     sweep_ratio = med(res["sweep"]) / fit
@@ -290,7 +325,8 @@ def rest_rows(res: Runs, outcome: str, quick: bool) -> list[list[str]]:
                        verdict(sweep_ratio <= TARGET_SWEEP)),
             ["sweep / (b)", f"{sweep_ratio:.2f} ×",
              runs_text([y / x for x, y in zip(res["fit, warm"], res["sweep"], strict=False)]),
-             f"≤ {TARGET_SWEEP:g} × (issue 25)", verdict(sweep_ratio <= TARGET_SWEEP)]]
+             f"≤ {TARGET_SWEEP:g} × (issue 25)", verdict(sweep_ratio <= TARGET_SWEEP)],
+            *sweep_floor_row(fit, cold or {})]
     if "sweep, refit all" in res:
         full = res["sweep, refit all"]
         rows += [timing_row(f"`sweep {outcome} --refit-all` (every row refitted)", full),
@@ -353,7 +389,7 @@ def first_tune(k: int) -> int:
 def k_rows(res: Runs, cold: dict[int, dict]) -> list[list[str]]:
     """The k series: compile (cache hit; the cold compile in brackets), sampling, gate."""
     rows = []
-    for k in sorted(int(n[2:]) for n in res if n.startswith("k=")):
+    for k in sorted(int(n[2:]) for n in res if n.startswith("k=")):  # cold: int keys
         pts = res[f"k={k}"]
         comp, samp = [p["compile"] for p in pts], [p["sampling"] for p in pts]
         total = [c + s for c, s in zip(comp, samp, strict=True)]
@@ -377,7 +413,7 @@ def table(res: Runs, cold: dict[int, dict], outcome: str, quick: bool = False,
     k1000 = ([["k = 1000: compile (cache hit) / sampling", "not measured (--quick)", "",
                f"converges in ≤ {bench_fit.TARGET_K1000:g} s (hit + sampling)", "—"]]
              if quick and "k=1000" not in res else [])
-    rows = (fit_rows(res, outcome) + r_rows(res) + rest_rows(res, outcome, quick)
+    rows = (fit_rows(res, outcome) + r_rows(res) + rest_rows(res, outcome, quick, cold)
             + k_rows(res, cold) + k1000 + dask_rows(par))
     lines = ["| measurement | median | runs | target | met? |", "|---|---:|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

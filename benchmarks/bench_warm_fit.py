@@ -7,6 +7,11 @@ a drift in the machine's load hits both alike:
 (b) ``python -m srsbayes fit OUTCOME`` with a warm compile cache (one unmeasured run fills
     the cache first, in ``$SRSBAYES_CACHE_DIR`` if set, else a fresh folder).
 
+and, interleaved with them, the floors of :mod:`floors`:
+
+(c) ``floors.py --stack``: the least any warm fit on the decided stack must import;
+(d) ``floors.py --import``: every third-party module this warm fit loaded, and nothing else.
+
 For each pair it takes the ratio b / a of the wall time and of the CPU time (user + system
 of the finished child, from ``os.wait4``: less sensitive than wall time to other processes
 on a loaded machine) and prints the medians beside the target (<= 1.5) and the goal (1).
@@ -72,17 +77,23 @@ def main(argv: list[str] | None = None) -> int:
         loaded = set(modules.read_text().split())
         heavy = sorted({m.split(".")[0] for m in loaded} & {"pymc", "pytensor"})
         timed(pymc, env)  # warm the file-system cache for the yardstick too
+        stack = [PY, str(Path(__file__).with_name("floors.py")), "--stack"]
+        own = [PY, str(Path(__file__).with_name("floors.py")), "--import", str(modules)]
         rows = []
         for _ in range(args.runs):
             a = timed(pymc, env)
             b = timed(fit, env)
-            rows.append({"import_pymc": a, "warm_fit": b})
+            c = timed(stack, env)
+            d = timed(own, env)
+            rows.append({"import_pymc": a, "warm_fit": b, "stack_floor": c, "import_floor": d})
 
     def med(key: str, i: int) -> float:
         return statistics.median(r[key][i] for r in rows)
 
     ratio_wall = statistics.median(r["warm_fit"][0] / r["import_pymc"][0] for r in rows)
     ratio_cpu = statistics.median(r["warm_fit"][1] / r["import_pymc"][1] for r in rows)
+    floor = {key: statistics.median(r[key][0] / r["import_pymc"][0] for r in rows)
+             for key in ("stack_floor", "import_floor")}
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / "
           f"{load[2]:.1f} (1 / 5 / 15 min); {args.runs} pairs, medians")
@@ -92,10 +103,19 @@ def main(argv: list[str] | None = None) -> int:
           f"cpu {med('warm_fit', 1):6.2f} s")
     print(f"warm fit / import pymc   wall {ratio_wall:6.2f} x   cpu {ratio_cpu:6.2f} x   "
           f"target <= {TARGET_RATIO} x, goal {GOAL_RATIO} x")
+    print(f"(c) stack floor          wall {med('stack_floor', 0):6.2f} s   "
+          f"cpu {med('stack_floor', 1):6.2f} s   / (a) {floor['stack_floor']:.2f} x: the least "
+          "any warm fit on this stack imports")
+    print(f"(d) this fit's imports   wall {med('import_floor', 0):6.2f} s   "
+          f"cpu {med('import_floor', 1):6.2f} s   / (a) {floor['import_floor']:.2f} x; "
+          f"srsbayes' own work (b) - (d): {med('warm_fit', 0) - med('import_floor', 0):.2f} s")
+    if floor["stack_floor"] > TARGET_RATIO:
+        print(f"the target <= {TARGET_RATIO} x lies below the stack floor "
+              f"({floor['stack_floor']:.2f} x): no warm fit on this stack can meet it here")
     print("warm fit imported: " + (", ".join(heavy) if heavy else "neither PyMC nor PyTensor"))
     if args.json:
         args.json.write_text(json.dumps({
-            "runs": rows, "ratio_wall": ratio_wall, "ratio_cpu": ratio_cpu,
+            "runs": rows, "ratio_wall": ratio_wall, "ratio_cpu": ratio_cpu, "floors": floor,
             "target": TARGET_RATIO, "goal": GOAL_RATIO, "imported": heavy,
             "loadavg": load}, indent=1))
     return 0

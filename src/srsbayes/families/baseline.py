@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(64)
-_GH_LOGW = np.log(_GH_WEIGHTS / np.sqrt(2 * np.pi))  # weights of E[f(Z)], Z ~ N(0, 1)
+_GH_WEIGHTS_N = _GH_WEIGHTS / np.sqrt(2 * np.pi)  # weights of E[f(Z)], Z ~ N(0, 1)
+_GH_LOGW = np.log(_GH_WEIGHTS_N)
 
 
 @dataclass(frozen=True)
@@ -147,27 +148,42 @@ def binomial_marginal_loglik_sum(events: np.ndarray, n: np.ndarray, mu: np.ndarr
     """Sum over studies of :func:`binomial_marginal_loglik` (``mu`` and ``sigma`` broadcast).
 
     Every study is integrated at the same nodes ``a = mu + sigma * x_k``, so the one
-    transcendental term is computed once for all of them: with ``s = log1p(e^-a)``,
-    ``log p = -s`` and ``log(1 - p) = -s - a``, hence
-    ``log Binomial(y | n, expit(a)) = log C(n, y) - n s - (n - y) a`` (stable in both
-    tails). This equals the per-study sum to rounding (about 1e-13 in the log-likelihood).
-    With ``events_hi``, study ``i``'s pmf is summed over its count set ``[events_i,
-    events_hi_i]`` before integrating (``log sum_k C(n, k) e^{k a}`` by log-sum-exp).
+    transcendental term is computed once for all of them: ``log p = -log1p(e^-a)`` and
+    ``log(1 - p) = log p - a`` (stable in both tails). Study ``i``'s integrand is then
+    ``exp(log C(n, y) + y log p + (n - y) log(1 - p))``, summed over its count set
+    ``[events_i, events_hi_i]`` when ``events_hi`` is given. Each term is taken relative to
+    its largest possible value (the pmf at ``p = y / n``), so it lies in ``(0, 1]`` and the
+    quadrature sum is one matrix-vector product with the weights, with no log-sum-exp; the
+    rare cells where that sum underflows (data far out in the grid's tail) are recomputed by
+    log-sum-exp. This equals the per-study sum to rounding (about 1e-13 in the
+    log-likelihood).
     """
     a = np.asarray(mu)[..., None] + np.asarray(sigma)[..., None] * _GH_NODES
-    s = np.logaddexp(0.0, -a)
+    log_p = -np.logaddexp(0.0, -a)
+    log_q = log_p - a
     total = np.zeros(a.shape[:-1])
     lo_all = np.asarray(events, float)
     hi_all = lo_all if events_hi is None else np.asarray(events_hi, float)
     for y, y_hi, m in zip(lo_all, hi_all, np.asarray(n, float), strict=True):
-        if y_hi == y:
-            lp = (_GH_LOGW + _log_choose(m, y)) - m * s - (m - y) * a
-        else:  # log sum_k C(m, k) p^k (1 - p)^(m - k) = -m s - m a + log sum_k C(m, k) e^{k a}
-            ks = np.arange(y, y_hi + 1)
-            terms = np.array([_log_choose(m, k) for k in ks]) + ks * a[..., None]
-            lp = _GH_LOGW - m * s - m * a + _logsumexp_last(terms)
-        total = total + _logsumexp_last(lp)
+        ks = np.arange(y, y_hi + 1)
+        log_c = np.array([_log_choose(m, k) for k in ks])
+        top = float(np.max(log_c + special.xlogy(ks, ks / m) + special.xlogy(m - ks, 1 - ks / m)))
+        inner = np.zeros(a.shape)
+        for k, lc in zip(ks, log_c, strict=True):
+            inner += np.exp((lc - top) + k * log_p + (m - k) * log_q)
+        integral = inner @ _GH_WEIGHTS_N
+        ll = np.log(integral, out=np.full(integral.shape, -np.inf), where=integral > 0) + top
+        low = integral < _UNDERFLOW
+        if low.any():  # far tail: the same sum by log-sum-exp
+            terms = log_c + ks * log_p[low][..., None] + (m - ks) * log_q[low][..., None]
+            ll[low] = _logsumexp_last(_GH_LOGW + _logsumexp_last(terms))
+        total = total + ll
     return total
+
+
+_UNDERFLOW = 1e-250
+"""Below this a quadrature sum of terms scaled to ``(0, 1]`` may have lost digits to
+subnormal numbers, and is recomputed by log-sum-exp."""
 
 
 def _log_choose(n: float, k: float) -> float:
