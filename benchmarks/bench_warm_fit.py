@@ -10,7 +10,10 @@ a drift in the machine's load hits both alike:
 and, interleaved with them, the floors of :mod:`floors`:
 
 (c) ``floors.py --stack``: the least any warm fit on the decided stack must import;
-(d) ``floors.py --import``: every third-party module this warm fit loaded, and nothing else.
+(d) ``floors.py --import``: every third-party module this warm fit loaded, and nothing else;
+(e) ``floors.py --work`` (once): the wall time of one NUTS run and of writing the sampler's
+    groups; (c) plus these is the floor of a warm fit: the least any warm fit on this stack
+    costs, since it must import the stack, sample and write its draws.
 
 For each pair it takes the ratio b / a of the wall time and of the CPU time (user + system
 of the finished child, from ``os.wait4``: less sensitive than wall time to other processes
@@ -79,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         timed(pymc, env)  # warm the file-system cache for the yardstick too
         stack = [PY, str(Path(__file__).with_name("floors.py")), "--stack"]
         own = [PY, str(Path(__file__).with_name("floors.py")), "--import", str(modules)]
+        timed(stack, env)  # warm the file-system cache for the floors too
+        work = json.loads(subprocess.run(
+            [PY, str(Path(__file__).with_name("floors.py")), "--work", args.outcome], cwd=ROOT,
+            env=env, capture_output=True, text=True, check=True).stdout)
         rows = []
         for _ in range(args.runs):
             a = timed(pymc, env)
@@ -94,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio_cpu = statistics.median(r["warm_fit"][1] / r["import_pymc"][1] for r in rows)
     floor = {key: statistics.median(r[key][0] / r["import_pymc"][0] for r in rows)
              for key in ("stack_floor", "import_floor")}
+    extra = work["sampling"] + work["writing"]
+    floor["fit_floor"] = statistics.median((r["stack_floor"][0] + extra) / r["import_pymc"][0]
+                                           for r in rows)
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / "
           f"{load[2]:.1f} (1 / 5 / 15 min); {args.runs} pairs, medians")
@@ -109,14 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(d) this fit's imports   wall {med('import_floor', 0):6.2f} s   "
           f"cpu {med('import_floor', 1):6.2f} s   / (a) {floor['import_floor']:.2f} x; "
           f"srsbayes' own work (b) - (d): {med('warm_fit', 0) - med('import_floor', 0):.2f} s")
-    if floor["stack_floor"] > TARGET_RATIO:
-        print(f"the target <= {TARGET_RATIO} x lies below the stack floor "
-              f"({floor['stack_floor']:.2f} x): no warm fit on this stack can meet it here")
+    print(f"(e) sampling {work['sampling']:.2f} s + writing the draws {work['writing']:.2f} s; "
+          f"fit floor (c) + (e) / (a) {floor['fit_floor']:.2f} x: the least any warm fit on "
+          "this stack costs")
+    if floor["fit_floor"] > TARGET_RATIO:
+        print(f"the target <= {TARGET_RATIO} x lies below the fit floor "
+              f"({floor['fit_floor']:.2f} x): no warm fit on this stack can meet it here")
     print("warm fit imported: " + (", ".join(heavy) if heavy else "neither PyMC nor PyTensor"))
     if args.json:
         args.json.write_text(json.dumps({
             "runs": rows, "ratio_wall": ratio_wall, "ratio_cpu": ratio_cpu, "floors": floor,
-            "target": TARGET_RATIO, "goal": GOAL_RATIO, "imported": heavy,
+            "work": work, "target": TARGET_RATIO, "goal": GOAL_RATIO, "imported": heavy,
             "loadavg": load}, indent=1))
     return 0
 

@@ -10,6 +10,11 @@
     srsbayes does after its imports. The child ``--stack`` imports only :data:`STACK`, the
     least any warm fit on the decided stack must load: the floor of every implementation.
 
+    A fit must also sample and write its draws: the child ``--work OUTCOME`` measures, in a
+    process that has imported everything, the wall time of one NUTS run of the outcome's model
+    with ``fit``'s settings and of writing the sampler's own groups (``posterior``,
+    ``sample_stats``) as netCDF. Stack imports plus these two are the floor of a warm fit.
+
 (2) **Refit floor of the default sweep.** Importance sampling cannot serve a row whose model
     differs from the reference model, nor one with Pareto k-hat > 0.7 or a weighted ESS
     below 400 (issue 25's own rule; :mod:`srsbayes.sensitivity.importance`): each needs a
@@ -132,6 +137,47 @@ def refit_cpu(outcome: str, runs: int = 3) -> dict[str, float]:
             "cores_per_refit": settings.cores or 1, "workers": workers}
 
 
+def fit_work(outcome: str, runs: int = 3) -> dict[str, float]:
+    """Wall seconds of the least work a warm fit of ``outcome`` does after its imports: one
+    NUTS run with ``fit``'s default settings, and writing the sampler's groups as netCDF
+    (medians of ``runs`` after one unmeasured run)."""
+    import xarray as xr
+
+    from srsbayes.cli.fit import import_sampler
+
+    import_sampler()
+    from srsbayes.inference.fitting import (
+        FitSettings,
+        model_data,
+        resolve_priors,
+        sample_posterior,
+    )
+    from srsbayes.inputs.data import default_table, outcome_table
+    from srsbayes.inputs.specs import load_specs
+
+    specs = load_specs()
+    spec = specs[outcome]
+    wide = outcome_table(default_table(specs), spec)
+    data, priors = model_data(spec, wide), resolve_priors(spec, wide)
+    settings = FitSettings()
+
+    def write(tree: xr.DataTree) -> bytes:
+        own = xr.DataTree.from_dict({g: tree[g].to_dataset() for g in ("posterior",
+                                                                     "sample_stats")})
+        return bytes(own.to_netcdf(engine="h5netcdf"))
+
+    write(sample_posterior(spec.family, data, priors, settings))
+    sampling, writing = [], []
+    for _ in range(runs):
+        w0 = time.perf_counter()
+        tree = sample_posterior(spec.family, data, priors, settings)
+        w1 = time.perf_counter()
+        write(tree)
+        sampling.append(w1 - w0)
+        writing.append(time.perf_counter() - w1)
+    return {"sampling": statistics.median(sampling), "writing": statistics.median(writing)}
+
+
 def sweep_floor(fit_seconds: float, refits: int, cpu: float, cores: int) -> float:
     """The lowest default sweep / warm fit ratio: one fit plus ``refits`` NUTS runs of
     ``cpu`` CPU seconds each spread over ``cores`` cores, over one fit."""
@@ -147,10 +193,14 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--stack"]:
         import_stack()
         return 0
+    if argv[:1] == ["--work"]:
+        print(json.dumps(fit_work(argv[1])))
+        return 0
     if argv[:1] == ["--refit-cpu"]:
         print(json.dumps(refit_cpu(argv[1])))
         return 0
-    raise SystemExit("usage: floors.py --import MODULES_FILE | --stack | --refit-cpu OUTCOME")
+    raise SystemExit("usage: floors.py --import MODULES_FILE | --stack | --work OUTCOME | "
+                     "--refit-cpu OUTCOME")
 
 
 if __name__ == "__main__":
