@@ -30,6 +30,7 @@ from srsbayes.sensitivity.reweight import (
     khat_threshold,
     log_ratios,
     loo_log_ratios,
+    resample,
     reweight,
 )
 from srsbayes.sensitivity.rows import Method
@@ -191,3 +192,39 @@ def test_a_prior_reaching_beyond_the_reference_support_is_never_reweighted():
     tau = np.random.default_rng(2).uniform(0, 2, size=4000)
     rw = reweight(_post(tau), ref, wider, seed=1)
     assert not rw.usable and "support" in rw.note
+
+
+def test_resampling_picks_the_draws_it_names_and_keeps_every_label():
+    # a variable with dims in another order, a labelled study coordinate and attributes:
+    # the result is, exactly, the draws idx of the flattened (chain-major) draws laid out as
+    # chains x draws, as stacking, selecting and unstacking with xarray gives it
+    rng = np.random.default_rng(7)
+    post = xr.Dataset(
+        {"effect": (("chain", "draw"), rng.normal(size=(2, 3)), {"units": "log OR"}),
+         "delta": (("study", "chain", "draw"), rng.normal(size=(2, 2, 3)))},
+        coords={"chain": [0, 1], "draw": [0, 1, 2], "study": ["A", "B"]},
+        attrs={"sample_dims": ["chain", "draw"]})
+    idx = np.array([5, 0, 0, 3, 2, 1])
+    flat = post.stack(sample=("chain", "draw")).isel(sample=idx)
+    flat = flat.drop_vars(["sample", "chain", "draw"]).assign_coords(
+        sample=np.arange(6), chain=("sample", np.repeat([0, 1], 3)),
+        draw=("sample", np.tile([0, 1, 2], 2)))
+    by_xarray = flat.set_index(sample=["chain", "draw"]).unstack("sample")
+    by_xarray = by_xarray.assign({v: by_xarray[v].transpose(*post[v].dims)
+                                  for v in post.data_vars})
+    got = resample(post, idx)
+    xr.testing.assert_identical(got, by_xarray)
+    assert got["effect"].values.ravel().tolist() == post["effect"].values.ravel()[idx].tolist()
+    assert got["delta"].dims == ("study", "chain", "draw")
+
+
+def test_log_ratios_memo_gives_the_same_ratios():
+    tau = np.array([0.1, 0.5, 1.0, 2.0])
+    ref = {"tau": parse_prior("halfnormal(0.5)"), "effect": parse_prior("normal(0, 1)")}
+    memo: dict = {}
+    for new_tau in ("halfnormal(1)", "halfcauchy(0.5)", "halfnormal(1)"):
+        new = {**ref, "tau": parse_prior(new_tau)}
+        np.testing.assert_array_equal(log_ratios(_post(tau), ref, new, memo),
+                                      log_ratios(_post(tau), ref, new))
+    assert set(memo) == {("tau", ref["tau"]), ("tau", parse_prior("halfnormal(1)")),
+                         ("tau", parse_prior("halfcauchy(0.5)"))}

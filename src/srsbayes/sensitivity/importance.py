@@ -66,9 +66,10 @@ def psis_rows(jobs: list[Job], ref: Job, spec: OutcomeSpec, post: xr.Dataset,
     loglik_ref = fam.loglik(post, ref.data) if any(j.route != "prior" for j in todo) else {}
     benefit = (spec.sign * post["effect"] > 0).transpose("chain", "draw").values
     out = {}
+    memo: dict = {}  # log prior densities at the reference draws, shared by the prior rows
     for j in todo:
         if j.route == "prior":
-            rw = reweight(post, ref.priors, j.priors, used.seed)
+            rw = reweight(post, ref.priors, j.priors, used.seed, memo)
         elif j.route == "loo":
             assert j.left_out is not None
             rw = psis(post, loo_log_ratios(post, loglik_ref, j.left_out), used.seed)
