@@ -16,6 +16,7 @@ JMLR 25(72):1-58.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
@@ -74,6 +75,12 @@ class Identity:
 
 
 NAN = math.nan
+
+_DERIVE = threading.Lock()
+"""Held while a row's derived draws are computed. The family's baseline model is memoised
+by its data (:func:`srsbayes.families.baseline.binomial_baseline`), and most rows share the
+reference data's: without the lock, the reference row and the refits sampled beside it
+reach it together and each computes it (a memo fills only when a call returns)."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +183,9 @@ def posterior_row(who: Identity, spec: OutcomeSpec, priors: dict[str, Prior],
             "bfmi_min": diag.bfmi_min}
     if not diag.ok:
         return replace(failed_row(who, spec, gate.pop("failures"), method), **gate)
-    est = estimates(spec, post, derive(post, data, priors, spec, used.seed))
+    with _DERIVE:
+        derived = derive(post, data, priors, spec, used.seed)
+    est = estimates(spec, post, derived)
     # The effect on the scale it is shown (a ratio, or a difference as it is): the quantiles
     # are order statistics, so exp of θ's equals the ratio's exactly.
     shown = measure_info(spec.family, spec.measure).shown

@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from ..families import get_family
@@ -125,6 +126,20 @@ class _Background:
         if self._error is not None:
             raise self._error
         return self._rows
+
+
+def _longest_first(refits: list[Refit], ref: Job) -> list[Refit]:
+    """``refits`` in the order they are handed to the workers: rows whose model data differ
+    from the reference's first (they cost most: another likelihood to sample, and derived
+    quantities not shared with the reference, e.g. the family's baseline model), then the
+    others, each group in table order. The rows finish at more even times than in table
+    order, where the costliest came last and ran alone; each row's numbers do not depend on
+    the order (every refit has the sweep's seed)."""
+    def same(job: Job) -> bool:
+        return job.data.keys() == ref.data.keys() and all(
+            np.array_equal(job.data[k], ref.data[k]) for k in ref.data)
+
+    return sorted(refits, key=lambda r: (same(r.job), r.job.index))
 
 
 def _reference(ref: Job, spec: OutcomeSpec, settings: FitSettings, cache: ModelCache
@@ -250,7 +265,7 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         # the refits PSIS hands back sample while the tipping points and power-scaling of
         # the reference fit are computed here
         phases["psis"] = time.perf_counter() - t_start
-        running.append(_Background(sorted(later, key=lambda r: r.job.index), refits))
+        running.append(_Background(_longest_first(later, ref), refits))
         do_psense = grid.psense if psense is None else psense
         tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense)
         phases["tipping and power-scaling"] = time.perf_counter() - t_start
