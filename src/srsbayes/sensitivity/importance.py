@@ -18,6 +18,7 @@ JMLR 25(72):1-58.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -51,19 +52,26 @@ class Attempt:
 
 
 def psis_rows(jobs: list[Job], ref: Job, spec: OutcomeSpec, post: xr.Dataset,
-              diag: Diagnostics, used: FitSettings) -> dict[int, Attempt]:
+              diag: Diagnostics, used: FitSettings,
+              loglik_ref: Callable[[], dict[str, xr.DataArray]] | None = None
+              ) -> dict[int, Attempt]:
     """An :class:`Attempt` for every job whose route is ``prior``, ``loo`` or ``data``.
 
     ``post``, ``diag`` and ``used`` are the reference fit's draws, gate and settings; a
     reweighted row reports the reference fit's convergence statistics (its draws are the
-    reference's) and ``attempts`` 0 (no sampler run of its own).
+    reference's) and ``attempts`` 0 (no sampler run of its own). ``loglik_ref`` returns
+    the family's pointwise log-likelihood of ``post`` on the reference data (computed here
+    when not given).
     """
     todo = [j for j in jobs if j.route in ("prior", "loo", "data")]
     if not diag.ok:
         return {j.index: Attempt(None, reason="the reference fit failed the convergence gate")
                 for j in todo}
     fam = get_family(spec.family)
-    loglik_ref = fam.loglik(post, ref.data) if any(j.route != "prior" for j in todo) else {}
+    if not any(j.route != "prior" for j in todo):
+        ll_ref = {}
+    else:
+        ll_ref = loglik_ref() if loglik_ref else fam.loglik(post, ref.data)
     benefit = (spec.sign * post["effect"] > 0).transpose("chain", "draw").values
     out = {}
     memo: dict = {}  # log prior densities at the reference draws, shared by the prior rows
@@ -72,9 +80,9 @@ def psis_rows(jobs: list[Job], ref: Job, spec: OutcomeSpec, post: xr.Dataset,
             rw = reweight(post, ref.priors, j.priors, used.seed, memo)
         elif j.route == "loo":
             assert j.left_out is not None
-            rw = psis(post, loo_log_ratios(post, loglik_ref, j.left_out), used.seed)
+            rw = psis(post, loo_log_ratios(post, ll_ref, j.left_out), used.seed)
         else:
-            rw = psis(post, data_log_ratios(post, loglik_ref, fam.loglik(post, j.data)),
+            rw = psis(post, data_log_ratios(post, ll_ref, fam.loglik(post, j.data)),
                       used.seed)
         out[j.index] = _attempt(j, spec, rw, benefit, diag, used)
     return out
