@@ -102,7 +102,7 @@ def _attempt(job: Job, spec: OutcomeSpec, rw: Reweighted, benefit: np.ndarray,
         keep = [i for i in range(post.sizes["study"]) if i != job.left_out]
         post = post.isel(study=keep)
     row = posterior_row(job.who, spec, job.priors, job.data, post, replace(diag, attempts=0),
-                        used, mcse=mcse, method=Method.PSIS)
+                        used, mcse=mcse, method=Method.PSIS, share=job.share)
     row = replace(row, pareto_khat=rw.khat, weights_ess=rw.ess, seconds=0.0)
     if is_borderline(row.prob_benefit, mcse, spec.decision_probability):  # resampled draws
         return _borderline(rw, row.prob_benefit, mcse, spec)

@@ -43,7 +43,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
 from ..families import get_family
@@ -130,17 +129,15 @@ class _Background:
 
 
 def _longest_first(refits: list[Refit], ref: Job) -> list[Refit]:
-    """``refits`` in the order they are handed to the workers: rows whose model data differ
-    from the reference's first (they cost most: another likelihood to sample, and derived
-    quantities not shared with the reference, e.g. the family's baseline model), then the
-    others, each group in table order. The rows finish at more even times than in table
-    order, where the costliest came last and ran alone; each row's numbers do not depend on
-    the order (every refit has the sweep's seed)."""
-    def same(job: Job) -> bool:
-        return job.data.keys() == ref.data.keys() and all(
-            np.array_equal(job.data[k], ref.data[k]) for k in ref.data)
-
-    return sorted(refits, key=lambda r: (same(r.job), r.job.index))
+    """``refits`` in the order they are handed to the workers: rows whose model data
+    (overrides aside, :attr:`.plan.Job.share`) differ from the reference's first (they cost
+    most: another likelihood to sample, and derived quantities not shared with the
+    reference, e.g. the family's baseline model), then the others, each group in table
+    order. The rows finish at more even times than in table order, where the costliest came
+    last and ran alone; each row's numbers do not depend on the order (every refit has the
+    sweep's seed)."""
+    key = ref.share
+    return sorted(refits, key=lambda r: (r.job.share == key, r.job.index))
 
 
 def _reference(ref: Job, spec: OutcomeSpec, settings: FitSettings, cache: ModelCache
@@ -150,7 +147,7 @@ def _reference(ref: Job, spec: OutcomeSpec, settings: FitSettings, cache: ModelC
     idata, diag, used = sample_gated(spec.family, ref.data, ref.priors, settings, cache)
     post = idata["posterior"].to_dataset()
     row = posterior_row(ref.who, spec, ref.priors, ref.data, post, diag, used,
-                        method=Method.REFERENCE)
+                        method=Method.REFERENCE, share=ref.share)
     return post, diag, used, replace(row, seconds=time.perf_counter() - t1)
 
 
