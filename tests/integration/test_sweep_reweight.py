@@ -23,6 +23,8 @@ from srsbayes.inference.diagnostics import ESS_MIN
 from srsbayes.inference.fitting import FitSettings, fit_outcome
 from srsbayes.priors.distributions import parse_prior
 from srsbayes.sensitivity.grid import Setting
+from srsbayes.sensitivity.importance import psis_decisions, psis_row
+from srsbayes.sensitivity.plan import plan_jobs
 from srsbayes.sensitivity.reweight import (
     KHAT_MAX,
     covers,
@@ -34,7 +36,7 @@ from srsbayes.sensitivity.reweight import (
     reweight,
 )
 from srsbayes.sensitivity.rows import Method
-from srsbayes.sensitivity.sweep import run_sweep
+from srsbayes.sensitivity.sweep import _reference, _sweep_settings, default_grid, run_sweep
 from srsbayes.sensitivity.verdict import BORDERLINE_MCSE
 
 PSIS_KINDS = {"prior", "leave-one-out", "rounding", "rate type"}
@@ -228,3 +230,31 @@ def test_log_ratios_memo_gives_the_same_ratios():
                                       log_ratios(_post(tau), ref, new))
     assert set(memo) == {("tau", ref["tau"]), ("tau", parse_prior("halfnormal(1)")),
                          ("tau", parse_prior("halfcauchy(0.5)"))}
+
+
+def test_refit_decisions_come_before_the_rows_and_agree_with_them(bundled_table, specs):
+    # psis_decisions applies every refit rule (k-hat, ESS, support, both borderline checks)
+    # before any row is made, so that refits start at once; each row then made by psis_row
+    # reports the P(benefit) the decision read, and is not borderline
+    from srsbayes.inference.fitting import DEFAULT_CACHE
+    from srsbayes.inputs.data import outcome_table
+    from srsbayes.sensitivity.verdict import is_borderline
+
+    spec = specs["lmd"]
+    settings, _ = _sweep_settings(FitSettings(), None)
+    wide = outcome_table(bundled_table, spec)
+    settings = settings.resolved(spec.family, len(wide))
+    jobs, ref_idx = plan_jobs(spec, wide, default_grid(spec), True)
+    post, diag, used, _ = _reference(jobs[ref_idx], spec, settings, DEFAULT_CACHE)
+    decided = psis_decisions(jobs, jobs[ref_idx], spec, post, diag, used)
+    kept = {i: a for i, a in decided.items() if not a.refit}
+    assert kept and len(kept) < len(decided)  # some rows of each kind
+    for a in decided.values():
+        assert a.row is None  # no row is made by a decision
+        assert a.refit == (a.reason != "")
+    for i, a in kept.items():
+        row = psis_row(jobs[i], spec, a, diag, used).row
+        assert row is not None and row.method == Method.PSIS
+        assert row.prob_benefit == a.prob_benefit
+        assert row.prob_benefit_mcse == a.mcse
+        assert not is_borderline(row.prob_benefit, a.mcse, spec.decision_probability)
