@@ -23,6 +23,8 @@ from srsbayes.inference.diagnostics import ESS_MIN
 from srsbayes.inference.fitting import FitSettings, fit_outcome
 from srsbayes.priors.distributions import parse_prior
 from srsbayes.sensitivity.grid import Setting
+from srsbayes.sensitivity.importance import psis_decisions, psis_row
+from srsbayes.sensitivity.plan import plan_jobs
 from srsbayes.sensitivity.reweight import (
     KHAT_MAX,
     covers,
@@ -30,10 +32,11 @@ from srsbayes.sensitivity.reweight import (
     khat_threshold,
     log_ratios,
     loo_log_ratios,
+    resample,
     reweight,
 )
 from srsbayes.sensitivity.rows import Method
-from srsbayes.sensitivity.sweep import run_sweep
+from srsbayes.sensitivity.sweep import _reference, _sweep_settings, default_grid, run_sweep
 from srsbayes.sensitivity.verdict import BORDERLINE_MCSE
 
 PSIS_KINDS = {"prior", "leave-one-out", "rounding", "rate type"}
@@ -191,3 +194,67 @@ def test_a_prior_reaching_beyond_the_reference_support_is_never_reweighted():
     tau = np.random.default_rng(2).uniform(0, 2, size=4000)
     rw = reweight(_post(tau), ref, wider, seed=1)
     assert not rw.usable and "support" in rw.note
+
+
+def test_resampling_picks_the_draws_it_names_and_keeps_every_label():
+    # a variable with dims in another order, a labelled study coordinate and attributes:
+    # the result is, exactly, the draws idx of the flattened (chain-major) draws laid out as
+    # chains x draws, as stacking, selecting and unstacking with xarray gives it
+    rng = np.random.default_rng(7)
+    post = xr.Dataset(
+        {"effect": (("chain", "draw"), rng.normal(size=(2, 3)), {"units": "log OR"}),
+         "delta": (("study", "chain", "draw"), rng.normal(size=(2, 2, 3)))},
+        coords={"chain": [0, 1], "draw": [0, 1, 2], "study": ["A", "B"]},
+        attrs={"sample_dims": ["chain", "draw"]})
+    idx = np.array([5, 0, 0, 3, 2, 1])
+    flat = post.stack(sample=("chain", "draw")).isel(sample=idx)
+    flat = flat.drop_vars(["sample", "chain", "draw"]).assign_coords(
+        sample=np.arange(6), chain=("sample", np.repeat([0, 1], 3)),
+        draw=("sample", np.tile([0, 1, 2], 2)))
+    by_xarray = flat.set_index(sample=["chain", "draw"]).unstack("sample")
+    by_xarray = by_xarray.assign({v: by_xarray[v].transpose(*post[v].dims)
+                                  for v in post.data_vars})
+    got = resample(post, idx)
+    xr.testing.assert_identical(got, by_xarray)
+    assert got["effect"].values.ravel().tolist() == post["effect"].values.ravel()[idx].tolist()
+    assert got["delta"].dims == ("study", "chain", "draw")
+
+
+def test_log_ratios_memo_gives_the_same_ratios():
+    tau = np.array([0.1, 0.5, 1.0, 2.0])
+    ref = {"tau": parse_prior("halfnormal(0.5)"), "effect": parse_prior("normal(0, 1)")}
+    memo: dict = {}
+    for new_tau in ("halfnormal(1)", "halfcauchy(0.5)", "halfnormal(1)"):
+        new = {**ref, "tau": parse_prior(new_tau)}
+        np.testing.assert_array_equal(log_ratios(_post(tau), ref, new, memo),
+                                      log_ratios(_post(tau), ref, new))
+    assert set(memo) == {("tau", ref["tau"]), ("tau", parse_prior("halfnormal(1)")),
+                         ("tau", parse_prior("halfcauchy(0.5)"))}
+
+
+def test_refit_decisions_come_before_the_rows_and_agree_with_them(bundled_table, specs):
+    # psis_decisions applies every refit rule (k-hat, ESS, support, both borderline checks)
+    # before any row is made, so that refits start at once; each row then made by psis_row
+    # reports the P(benefit) the decision read, and is not borderline
+    from srsbayes.inference.fitting import DEFAULT_CACHE
+    from srsbayes.inputs.data import outcome_table
+    from srsbayes.sensitivity.verdict import is_borderline
+
+    spec = specs["lmd"]
+    settings, _ = _sweep_settings(FitSettings(), None)
+    wide = outcome_table(bundled_table, spec)
+    settings = settings.resolved(spec.family, len(wide))
+    jobs, ref_idx = plan_jobs(spec, wide, default_grid(spec), True)
+    post, diag, used, _ = _reference(jobs[ref_idx], spec, settings, DEFAULT_CACHE)
+    decided = psis_decisions(jobs, jobs[ref_idx], spec, post, diag, used)
+    kept = {i: a for i, a in decided.items() if not a.refit}
+    assert kept and len(kept) < len(decided)  # some rows of each kind
+    for a in decided.values():
+        assert a.row is None  # no row is made by a decision
+        assert a.refit == (a.reason != "")
+    for i, a in kept.items():
+        row = psis_row(jobs[i], spec, a, diag, used).row
+        assert row is not None and row.method == Method.PSIS
+        assert row.prob_benefit == a.prob_benefit
+        assert row.prob_benefit_mcse == a.mcse
+        assert not is_borderline(row.prob_benefit, a.mcse, spec.decision_probability)

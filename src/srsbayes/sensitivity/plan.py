@@ -17,6 +17,7 @@ SEs of the decision probability, is refitted too (:mod:`srsbayes.sensitivity.swe
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,6 +58,19 @@ class Job:
         return Identity.of(self.setting.label, self.setting.kind,
                            v.label if v else "all studies", v.detail if v else "", self.k,
                            self.priors)
+
+    @property
+    def share(self) -> str:
+        """A digest of the row's model data without its model overrides: rows with the same
+        digest (the reference, and its bias-adjusted and recoded variants) derive their
+        absolute effects from the same baseline model (:func:`.rows.posterior_row`)."""
+        digest = hashlib.sha256()
+        skip = set(self.variant.overrides) if self.variant else set()
+        for name in sorted(set(self.data) - skip):
+            value = np.ascontiguousarray(self.data[name])
+            digest.update(f"{name}|{value.dtype.str}|{value.shape}|".encode())
+            digest.update(value.tobytes())
+        return digest.hexdigest()
 
     def structure(self, family: str) -> tuple[int, Structure]:
         """The compiled structure the row is refitted with (studies, structure)."""

@@ -35,6 +35,7 @@ and likelihood sensitivity with power-scaling. Stat Comput 34:57.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -58,7 +59,7 @@ from ..inputs.specs import OutcomeSpec
 from ..parallel import Backend
 from ..provenance import provenance
 from .grid import Grid, Setting, default_grid, load_grid, short_label
-from .importance import Attempt, psis_rows
+from .importance import Attempt, psis_decisions, psis_row
 from .plan import Job, plan_jobs
 from .refit import Counter, Refit, compile_structures, run_refits
 from .result import SweepResult, format_table
@@ -127,28 +128,50 @@ class _Background:
         return self._rows
 
 
+def _longest_first(refits: list[Refit], ref: Job) -> list[Refit]:
+    """``refits`` in the order they are handed to the workers: rows whose model data
+    (overrides aside, :attr:`.plan.Job.share`) differ from the reference's first (they cost
+    most: another likelihood to sample, and derived quantities not shared with the
+    reference, e.g. the family's baseline model), then the others, each group in table
+    order. The rows finish at more even times than in table order, where the costliest came
+    last and ran alone; each row's numbers do not depend on the order (every refit has the
+    sweep's seed)."""
+    key = ref.share
+    return sorted(refits, key=lambda r: (r.job.share == key, r.job.index))
+
+
 def _reference(ref: Job, spec: OutcomeSpec, settings: FitSettings, cache: ModelCache
-               ) -> tuple[xr.Dataset, Diagnostics, FitSettings, SweepRow]:
-    """The reference fit (this process: power-scaling and the reweighting read its draws)."""
+               ) -> tuple[xr.Dataset, Diagnostics, FitSettings, float]:
+    """The reference fit (this process: power-scaling and the reweighting read its draws),
+    and the seconds it took."""
     t1 = time.perf_counter()
     idata, diag, used = sample_gated(spec.family, ref.data, ref.priors, settings, cache)
-    post = idata["posterior"].to_dataset()
+    return idata["posterior"].to_dataset(), diag, used, time.perf_counter() - t1
+
+
+def _reference_row(ref: Job, spec: OutcomeSpec, post: xr.Dataset, diag: Diagnostics,
+                   used: FitSettings, seconds: float) -> SweepRow:
+    """The reference fit's row (``seconds``: of the fit; the row's own are added)."""
+    t1 = time.perf_counter()
     row = posterior_row(ref.who, spec, ref.priors, ref.data, post, diag, used,
-                        method=Method.REFERENCE)
-    return post, diag, used, replace(row, seconds=time.perf_counter() - t1)
+                        method=Method.REFERENCE, share=ref.share)
+    return replace(row, seconds=seconds + time.perf_counter() - t1)
 
 
 def _extras(spec: OutcomeSpec, table_wide: Any, ref: Job, post: xr.Dataset, diag: Diagnostics,
-            reference: str, do_psense: bool
+            reference: str, do_psense: bool,
+            loglik_ref: Callable[[], dict[str, xr.DataArray]] | None = None
             ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The reference fit's bias tolerance and power-scaling sensitivity."""
+    """The reference fit's bias tolerance and power-scaling sensitivity (``loglik_ref``:
+    the reference fit's pointwise log-likelihood, when the caller has it)."""
     tolerance = bias_tipping(spec, table_wide, ref.priors, post) if diag.ok else None
     if not do_psense:
         return tolerance, None
     if not diag.ok:
         return tolerance, {"setting": reference, "flags": [],
                            "skipped": "the default setting failed the convergence gate"}
-    ps = psense_report(post, ref.priors, get_family(spec.family).loglik(post, ref.data))
+    log_lik = loglik_ref() if loglik_ref else get_family(spec.family).loglik(post, ref.data)
+    ps = psense_report(post, ref.priors, log_lik)
     return tolerance, {**ps, "setting": reference}
 
 
@@ -232,27 +255,34 @@ def run_sweep(table: StudyTable, spec: OutcomeSpec, grid: Grid | Sequence[Settin
         first = []
     phases = {"start": time.perf_counter() - t_start}
     try:
-        post, diag, used, ref_row = _reference(ref, spec, settings, cache)
+        post, diag, used, ref_seconds = _reference(ref, spec, settings, cache)
         phases["reference"] = time.perf_counter() - t_start
-        rows = {ref_idx: ref_row}
-        counter.tick(ref_row)
+        # the reference fit's pointwise log-likelihood, computed once for the PSIS rows and
+        # power-scaling (one evaluation is ~50 ms for count sets)
+        loglik_ref = functools.cache(lambda: get_family(spec.family).loglik(post, ref.data))
         if refit_all:
             attempts = {j.index: Attempt(None, reason=REFIT_ALL_REASON) for j in jobs
                         if j.route in ("prior", "loo", "data")}
         else:
-            attempts = psis_rows(jobs, ref, spec, post, diag, used)
-        for i, a in attempts.items():
-            if a.row is not None:
-                rows[i] = a.row
-                counter.tick(a.row)
+            attempts = psis_decisions(jobs, ref, spec, post, diag, used, loglik_ref)
         later = first + [Refit(jobs[i], a.reason, a.khat, a.ess) for i, a in attempts.items()
-                         if a.row is None]
-        # the refits PSIS hands back sample while the tipping points and power-scaling of
-        # the reference fit are computed here
+                         if a.refit]
+        # every rule that sends a row to a refit is applied by now: the refits sample while
+        # the reference row, the PSIS rows, and the tipping points and power-scaling of the
+        # reference fit are computed here
+        running.append(_Background(_longest_first(later, ref), refits))
+        phases["refits started"] = time.perf_counter() - t_start
+        ref_row = _reference_row(ref, spec, post, diag, used, ref_seconds)
+        rows = {ref_idx: ref_row}
+        counter.tick(ref_row)
+        for i, a in attempts.items():
+            if not a.refit:
+                rows[i] = psis_row(jobs[i], spec, a, diag, used).row
+                counter.tick(rows[i])
         phases["psis"] = time.perf_counter() - t_start
-        running.append(_Background(sorted(later, key=lambda r: r.job.index), refits))
         do_psense = grid.psense if psense is None else psense
-        tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense)
+        tolerance, ps = _extras(spec, wide, ref, post, diag, ref.setting.label, do_psense,
+                                loglik_ref)
         phases["tipping and power-scaling"] = time.perf_counter() - t_start
     finally:  # never leave refits running behind an error
         for bg in running:
