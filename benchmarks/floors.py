@@ -22,8 +22,10 @@
     out the refits of borderline rows, which srsbayes adds to sharpen a verdict); the child
     ``--refit-cpu OUTCOME`` measures the CPU seconds of one such run (nutpie's sampling of
     the outcome's model with the sweep's settings, converted to a DataTree, nothing else).
-    The sweep then costs at least one fit plus ``refits x cpu / cores`` seconds, whatever
-    srsbayes does around them.
+    A sweep also draws ``sweep.png``, so it imports matplotlib, which a fit never does; the
+    same child measures that import. The sweep then costs at least one fit plus
+    ``refits x cpu / cores`` seconds plus the matplotlib import, whatever srsbayes does
+    around them.
 
 Used by ``bench_warm_fit.py`` and ``bench_all.py``; run as a script only as their child.
 """
@@ -133,8 +135,14 @@ def refit_cpu(outcome: str, runs: int = 3) -> dict[str, float]:
         sample_posterior(spec.family, data, priors, settings)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
+    w0 = time.perf_counter()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
     return {"cpu": statistics.median(cpu), "wall": statistics.median(wall),
-            "cores_per_refit": settings.cores or 1, "workers": workers}
+            "cores_per_refit": settings.cores or 1, "workers": workers,
+            "matplotlib_import": time.perf_counter() - w0}
 
 
 def fit_work(outcome: str, runs: int = 3) -> dict[str, float]:
@@ -178,10 +186,12 @@ def fit_work(outcome: str, runs: int = 3) -> dict[str, float]:
     return {"sampling": statistics.median(sampling), "writing": statistics.median(writing)}
 
 
-def sweep_floor(fit_seconds: float, refits: int, cpu: float, cores: int) -> float:
+def sweep_floor(fit_seconds: float, refits: int, cpu: float, cores: int,
+                figure_import: float = 0.0) -> float:
     """The lowest default sweep / warm fit ratio: one fit plus ``refits`` NUTS runs of
-    ``cpu`` CPU seconds each spread over ``cores`` cores, over one fit."""
-    return 1 + refits * cpu / (cores * fit_seconds)
+    ``cpu`` CPU seconds each spread over ``cores`` cores plus the figure's matplotlib
+    import, over one fit."""
+    return 1 + (refits * cpu / cores + figure_import) / fit_seconds
 
 
 def main(argv: list[str]) -> int:
