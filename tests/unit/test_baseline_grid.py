@@ -126,3 +126,31 @@ def test_pooled_risk_is_the_maximum_likelihood_over_count_sets():
              for lw, h, m in zip(lo, hi, n, strict=True))
     assert bl.pooled_risk(lo, n, hi) == pytest.approx(grid[np.argmax(ll)], abs=2e-6)
     assert bl.pooled_risk(lo, n) == 24 / 208  # exact counts: events / patients
+
+
+def test_threads_asking_for_the_same_baseline_model_together_compute_it_once(bundled_table,
+                                                                              specs):
+    """A sweep's reference row and the refits sampled beside it reach the baseline model of
+    the same data together: one computes it, the others wait for the memo."""
+    import threading
+
+    spec = specs["lmd"]
+    wide = outcome_table(bundled_table, spec)
+    data, priors = model_data(spec, wide), resolve_priors(spec, wide)
+    fam = get_family(spec.family)
+    bl._binomial_baseline.cache_clear()
+    start = threading.Barrier(4)
+    got = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(fam.baseline_model(data, priors))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    info = bl._binomial_baseline.cache_info()
+    assert (info.misses, info.hits) == (1, 3)
+    assert all(g is got[0] for g in got)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from srsbayes.inputs.data import outcome_table
 from srsbayes.sensitivity.grid import default_grid
 from srsbayes.sensitivity.plan import plan_jobs
 from srsbayes.sensitivity.refit import Refit
-from srsbayes.sensitivity.rows import _derive_lock
 from srsbayes.sensitivity.sweep import _longest_first
 
 
@@ -35,10 +32,6 @@ def test_rows_share_derived_quantities_exactly_when_their_model_data_agree(lmd_j
     assert by_route["loo"] == {False} and by_route["data"] == {False}
     loo = [j.share for j in jobs if j.route == "loo"]
     assert len(set(loo)) == len(loo) == 4
-    # one lock per key, the same object for the same key
-    assert _derive_lock(ref.share) is _derive_lock(ref.share)
-    assert _derive_lock(ref.share) is not _derive_lock(loo[0])
-    assert isinstance(_derive_lock(loo[0]), type(threading.Lock()))
 
 
 def test_refits_go_to_the_workers_costliest_first(lmd_jobs):

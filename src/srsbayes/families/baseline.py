@@ -18,6 +18,7 @@ Gauss-Hermite quadrature (binomial counts).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -84,8 +85,9 @@ def _sigma_grid(sigma_prior: Prior, n: int) -> np.ndarray:
 def binomial_baseline(events: np.ndarray, n: np.ndarray, mu_prior: Prior, sigma_prior: Prior,
                       *, events_hi: np.ndarray | None = None, n_mu: int = 161,
                       n_sigma: int = 101) -> BaselineModel:
-    """Baseline model of control-arm log-odds from event counts (memoised: a sweep's prior
-    rows share their data, and so their baseline model).
+    """Baseline model of control-arm log-odds from event counts (memoised, once per data
+    even when threads ask together: a sweep's prior rows share their data, and so their
+    baseline model).
 
     Each study's log-odds ``a_i ~ N(mu, sigma^2)`` is integrated out by 64-point
     Gauss-Hermite quadrature of ``Binomial(events_i | n_i, expit(a_i))``. With
@@ -95,8 +97,23 @@ def binomial_baseline(events: np.ndarray, n: np.ndarray, mu_prior: Prior, sigma_
     events_hi_i)``, as in that model.
     """
     hi = events if events_hi is None else events_hi
-    return _binomial_baseline(tuple(np.asarray(events, float)), tuple(np.asarray(hi, float)),
-                              tuple(np.asarray(n, float)), mu_prior, sigma_prior, n_mu, n_sigma)
+    key = (tuple(np.asarray(events, float)), tuple(np.asarray(hi, float)),
+           tuple(np.asarray(n, float)), mu_prior, sigma_prior, n_mu, n_sigma)
+    # lru_cache alone lets threads that ask for the same key together each compute it (a
+    # sweep's reference row and the refits sampled beside it): the first computes it under
+    # the key's lock while the others wait, then read the memo
+    with _key_lock(key):
+        return _binomial_baseline(*key)
+
+
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+def _key_lock(key: tuple) -> threading.Lock:
+    """The lock of one :func:`binomial_baseline` key (the same object for equal keys)."""
+    with _KEY_LOCKS_GUARD:
+        return _KEY_LOCKS.setdefault(key, threading.Lock())
 
 
 @lru_cache(maxsize=64)

@@ -146,7 +146,7 @@ def psis_row(job: Job, spec: OutcomeSpec, attempt: Attempt, diag: Diagnostics,
         keep = [i for i in range(post.sizes["study"]) if i != job.left_out]
         post = post.isel(study=keep)
     row = posterior_row(job.who, spec, job.priors, job.data, post, replace(diag, attempts=0),
-                        used, mcse=attempt.mcse, method=Method.PSIS, share=job.share)
+                        used, mcse=attempt.mcse, method=Method.PSIS)
     return Attempt(replace(row, pareto_khat=rw.khat, weights_ess=rw.ess, seconds=0.0),
                    rw.khat, rw.ess)
 

@@ -62,8 +62,9 @@ class Job:
     @property
     def share(self) -> str:
         """A digest of the row's model data without its model overrides: rows with the same
-        digest (the reference, and its bias-adjusted and recoded variants) derive their
-        absolute effects from the same baseline model (:func:`.rows.posterior_row`)."""
+        digest (the reference, and its bias-adjusted and recoded variants) share the
+        family's memoised baseline model; a row with another digest (a study left out, other
+        counts) computes its own, so its refit costs more (the sweep hands those out first)."""
         digest = hashlib.sha256()
         skip = set(self.variant.overrides) if self.variant else set()
         for name in sorted(set(self.data) - skip):

@@ -52,15 +52,14 @@ class Counter:
 
 def refit_task(spec: OutcomeSpec, who: Identity, priors: dict[str, Prior],
                data: dict[str, np.ndarray], settings: FitSettings, cache: ModelCache | None,
-               method: Method = Method.REFIT, share: str | None = None) -> SweepRow:
+               method: Method = Method.REFIT) -> SweepRow:
     """One row by NUTS, computed where :func:`srsbayes.parallel.map_tasks` runs it (a Dask
-    worker passes ``cache`` None: the process-wide cache loads the structure from disk;
-    ``share`` as in :func:`.rows.posterior_row`)."""
+    worker passes ``cache`` None: the process-wide cache loads the structure from disk)."""
     t1 = time.perf_counter()
     idata, diag, used = sample_gated(spec.family, data, priors, settings,
                                      cache if cache is not None else DEFAULT_CACHE)
     row = posterior_row(who, spec, priors, data, idata["posterior"].to_dataset(), diag, used,
-                        method=method, share=share)
+                        method=method)
     return replace(row, seconds=time.perf_counter() - t1)
 
 
@@ -85,7 +84,7 @@ def run_refits(refits: list[Refit], spec: OutcomeSpec, settings: FitSettings,
     on_dask = backend.kind != "threads"
     task_settings = replace(settings, cores=1) if on_dask else settings
     tasks = [(r.job.setting.label, (spec, r.job.who, r.job.priors, r.job.data, task_settings,
-                                    None if on_dask else cache, Method.REFIT, r.job.share))
+                                    None if on_dask else cache, Method.REFIT))
              for r in refits]
 
     def finished(_n: int, _total: int, res: TaskResult) -> None:

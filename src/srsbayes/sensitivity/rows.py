@@ -16,8 +16,7 @@ JMLR 25(72):1-58.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Literal
@@ -75,16 +74,6 @@ class Identity:
 
 
 NAN = math.nan
-
-_LOCKS: dict[Hashable, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _derive_lock(key: Hashable) -> threading.Lock:
-    """The lock held while a row with derived-quantity key ``key`` (:func:`posterior_row`'s
-    ``share``) computes its derived draws."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(key, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -173,20 +162,13 @@ def failed_row(who: Identity, spec: OutcomeSpec, error: str, method: Method = Me
 def posterior_row(who: Identity, spec: OutcomeSpec, priors: dict[str, Prior],
                   data: dict[str, np.ndarray], post: xr.Dataset, diag: Diagnostics,
                   used: FitSettings, *, mcse: float | None = None,
-                  method: Method = Method.REFIT, share: Hashable | None = None) -> SweepRow:
+                  method: Method = Method.REFIT) -> SweepRow:
     """A row from posterior draws ``post`` (a fit's, or reweighted ones).
 
     The same functions as ``fit_outcome`` on the same draws, so the reference row equals
     ``fit``'s summary exactly. ``mcse`` replaces the ESS-based Monte Carlo error of
     P(benefit) (a reweighted row passes its importance-sampling error); the verdict calls a
     row borderline within 2 MCSE of the decision probability.
-
-    Rows of one ``share`` key (:attr:`.plan.Job.share`: the same model data apart from
-    model overrides) compute their derived draws one at a time: they share the family's
-    baseline model, memoised by its data (:func:`srsbayes.families.baseline.binomial_baseline`),
-    which two threads reaching it together would each compute (the reference row and the
-    refits sampled beside the reference fit); rows of different keys do not wait for each
-    other (that work is mostly NumPy, outside the GIL).
     """
     gate = {"failures": "; ".join(diag.failures), "attempts": diag.attempts,
             "rhat_max": diag.rhat_max, "ess_bulk_min": diag.ess_bulk_min,
@@ -198,11 +180,7 @@ def posterior_row(who: Identity, spec: OutcomeSpec, priors: dict[str, Prior],
     # has no indexes to align at each operation (most of the cost on a few thousand draws);
     # a row reads numbers only, never a label.
     bare = xr.Dataset({k: v.variable for k, v in post.data_vars.items()})
-    if share is None:
-        derived = derive(bare, data, priors, spec, used.seed)
-    else:
-        with _derive_lock(share):
-            derived = derive(bare, data, priors, spec, used.seed)
+    derived = derive(bare, data, priors, spec, used.seed)
     est = estimates(spec, bare, derived)
     # The effect on the scale it is shown (a ratio, or a difference as it is): the quantiles
     # are order statistics, so exp of θ's equals the ratio's exactly.

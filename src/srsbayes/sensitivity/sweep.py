@@ -154,7 +154,7 @@ def _reference_row(ref: Job, spec: OutcomeSpec, post: xr.Dataset, diag: Diagnost
     """The reference fit's row (``seconds``: of the fit; the row's own are added)."""
     t1 = time.perf_counter()
     row = posterior_row(ref.who, spec, ref.priors, ref.data, post, diag, used,
-                        method=Method.REFERENCE, share=ref.share)
+                        method=Method.REFERENCE)
     return replace(row, seconds=seconds + time.perf_counter() - t1)
 
 
