@@ -112,27 +112,36 @@ def required_refits(sweep_json: Path) -> dict[str, int]:
     return counts
 
 
-def refit_cpu(outcome: str, runs: int = 3) -> dict[str, float]:
-    """CPU and wall seconds of one NUTS run of ``outcome``'s model with a sweep's settings
-    (medians of ``runs`` after one unmeasured run), in this process."""
+def _outcome(outcome: str) -> tuple[str, dict, dict]:
+    """The family, model data and priors of a bundled outcome, with the sampler imported as
+    ``fit`` imports it."""
     from srsbayes.cli.fit import import_sampler
 
     import_sampler()
-    from srsbayes.inference.fitting import model_data, resolve_priors, sample_posterior
+    from srsbayes.inference.fitting import model_data, resolve_priors
     from srsbayes.inputs.data import default_table, outcome_table
     from srsbayes.inputs.specs import load_specs
-    from srsbayes.sensitivity.sweep import _sweep_settings
 
     specs = load_specs()
     spec = specs[outcome]
     wide = outcome_table(default_table(specs), spec)
+    return spec.family, model_data(spec, wide), resolve_priors(spec, wide)
+
+
+def refit_cpu(outcome: str, runs: int = 3) -> dict[str, float]:
+    """CPU and wall seconds of one NUTS run of ``outcome``'s model with a sweep's settings
+    (medians of ``runs`` after one unmeasured run), in this process; then the wall seconds
+    of importing matplotlib for the sweep's figure."""
+    family, data, priors = _outcome(outcome)
+    from srsbayes.inference.fitting import sample_posterior
+    from srsbayes.sensitivity.sweep import _sweep_settings
+
     settings, workers = _sweep_settings(None, None)
-    data, priors = model_data(spec, wide), resolve_priors(spec, wide)
-    sample_posterior(spec.family, data, priors, settings)
+    sample_posterior(family, data, priors, settings)
     cpu, wall = [], []
     for _ in range(runs):
         c0, w0 = time.process_time(), time.perf_counter()
-        sample_posterior(spec.family, data, priors, settings)
+        sample_posterior(family, data, priors, settings)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     w0 = time.perf_counter()
@@ -149,36 +158,22 @@ def fit_work(outcome: str, runs: int = 3) -> dict[str, float]:
     """Wall seconds of the least work a warm fit of ``outcome`` does after its imports: one
     NUTS run with ``fit``'s default settings, and writing the sampler's groups as netCDF
     (medians of ``runs`` after one unmeasured run)."""
+    family, data, priors = _outcome(outcome)
     import xarray as xr
 
-    from srsbayes.cli.fit import import_sampler
-
-    import_sampler()
-    from srsbayes.inference.fitting import (
-        FitSettings,
-        model_data,
-        resolve_priors,
-        sample_posterior,
-    )
-    from srsbayes.inputs.data import default_table, outcome_table
-    from srsbayes.inputs.specs import load_specs
-
-    specs = load_specs()
-    spec = specs[outcome]
-    wide = outcome_table(default_table(specs), spec)
-    data, priors = model_data(spec, wide), resolve_priors(spec, wide)
-    settings = FitSettings()
+    from srsbayes.inference.fitting import FitSettings, sample_posterior
 
     def write(tree: xr.DataTree) -> bytes:
         own = xr.DataTree.from_dict({g: tree[g].to_dataset() for g in ("posterior",
                                                                      "sample_stats")})
         return bytes(own.to_netcdf(engine="h5netcdf"))
 
-    write(sample_posterior(spec.family, data, priors, settings))
+    settings = FitSettings()
+    write(sample_posterior(family, data, priors, settings))
     sampling, writing = [], []
     for _ in range(runs):
         w0 = time.perf_counter()
-        tree = sample_posterior(spec.family, data, priors, settings)
+        tree = sample_posterior(family, data, priors, settings)
         w1 = time.perf_counter()
         write(tree)
         sampling.append(w1 - w0)
