@@ -154,3 +154,17 @@ def test_threads_asking_for_the_same_baseline_model_together_compute_it_once(bun
     info = bl._binomial_baseline.cache_info()
     assert (info.misses, info.hits) == (1, 3)
     assert all(g is got[0] for g in got)
+
+
+def test_cells_whose_quadrature_sum_underflows_are_recomputed_by_log_sum_exp():
+    """Far out in the grid (200 events of 200 at a log-odds near -8, and 0 of 300 near +8)
+    the scaled terms underflow to 0 and their log would be -inf: those cells take the
+    log-sum-exp path and still equal the brute-force reference."""
+    events, hi, n = np.array([200.0, 0.0]), np.array([200.0, 1.0]), np.array([200.0, 300.0])
+    mu, sigma = np.array([-8.0, 0.0, 8.0])[:, None], np.array([0.05, 0.5])[None, :]
+    scaled = np.exp(200 * -np.logaddexp(0.0, 8.0 - 0.05 * bl._GH_NODES)) @ bl._GH_WEIGHTS_N
+    assert scaled < bl._UNDERFLOW  # the first cell does take the fallback
+    got = bl.binomial_marginal_loglik_sum(events, n, mu, sigma, hi)
+    ref = _reference_binomial_loglik(events, n, mu, sigma, hi)
+    assert np.isfinite(got).all() and got.min() < -1000
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
